@@ -1,0 +1,47 @@
+# Interval: `make run` starts the demo clinic, `make test` runs the whole suite.
+# Both create or update .venv first; nothing is reinstalled while the requirements are unchanged.
+
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
+
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install run test migrate demo check clean
+
+install: $(STAMP)
+
+$(STAMP):
+	@$(PYTHON) -c 'import sys; sys.exit("Interval needs Python 3.11 or newer; set PYTHON=python3.11") if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py demo_logins
+
+run: demo
+	@echo ""
+	@echo "Interval is starting (Ctrl-C stops everything):"
+	@echo "  staff admin:  http://127.0.0.1:$(PORT)/admin/"
+	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
+	@echo ""
+	$(BIN)/honcho start --procfile Procfile --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

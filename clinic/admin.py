@@ -1,0 +1,264 @@
+"""Staff admin for the clinic's resources, the catalog and patients."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from clinic.models import (
+    BloodThinner,
+    Capability,
+    Closure,
+    Location,
+    Patient,
+    Payer,
+    Physician,
+    ProcedureType,
+    Room,
+    RoomOutOfService,
+    ScheduleBlock,
+    TimeOff,
+)
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
+    fields = ["first_day", "last_day", "reason"]
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "city", "state", "time_zone", "phone", "recovery_bays", "room_count", "is_active"]
+    list_filter = ["is_active", "time_zone", "state"]
+    search_fields = ["name", "city", "address_line", "phone"]
+    inlines = [ClosureInline]
+    fieldsets = [
+        (None, {"fields": ["name", "is_active", "time_zone", "phone"]}),
+        (_("Address"), {"fields": ["address_line", "city", "state", "postal_code"]}),
+        (
+            _("Capacity and booking policy"),
+            {"fields": ["recovery_bays", "slot_interval_minutes", "minimum_notice_hours", "booking_horizon_days"]},
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_room_count=Count("rooms", distinct=True))
+
+    @admin.display(description=_("rooms"), ordering="_room_count")
+    def room_count(self, obj: Location) -> int:
+        return obj._room_count
+
+
+@admin.register(Capability)
+class CapabilityAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+
+
+class RoomOutOfServiceInline(admin.TabularInline):
+    model = RoomOutOfService
+    extra = 0
+    fields = ["starts_at", "ends_at", "reason"]
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "location", "kind", "capability_list", "is_active"]
+    list_filter = ["location", "kind", "capabilities", "is_active"]
+    search_fields = ["name", "location__name"]
+    list_select_related = ["location"]
+    filter_horizontal = ["capabilities"]
+    inlines = [RoomOutOfServiceInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("capabilities")
+
+    @admin.display(description=_("capabilities"))
+    def capability_list(self, obj: Room) -> str:
+        return ", ".join(capability.name for capability in obj.capabilities.all()) or "-"
+
+
+class ScheduleBlockFormSet(forms.BaseInlineFormSet):
+    """Refuses two overlapping blocks typed in the same save (each form only sees saved rows)."""
+
+    def clean(self) -> None:
+        super().clean()
+        blocks = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("start_time")
+            and form.cleaned_data.get("end_time") and form.cleaned_data.get("valid_from")
+        ]
+        for index, first in enumerate(blocks):
+            for second in blocks[index + 1 :]:
+                if first["weekday"] != second["weekday"]:
+                    continue
+                if not (first["start_time"] < second["end_time"] and second["start_time"] < first["end_time"]):
+                    continue
+                first_until, second_until = first.get("valid_until"), second.get("valid_until")
+                if (first_until and first_until < second["valid_from"]) or (
+                    second_until and second_until < first["valid_from"]
+                ):
+                    continue
+                raise ValidationError(
+                    _("Two blocks on %(weekday)s overlap (%(first)s and %(second)s): a physician cannot be in two blocks at once."),
+                    params={
+                        "weekday": dict(ScheduleBlock._meta.get_field("weekday").choices)[first["weekday"]],
+                        "first": f"{first['start_time']:%H:%M}-{first['end_time']:%H:%M}",
+                        "second": f"{second['start_time']:%H:%M}-{second['end_time']:%H:%M}",
+                    },
+                )
+
+
+class ScheduleBlockInline(admin.TabularInline):
+    model = ScheduleBlock
+    formset = ScheduleBlockFormSet
+    extra = 0
+    fields = ["weekday", "start_time", "end_time", "kind", "location", "valid_from", "valid_until"]
+    ordering = ["weekday", "start_time"]
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+    fields = ["starts_at", "ends_at", "reason"]
+
+
+@admin.register(Physician)
+class PhysicianAdmin(admin.ModelAdmin):
+    list_display = ["name", "credentials", "npi", "procedure_type_count", "locations", "is_active"]
+    list_filter = ["is_active", "schedule_blocks__location", "procedure_types"]
+    search_fields = ["user__first_name", "user__last_name", "user__username", "npi"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["procedure_types"]
+    inlines = [ScheduleBlockInline, TimeOffInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_procedure_type_count=Count("procedure_types", distinct=True))
+            .prefetch_related("schedule_blocks__location")
+        )
+
+    @admin.display(description=_("credentialed procedure types"), ordering="_procedure_type_count")
+    def procedure_type_count(self, obj: Physician) -> int:
+        return obj._procedure_type_count
+
+    @admin.display(description=_("locations"))
+    def locations(self, obj: Physician) -> str:
+        return ", ".join(sorted({block.location.name for block in obj.schedule_blocks.all()})) or "-"
+
+    @admin.display(description=_("name"), ordering="user__last_name")
+    def name(self, obj: Physician) -> str:
+        return obj.name
+
+
+@admin.register(ScheduleBlock)
+class ScheduleBlockAdmin(admin.ModelAdmin):
+    list_display = ["physician", "weekday", "start_time", "end_time", "kind", "location", "valid_from", "valid_until"]
+    list_filter = ["kind", "weekday", "location", "physician"]
+    list_select_related = ["physician__user", "location"]
+    search_fields = ["physician__user__last_name", "physician__user__first_name"]
+    ordering = ["physician__user__last_name", "weekday", "start_time"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["physician", "starts_at", "ends_at", "reason"]
+    list_filter = ["physician"]
+    list_select_related = ["physician__user"]
+    search_fields = ["physician__user__last_name", "reason"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(ProcedureType)
+class ProcedureTypeAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "code",
+        "name",
+        "family",
+        "prep_minutes",
+        "procedure_minutes",
+        "recovery_minutes",
+        "total_minutes",
+        "sedation",
+        "bleeding_risk",
+        "self_bookable",
+        "requires_order",
+        "is_active",
+    ]
+    list_filter = ["family", "schedule_kind", "sedation", "bleeding_risk", "self_bookable", "requires_order",
+                   "prior_authorization_required", "is_active"]
+    search_fields = ["code", "name"]
+    filter_horizontal = ["required_capabilities", "alternative_capabilities"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "family", "schedule_kind", "is_active"]}),
+        (
+            _("Time segments (minutes)"),
+            {
+                "fields": [("prep_minutes", "procedure_minutes", "recovery_minutes"), ("setup_minutes", "turnover_minutes")],
+                "description": _(
+                    "Arrival → prep → procedure → recovery → discharge. The room is held for setup before the "
+                    "procedure and turnover after it; the physician only for the procedure itself."
+                ),
+            },
+        ),
+        (_("Room"), {"fields": ["required_capabilities", "alternative_capabilities"]}),
+        (
+            _("Clinical"),
+            {"fields": ["sedation", "fasting_hours", "driver_required", "bleeding_risk", "patient_preparation"]},
+        ),
+        (_("Booking"), {"fields": ["self_bookable", "requires_order", "prior_authorization_required"]}),
+    ]
+
+    @admin.display(description=_("total"))
+    def total_minutes(self, obj: ProcedureType) -> int:
+        return obj.total_minutes
+
+
+@admin.register(BloodThinner)
+class BloodThinnerAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "hold_days_high", "hold_days_intermediate", "hold_days_low", "restart_guidance"]
+    list_editable = ["hold_days_high", "hold_days_intermediate", "hold_days_low"]
+    search_fields = ["name"]
+
+
+@admin.register(Payer)
+class PayerAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "patient_count"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_patient_count=Count("patients"))
+
+    @admin.display(description=_("patients"), ordering="_patient_count")
+    def patient_count(self, obj: Payer) -> int:
+        return obj._patient_count
+
+
+@admin.register(Patient)
+class PatientAdmin(SimpleHistoryAdmin):
+    list_display = ["last_name", "first_name", "date_of_birth", "phone", "email", "preferred_channel", "payer",
+                    "needs_review"]
+    list_display_links = ["last_name", "first_name"]
+    list_filter = ["needs_review", "preferred_channel", "sms_consent", "email_consent", "payer", "blood_thinners"]
+    search_fields = ["last_name", "first_name", "email", "phone", "member_id"]
+    list_select_related = ["payer"]
+    filter_horizontal = ["blood_thinners"]
+    readonly_fields = ["created_at"]
+    fieldsets = [
+        (None, {"fields": ["first_name", "last_name", "date_of_birth", "needs_review"]}),
+        (_("Contact"), {"fields": ["phone", "email", "preferred_channel", "sms_consent", "email_consent"]}),
+        (_("Coverage"), {"fields": ["payer", "member_id"]}),
+        (_("Medications"), {"fields": ["blood_thinners"]}),
+        (None, {"fields": ["created_at"]}),
+    ]

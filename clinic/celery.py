@@ -1,0 +1,29 @@
+"""The Celery app. Configuration comes from Django settings (the CELERY_ names)."""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import after_setup_logger
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+
+app = Celery("interval")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _ensure_embedded_broker_folders() -> None:
+    """kombu's filesystem transport expects its folders to exist."""
+    for folder in (app.conf.broker_transport_options or {}).values():
+        if isinstance(folder, str):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+if app.conf.broker_url == "filesystem://":
+    _ensure_embedded_broker_folders()
+
+
+@after_setup_logger.connect
+def _announce_broker(logger, **kwargs):  # pragma: no cover - log line for operators
+    logger.info("Interval worker using broker %s", app.conf.broker_url.split("@")[-1])

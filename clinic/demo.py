@@ -1,0 +1,334 @@
+"""The demo clinic of DESIGN.md: Bartlesville, OK, with its whole catalog.
+
+`seed_demo_clinic` is idempotent: every row is found by its natural key (a code, a name, a
+patient's name and date of birth) and created only when missing, so running it twice leaves
+the same rows, and what the clinic manager has since edited in the admin is kept. All people are fictitious; phone numbers are in the 555-01xx range.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from clinic import roles
+from clinic.models import (
+    BleedingRisk,
+    BloodThinner,
+    Capability,
+    Channel,
+    Location,
+    Patient,
+    Payer,
+    PayerKind,
+    Physician,
+    ProcedureFamily,
+    ProcedureType,
+    Room,
+    RoomKind,
+    ScheduleBlock,
+    ScheduleKind,
+    Sedation,
+)
+
+CAPABILITIES = {
+    "fluoroscopy": "Fluoroscopy (C-arm)",
+    "ultrasound": "Ultrasound",
+    "ct": "CT",
+    "sterile-or": "Sterile OR",
+    "exam": "Exam",
+}
+
+ROOMS = [
+    ("Fluoro Suite 1", RoomKind.PROCEDURE_SUITE, ["fluoroscopy"]),
+    ("Fluoro Suite 2", RoomKind.PROCEDURE_SUITE, ["fluoroscopy"]),
+    ("OR 1", RoomKind.OPERATING_ROOM, ["fluoroscopy", "sterile-or"]),
+    ("Ultrasound Room", RoomKind.PROCEDURE_SUITE, ["ultrasound"]),
+    ("Exam 1", RoomKind.EXAM_ROOM, ["exam"]),
+    ("Exam 2", RoomKind.EXAM_ROOM, ["exam"]),
+    ("Exam 3", RoomKind.EXAM_ROOM, ["exam"]),
+]
+
+_WEAR = "Wear loose, comfortable clothing and leave jewelry at home. Bring your photo ID, insurance card and a list of your medicines."
+_INJECTION = f"{_WEAR} You may eat a light meal. Plan to spend about 90 minutes with us."
+_SEDATED = (
+    f"{_WEAR} Do not eat solid food for 6 hours before your arrival; clear liquids are fine until 2 hours before. "
+    "An adult must drive you home: you may not drive or take a taxi alone after sedation."
+)
+_VISIT = "Bring your photo ID, insurance card, a list of your medicines and any imaging (MRI, X-ray) reports."
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    code: str
+    name: str
+    family: str
+    prep: int
+    procedure: int
+    recovery: int
+    setup: int
+    turnover: int
+    sedation: str
+    bleeding_risk: str
+    needs_all: tuple[str, ...] = ()
+    needs_one_of: tuple[str, ...] = ()
+    schedule_kind: str = ScheduleKind.PROCEDURES
+    self_bookable: bool = False
+    prior_authorization: bool = True
+    preparation: str = _INJECTION
+
+
+CATALOG = [
+    CatalogEntry("CONSULT_NEW", "New patient consultation", ProcedureFamily.OFFICE_VISIT, 15, 45, 0, 0, 0,
+                 Sedation.NONE, BleedingRisk.NONE, ("exam",), schedule_kind=ScheduleKind.CLINIC, self_bookable=True,
+                 prior_authorization=False, preparation=_VISIT),
+    CatalogEntry("FOLLOW_UP", "Follow-up visit", ProcedureFamily.OFFICE_VISIT, 10, 20, 0, 0, 0,
+                 Sedation.NONE, BleedingRisk.NONE, ("exam",), schedule_kind=ScheduleKind.CLINIC, self_bookable=True,
+                 prior_authorization=False, preparation=_VISIT),
+    CatalogEntry("ESI_IL", "Interlaminar epidural steroid injection", ProcedureFamily.EPIDURAL, 30, 20, 30, 5, 10,
+                 Sedation.NONE, BleedingRisk.INTERMEDIATE, ("fluoroscopy",)),
+    CatalogEntry("ESI_TF", "Transforaminal epidural steroid injection", ProcedureFamily.EPIDURAL, 30, 20, 30, 5, 10,
+                 Sedation.NONE, BleedingRisk.INTERMEDIATE, ("fluoroscopy",)),
+    CatalogEntry("ESI_CAUDAL", "Caudal epidural steroid injection", ProcedureFamily.EPIDURAL, 30, 20, 30, 5, 10,
+                 Sedation.NONE, BleedingRisk.INTERMEDIATE, ("fluoroscopy",)),
+    CatalogEntry("MBB_LUMBAR", "Lumbar medial branch block (diagnostic)", ProcedureFamily.DIAGNOSTIC_BLOCK,
+                 30, 20, 30, 5, 10, Sedation.NONE, BleedingRisk.LOW, ("fluoroscopy",), prior_authorization=False,
+                 preparation=_INJECTION + " Bring your pain diary: you will record your relief every hour for 6 hours."),
+    CatalogEntry("MBB_CERVICAL", "Cervical medial branch block (diagnostic)", ProcedureFamily.DIAGNOSTIC_BLOCK,
+                 30, 20, 30, 5, 10, Sedation.NONE, BleedingRisk.INTERMEDIATE, ("fluoroscopy",),
+                 prior_authorization=False,
+                 preparation=_INJECTION + " Bring your pain diary: you will record your relief every hour for 6 hours."),
+    CatalogEntry("SYMPATHETIC_BLOCK", "Sympathetic nerve block", ProcedureFamily.SYMPATHETIC_BLOCK, 30, 20, 30, 5, 10,
+                 Sedation.MODERATE, BleedingRisk.INTERMEDIATE, needs_one_of=("fluoroscopy", "ultrasound"),
+                 preparation=_SEDATED),
+    CatalogEntry("RFA_LUMBAR", "Lumbar radiofrequency ablation", ProcedureFamily.RADIOFREQUENCY_ABLATION,
+                 45, 45, 30, 5, 10, Sedation.MODERATE, BleedingRisk.LOW, ("fluoroscopy",), preparation=_SEDATED),
+    CatalogEntry("RFA_CERVICAL", "Cervical radiofrequency ablation", ProcedureFamily.RADIOFREQUENCY_ABLATION,
+                 45, 45, 30, 5, 10, Sedation.MODERATE, BleedingRisk.INTERMEDIATE, ("fluoroscopy",),
+                 preparation=_SEDATED),
+    CatalogEntry("SCS_TRIAL", "Spinal cord stimulator trial", ProcedureFamily.SCS, 60, 60, 60, 5, 15,
+                 Sedation.MODERATE, BleedingRisk.HIGH, ("fluoroscopy", "sterile-or"),
+                 preparation=_SEDATED + " Shower the morning of the trial; keep the dressing dry until the leads come out."),
+    CatalogEntry("SCS_TRIAL_REMOVAL", "SCS trial lead removal", ProcedureFamily.SCS, 10, 15, 0, 0, 5,
+                 Sedation.NONE, BleedingRisk.NONE, ("exam",), schedule_kind=ScheduleKind.CLINIC,
+                 prior_authorization=False, preparation="Wear loose clothing; bring your trial diary and the stimulator remote."),
+    CatalogEntry("SCS_IMPLANT", "Spinal cord stimulator implant", ProcedureFamily.SCS, 90, 120, 90, 10, 20,
+                 Sedation.GENERAL, BleedingRisk.HIGH, ("fluoroscopy", "sterile-or"), preparation=_SEDATED),
+    CatalogEntry("VERTEBROPLASTY", "Vertebroplasty", ProcedureFamily.VERTEBRAL_AUGMENTATION, 60, 60, 60, 5, 15,
+                 Sedation.MODERATE, BleedingRisk.HIGH, ("fluoroscopy",), preparation=_SEDATED),
+    CatalogEntry("KYPHOPLASTY", "Kyphoplasty", ProcedureFamily.VERTEBRAL_AUGMENTATION, 60, 60, 60, 5, 15,
+                 Sedation.MODERATE, BleedingRisk.HIGH, ("fluoroscopy", "sterile-or"), preparation=_SEDATED),
+]
+
+# Days without a dose (high, intermediate, low bleeding risk): ASRA Pain Medicine 2018.
+_RESTART = "Restart the day after your procedure unless your physician tells you otherwise."
+BLOOD_THINNERS = [
+    ("Warfarin", 5, 5, 0, _RESTART),
+    ("Clopidogrel", 7, 7, 0, _RESTART),
+    ("Prasugrel", 7, 7, 0, _RESTART),
+    ("Ticagrelor", 5, 5, 0, _RESTART),
+    ("Apixaban", 3, 3, 0, _RESTART),
+    ("Rivaroxaban", 3, 3, 0, _RESTART),
+    ("Edoxaban", 3, 3, 0, _RESTART),
+    ("Dabigatran", 4, 4, 0, _RESTART),
+    ("Aspirin (primary prevention)", 6, 0, 0, "Restart the day after your procedure."),
+]
+
+PAYERS = [
+    ("Medicare", PayerKind.MEDICARE),
+    ("Prairie Mutual Health", PayerKind.COMMERCIAL),
+    ("Self-pay", PayerKind.SELF_PAY),
+]
+
+_ALL_PROCEDURES = [entry.code for entry in CATALOG]
+_OFFICE = ["CONSULT_NEW", "FOLLOW_UP", "SCS_TRIAL_REMOVAL"]
+_SPINE = ["ESI_IL", "ESI_TF", "ESI_CAUDAL", "MBB_LUMBAR", "MBB_CERVICAL", "RFA_LUMBAR", "RFA_CERVICAL"]
+
+# (username, first, last, NPI, credentialed codes, weekly blocks: (weekday, start, end, kind))
+PHYSICIANS = [
+    ("okafor", "Maya", "Okafor", "1000000001", _ALL_PROCEDURES,
+     [(0, "07:30", "15:30", ScheduleKind.PROCEDURES), (1, "08:00", "16:00", ScheduleKind.CLINIC),
+      (2, "07:30", "15:30", ScheduleKind.PROCEDURES), (3, "08:00", "12:00", ScheduleKind.CLINIC)]),
+    ("reyes", "Daniel", "Reyes", "1000000002", _OFFICE + _SPINE + ["SYMPATHETIC_BLOCK"],
+     [(0, "08:00", "16:00", ScheduleKind.CLINIC), (1, "07:30", "15:30", ScheduleKind.PROCEDURES),
+      (3, "07:30", "15:30", ScheduleKind.PROCEDURES), (4, "08:00", "12:00", ScheduleKind.CLINIC)]),
+    ("nair", "Priya", "Nair", "1000000003", _OFFICE + _SPINE + ["VERTEBROPLASTY", "KYPHOPLASTY"],
+     [(1, "08:00", "12:00", ScheduleKind.CLINIC), (2, "08:00", "16:00", ScheduleKind.CLINIC),
+      (3, "07:30", "15:30", ScheduleKind.PROCEDURES), (4, "07:30", "15:30", ScheduleKind.PROCEDURES)]),
+]
+
+_FIRST_NAMES = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
+                "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Karen", "Charles", "Sarah",
+                "Carlos", "Maria", "Luis", "Rosa", "Wilma", "Earl", "Doris", "Harold", "Gloria", "Ray"]
+_LAST_NAMES = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+               "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
+               "Walker", "Hall", "Young", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson"]
+PATIENT_COUNT = 50
+
+
+@dataclass
+class SeedReport:
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+
+    def record(self, label: str, created: bool) -> None:
+        (self.created if created else self.updated)[label] += 1
+
+    def lines(self) -> list[str]:
+        labels = list(dict.fromkeys([*self.created, *self.updated]))
+        return [f"{label}: {self.created[label]} created, {self.updated[label]} already there" for label in labels]
+
+
+def _time(value: str) -> datetime.time:
+    return datetime.time.fromisoformat(value)
+
+
+def _monday_of(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+@transaction.atomic
+def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
+    """Create what is missing of the demo clinic. Safe to run any number of times."""
+    report = SeedReport()
+
+    capabilities = {}
+    for code, name in CAPABILITIES.items():
+        capabilities[code], created = Capability.objects.get_or_create(code=code, defaults={"name": name})
+        report.record("capabilities", created)
+
+    location, created = Location.objects.get_or_create(
+        name="Interval Pain Center Bartlesville",
+        defaults={
+            "time_zone": "America/Chicago",
+            "address_line": "4100 SE Adams Rd, Suite 200",
+            "city": "Bartlesville",
+            "state": "OK",
+            "postal_code": "74006",
+            "phone": "(918) 555-0140",
+            "recovery_bays": 4,
+        },
+    )
+    report.record("locations", created)
+
+    for name, kind, needs in ROOMS:
+        room, created = Room.objects.get_or_create(location=location, name=name, defaults={"kind": kind})
+        if created:
+            room.capabilities.set([capabilities[code] for code in needs])
+        report.record("rooms", created)
+
+    procedure_types = {}
+    for entry in CATALOG:
+        sedated = entry.sedation != Sedation.NONE
+        procedure_type, created = ProcedureType.objects.get_or_create(
+            code=entry.code,
+            defaults={
+                "name": entry.name,
+                "family": entry.family,
+                "schedule_kind": entry.schedule_kind,
+                "prep_minutes": entry.prep,
+                "procedure_minutes": entry.procedure,
+                "recovery_minutes": entry.recovery,
+                "setup_minutes": entry.setup,
+                "turnover_minutes": entry.turnover,
+                "sedation": entry.sedation,
+                "fasting_hours": 6 if sedated else 0,
+                "driver_required": sedated,
+                "bleeding_risk": entry.bleeding_risk,
+                "self_bookable": entry.self_bookable,
+                "requires_order": not entry.self_bookable,
+                "prior_authorization_required": entry.prior_authorization,
+                "patient_preparation": entry.preparation,
+            },
+        )
+        if created:
+            procedure_type.required_capabilities.set([capabilities[code] for code in entry.needs_all])
+            procedure_type.alternative_capabilities.set([capabilities[code] for code in entry.needs_one_of])
+        procedure_types[entry.code] = procedure_type
+        report.record("procedure types", created)
+
+    blood_thinners = []
+    for name, high, intermediate, low, restart in BLOOD_THINNERS:
+        blood_thinner, created = BloodThinner.objects.get_or_create(
+            name=name,
+            defaults={
+                "hold_days_high": high,
+                "hold_days_intermediate": intermediate,
+                "hold_days_low": low,
+                "restart_guidance": restart,
+            },
+        )
+        blood_thinners.append(blood_thinner)
+        report.record("blood thinners", created)
+
+    payers = []
+    for name, kind in PAYERS:
+        payer, created = Payer.objects.get_or_create(name=name, defaults={"kind": kind})
+        payers.append(payer)
+        report.record("payers", created)
+
+    _seed_physicians(location, procedure_types, today, report)
+    _seed_patients(payers, blood_thinners, report)
+    return report
+
+
+def _seed_physicians(location, procedure_types, today, report: SeedReport) -> None:
+    User = get_user_model()
+    physician_group = Group.objects.get(name=roles.PHYSICIAN)
+    valid_from = _monday_of(today)
+    for username, first, last, npi, codes, blocks in PHYSICIANS:
+        user, user_created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@interval.example", "is_staff": True},
+        )
+        if user_created:
+            user.set_unusable_password()  # `demo_logins` gives demo passwords, in development only
+            user.save(update_fields=["password"])
+        user.groups.add(physician_group)
+        physician, created = Physician.objects.get_or_create(user=user, defaults={"npi": npi})
+        if created:
+            physician.procedure_types.set([procedure_types[code] for code in codes])
+        report.record("physicians", created)
+        for weekday, start, end, kind in blocks:
+            # The template is kept by (weekday, start): a re-run leaves the manager's later
+            # blocks and the original validity alone.
+            _, created = ScheduleBlock.objects.get_or_create(
+                physician=physician,
+                location=location,
+                weekday=weekday,
+                start_time=_time(start),
+                defaults={"end_time": _time(end), "kind": kind, "valid_from": valid_from},
+            )
+            report.record("schedule blocks", created)
+
+
+def _seed_patients(payers, blood_thinners, report: SeedReport) -> None:
+    rng = random.Random(20261101)  # fixed seed: the same 50 patients on every run
+    for index in range(PATIENT_COUNT):
+        first = _FIRST_NAMES[index % len(_FIRST_NAMES)]
+        last = _LAST_NAMES[(index * 7) % len(_LAST_NAMES)]
+        born = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(0, 365 * 55))
+        prefers_sms = rng.random() < 0.5
+        patient, created = Patient.objects.get_or_create(
+            first_name=first,
+            last_name=last,
+            date_of_birth=born,
+            defaults={
+                "email": f"{first}.{last}.{index}@example.com".lower(),
+                "phone": f"(918) 555-{100 + index:04d}",
+                "preferred_channel": Channel.SMS if prefers_sms else Channel.EMAIL,
+                "sms_consent": prefers_sms,
+                "email_consent": True,
+                "payer": payers[index % len(payers)],
+            },
+        )
+        takes = rng.random() < 0.3
+        drug = rng.choice(blood_thinners)  # drawn on every run so the sequence stays the same
+        if created and takes:
+            patient.blood_thinners.set([drug])
+        report.record("patients", created)

@@ -1,0 +1,104 @@
+"""Patients and the payers that cover them."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clinic.models.catalog import BloodThinner
+from clinic.models.validators import phone_validator
+
+
+class PayerKind(models.TextChoices):
+    MEDICARE = "medicare", _("Medicare")
+    MEDICAID = "medicaid", _("Medicaid")
+    COMMERCIAL = "commercial", _("Commercial")
+    SELF_PAY = "self_pay", _("Self-pay")
+
+
+class Payer(models.Model):
+    """An insurer (or self-pay). Pathway rules can be overridden per payer."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=PayerKind.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("payer")
+        verbose_name_plural = _("payers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message (SMS)")
+
+
+class Patient(models.Model):
+    first_name = models.CharField(_("first name"), max_length=80)
+    last_name = models.CharField(_("last name"), max_length=80)
+    date_of_birth = models.DateField(_("date of birth"))
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[phone_validator])
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    sms_consent = models.BooleanField(_("consents to text messages"), default=False)
+    email_consent = models.BooleanField(_("consents to email"), default=False)
+    blood_thinners = models.ManyToManyField(
+        BloodThinner,
+        related_name="patients",
+        blank=True,
+        verbose_name=_("blood thinners taken"),
+        help_text=_("Drives the hold dates shown on appointments and sent in reminders."),
+    )
+    payer = models.ForeignKey(
+        Payer, on_delete=models.PROTECT, related_name="patients", null=True, blank=True, verbose_name=_("payer")
+    )
+    member_id = models.CharField(_("member ID"), max_length=40, blank=True)
+    needs_review = models.BooleanField(
+        _("needs front-desk review"),
+        default=False,
+        help_text=_("Set for records patients created themselves online."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    history = HistoricalRecords(m2m_fields=[blood_thinners])
+
+    class Meta:
+        ordering = ["last_name", "first_name", "date_of_birth"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        indexes = [models.Index(fields=["last_name", "first_name", "date_of_birth"], name="patient_name_dob")]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.date_of_birth:%Y-%m-%d})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.date_of_birth:
+            today = timezone.localdate()
+            if self.date_of_birth > today:
+                errors["date_of_birth"] = _("The date of birth cannot be in the future.")
+            elif self.date_of_birth < today - datetime.timedelta(days=365 * 125):
+                errors["date_of_birth"] = _("Check the date of birth: it is more than 125 years ago.")
+        if self.preferred_channel == Channel.SMS and not self.phone:
+            errors["phone"] = _("A phone number is needed when text messages are the preferred channel.")
+        if self.preferred_channel == Channel.EMAIL and not self.email:
+            errors["email"] = _("An email address is needed when email is the preferred channel.")
+        if self.sms_consent and not self.phone:
+            errors.setdefault("phone", _("A phone number is needed to send text messages."))
+        if not self.email and not self.phone:
+            errors["phone"] = _("Enter a phone number or an email address so the clinic can reach the patient.")
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,61 @@
+"""Staff roles as Django groups, and the permissions each role's work needs.
+
+Migrations call `sync_role_groups` so that the groups exist on every install and follow this
+table after an upgrade. Permissions not yet created (a later app's models) are skipped and
+granted by that app's migration when it calls `sync_role_groups` again.
+"""
+
+from __future__ import annotations
+
+FRONT_DESK = "Front desk"
+NURSE = "Nurse"
+PHYSICIAN = "Physician"
+CLINIC_MANAGER = "Clinic manager"
+
+_CATALOG = ["location", "closure", "capability", "room", "roomoutofservice", "physician", "scheduleblock",
+            "timeoff", "proceduretype", "bloodthinner", "payer"]
+
+
+def _perms(app_label: str, actions: list[str], models: list[str]) -> list[str]:
+    return [f"{app_label}.{action}_{model}" for model in models for action in actions]
+
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # Books, reschedules, cancels, checks in; keeps patient contact details and payer current.
+    FRONT_DESK: _perms("clinic", ["view"], _CATALOG) + _perms("clinic", ["view", "add", "change"], ["patient"]),
+    # Records pre-procedure checks (blood thinners taken) and outcomes.
+    NURSE: _perms("clinic", ["view"], _CATALOG) + _perms("clinic", ["view", "change"], ["patient"]),
+    # Sees the schedule and catalog; orders procedures; records time off.
+    PHYSICIAN: _perms("clinic", ["view"], _CATALOG)
+    + _perms("clinic", ["view", "change"], ["patient"])
+    + _perms("clinic", ["add", "change", "delete"], ["timeoff"]),
+    # Physicians, rooms, schedules, closures, the procedure catalog and the hold table.
+    CLINIC_MANAGER: _perms("clinic", ["view", "add", "change", "delete"], _CATALOG)
+    + _perms("clinic", ["view", "add", "change"], ["patient"])
+    + _perms("auth", ["view", "add", "change"], ["user"])
+    + _perms("auth", ["view"], ["group"]),
+}
+
+
+def sync_role_groups(apps, schema_editor=None) -> None:
+    """Create the role groups and set each one's permissions to exactly those in the table."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after all migrations ran; create them now so that the
+    # groups can be given them in the same migration run.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for name in names:
+            app_label, codename = name.split(".")
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is not None:
+                wanted.append(permission)
+        group.permissions.set(wanted)
