@@ -27,7 +27,6 @@ class Physician(models.Model):
         on_delete=models.PROTECT,
         related_name="physician",
         verbose_name=_("staff user"),
-        limit_choices_to={"is_staff": True},
     )
     credentials = models.CharField(_("credentials"), max_length=40, default="MD", help_text=_("E.g. MD, DO."))
     npi = models.CharField(

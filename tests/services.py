@@ -1,0 +1,54 @@
+"""Which real services the suite can reach, and what to do when one is missing.
+
+A test that needs PostgreSQL or Redis skips with the reason on a machine without it. CI sets
+REQUIRE_SERVICES (a comma-separated list such as "postgres,redis", or "1" for all) to turn such
+a skip into a failure, so a green CI run means the real service was used.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def required_services() -> set[str]:
+    raw = os.environ.get("REQUIRE_SERVICES", "").strip().lower()
+    if raw in {"", "0", "no", "false"}:
+        return set()
+    if raw in {"1", "yes", "true", "all"}:
+        return {"postgres", "redis"}
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def unavailable(service: str, reason: str) -> None:
+    """Skip, or fail when CI requires the service."""
+    if service in required_services():
+        pytest.fail(f"{reason} (REQUIRE_SERVICES includes {service})")
+    pytest.skip(reason)
+
+
+def redis_reachable(url: str = TEST_REDIS_URL) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def require_redis() -> str:
+    if not redis_reachable():
+        unavailable("redis", f"Redis is not reachable at {TEST_REDIS_URL}")
+    return TEST_REDIS_URL
+
+
+def require_postgres() -> None:
+    if connection.vendor != "postgresql":
+        unavailable("postgres", "needs PostgreSQL: set DATABASE_URL=postgres://... to run it")

@@ -1,0 +1,108 @@
+"""`seed_demo`: the demo clinic of DESIGN.md, idempotent."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from clinic.models import BloodThinner, Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
+
+pytestmark = pytest.mark.django_db
+
+DESIGN_CODES = {
+    "CONSULT_NEW", "FOLLOW_UP", "ESI_IL", "ESI_TF", "ESI_CAUDAL", "MBB_LUMBAR", "MBB_CERVICAL", "SYMPATHETIC_BLOCK",
+    "RFA_LUMBAR", "RFA_CERVICAL", "SCS_TRIAL", "SCS_TRIAL_REMOVAL", "SCS_IMPLANT", "VERTEBROPLASTY", "KYPHOPLASTY",
+}
+
+
+def counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()
+            if model._meta.app_label in {"clinic", "auth"}}
+
+
+def test_running_seed_demo_twice_gives_the_same_counts(demo_clinic):
+    call_command("seed_demo", stdout=io.StringIO())
+    after_first = counts()
+    second = io.StringIO()
+    call_command("seed_demo", stdout=second)
+    assert counts() == after_first
+    assert "procedure types: 0 created, 15 already there" in second.getvalue()
+    assert "patients: 0 created, 50 already there" in second.getvalue()
+
+
+def test_seed_demo_creates_what_is_missing_and_says_so(demo_clinic):
+    Patient.objects.filter(first_name="James").delete()
+    output = io.StringIO()
+    call_command("seed_demo", stdout=output)
+    assert "patients: 2 created, 48 already there" in output.getvalue()
+    assert Patient.objects.filter(first_name="James").count() == 2
+
+
+def test_the_demo_clinic_is_the_one_design_describes(demo_clinic):
+    location = Location.objects.get()
+    assert (location.city, location.time_zone) == ("Bartlesville", "America/Chicago")
+    assert location.recovery_bays > 0
+    assert set(ProcedureType.objects.values_list("code", flat=True)) == DESIGN_CODES
+    assert Physician.objects.count() == 3
+    assert ScheduleBlock.objects.filter(kind="procedures").exists()
+    assert ScheduleBlock.objects.filter(kind="clinic").exists()
+    assert 45 <= Patient.objects.count() <= 55
+    rooms = {room.name: {c.code for c in room.capabilities.all()} for room in Room.objects.all()}
+    assert sum("fluoroscopy" in caps and "sterile-or" not in caps for caps in rooms.values()) == 2
+    assert sum({"fluoroscopy", "sterile-or"} <= caps for caps in rooms.values()) == 1
+    assert sum(caps == {"ultrasound"} for caps in rooms.values()) == 1
+    assert sum(caps == {"exam"} for caps in rooms.values()) == 3
+
+
+def test_the_demo_catalog_carries_designs_figures(demo_clinic):
+    esi = ProcedureType.objects.get(code="ESI_IL")
+    assert (esi.prep_minutes, esi.procedure_minutes, esi.recovery_minutes) == (30, 20, 30)
+    assert (esi.setup_minutes, esi.turnover_minutes, esi.bleeding_risk) == (5, 10, "intermediate")
+    implant = ProcedureType.objects.get(code="SCS_IMPLANT")
+    assert (implant.prep_minutes, implant.procedure_minutes, implant.recovery_minutes) == (90, 120, 90)
+    assert {c.code for c in implant.required_capabilities.all()} == {"fluoroscopy", "sterile-or"}
+    assert implant.fasting_hours == 6 and implant.driver_required
+    sympathetic = ProcedureType.objects.get(code="SYMPATHETIC_BLOCK")
+    assert {c.code for c in sympathetic.alternative_capabilities.all()} == {"fluoroscopy", "ultrasound"}
+    assert set(ProcedureType.objects.filter(self_bookable=True).values_list("code", flat=True)) == {
+        "CONSULT_NEW", "FOLLOW_UP"}
+    assert not ProcedureType.objects.filter(self_bookable=False, requires_order=False).exists()
+
+
+def test_the_demo_hold_table_matches_design(demo_clinic):
+    table = {b.name: (b.hold_days_high, b.hold_days_intermediate, b.hold_days_low) for b in BloodThinner.objects.all()}
+    assert table["Warfarin"] == (5, 5, 0)
+    assert table["Clopidogrel"] == (7, 7, 0)
+    assert table["Apixaban"] == (3, 3, 0)
+    assert table["Dabigatran"] == (4, 4, 0)
+    assert table["Aspirin (primary prevention)"] == (6, 0, 0)
+
+
+def test_seed_demo_keeps_what_the_manager_edited(demo_clinic):
+    ProcedureType.objects.filter(code="ESI_IL").update(procedure_minutes=25)
+    call_command("seed_demo", stdout=io.StringIO())
+    assert ProcedureType.objects.get(code="ESI_IL").procedure_minutes == 25
+
+
+def test_every_demo_row_passes_model_validation(demo_clinic):
+    for model in (Location, Room, ProcedureType, BloodThinner, Physician, ScheduleBlock, Patient):
+        for instance in model.objects.all():
+            instance.full_clean()
+
+
+def test_demo_logins_refuse_to_run_in_production(settings):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only runs with DEBUG on"):
+        call_command("demo_logins", stdout=io.StringIO())
+
+
+def test_demo_logins_let_each_role_sign_in(client, demo_clinic, settings):
+    settings.DEBUG = True
+    call_command("demo_logins", stdout=io.StringIO())
+    for username in ("admin", "manager", "frontdesk", "nurse", "okafor"):
+        assert client.login(username=username, password="interval-demo"), username

@@ -1,0 +1,34 @@
+"""Starting a real Celery worker for integration tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def celery_worker(*, queue: str, log_path: Path, **env: str) -> Iterator[subprocess.Popen]:
+    """Run `celery --app clinic worker` on `queue` for the duration of the block."""
+    environment = {**os.environ, **env}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "--app", "clinic", "worker", "--pool", "solo", "--loglevel", "INFO",
+             "--queues", queue, "--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip"],
+            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
