@@ -20,18 +20,33 @@ def _perms(app_label: str, actions: list[str], models: list[str]) -> list[str]:
     return [f"{app_label}.{action}_{model}" for model in models for action in actions]
 
 
+_APPOINTMENT_WORK = ["cancel", "reschedule", "check_in", "progress", "no_show"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Books, reschedules, cancels, checks in; keeps patient contact details and payer current.
-    FRONT_DESK: _perms("clinic", ["view"], _CATALOG) + _perms("clinic", ["view", "add", "change"], ["patient"]),
-    # Records pre-procedure checks (blood thinners taken) and outcomes.
-    NURSE: _perms("clinic", ["view"], _CATALOG) + _perms("clinic", ["view", "change"], ["patient"]),
+    FRONT_DESK: _perms("clinic", ["view"], _CATALOG)
+    + _perms("clinic", ["view", "add", "change"], ["patient"])
+    + _perms("scheduling", ["view", "add", "change"], ["appointment"])
+    + _perms("scheduling", ["cancel", "reschedule", "check_in", "no_show"], ["appointment"])
+    + _perms("scheduling", ["view"], ["procedureorder"]),
+    # Checks patients in, takes them through procedure and recovery; records pre-procedure
+    # checks (blood thinners taken) and outcomes. Does not cancel or move visits.
+    NURSE: _perms("clinic", ["view"], _CATALOG)
+    + _perms("clinic", ["view", "change"], ["patient"])
+    + _perms("scheduling", ["view"], ["appointment", "procedureorder"])
+    + _perms("scheduling", ["check_in", "progress"], ["appointment"]),
     # Sees the schedule and catalog; orders procedures; records time off.
     PHYSICIAN: _perms("clinic", ["view"], _CATALOG)
     + _perms("clinic", ["view", "change"], ["patient"])
-    + _perms("clinic", ["add", "change", "delete"], ["timeoff"]),
+    + _perms("clinic", ["add", "change", "delete"], ["timeoff"])
+    + _perms("scheduling", ["view"], ["appointment"])
+    + _perms("scheduling", ["progress"], ["appointment"])
+    + _perms("scheduling", ["view", "add", "change"], ["procedureorder"]),
     # Physicians, rooms, schedules, closures, the procedure catalog and the hold table.
     CLINIC_MANAGER: _perms("clinic", ["view", "add", "change", "delete"], _CATALOG)
     + _perms("clinic", ["view", "add", "change"], ["patient"])
+    + _perms("scheduling", ["view", "add", "change"], ["appointment", "procedureorder"])
+    + _perms("scheduling", _APPOINTMENT_WORK, ["appointment"])
     + _perms("auth", ["view", "add", "change"], ["user"])
     + _perms("auth", ["view"], ["group"]),
 }

@@ -1,0 +1,192 @@
+"""API input and output shapes. Times go out as ISO 8601 in the location's own zone, with offset."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from clinic.models import Location, Patient, Physician, ProcedureType, Room
+from scheduling.models import Appointment, AppointmentStatus, ProcedureOrder
+
+MAX_WINDOW_DAYS = 92
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 instant that must carry its UTC offset: a bare wall time is ambiguous
+    across time zones and daylight-saving changes."""
+
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset, e.g. 2026-12-01T09:00:00-06:00.",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = serializers.DateTimeField(default_timezone=dt.timezone.utc).to_internal_value(value)
+            if "T" in value and not any(sign in value.split("T", 1)[1] for sign in ("+", "-", "Z", "z")):
+                self.fail("naive")
+            return parsed
+        return super().to_internal_value(value)
+
+
+class ProcedureTypeSerializer(serializers.ModelSerializer):
+    required_capabilities = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    alternative_capabilities = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = ProcedureType
+        fields = [
+            "code", "name", "family", "schedule_kind", "prep_minutes", "procedure_minutes", "recovery_minutes",
+            "setup_minutes", "turnover_minutes", "required_capabilities", "alternative_capabilities", "sedation",
+            "fasting_hours", "driver_required", "bleeding_risk", "self_bookable", "requires_order",
+            "prior_authorization_required", "patient_preparation",
+        ]
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Location
+        fields = ["id", "name", "time_zone", "address_line", "city", "state", "postal_code", "phone",
+                  "recovery_bays", "slot_interval_minutes", "minimum_notice_hours", "booking_horizon_days"]
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    capabilities = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Room
+        fields = ["id", "name", "location", "kind", "capabilities", "is_active"]
+
+
+class PhysicianSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    procedure_types = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Physician
+        fields = ["id", "name", "credentials", "procedure_types", "is_active"]
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = ["id", "first_name", "last_name", "date_of_birth", "email", "phone", "preferred_channel",
+                  "sms_consent", "email_consent", "payer", "member_id", "blood_thinners"]
+        extra_kwargs = {"blood_thinners": {"required": False}}
+
+    def validate(self, attrs):
+        # The model's own rules (a date of birth in the past, a way to reach the patient).
+        blood_thinners = attrs.pop("blood_thinners", None)
+        instance = Patient(**attrs)
+        try:
+            instance.full_clean(validate_unique=False)
+        except Exception as error:  # ValidationError from the model
+            raise serializers.ValidationError(getattr(error, "message_dict", {"non_field_errors": [str(error)]}))
+        if blood_thinners is not None:
+            attrs["blood_thinners"] = blood_thinners
+        return attrs
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    procedure_type = serializers.SlugRelatedField(slug_field="code", queryset=ProcedureType.objects.filter(is_active=True))
+    ordering_physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.filter(is_active=True))
+
+    class Meta:
+        model = ProcedureOrder
+        fields = ["id", "patient", "procedure_type", "ordering_physician", "status", "notes", "created_at"]
+        read_only_fields = ["status", "created_at"]
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    procedure_type = serializers.SlugRelatedField(slug_field="code", queryset=ProcedureType.objects.filter(is_active=True))
+    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.filter(is_active=True), required=False)
+    physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.filter(is_active=True), required=False)
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all(), required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # `from` is a Python keyword, so these two are declared here.
+        self.fields["from"] = serializers.DateField()
+        self.fields["to"] = serializers.DateField()
+
+    def validate(self, attrs):
+        if "location" not in attrs:
+            locations = list(Location.objects.filter(is_active=True)[:2])
+            if len(locations) != 1:
+                raise serializers.ValidationError({"location": ["Choose a location."]})
+            attrs["location"] = locations[0]
+        if attrs["to"] < attrs["from"]:
+            raise serializers.ValidationError({"to": ["'to' cannot be before 'from'."]})
+        if (attrs["to"] - attrs["from"]).days >= MAX_WINDOW_DAYS:
+            raise serializers.ValidationError({"to": [f"Ask for at most {MAX_WINDOW_DAYS} days at a time."]})
+        return attrs
+
+
+class SlotSerializer(serializers.Serializer):
+    """Documents a slot's shape; the view builds the dicts directly for speed."""
+
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    arrival = serializers.DateTimeField()
+    discharge = serializers.DateTimeField()
+    physician = serializers.IntegerField()
+    room = serializers.IntegerField()
+    location = serializers.IntegerField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    time_zone = serializers.CharField()
+    count = serializers.IntegerField()
+    slots = SlotSerializer(many=True)
+
+
+def local_iso(instant: dt.datetime | None, zone) -> str | None:
+    return instant.astimezone(zone).isoformat() if instant else None
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    procedure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    start = serializers.DateTimeField(source="procedure_start", read_only=True)
+    end = serializers.DateTimeField(source="procedure_end", read_only=True)
+
+    class Meta:
+        model = Appointment
+        fields = ["id", "status", "location", "physician", "room", "patient", "procedure_type", "order", "arrival",
+                  "start", "end", "discharge", "room_start", "room_end", "cancel_reason", "notes"]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        # Times in the visit's own location zone: a clinic reads 08:00, not 14:00Z.
+        with timezone.override(instance.location.zone):
+            return super().to_representation(instance)
+
+
+class AppointmentBookSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
+    procedure_type = serializers.SlugRelatedField(slug_field="code", queryset=ProcedureType.objects.all())
+    physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.select_related("user"))
+    start = AwareDateTimeField()
+    room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.select_related("location"), required=False,
+                                              allow_null=True)
+    order = serializers.PrimaryKeyRelatedField(queryset=ProcedureOrder.objects.all(), required=False, allow_null=True)
+
+
+class RescheduleSerializer(serializers.Serializer):
+    start = AwareDateTimeField()
+    physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.select_related("user"), required=False)
+    room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.select_related("location"), required=False,
+                                              allow_null=True)
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class AppointmentFilterSerializer(serializers.Serializer):
+    date = serializers.DateField(required=False)
+    physician = serializers.IntegerField(required=False, min_value=1)
+    location = serializers.IntegerField(required=False, min_value=1)
+    patient = serializers.IntegerField(required=False, min_value=1)
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices, required=False)

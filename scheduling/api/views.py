@@ -1,0 +1,222 @@
+"""REST API v1 (DESIGN.md section 7). Views parse input, call one selector or service, shape output."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinic.models import Location, Patient, Physician, ProcedureType, Room
+from scheduling import services
+from scheduling.api import serializers as s
+from scheduling.api.permissions import ActionPermission
+from scheduling.models import Appointment, ProcedureOrder
+from scheduling.selectors import available_slots, window_bounds
+
+
+class _ReadOnly(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [ActionPermission]
+
+
+class ProcedureTypeViewSet(_ReadOnly):
+    queryset = ProcedureType.objects.filter(is_active=True).prefetch_related(
+        "required_capabilities", "alternative_capabilities"
+    )
+    serializer_class = s.ProcedureTypeSerializer
+    lookup_field = "code"
+    required_permissions = {"*": "clinic.view_proceduretype"}
+
+
+class LocationViewSet(_ReadOnly):
+    queryset = Location.objects.filter(is_active=True)
+    serializer_class = s.LocationSerializer
+    required_permissions = {"*": "clinic.view_location"}
+
+
+class RoomViewSet(_ReadOnly):
+    queryset = Room.objects.prefetch_related("capabilities")
+    serializer_class = s.RoomSerializer
+    required_permissions = {"*": "clinic.view_room"}
+
+
+class PhysicianViewSet(_ReadOnly):
+    queryset = Physician.objects.select_related("user").prefetch_related("procedure_types")
+    serializer_class = s.PhysicianSerializer
+    required_permissions = {"*": "clinic.view_physician"}
+
+
+class PatientViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = Patient.objects.prefetch_related("blood_thinners").order_by("last_name", "first_name", "pk")
+    serializer_class = s.PatientSerializer
+    permission_classes = [ActionPermission]
+    required_permissions = {"create": "clinic.add_patient", "*": "clinic.view_patient"}
+
+
+class OrderViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = ProcedureOrder.objects.select_related("procedure_type").order_by("-created_at", "-pk")
+    serializer_class = s.OrderSerializer
+    permission_classes = [ActionPermission]
+    required_permissions = {"create": "scheduling.add_procedureorder", "*": "scheduling.view_procedureorder"}
+
+
+class AvailabilityView(APIView):
+    """Bookable slots for a procedure type at a location, sorted by start.
+
+    For every start, one slot per physician who can take it, each with the first free room.
+    Times are in the location's zone.
+    """
+
+    permission_classes = [ActionPermission]
+    required_permissions = {"*": "scheduling.view_appointment"}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("procedure_type", str, required=True, description="Procedure type code, e.g. ESI_IL"),
+            OpenApiParameter("location", int, description="Location id (optional when there is one location)"),
+            OpenApiParameter("from", dt.date, required=True, description="First local date"),
+            OpenApiParameter("to", dt.date, required=True, description="Last local date (inclusive)"),
+            OpenApiParameter("physician", int), OpenApiParameter("patient", int), OpenApiParameter("limit", int),
+        ],
+        responses=s.AvailabilitySerializer,
+    )
+    def get(self, request):
+        query = s.AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        location = params["location"]
+        slots = available_slots(
+            procedure_type=params["procedure_type"], location=location, first_day=params["from"],
+            last_day=params["to"], now=timezone.now(), physician=params.get("physician"),
+            patient=params.get("patient"), limit=params.get("limit"),
+        )
+        zone = location.zone
+        return Response({
+            "time_zone": location.time_zone,
+            "count": len(slots),
+            "slots": [
+                {
+                    "start": slot.start.astimezone(zone).isoformat(),
+                    "end": slot.end.astimezone(zone).isoformat(),
+                    "arrival": slot.arrival.astimezone(zone).isoformat(),
+                    "discharge": slot.discharge.astimezone(zone).isoformat(),
+                    "physician": slot.physician_id,
+                    "room": slot.room_id,
+                    "location": location.pk,
+                }
+                for slot in slots
+            ],
+        })
+
+
+_NO_BODY = inline_serializer("Empty", fields={})
+
+
+class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.AppointmentSerializer
+    permission_classes = [ActionPermission]
+    required_permissions = {
+        "create": "scheduling.add_appointment",
+        "cancel": "scheduling.cancel_appointment",
+        "reschedule": "scheduling.reschedule_appointment",
+        "confirm": "scheduling.change_appointment",
+        "check_in": "scheduling.check_in_appointment",
+        "start": "scheduling.progress_appointment",
+        "recovery": "scheduling.progress_appointment",
+        "complete": "scheduling.progress_appointment",
+        "no_show": "scheduling.no_show_appointment",
+        "*": "scheduling.view_appointment",
+    }
+
+    def get_queryset(self):
+        queryset = Appointment.objects.select_related("location", "procedure_type").order_by("procedure_start", "pk")
+        if self.action != "list":
+            return queryset
+        filters = s.AppointmentFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        params = filters.validated_data
+        for name in ("physician", "location", "patient", "status"):
+            if name in params:
+                queryset = queryset.filter(**{name: params[name]})
+        if "date" in params:
+            location = Location.objects.filter(pk=params.get("location")).first() if "location" in params else None
+            if location is not None:
+                start, end = window_bounds(location, params["date"], params["date"])
+            else:
+                zone = timezone.get_default_timezone()
+                start = dt.datetime.combine(params["date"], dt.time()).replace(tzinfo=zone)
+                end = dt.datetime.combine(params["date"] + dt.timedelta(days=1), dt.time()).replace(tzinfo=zone)
+            queryset = queryset.filter(procedure_start__gte=start, procedure_start__lt=end)
+        return queryset
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date", dt.date), OpenApiParameter("physician", int),
+                    OpenApiParameter("location", int), OpenApiParameter("patient", int),
+                    OpenApiParameter("status", str)],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def _done(self, appointment: Appointment, code: int = status.HTTP_200_OK) -> Response:
+        appointment = Appointment.objects.select_related("location", "procedure_type").get(pk=appointment.pk)
+        return Response(s.AppointmentSerializer(appointment).data, status=code)
+
+    @extend_schema(request=s.AppointmentBookSerializer, responses={201: s.AppointmentSerializer})
+    def create(self, request):
+        data = s.AppointmentBookSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appointment = services.appointment_book(booked_by=request.user, **data.validated_data)
+        return self._done(appointment, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CancelSerializer, responses=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = s.CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._done(services.appointment_cancel(appointment=self.get_object(), by=request.user,
+                                                      reason=data.validated_data["reason"]))
+
+    @extend_schema(request=s.RescheduleSerializer, responses=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        data = s.RescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._done(services.appointment_reschedule(appointment=self.get_object(), by=request.user,
+                                                          **data.validated_data))
+
+    def _transition(self, service, request) -> Response:
+        return self._done(service(appointment=self.get_object(), by=request.user))
+
+    @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._transition(services.appointment_confirm, request)
+
+    @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request, pk=None):
+        return self._transition(services.appointment_check_in, request)
+
+    @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._transition(services.appointment_start, request)
+
+    @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def recovery(self, request, pk=None):
+        return self._transition(services.appointment_move_to_recovery, request)
+
+    @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._transition(services.appointment_complete, request)
+
+    @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"], url_path="no-show")
+    def no_show(self, request, pk=None):
+        return self._transition(services.appointment_mark_no_show, request)

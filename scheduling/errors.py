@@ -1,0 +1,31 @@
+"""What can go wrong when booking, in words the front desk understands.
+
+Each error carries a stable `code` that the API returns: `invalid` (bad input, with the
+field), `slot_unavailable` (a resource is taken), `not_eligible` (an order or rule refuses),
+`invalid_transition` (the visit's status does not allow it).
+"""
+
+from __future__ import annotations
+
+
+class BookingError(Exception):
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+
+class SlotUnavailable(BookingError):
+    code = "slot_unavailable"
+
+
+class NotEligible(BookingError):
+    code = "not_eligible"
+
+
+class InvalidTransition(BookingError):
+    code = "invalid_transition"

@@ -1,0 +1,175 @@
+"""Reads of the calendar that several callers share.
+
+`availability_request` loads everything the availability engine needs for one location,
+procedure type and window in a fixed number of queries (eight), whatever the window's length
+and however many appointments there are; the engine then works on plain data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Q
+
+from clinic.models import Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
+from scheduling import availability as engine
+from scheduling.models import HOLDING_STATUSES, Appointment
+
+_MARGIN = dt.timedelta(days=1)  # room and patient spans reach past the procedure's own day
+
+
+def segments_of(procedure_type: ProcedureType) -> engine.Segments:
+    return engine.Segments(
+        prep=procedure_type.prep_minutes,
+        procedure=procedure_type.procedure_minutes,
+        recovery=procedure_type.recovery_minutes,
+        setup=procedure_type.setup_minutes,
+        turnover=procedure_type.turnover_minutes,
+    )
+
+
+def window_bounds(location: Location, first_day: dt.date, last_day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Local midnight of the first day to local midnight after the last, as instants."""
+    zone = location.zone
+    start = dt.datetime.combine(first_day, dt.time()).replace(tzinfo=zone)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time()).replace(tzinfo=zone)
+    return start, end
+
+
+def capable_room_ids(procedure_type: ProcedureType, rooms: dict[int, set[int]]) -> list[int]:
+    """Rooms (id -> capability ids) that have every required capability and one of the alternatives."""
+    required = {capability.pk for capability in procedure_type.required_capabilities.all()}
+    alternatives = {capability.pk for capability in procedure_type.alternative_capabilities.all()}
+    return sorted(
+        room_id
+        for room_id, capabilities in rooms.items()
+        if required <= capabilities and (not alternatives or alternatives & capabilities)
+    )
+
+
+def availability_request(
+    *,
+    procedure_type: ProcedureType,
+    location: Location,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime,
+    physician: Physician | None = None,
+    patient: Patient | None = None,
+    room: Room | None = None,
+    exclude_appointment: Appointment | None = None,
+    apply_minimum_notice: bool = True,
+    limit: int | None = None,
+) -> engine.Request:
+    """The engine's input for one procedure type at one location over [first_day, last_day]."""
+    window_start, window_end = window_bounds(location, first_day, last_day)
+    load_from, load_until = window_start - _MARGIN, window_end + _MARGIN
+
+    # 1. Blocks of the credentialed, active physicians at this location, of the right kind.
+    blocks = ScheduleBlock.objects.filter(
+        location=location,
+        kind=procedure_type.schedule_kind,
+        physician__is_active=True,
+        physician__procedure_types=procedure_type,
+        valid_from__lte=last_day,
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
+    if physician is not None:
+        blocks = blocks.filter(physician=physician)
+    weekly: dict[int, list[engine.WeeklyBlock]] = defaultdict(list)
+    for physician_id, weekday, start, end, valid_from, valid_until in blocks.values_list(
+        "physician_id", "weekday", "start_time", "end_time", "valid_from", "valid_until"
+    ):
+        weekly[physician_id].append(engine.WeeklyBlock(weekday, start, end, valid_from, valid_until))
+    physician_ids = sorted(weekly)
+
+    # 2. Their time off.
+    physician_busy: dict[int, list[engine.Span]] = defaultdict(list)
+    for physician_id, starts_at, ends_at in TimeOff.objects.filter(
+        physician_id__in=physician_ids, starts_at__lt=load_until, ends_at__gt=load_from
+    ).values_list("physician_id", "starts_at", "ends_at"):
+        physician_busy[physician_id].append((starts_at, ends_at))
+
+    # 3. Closures.
+    closed_days: set[dt.date] = set()
+    for first, last in Closure.objects.filter(
+        location=location, first_day__lte=last_day, last_day__gte=first_day
+    ).values_list("first_day", "last_day"):
+        day = max(first, first_day)
+        while day <= min(last, last_day):
+            closed_days.add(day)
+            day += dt.timedelta(days=1)
+
+    # 4. Rooms with what the procedure needs (plus two small queries for the procedure's needs).
+    room_capabilities: dict[int, set[int]] = {}
+    rooms = Room.objects.filter(location=location, is_active=True)
+    if room is not None:
+        rooms = rooms.filter(pk=room.pk)
+    for room_id, capability_id in rooms.values_list("id", "capabilities"):
+        capabilities = room_capabilities.setdefault(room_id, set())
+        if capability_id is not None:
+            capabilities.add(capability_id)
+    room_ids = capable_room_ids(procedure_type, room_capabilities)
+
+    # 5. Out-of-service periods.
+    room_busy: dict[int, list[engine.Span]] = defaultdict(list)
+    for room_id, starts_at, ends_at in RoomOutOfService.objects.filter(
+        room_id__in=room_ids, starts_at__lt=load_until, ends_at__gt=load_from
+    ).values_list("room_id", "starts_at", "ends_at"):
+        room_busy[room_id].append((starts_at, ends_at))
+
+    # 6. Appointments holding time: at this location (rooms, recovery bays), of these
+    #    physicians anywhere, and of the patient anywhere.
+    holding = Q(location=location)
+    if physician_ids:
+        holding |= Q(physician_id__in=physician_ids)
+    if patient is not None:
+        holding |= Q(patient=patient)
+    appointments = Appointment.objects.filter(
+        holding, status__in=HOLDING_STATUSES, arrival__lt=load_until, discharge__gt=load_from
+    )
+    if exclude_appointment is not None:
+        appointments = appointments.exclude(pk=exclude_appointment.pk)
+    recovery_busy: list[engine.Span] = []
+    patient_busy: list[engine.Span] = []
+    physician_set, room_set = set(physician_ids), set(room_ids)
+    for row in appointments.values_list(
+        "location_id", "physician_id", "room_id", "patient_id",
+        "arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end",
+    ):
+        location_id, physician_id, room_id, patient_id, arrival, start, end, discharge, room_start, room_end = row
+        if physician_id in physician_set:
+            physician_busy[physician_id].append((start, end))
+        if room_id in room_set:
+            room_busy[room_id].append((room_start, room_end))
+        if location_id == location.pk and discharge > end:
+            recovery_busy.append((end, discharge))
+        if patient is not None and patient_id == patient.pk:
+            patient_busy.append((arrival, discharge))
+
+    earliest = now
+    if apply_minimum_notice:
+        earliest = now + dt.timedelta(hours=location.minimum_notice_hours)
+    return engine.Request(
+        segments=segments_of(procedure_type),
+        zone=location.zone,
+        first_day=first_day,
+        last_day=last_day,
+        physicians=[
+            engine.PhysicianInput(id=pid, blocks=weekly[pid], busy=physician_busy.get(pid, ())) for pid in physician_ids
+        ],
+        rooms=[engine.RoomInput(id=rid, busy=room_busy.get(rid, ())) for rid in room_ids],
+        recovery_bays=location.recovery_bays,
+        recovery_busy=recovery_busy,
+        patient_busy=patient_busy,
+        closed_days=frozenset(closed_days),
+        grid_minutes=location.slot_interval_minutes,
+        earliest=earliest,
+        latest=now + dt.timedelta(days=location.booking_horizon_days),
+        limit=limit,
+    )
+
+
+def available_slots(**kwargs) -> list[engine.Slot]:
+    """Slots for `availability_request`'s arguments, sorted by start."""
+    return engine.find_slots(availability_request(**kwargs))

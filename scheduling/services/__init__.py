@@ -1,0 +1,24 @@
+"""Writes that change the calendar: typed functions, one transaction each."""
+
+from scheduling.services.booking import appointment_book, appointment_reschedule
+from scheduling.services.lifecycle import (
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_confirm,
+    appointment_mark_no_show,
+    appointment_move_to_recovery,
+    appointment_start,
+)
+
+__all__ = [
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_check_in",
+    "appointment_complete",
+    "appointment_confirm",
+    "appointment_mark_no_show",
+    "appointment_move_to_recovery",
+    "appointment_reschedule",
+    "appointment_start",
+]

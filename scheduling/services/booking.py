@@ -1,0 +1,234 @@
+"""Booking, rescheduling and cancelling: each one transaction.
+
+The guarantee against double booking sits in the database. On PostgreSQL the location row
+is locked (recovery bays are a pooled capacity that no constraint can express) and exclusion
+constraints refuse overlapping physician, room and patient ranges even if two transactions
+race past the checks here. On SQLite every write transaction starts with BEGIN IMMEDIATE
+(settings), so the check and the insert below run one booking at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.models import Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
+from scheduling import availability as engine
+from scheduling.errors import BookingError, NotEligible, SlotUnavailable
+from scheduling.locks import lock_locations
+from scheduling.models import Appointment, AppointmentStatus, OrderStatus, ProcedureOrder
+from scheduling.selectors import availability_request, capable_room_ids
+
+EXCLUSION_VIOLATION = "23P01"
+
+# Appointments that still use their order: one order is booked once at a time.
+_ACTIVE_FUTURE = [
+    AppointmentStatus.SCHEDULED,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.IN_PROCEDURE,
+    AppointmentStatus.IN_RECOVERY,
+]
+
+
+def _is_double_booking(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) == EXCLUSION_VIOLATION or "no_overlap" in str(error)
+
+
+def _validate_start(start: dt.datetime, location: Location, now: dt.datetime) -> None:
+    if timezone.is_naive(start):
+        raise BookingError("Give the start time with its UTC offset, e.g. 2026-12-01T09:00:00-06:00.", field="start")
+    if start < now:
+        raise BookingError("That time is in the past.", field="start")
+    if not engine.is_on_grid(start, location.zone, location.slot_interval_minutes):
+        raise BookingError(
+            f"Procedures start on the clinic's {location.slot_interval_minutes}-minute grid "
+            f"(e.g. 09:00, 09:{location.slot_interval_minutes:02d}); that time is between two starts.",
+            field="start",
+        )
+
+
+def _validate_physician(physician: Physician, procedure_type: ProcedureType) -> None:
+    if not physician.is_active:
+        raise BookingError(f"{physician} is not taking appointments.", field="physician")
+    if not physician.procedure_types.filter(pk=procedure_type.pk).exists():
+        raise BookingError(f"{physician} is not credentialed for {procedure_type.name}.", field="physician")
+
+
+def _location_for(physician: Physician, procedure_type: ProcedureType, start: dt.datetime, room: Room | None) -> Location:
+    """Where the visit takes place: the room's location, else the one of the physician's block at that time."""
+    if room is not None:
+        return room.location
+    for block in ScheduleBlock.objects.filter(physician=physician, kind=procedure_type.schedule_kind).select_related(
+        "location"
+    ):
+        local = start.astimezone(block.location.zone)
+        if (
+            block.weekday == local.weekday()
+            and block.start_time <= local.time() < block.end_time
+            and block.valid_from <= local.date()
+            and (block.valid_until is None or local.date() <= block.valid_until)
+        ):
+            return block.location
+    raise SlotUnavailable(f"{physician} has no {procedure_type.get_schedule_kind_display().lower()} block at that time.")
+
+
+def _resolve_order(
+    *, order: ProcedureOrder | None, patient: Patient, procedure_type: ProcedureType, rebooking: Appointment | None = None
+) -> ProcedureOrder | None:
+    if order is not None:
+        if order.patient_id != patient.pk or order.procedure_type_id != procedure_type.pk:
+            raise BookingError("That order is for another patient or procedure.", field="order")
+        if order.status != OrderStatus.OPEN:
+            raise NotEligible(f"That order is {order.get_status_display().lower()}, not open.")
+    elif procedure_type.requires_order:
+        order = (
+            ProcedureOrder.objects.filter(patient=patient, procedure_type=procedure_type, status=OrderStatus.OPEN)
+            .exclude(appointments__status__in=_ACTIVE_FUTURE)
+            .order_by("created_at")
+            .first()
+        )
+        if order is None:
+            raise NotEligible(
+                f"{procedure_type.name} needs a physician's order, and {patient.full_name} has no open order for it."
+            )
+    if order is not None:
+        taken = order.appointments.filter(status__in=_ACTIVE_FUTURE)
+        if rebooking is not None:
+            taken = taken.exclude(pk=rebooking.pk)
+        if taken.exists():
+            raise NotEligible("That order is already booked; reschedule that appointment instead.")
+    return order
+
+
+def _check_room(room: Room | None, location: Location, procedure_type: ProcedureType) -> None:
+    if room is None:
+        return
+    if room.location_id != location.pk:
+        raise BookingError(f"{room.name} is not at {location}.", field="room")
+    capabilities = set(room.capabilities.values_list("pk", flat=True))
+    if not room.is_active or not capable_room_ids(procedure_type, {room.pk: capabilities}):
+        raise BookingError(f"{room.name} does not have what {procedure_type.name} needs.", field="room")
+
+
+def _hold(
+    *,
+    location: Location,
+    procedure_type: ProcedureType,
+    physician: Physician,
+    patient: Patient,
+    start: dt.datetime,
+    room: Room | None,
+    now: dt.datetime,
+    exclude: Appointment | None = None,
+) -> tuple[engine.Visit, int]:
+    """Inside the booking transaction: check the slot is free, and pick the room."""
+    day = start.astimezone(location.zone).date()
+    request = availability_request(
+        procedure_type=procedure_type, location=location, first_day=day, last_day=day, now=now,
+        physician=physician, patient=patient, room=room, exclude_appointment=exclude, apply_minimum_notice=False,
+    )
+    reason = engine.explain_unavailable(request, start, physician.pk, room.pk if room else None)
+    if reason:
+        raise SlotUnavailable(reason)
+    visit = engine.visit_at(start, request.segments)
+    room_id = next(r.id for r in request.rooms if not engine.BusySpans(r.busy).overlaps(visit.room_start, visit.room_end))
+    return visit, room_id
+
+
+def _visit_fields(visit: engine.Visit) -> dict:
+    return {
+        "arrival": visit.arrival,
+        "procedure_start": visit.start,
+        "procedure_end": visit.end,
+        "discharge": visit.discharge,
+        "room_start": visit.room_start,
+        "room_end": visit.room_end,
+    }
+
+
+def _save(appointment: Appointment, *, by, reason: str, update_fields: list[str] | None = None) -> None:
+    """Save, turning a database double-booking refusal into SlotUnavailable."""
+    appointment._history_user = by
+    appointment._change_reason = reason
+    try:
+        with transaction.atomic():
+            appointment.save(update_fields=update_fields)
+    except IntegrityError as error:
+        if _is_double_booking(error):
+            raise SlotUnavailable("That time was just taken by another booking.") from error
+        raise
+
+
+def appointment_book(
+    *,
+    patient: Patient,
+    procedure_type: ProcedureType,
+    physician: Physician,
+    start: dt.datetime,
+    booked_by=None,
+    room: Room | None = None,
+    order: ProcedureOrder | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book a visit whose procedure starts at `start`. Raises BookingError and its kinds."""
+    now = now or timezone.now()
+    if not procedure_type.is_active:
+        raise BookingError(f"{procedure_type.name} is not offered.", field="procedure_type")
+    _validate_physician(physician, procedure_type)
+    location = _location_for(physician, procedure_type, start, room)
+    _validate_start(start, location, now)
+    _check_room(room, location, procedure_type)
+    with transaction.atomic():
+        lock_locations([location.pk])
+        order = _resolve_order(order=order, patient=patient, procedure_type=procedure_type)
+        visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
+                               patient=patient, start=start, room=room, now=now)
+        appointment = Appointment(
+            location=location, physician=physician, room_id=room_id, patient=patient, procedure_type=procedure_type,
+            order=order, booked_by=booked_by, **_visit_fields(visit),
+        )
+        _save(appointment, by=booked_by, reason="Booked")
+    return appointment
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    start: dt.datetime,
+    by=None,
+    physician: Physician | None = None,
+    room: Room | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Move a visit. The new time is checked and taken before the old one is freed, in one
+    transaction: if the new time cannot be had, the visit stays where it was."""
+    now = now or timezone.now()
+    if appointment.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
+        raise BookingError(f"A visit that is {appointment.get_status_display().lower()} cannot be moved.",
+                           code="invalid_transition")
+    physician = physician or appointment.physician
+    procedure_type = appointment.procedure_type
+    _validate_physician(physician, procedure_type)
+    location = _location_for(physician, procedure_type, start, room)
+    _validate_start(start, location, now)
+    _check_room(room, location, procedure_type)
+    previous = appointment.procedure_start
+    with transaction.atomic():
+        lock_locations([location.pk, appointment.location_id])
+        current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if current.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
+            raise BookingError(f"A visit that is {current.get_status_display().lower()} cannot be moved.",
+                               code="invalid_transition")
+        visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
+                               patient=appointment.patient, start=start, room=room, now=now, exclude=current)
+        for name, value in _visit_fields(visit).items():
+            setattr(appointment, name, value)
+        appointment.location, appointment.physician, appointment.room_id = location, physician, room_id
+        appointment.status = AppointmentStatus.SCHEDULED  # a moved visit needs confirming again
+        local = previous.astimezone(location.zone)
+        _save(appointment, by=by, reason=f"Rescheduled from {local:%Y-%m-%d %H:%M %Z}")
+    return appointment

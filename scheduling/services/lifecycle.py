@@ -1,0 +1,87 @@
+"""A visit's status from booking to discharge; only valid transitions are allowed.
+
+scheduled -> confirmed -> checked in -> in procedure -> in recovery -> completed,
+or cancelled (with a reason and who) or no-show. Every change is saved with who made it and
+why, and shows in the admin history.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from scheduling.errors import BookingError, InvalidTransition
+from scheduling.models import Appointment, AppointmentStatus, OrderStatus
+
+S = AppointmentStatus
+
+ALLOWED: dict[str, set[str]] = {
+    S.SCHEDULED: {S.CONFIRMED, S.CHECKED_IN, S.CANCELLED, S.NO_SHOW},
+    S.CONFIRMED: {S.CHECKED_IN, S.CANCELLED, S.NO_SHOW},
+    S.CHECKED_IN: {S.IN_PROCEDURE, S.CANCELLED},
+    S.IN_PROCEDURE: {S.IN_RECOVERY, S.COMPLETED},
+    S.IN_RECOVERY: {S.COMPLETED},
+}
+
+_VERBS = {
+    S.CONFIRMED: "confirmed",
+    S.CHECKED_IN: "checked in",
+    S.IN_PROCEDURE: "started",
+    S.IN_RECOVERY: "moved to recovery",
+    S.COMPLETED: "completed",
+    S.CANCELLED: "cancelled",
+    S.NO_SHOW: "marked as a no-show",
+}
+
+
+def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fields) -> Appointment:
+    with transaction.atomic():
+        current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if to not in ALLOWED.get(current.status, set()):
+            raise InvalidTransition(
+                f"This visit is {current.get_status_display().lower()}; it cannot be {_VERBS[to]}."
+            )
+        current.status = to
+        for name, value in fields.items():
+            setattr(current, name, value)
+        current._history_user = by
+        current._change_reason = reason or _VERBS[to].capitalize()
+        current.save(update_fields=["status", "updated_at", *fields])
+        if to == S.COMPLETED and current.order_id:
+            current.order.status = OrderStatus.COMPLETED
+            current.order._history_user = by
+            current.order.save(update_fields=["status"])
+    appointment.refresh_from_db()
+    return appointment
+
+
+def appointment_confirm(*, appointment: Appointment, by=None) -> Appointment:
+    return _transition(appointment, S.CONFIRMED, by=by)
+
+
+def appointment_cancel(*, appointment: Appointment, reason: str, by=None) -> Appointment:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BookingError("Say why the visit is cancelled.", field="reason")
+    return _transition(appointment, S.CANCELLED, by=by, reason=f"Cancelled: {reason}", cancel_reason=reason[:300],
+                       cancelled_by=by, cancelled_at=timezone.now())
+
+
+def appointment_check_in(*, appointment: Appointment, by=None) -> Appointment:
+    return _transition(appointment, S.CHECKED_IN, by=by)
+
+
+def appointment_start(*, appointment: Appointment, by=None) -> Appointment:
+    return _transition(appointment, S.IN_PROCEDURE, by=by)
+
+
+def appointment_move_to_recovery(*, appointment: Appointment, by=None) -> Appointment:
+    return _transition(appointment, S.IN_RECOVERY, by=by)
+
+
+def appointment_complete(*, appointment: Appointment, by=None) -> Appointment:
+    return _transition(appointment, S.COMPLETED, by=by)
+
+
+def appointment_mark_no_show(*, appointment: Appointment, by=None) -> Appointment:
+    return _transition(appointment, S.NO_SHOW, by=by)
