@@ -138,21 +138,19 @@ def saturated_spans(spans: Iterable[Span], capacity: int) -> list[Span]:
     """Where at least `capacity` of `spans` overlap: one more would exceed the capacity."""
     if capacity <= 0:
         return [(dt.datetime.min.replace(tzinfo=dt.timezone.utc), dt.datetime.max.replace(tzinfo=dt.timezone.utc))]
-    events: list[tuple[dt.datetime, int]] = []
+    deltas: dict[dt.datetime, int] = {}
     for start, end in spans:
         if end > start:
-            events.append((start, 1))
-            events.append((end, -1))
-    events.sort(key=lambda event: (event[0], event[1]))  # ends before starts at the same instant
+            deltas[start] = deltas.get(start, 0) + 1
+            deltas[end] = deltas.get(end, 0) - 1
     saturated: list[Span] = []
     count, opened = 0, None
-    for instant, delta in events:
-        count += delta
+    for instant in sorted(deltas):  # all changes at one instant at once: no zero-length gaps
+        count += deltas[instant]
         if count >= capacity and opened is None:
             opened = instant
         elif count < capacity and opened is not None:
-            if instant > opened:
-                saturated.append((opened, instant))
+            saturated.append((opened, instant))
             opened = None
     return saturated
 

@@ -4,9 +4,11 @@ import datetime
 import io
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from zoneinfo import ZoneInfo
 
 from clinic import roles
 from tests.services import require_postgres, require_redis
@@ -27,11 +29,30 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The suite's "now": Tuesday 2026-11-24, 08:00 in Bartlesville. The demo schedule is seeded
+# as of that day, so dates in tests do not drift with the real calendar.
+NOW = datetime.datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("America/Chicago"))
+NEXT_MONDAY = datetime.date(2026, 11, 30)  # Dr. Okafor: procedures 07:30-15:30
+NEXT_THURSDAY = datetime.date(2026, 12, 3)  # Drs. Reyes and Nair: procedures 07:30-15:30
+
+
+def seed_demo() -> None:
+    with time_machine.travel(NOW, tick=False):
+        call_command("seed_demo", stdout=io.StringIO())
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Seed the demo clinic once for the session; each test's transaction is rolled back."""
     with django_db_blocker.unblock():
-        call_command("seed_demo", stdout=io.StringIO())
+        seed_demo()
+
+
+@pytest.fixture
+def clock():
+    """Freeze the clock at NOW (in every thread)."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -43,7 +64,7 @@ def demo_clinic(db):
     from clinic.models import Location
 
     if not Location.objects.exists():
-        call_command("seed_demo", stdout=io.StringIO())
+        seed_demo()
 
 
 def _staff(username: str, role: str | None) -> object:
@@ -79,6 +100,27 @@ def superuser(db):
     return get_user_model().objects.create_superuser("root-test", "root@example.com", "pw-for-tests-only")
 
 
+def local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour, minute)).replace(tzinfo=ZoneInfo("America/Chicago"))
+
+
 @pytest.fixture
-def today() -> datetime.date:
-    return datetime.date(2026, 11, 24)
+def calendar(demo_clinic, clock):
+    """The demo clinic's actors for booking tests, with the clock frozen at NOW."""
+    from clinic.models import Location, Patient, Physician, ProcedureType
+    from scheduling.models import ProcedureOrder
+
+    class Calendar:
+        location = Location.objects.get()
+        okafor = Physician.objects.get(user__username="okafor")
+        reyes = Physician.objects.get(user__username="reyes")
+        nair = Physician.objects.get(user__username="nair")
+        esi = ProcedureType.objects.get(code="ESI_IL")
+        consult = ProcedureType.objects.get(code="CONSULT_NEW")
+        patients = list(Patient.objects.order_by("pk")[:10])
+
+        def order_for(self, patient, procedure_type=None):
+            return ProcedureOrder.objects.create(patient=patient, procedure_type=procedure_type or self.esi,
+                                                 ordering_physician=self.okafor)
+
+    return Calendar()
