@@ -38,11 +38,14 @@ def _is_double_booking(error: IntegrityError) -> bool:
     return getattr(cause, "sqlstate", None) == EXCLUSION_VIOLATION or "no_overlap" in str(error)
 
 
-def _validate_start(start: dt.datetime, location: Location, now: dt.datetime) -> None:
+def _validate_when(start: dt.datetime, now: dt.datetime) -> None:
     if timezone.is_naive(start):
         raise BookingError("Give the start time with its UTC offset, e.g. 2026-12-01T09:00:00-06:00.", field="start")
     if start < now:
         raise BookingError("That time is in the past.", field="start")
+
+
+def _validate_grid(start: dt.datetime, location: Location) -> None:
     if not engine.is_on_grid(start, location.zone, location.slot_interval_minutes):
         raise BookingError(
             f"Procedures start on the clinic's {location.slot_interval_minutes}-minute grid "
@@ -179,8 +182,9 @@ def appointment_book(
     if not procedure_type.is_active:
         raise BookingError(f"{procedure_type.name} is not offered.", field="procedure_type")
     _validate_physician(physician, procedure_type)
+    _validate_when(start, now)
     location = _location_for(physician, procedure_type, start, room)
-    _validate_start(start, location, now)
+    _validate_grid(start, location)
     _check_room(room, location, procedure_type)
     with transaction.atomic():
         lock_locations([location.pk])
@@ -213,8 +217,9 @@ def appointment_reschedule(
     physician = physician or appointment.physician
     procedure_type = appointment.procedure_type
     _validate_physician(physician, procedure_type)
+    _validate_when(start, now)
     location = _location_for(physician, procedure_type, start, room)
-    _validate_start(start, location, now)
+    _validate_grid(start, location)
     _check_room(room, location, procedure_type)
     previous = appointment.procedure_start
     with transaction.atomic():
