@@ -12,6 +12,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -196,6 +197,7 @@ def _monday_of(day: datetime.date) -> datetime.date:
 def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
     """Create what is missing of the demo clinic. Safe to run any number of times."""
     report = SeedReport()
+    roles.sync_role_groups(django_apps)  # the staff roles, even on a database emptied by `flush`
 
     capabilities = {}
     for code, name in CAPABILITIES.items():

@@ -59,9 +59,10 @@ def sync_role_groups(apps, schema_editor=None) -> None:
     # Permissions are normally created after all migrations ran; create them now so that the
     # groups can be given them in the same migration run.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        models_module = getattr(app_config, "models_module", None)  # unset in a migration's apps
+        app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

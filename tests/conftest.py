@@ -76,22 +76,22 @@ def _staff(username: str, role: str | None) -> object:
 
 
 @pytest.fixture
-def front_desk(db):
+def front_desk(demo_clinic):
     return _staff("frontdesk-test", roles.FRONT_DESK)
 
 
 @pytest.fixture
-def nurse(db):
+def nurse(demo_clinic):
     return _staff("nurse-test", roles.NURSE)
 
 
 @pytest.fixture
-def physician_user(db):
+def physician_user(demo_clinic):
     return _staff("physician-test", roles.PHYSICIAN)
 
 
 @pytest.fixture
-def manager(db):
+def manager(demo_clinic):
     return _staff("manager-test", roles.CLINIC_MANAGER)
 
 
