@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -75,6 +78,15 @@ class RoomAdmin(admin.ModelAdmin):
     list_select_related = ["location"]
     filter_horizontal = ["capabilities"]
     inlines = [RoomOutOfServiceInline]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Out-of-service times are typed and shown in the room's own location zone.
+        room = self.get_object(request, object_id) if object_id else None
+        if room is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with timezone.override(room.location.zone):
+            extra_context = {**(extra_context or {}), "subtitle": f"Times in {room.location.time_zone}"}
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("capabilities")
@@ -170,6 +182,11 @@ class ScheduleBlockAdmin(admin.ModelAdmin):
     ordering = ["physician__user__last_name", "weekday", "start_time"]
 
 
+def _own_physician_only(request) -> bool:
+    """Physicians record their own time off; those who manage physicians record anyone's."""
+    return not request.user.has_perm("clinic.change_physician") and hasattr(request.user, "physician")
+
+
 @admin.register(TimeOff)
 class TimeOffAdmin(admin.ModelAdmin):
     list_display = ["physician", "starts_at", "ends_at", "reason"]
@@ -177,6 +194,18 @@ class TimeOffAdmin(admin.ModelAdmin):
     list_select_related = ["physician__user"]
     search_fields = ["physician__user__last_name", "reason"]
     date_hierarchy = "starts_at"
+
+    def get_queryset(self, request):
+        time_off = super().get_queryset(request)
+        if _own_physician_only(request):
+            return time_off.filter(physician=request.user.physician)
+        return time_off
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "physician" and _own_physician_only(request):
+            kwargs["queryset"] = Physician.objects.filter(pk=request.user.physician.pk)
+            kwargs["initial"] = request.user.physician.pk
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(ProcedureType)
@@ -262,3 +291,22 @@ class PatientAdmin(SimpleHistoryAdmin):
         (_("Medications"), {"fields": ["blood_thinners"]}),
         (None, {"fields": ["created_at"]}),
     ]
+
+
+class StaffUserAdmin(UserAdmin):
+    """Managers add and edit staff logins, but only a superuser grants superuser status or raw
+    permissions, or touches a superuser's account (including its password)."""
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "user_permissions"]
+        return readonly
+
+
+admin.site.unregister(User)
+admin.site.register(User, StaffUserAdmin)

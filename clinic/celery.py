@@ -26,4 +26,4 @@ if app.conf.broker_url == "filesystem://":
 
 @after_setup_logger.connect
 def _announce_broker(logger, **kwargs):  # pragma: no cover - log line for operators
-    logger.info("Interval worker using broker %s", app.conf.broker_url.split("@")[-1])
+    logger.info("Interval: Celery broker is %s", app.conf.broker_url.split("@")[-1])

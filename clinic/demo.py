@@ -152,13 +152,13 @@ _SPINE = ["ESI_IL", "ESI_TF", "ESI_CAUDAL", "MBB_LUMBAR", "MBB_CERVICAL", "RFA_L
 
 # (username, first, last, NPI, credentialed codes, weekly blocks: (weekday, start, end, kind))
 PHYSICIANS = [
-    ("okafor", "Maya", "Okafor", "1000000001", _ALL_PROCEDURES,
+    ("okafor", "Maya", "Okafor", "1000000004", _ALL_PROCEDURES,
      [(0, "07:30", "15:30", ScheduleKind.PROCEDURES), (1, "08:00", "16:00", ScheduleKind.CLINIC),
       (2, "07:30", "15:30", ScheduleKind.PROCEDURES), (3, "08:00", "12:00", ScheduleKind.CLINIC)]),
-    ("reyes", "Daniel", "Reyes", "1000000002", _OFFICE + _SPINE + ["SYMPATHETIC_BLOCK"],
+    ("reyes", "Daniel", "Reyes", "1000000012", _OFFICE + _SPINE + ["SYMPATHETIC_BLOCK"],
      [(0, "08:00", "16:00", ScheduleKind.CLINIC), (1, "07:30", "15:30", ScheduleKind.PROCEDURES),
       (3, "07:30", "15:30", ScheduleKind.PROCEDURES), (4, "08:00", "12:00", ScheduleKind.CLINIC)]),
-    ("nair", "Priya", "Nair", "1000000003", _OFFICE + _SPINE + ["VERTEBROPLASTY", "KYPHOPLASTY"],
+    ("nair", "Priya", "Nair", "1000000020", _OFFICE + _SPINE + ["VERTEBROPLASTY", "KYPHOPLASTY"],
      [(1, "08:00", "12:00", ScheduleKind.CLINIC), (2, "08:00", "16:00", ScheduleKind.CLINIC),
       (3, "07:30", "15:30", ScheduleKind.PROCEDURES), (4, "07:30", "15:30", ScheduleKind.PROCEDURES)]),
 ]

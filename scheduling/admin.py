@@ -38,7 +38,8 @@ class AppointmentBookingForm(forms.ModelForm):
         empty_label=_("First available"),
     )
     day = forms.DateField(label=_("Day"), help_text=_("Times on this day, or the next days with free times."))
-    slot = forms.ChoiceField(label=_("Available time"), required=False, choices=[])
+    # Checked in clean() against the times offered then, not against a fixed list of choices.
+    slot = forms.CharField(label=_("Available time"), required=False, widget=forms.Select(choices=[]))
 
     class Meta:
         model = Appointment
@@ -66,7 +67,7 @@ class AppointmentBookingForm(forms.ModelForm):
         )
         names = {p.pk: p.name for p in Physician.objects.filter(pk__in={s.physician_id for s in slots}).select_related("user")}
         rooms = dict(location.rooms.values_list("pk", "name"))
-        self.fields["slot"].choices = [("", _("Choose a time"))] + [
+        self.fields["slot"].widget.choices = [("", _("Choose a time"))] + [
             (
                 f"{slot.start.isoformat()}|{slot.physician_id}|{slot.room_id}",
                 f"{slot.start.astimezone(zone):%a %d %b %H:%M} — {names[slot.physician_id]}, {rooms[slot.room_id]} "

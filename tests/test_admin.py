@@ -105,7 +105,7 @@ def test_the_catalog_form_shows_validation_errors(client, manager, demo_clinic):
     client.force_login(manager)
     response = client.post(admin_url(ProcedureType, "change", rfa.pk), _procedure_form(rfa, fasting_hours=0))
     assert response.status_code == 200
-    assert "A sedated procedure needs fasting hours" in response.content.decode()
+    assert "Moderate sedation or anesthesia needs fasting hours" in response.content.decode()
 
 
 def test_the_front_desk_cannot_edit_the_hold_table(client, front_desk, demo_clinic):
@@ -200,3 +200,54 @@ def test_a_schedule_block_that_ends_before_it_starts_is_a_form_error(client, man
     response = client.post(admin_url(Physician, "change", physician.pk), _physician_form(
         physician, [(5, "15:00", "08:00", "clinic", Location.objects.get().pk)]))
     assert "must end after it starts" in response.content.decode()
+
+
+def test_a_manager_cannot_grant_superuser_status_or_touch_a_superuser(client, manager, superuser, demo_clinic):
+    from django.contrib.auth.models import User
+
+    client.force_login(manager)
+    own = client.get(reverse("admin:auth_user_change", args=[manager.pk])).content.decode()
+    assert 'name="is_superuser"' not in own and 'name="user_permissions"' not in own
+    assert client.get(reverse("admin:auth_user_change", args=[superuser.pk])).status_code == 302  # not found
+    assert client.get(reverse("admin:auth_user_password_change", args=[superuser.pk])).status_code == 404
+    assert User.objects.get(pk=superuser.pk).check_password("pw-for-tests-only")
+
+
+def test_a_physician_records_only_their_own_time_off(client, demo_clinic):
+    from clinic import roles
+    from clinic.models import TimeOff
+    from django.contrib.auth.models import Group
+
+    okafor = Physician.objects.get(user__username="okafor")
+    reyes = Physician.objects.get(user__username="reyes")
+    okafor.user.groups.add(Group.objects.get(name=roles.PHYSICIAN))
+    theirs = TimeOff.objects.create(physician=reyes, starts_at="2026-12-01T00:00Z", ends_at="2026-12-02T00:00Z")
+    client.force_login(okafor.user)
+    assert client.get(admin_url(TimeOff, "change", theirs.pk)).status_code == 302  # not theirs: not found
+    response = client.post(admin_url(TimeOff, "add"), {"physician": reyes.pk, "starts_at_0": "2026-12-07",
+                                                       "starts_at_1": "08:00", "ends_at_0": "2026-12-07",
+                                                       "ends_at_1": "17:00", "reason": "CME"})
+    assert response.status_code == 200 and not TimeOff.objects.filter(reason="CME").exists()
+    response = client.post(admin_url(TimeOff, "add"), {"physician": okafor.pk, "starts_at_0": "2026-12-07",
+                                                       "starts_at_1": "08:00", "ends_at_0": "2026-12-07",
+                                                       "ends_at_1": "17:00", "reason": "CME"})
+    assert response.status_code == 302 and TimeOff.objects.get(reason="CME").physician == okafor
+
+
+def test_out_of_service_times_are_typed_in_the_rooms_own_zone(client, manager, demo_clinic):
+    from clinic.models import Room
+
+    denver = Location.objects.create(name="Denver", time_zone="America/Denver", address_line="1 Main", city="Denver",
+                                     state="CO", postal_code="80202", phone="(303) 555-0100")
+    room = Room.objects.create(location=denver, name="Fluoro D", kind="procedure_suite")
+    client.force_login(manager)
+    response = client.post(admin_url(Room, "change", room.pk), {
+        "location": denver.pk, "name": "Fluoro D", "kind": "procedure_suite", "is_active": "on",
+        "out_of_service-TOTAL_FORMS": 1, "out_of_service-INITIAL_FORMS": 0, "out_of_service-MIN_NUM_FORMS": 0,
+        "out_of_service-MAX_NUM_FORMS": 1000, "out_of_service-0-starts_at_0": "2026-12-01",
+        "out_of_service-0-starts_at_1": "08:00", "out_of_service-0-ends_at_0": "2026-12-01",
+        "out_of_service-0-ends_at_1": "12:00", "out_of_service-0-reason": "C-arm service",
+    })
+    assert response.status_code == 302
+    period = room.out_of_service.get()
+    assert period.starts_at.astimezone(denver.zone).hour == 8  # 08:00 in Denver, 15:00 UTC

@@ -180,6 +180,10 @@ def test_a_physician_must_be_a_staff_user(django_user_model):
 def test_an_npi_has_ten_digits(physician):
     physician.npi = "12345"
     assert errors_of(physician) == {"npi": ["An NPI is exactly 10 digits."]}
+    physician.npi = "1234567890"
+    assert "check digit" in errors_of(physician)["npi"][0]
+    physician.npi = "1234567893"
+    physician.full_clean()
 
 
 def test_a_physician_is_shown_with_the_title(physician):
@@ -219,3 +223,19 @@ def test_a_hold_of_n_days_means_no_dose_on_the_n_days_before_nor_on_the_day(risk
     assert warfarin.hold_days(risk) == hold_days
     # Last dose on the 4th; no dose on the 5th-9th (5 days) nor on the 10th.
     assert warfarin.last_dose_date(risk, procedure_day) == last_dose
+
+
+def test_a_riskier_procedure_never_gets_a_shorter_hold():
+    drug = BloodThinner(name="Warfarin", hold_days_high=1, hold_days_intermediate=5, hold_days_low=0)
+    assert "cannot be fewer" in errors_of(drug)["hold_days_high"][0]
+
+
+def test_the_preferred_channel_needs_the_patients_consent():
+    patient = Patient(first_name="Ann", last_name="Lee", date_of_birth=datetime.date(1950, 1, 1),
+                      phone="(918) 555-0101", preferred_channel=Channel.SMS, sms_consent=False)
+    assert "consent" in errors_of(patient)["sms_consent"][0]
+
+
+def test_server_only_zone_names_are_refused(location):
+    location.time_zone = "localtime"
+    assert "time_zone" in errors_of(location)

@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "clinic" / "settings.py"
 PRODUCTION = {
     "DEBUG": "0",
+    "DATABASE_URL": os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ["DATABASE_URL"]
+    or "postgres://postgres@127.0.0.1:5432/interval",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "SECRET_KEY": "x7#Qm2!vR9pL4sT8wZ1yB6nC3dF0gH5jK-uE_aI*oP&rS^tV@wX(yZ)",
     "ALLOWED_HOSTS": "clinic.example.org",
 }
@@ -54,6 +57,8 @@ def test_database_and_broker_urls_are_read(monkeypatch):
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"CELERY_BROKER_URL": "localhost:6379"}, "CELERY_BROKER_URL"),
         ({"TIME_ZONE": "Central Time"}, "TIME_ZONE"),
+        ({"TIME_ZONE": "localtime"}, "TIME_ZONE"),
+        ({"EMAIL_PORT": "99999"}, "EMAIL_PORT"),
         ({"EMAIL_PORT": "twenty-five"}, "EMAIL_PORT"),
         ({"EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, "EMAIL_USE_TLS"),
         ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS"),
@@ -85,6 +90,20 @@ def test_the_production_configuration_passes_check_deploy_with_no_warnings():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_check_deploy_warns_about_the_embedded_database_and_broker():
+    result = run_manage("check", "--deploy", **{**PRODUCTION, "DATABASE_URL": "sqlite:///var/interval.sqlite3",
+                                                "CELERY_BROKER_URL": ""})
+    assert "interval.W001" in result.stderr + result.stdout
+    assert "interval.W002" in result.stderr + result.stdout
+
+
+def test_a_var_dir_that_cannot_be_made_is_named(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = run_manage("check", INTERVAL_VAR_DIR=str(blocker / "var"))
+    assert result.returncode == 2 and "INTERVAL_VAR_DIR must be a folder" in result.stderr
 
 
 def test_production_defaults_are_secure(monkeypatch):

@@ -22,7 +22,7 @@ class ScheduleKind(models.TextChoices):
 
 
 class Sedation(models.TextChoices):
-    NONE = "none", _("None (local anesthetic)")
+    NONE = "none", _("None")
     MINIMAL = "minimal", _("Minimal (oral anxiolytic)")
     MODERATE = "moderate", _("Moderate (IV conscious sedation)")
     GENERAL = "general", _("General anesthesia / MAC")
@@ -137,13 +137,18 @@ class ProcedureType(models.Model):
     def is_sedated(self) -> bool:
         return self.sedation not in (Sedation.NONE, "")
 
+    @property
+    def needs_fasting(self) -> bool:
+        """Moderate sedation and anesthesia need an empty stomach; an oral anxiolytic does not."""
+        return self.sedation in (Sedation.MODERATE, Sedation.GENERAL)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.self_bookable and self.requires_order:
             errors["requires_order"] = _("A visit patients book themselves cannot also require an order.")
         # Sedation implies fasting and a ride home (ASA fasting guidance; clinic instructions).
-        if self.is_sedated and not self.fasting_hours:
-            errors["fasting_hours"] = _("A sedated procedure needs fasting hours (the demo default is 6).")
+        if self.needs_fasting and not self.fasting_hours:
+            errors["fasting_hours"] = _("Moderate sedation or anesthesia needs fasting hours (6 for solids is usual).")
         if self.is_sedated and not self.driver_required:
             errors["driver_required"] = _("A sedated patient cannot drive home: tick 'driver required'.")
         if errors:
@@ -180,6 +185,15 @@ class BloodThinner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A riskier procedure never needs a shorter hold (ASRA 2018 table is monotonic).
+        if self.hold_days_high < self.hold_days_intermediate:
+            raise ValidationError({"hold_days_high": _("High-risk hold days cannot be fewer than intermediate-risk ones.")})
+        if self.hold_days_intermediate < self.hold_days_low:
+            raise ValidationError(
+                {"hold_days_intermediate": _("Intermediate-risk hold days cannot be fewer than low-risk ones.")}
+            )
 
     def hold_days(self, bleeding_risk: str) -> int:
         return {

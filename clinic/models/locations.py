@@ -37,7 +37,7 @@ class Location(models.Model):
     slot_interval_minutes = models.PositiveSmallIntegerField(
         _("slot interval (minutes)"),
         default=15,
-        validators=[MinValueValidator(5), MaxValueValidator(120)],
+        choices=[(minutes, f"{minutes}") for minutes in (5, 10, 15, 20, 30, 60)],
         help_text=_("Procedure starts are offered on this grid, in local time."),
     )
     minimum_notice_hours = models.PositiveSmallIntegerField(

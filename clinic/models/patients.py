@@ -96,6 +96,10 @@ class Patient(models.Model):
             errors["phone"] = _("A phone number is needed when text messages are the preferred channel.")
         if self.preferred_channel == Channel.EMAIL and not self.email:
             errors["email"] = _("An email address is needed when email is the preferred channel.")
+        if self.preferred_channel == Channel.SMS and not self.sms_consent:
+            errors["sms_consent"] = _("The patient prefers text messages: record their consent to receive them.")
+        if self.preferred_channel == Channel.EMAIL and self.email and not self.email_consent:
+            errors["email_consent"] = _("The patient prefers email: record their consent to receive it.")
         if self.sms_consent and not self.phone:
             errors.setdefault("phone", _("A phone number is needed to send text messages."))
         if not self.email and not self.phone:

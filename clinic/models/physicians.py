@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.models.catalog import ProcedureType, ScheduleKind
 from clinic.models.locations import Location
+from clinic.models.validators import validate_npi
 
 
 class Weekday(models.IntegerChoices):
@@ -33,6 +34,7 @@ class Physician(models.Model):
         _("NPI"),
         max_length=10,
         blank=True,
+        validators=[validate_npi],
         help_text=_("National Provider Identifier, 10 digits."),
     )
     procedure_types = models.ManyToManyField(
@@ -57,8 +59,6 @@ class Physician(models.Model):
         return f"Dr. {full_name}" if full_name else (self.user.get_username() if self.user_id else "")
 
     def clean(self) -> None:
-        if self.npi and not (self.npi.isdigit() and len(self.npi) == 10):
-            raise ValidationError({"npi": _("An NPI is exactly 10 digits.")})
         if self.user_id and not self.user.is_staff:
             raise ValidationError({"user": _("A physician's user must be a staff user (tick 'staff status').")})
 

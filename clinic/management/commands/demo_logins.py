@@ -27,18 +27,21 @@ class Command(BaseCommand):
         User = get_user_model()
         with transaction.atomic():
             for username, role, first, last in STAFF:
-                user, _ = User.objects.get_or_create(
-                    username=username, defaults={"first_name": first, "last_name": last, "is_staff": True}
+                user, created = User.objects.get_or_create(
+                    username=username,
+                    defaults={"first_name": first, "last_name": last, "is_staff": True, "is_superuser": role is None},
                 )
-                user.is_staff = True
-                user.is_superuser = role is None
-                user.set_password(DEMO_PASSWORD)
-                user.save()
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save(update_fields=["password"])
                 if role:
                     user.groups.add(Group.objects.get(name=role))
             physicians = [username for username, *_ in PHYSICIANS]
+            # Only logins that have no password yet get the demo one: a restart keeps people
+            # signed in and keeps a password someone changed.
             for user in User.objects.filter(username__in=physicians):
-                user.set_password(DEMO_PASSWORD)
-                user.save(update_fields=["password"])
+                if not user.has_usable_password():
+                    user.set_password(DEMO_PASSWORD)
+                    user.save(update_fields=["password"])
         self.stdout.write(self.style.WARNING(f"Demo logins (development only), password '{DEMO_PASSWORD}':"))
         self.stdout.write(f"  admin (superuser), manager, frontdesk, nurse, {', '.join(physicians)} (physicians)")

@@ -1,0 +1,23 @@
+"""Deployment checks of Interval's own: `manage.py check --deploy` warns about a production
+configuration still on the embedded development parts."""
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+
+@register(Tags.database, deploy=True)
+def production_services(app_configs, **kwargs):
+    warnings = []
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        warnings.append(Warning(
+            "The database is SQLite.",
+            hint="Set DATABASE_URL=postgres://... : only PostgreSQL enforces the no-double-booking constraints.",
+            id="interval.W001",
+        ))
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        warnings.append(Warning(
+            "The Celery broker is the embedded filesystem broker.",
+            hint="Set CELERY_BROKER_URL=redis://... so that web servers and workers on other hosts share tasks.",
+            id="interval.W002",
+        ))
+    return warnings
