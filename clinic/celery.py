@@ -1,6 +1,7 @@
 """The Celery app. Configuration comes from Django settings (the CELERY_ names)."""
 
 import os
+import sys
 from pathlib import Path
 
 from celery import Celery
@@ -9,6 +10,20 @@ from celery.signals import after_setup_logger
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
 app = Celery("interval")
+
+
+@app.on_configure.connect
+def _stop_on_a_bad_setting(sender, **kwargs) -> None:
+    """A bad environment value stops the worker with the variable named, not a traceback."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS
+    except ImproperlyConfigured as exc:
+        sys.exit(f"Interval cannot start: {exc}")
+
+
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
