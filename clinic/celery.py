@@ -21,7 +21,8 @@ def _stop_on_a_bad_setting(sender, **kwargs) -> None:
     try:
         settings.INSTALLED_APPS
     except ImproperlyConfigured as exc:
-        sys.exit(f"Interval cannot start: {exc}")
+        sys.stderr.write(f"Interval cannot start: {exc}\n")
+        sys.exit(2)
 
 
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -10,4 +10,5 @@ try:
     application = get_wsgi_application()
 except ImproperlyConfigured as exc:
     # A bad environment value: say which, without a traceback, and stop.
-    sys.exit(f"Interval cannot start: {exc}")
+    sys.stderr.write(f"Interval cannot start: {exc}\n")
+    sys.exit(2)
