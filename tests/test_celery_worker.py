@@ -10,14 +10,21 @@ from celery import Celery
 from tests.worker import celery_worker
 
 
+@pytest.fixture(autouse=True)
+def _client_uses_its_own_broker(monkeypatch):
+    """Celery lets CELERY_BROKER_URL in the environment win over the URL a client is given."""
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
+
+
 def test_a_worker_on_redis_runs_a_task_end_to_end(redis_url, tmp_path):
     queue = f"interval-test-{uuid.uuid4().hex[:8]}"
     client = Celery("interval-test-client", broker=redis_url, backend=redis_url)
     with celery_worker(queue=queue, log_path=tmp_path / "worker.log",
                        CELERY_BROKER_URL=redis_url, CELERY_RESULT_BACKEND=redis_url):
         result = client.send_task("clinic.ping", queue=queue).get(timeout=60)
-    assert result["pong"] is True
     log = (tmp_path / "worker.log").read_text()
+    assert result["pong"] is True, log
     assert "Connected to redis://" in log
     assert "clinic.ping" in log
 
