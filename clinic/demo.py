@@ -116,8 +116,7 @@ CATALOG = [
                  Sedation.MODERATE, BleedingRisk.HIGH, ("fluoroscopy", "sterile-or"),
                  preparation=_SEDATED + " Shower the morning of the trial; keep the dressing dry until the leads come out."),
     CatalogEntry("SCS_TRIAL_REMOVAL", "SCS trial lead removal", ProcedureFamily.SCS, 10, 15, 0, 0, 5,
-                 Sedation.NONE, BleedingRisk.NONE, ("exam",), schedule_kind=ScheduleKind.CLINIC,
-                 prior_authorization=False, preparation="Wear loose clothing; bring your trial diary and the stimulator remote."),
+                 Sedation.NONE, BleedingRisk.NONE, ("exam",), prior_authorization=False, preparation="Wear loose clothing; bring your trial diary and the stimulator remote."),
     CatalogEntry("SCS_IMPLANT", "Spinal cord stimulator implant", ProcedureFamily.SCS, 90, 120, 90, 10, 20,
                  Sedation.GENERAL, BleedingRisk.HIGH, ("fluoroscopy", "sterile-or"), preparation=_SEDATED),
     CatalogEntry("VERTEBROPLASTY", "Vertebroplasty", ProcedureFamily.VERTEBRAL_AUGMENTATION, 60, 60, 60, 5, 15,
@@ -140,10 +139,11 @@ BLOOD_THINNERS = [
     ("Aspirin (primary prevention)", 6, 0, 0, "Restart the day after your procedure."),
 ]
 
+# (name, kind, requires prior authorization for the procedures marked as needing it)
 PAYERS = [
-    ("Medicare", PayerKind.MEDICARE),
-    ("Prairie Mutual Health", PayerKind.COMMERCIAL),
-    ("Self-pay", PayerKind.SELF_PAY),
+    ("Medicare", PayerKind.MEDICARE, False),
+    ("Prairie Mutual Health", PayerKind.COMMERCIAL, True),
+    ("Self-pay", PayerKind.SELF_PAY, False),
 ]
 
 _ALL_PROCEDURES = [entry.code for entry in CATALOG]
@@ -176,6 +176,8 @@ PATIENT_COUNT = 50
 class SeedReport:
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
+    procedure_types: dict = field(default_factory=dict)
+    payers: dict = field(default_factory=dict)
 
     def record(self, label: str, created: bool) -> None:
         (self.created if created else self.updated)[label] += 1
@@ -246,6 +248,8 @@ def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
                 "requires_order": not entry.self_bookable,
                 "prior_authorization_required": entry.prior_authorization,
                 "patient_preparation": entry.preparation,
+                "requires_psych_evaluation": entry.code == "SCS_TRIAL",
+                "requires_fracture_imaging": entry.family == ProcedureFamily.VERTEBRAL_AUGMENTATION,
             },
         )
         if created:
@@ -253,6 +257,12 @@ def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
             procedure_type.alternative_capabilities.set([capabilities[code] for code in entry.needs_one_of])
         procedure_types[entry.code] = procedure_type
         report.record("procedure types", created)
+
+    # The SCS trial books its lead removal 7 days later (trials last 3-8 days: CMS LCD).
+    trial = procedure_types["SCS_TRIAL"]
+    if trial.follow_up_type_id is None:
+        trial.follow_up_type, trial.follow_up_days = procedure_types["SCS_TRIAL_REMOVAL"], 7
+        trial.save(update_fields=["follow_up_type", "follow_up_days"])
 
     blood_thinners = []
     for name, high, intermediate, low, restart in BLOOD_THINNERS:
@@ -269,13 +279,16 @@ def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
         report.record("blood thinners", created)
 
     payers = []
-    for name, kind in PAYERS:
-        payer, created = Payer.objects.get_or_create(name=name, defaults={"kind": kind})
+    for name, kind, requires_authorization in PAYERS:
+        payer, created = Payer.objects.get_or_create(
+            name=name, defaults={"kind": kind, "requires_prior_authorization": requires_authorization})
         payers.append(payer)
         report.record("payers", created)
 
     _seed_physicians(location, procedure_types, today, report)
     _seed_patients(payers, blood_thinners, report)
+    report.procedure_types = procedure_types
+    report.payers = {payer.name: payer for payer in payers}
     return report
 
 

@@ -28,25 +28,29 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("clinic", ["view", "add", "change"], ["patient"])
     + _perms("scheduling", ["view", "add", "change"], ["appointment"])
     + _perms("scheduling", ["cancel", "reschedule", "check_in", "no_show"], ["appointment"])
-    + _perms("scheduling", ["view"], ["procedureorder"]),
+    + _perms("scheduling", ["view"], ["procedureorder", "outcome", "pathwayrule", "eligibilityoverride"]),
     # Checks patients in, takes them through procedure and recovery; records pre-procedure
     # checks (blood thinners taken) and outcomes. Does not cancel or move visits.
     NURSE: _perms("clinic", ["view"], _CATALOG)
     + _perms("clinic", ["view", "change"], ["patient"])
-    + _perms("scheduling", ["view"], ["appointment", "procedureorder"])
-    + _perms("scheduling", ["check_in", "progress"], ["appointment"]),
+    + _perms("scheduling", ["view"], ["appointment", "procedureorder", "pathwayrule", "eligibilityoverride"])
+    + _perms("scheduling", ["check_in", "progress", "record_outcome"], ["appointment"])
+    + _perms("scheduling", ["view", "add", "change"], ["outcome"]),
     # Sees the schedule and catalog; orders procedures; records time off.
     PHYSICIAN: _perms("clinic", ["view"], _CATALOG)
     + _perms("clinic", ["view", "change"], ["patient"])
     + _perms("clinic", ["add", "change", "delete"], ["timeoff"])
-    + _perms("scheduling", ["view"], ["appointment"])
-    + _perms("scheduling", ["progress"], ["appointment"])
-    + _perms("scheduling", ["view", "add", "change"], ["procedureorder"]),
-    # Physicians, rooms, schedules, closures, the procedure catalog and the hold table.
+    + _perms("scheduling", ["view"], ["appointment", "pathwayrule", "eligibilityoverride"])
+    + _perms("scheduling", ["progress", "record_outcome", "override_eligibility"], ["appointment"])
+    + _perms("scheduling", ["view", "add", "change"], ["procedureorder", "outcome"]),
+    # Physicians, rooms, schedules, closures, the procedure catalog, the hold table and the
+    # pathway rules. Overriding a rule stays with physicians.
     CLINIC_MANAGER: _perms("clinic", ["view", "add", "change", "delete"], _CATALOG)
     + _perms("clinic", ["view", "add", "change"], ["patient"])
-    + _perms("scheduling", ["view", "add", "change"], ["appointment", "procedureorder"])
-    + _perms("scheduling", _APPOINTMENT_WORK, ["appointment"])
+    + _perms("scheduling", ["view", "add", "change"], ["appointment", "procedureorder", "outcome"])
+    + _perms("scheduling", _APPOINTMENT_WORK + ["record_outcome"], ["appointment"])
+    + _perms("scheduling", ["view", "add", "change", "delete"], ["pathwayrule"])
+    + _perms("scheduling", ["view"], ["eligibilityoverride"])
     + _perms("auth", ["view", "add", "change"], ["user"])
     + _perms("auth", ["view"], ["group"]),
 }

@@ -24,7 +24,13 @@ class SlotUnavailable(BookingError):
 
 
 class NotEligible(BookingError):
+    """An order or a pathway rule refuses the booking; `unmet` lists each reason."""
+
     code = "not_eligible"
+
+    def __init__(self, message: str, *, unmet: list | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.unmet = unmet or []
 
 
 class InvalidTransition(BookingError):

@@ -117,10 +117,15 @@ def calendar(demo_clinic, clock):
         nair = Physician.objects.get(user__username="nair")
         esi = ProcedureType.objects.get(code="ESI_IL")
         consult = ProcedureType.objects.get(code="CONSULT_NEW")
+        mbb = ProcedureType.objects.get(code="MBB_LUMBAR")  # a diagnostic block: no pathway rules of its own
         patients = list(Patient.objects.order_by("pk")[:10])
 
-        def order_for(self, patient, procedure_type=None):
+        def order_for(self, patient, procedure_type=None, **details):
+            """An open order, lumbar, with an approved prior authorization unless told otherwise."""
+            values = {"region": "lumbar", "authorization_status": "approved", "authorization_number": "PA-1001",
+                      "authorization_valid_from": datetime.date(2026, 11, 1),
+                      "authorization_valid_until": datetime.date(2027, 4, 30), **details}
             return ProcedureOrder.objects.create(patient=patient, procedure_type=procedure_type or self.esi,
-                                                 ordering_physician=self.okafor)
+                                                 ordering_physician=self.okafor, **values)
 
     return Calendar()

@@ -99,7 +99,7 @@ def test_a_physician_flips_rooms_while_patients_prep_and_recover(calendar):
 def test_the_patient_cannot_be_booked_twice_at_once(calendar):
     book(calendar, physician=calendar.reyes, start=local(NEXT_THURSDAY, 9))
     with pytest.raises(SlotUnavailable, match="patient already has a visit"):
-        book(calendar, physician=calendar.nair, start=local(NEXT_THURSDAY, 9, 30))
+        book(calendar, physician=calendar.nair, start=local(NEXT_THURSDAY, 9, 30), procedure_type=calendar.mbb)
 
 
 def test_recovery_bays_are_never_overbooked(calendar):

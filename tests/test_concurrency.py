@@ -102,15 +102,16 @@ def test_two_hundred_random_concurrent_bookings_and_reschedules_never_overlap(po
     days = [NEXT_MONDAY, NEXT_THURSDAY, NEXT_MONDAY + dt.timedelta(days=7), NEXT_THURSDAY + dt.timedelta(days=7)]
     starts = [local(day, hour, minute) for day in days for hour in range(8, 15) for minute in (0, 15, 30, 45)]
     physicians = {NEXT_MONDAY.weekday(): [calendar.okafor], NEXT_THURSDAY.weekday(): [calendar.reyes, calendar.nair]}
+    block = calendar.mbb  # diagnostic blocks have no interval rules: only the calendar limits them
     for patient in patients:
         for _ in range(5):
-            ProcedureOrder.objects.create(patient=patient, procedure_type=calendar.esi,
-                                          ordering_physician=calendar.okafor)
+            ProcedureOrder.objects.create(patient=patient, procedure_type=block, ordering_physician=calendar.okafor,
+                                          region="lumbar")
     # A first wave of bookings so that there is something to reschedule.
     for patient in patients[:10]:
         start = rng.choice(starts)
         try:
-            services.appointment_book(patient=patient, procedure_type=calendar.esi,
+            services.appointment_book(patient=patient, procedure_type=block,
                                       physician=rng.choice(physicians[start.weekday()]), start=start)
         except BookingError:
             pass
@@ -119,7 +120,7 @@ def test_two_hundred_random_concurrent_bookings_and_reschedules_never_overlap(po
     def booking():
         start = rng.choice(starts)
         patient, physician = rng.choice(patients), rng.choice(physicians[start.weekday()])
-        return lambda: services.appointment_book(patient=patient, procedure_type=calendar.esi,
+        return lambda: services.appointment_book(patient=patient, procedure_type=block,
                                                  physician=physician, start=start)
 
     def rescheduling():

@@ -105,6 +105,22 @@ class ProcedureType(models.Model):
     self_bookable = models.BooleanField(_("patients may self-book"), default=False)
     requires_order = models.BooleanField(_("requires a physician's order"), default=True)
     prior_authorization_required = models.BooleanField(_("prior authorization required"), default=False)
+    requires_psych_evaluation = models.BooleanField(
+        _("needs a psychological evaluation on file"), default=False,
+        help_text=_("CMS: a spinal cord stimulator trial needs one."),
+    )
+    requires_fracture_imaging = models.BooleanField(
+        _("needs imaging confirming an acute fracture"), default=False,
+        help_text=_("Vertebroplasty and kyphoplasty (LCDs L33569, L34976, L38201, L38737)."),
+    )
+    follow_up_type = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("books a follow-up of type"),
+        help_text=_("Booked in the same transaction with the same physician, e.g. the SCS trial's lead removal."),
+    )
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("follow-up after (days)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
     patient_preparation = models.TextField(
         _("patient preparation"),
         blank=True,
@@ -151,6 +167,8 @@ class ProcedureType(models.Model):
             errors["fasting_hours"] = _("Moderate sedation or anesthesia needs fasting hours (6 for solids is usual).")
         if self.is_sedated and not self.driver_required:
             errors["driver_required"] = _("A sedated patient cannot drive home: tick 'driver required'.")
+        if bool(self.follow_up_type_id) != bool(self.follow_up_days):
+            errors["follow_up_days"] = _("Give both the follow-up's type and how many days later it is.")
         if errors:
             raise ValidationError(errors)
 

@@ -26,6 +26,10 @@ class Payer(models.Model):
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=PayerKind.choices)
+    requires_prior_authorization = models.BooleanField(
+        _("requires prior authorization"), default=True,
+        help_text=_("For procedure types marked as needing prior authorization."),
+    )
 
     class Meta:
         ordering = ["name"]

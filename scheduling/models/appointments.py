@@ -1,4 +1,4 @@
-"""The calendar: procedure orders and appointments."""
+"""Appointments: one visit each, with its instants stored explicitly."""
 
 from __future__ import annotations
 
@@ -8,37 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
-
-
-class OrderStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    COMPLETED = "completed", _("Completed")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
-class ProcedureOrder(models.Model):
-    """A physician's order for a procedure; procedures whose type requires one are booked against it."""
-
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="orders", verbose_name=_("patient"))
-    procedure_type = models.ForeignKey(
-        ProcedureType, on_delete=models.PROTECT, related_name="orders", verbose_name=_("procedure type")
-    )
-    ordering_physician = models.ForeignKey(
-        Physician, on_delete=models.PROTECT, related_name="orders", verbose_name=_("ordering physician")
-    )
-    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.OPEN)
-    notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("procedure order")
-        verbose_name_plural = _("procedure orders")
-        indexes = [models.Index(fields=["patient", "procedure_type", "status"], name="order_patient_type_status")]
-
-    def __str__(self) -> str:
-        return f"{self.procedure_type.name} for {self.patient.full_name} ({self.get_status_display()})"
+from scheduling.models.orders import ProcedureOrder
 
 
 class AppointmentStatus(models.TextChoices):
@@ -99,6 +69,10 @@ class Appointment(models.Model):
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+", verbose_name=_("cancelled by"))
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    follow_up_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="follow_ups",
+        verbose_name=_("follow-up of"), help_text=_("E.g. the SCS trial a lead-removal visit belongs to."),
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -114,6 +88,8 @@ class Appointment(models.Model):
             ("check_in_appointment", _("Can check a patient in")),
             ("progress_appointment", _("Can move an appointment through procedure, recovery and completion")),
             ("no_show_appointment", _("Can mark a no-show")),
+            ("record_outcome_appointment", _("Can record a procedure's outcome")),
+            ("override_eligibility_appointment", _("Can override a pathway rule for one booking")),
         ]
         indexes = [
             models.Index(fields=["location", "procedure_start"], name="appointment_location_start"),

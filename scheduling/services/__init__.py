@@ -1,6 +1,8 @@
 """Writes that change the calendar: typed functions, one transaction each."""
 
 from scheduling.services.booking import appointment_book, appointment_reschedule
+from scheduling.services.orders import order_create
+from scheduling.services.outcomes import outcome_record
 from scheduling.services.lifecycle import (
     appointment_cancel,
     appointment_check_in,
@@ -21,4 +23,6 @@ __all__ = [
     "appointment_move_to_recovery",
     "appointment_reschedule",
     "appointment_start",
+    "order_create",
+    "outcome_record",
 ]

@@ -18,8 +18,10 @@ from clinic.models import Location, Patient, Physician, ProcedureType, Room, Sch
 from scheduling import availability as engine
 from scheduling.errors import BookingError, NotEligible, SlotUnavailable
 from scheduling.locks import lock_locations
-from scheduling.models import Appointment, AppointmentStatus, OrderStatus, ProcedureOrder
-from scheduling.selectors import availability_request, capable_room_ids
+from scheduling.models import Appointment, AppointmentStatus, EligibilityOverride, OrderStatus, ProcedureOrder
+from scheduling.pathways.eligibility import check_eligibility
+from scheduling.pathways.rules import Unmet
+from scheduling.selectors import availability_request, capable_room_ids, segments_of
 
 EXCLUSION_VIOLATION = "23P01"
 
@@ -166,6 +168,68 @@ def _save(appointment: Appointment, *, by, reason: str, update_fields: list[str]
         raise
 
 
+def _lock_patient(patient: Patient) -> None:
+    """Serialize bookings of one patient: eligibility counts the patient's other bookings."""
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
+
+
+def _check_eligibility(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
+                       day: dt.date, by, override_reason: str, exclude: Appointment | None = None) -> list[Unmet]:
+    """The unmet rules the booking goes ahead despite (overridden), or NotEligible."""
+    eligibility = check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
+                                    exclude=exclude)
+    if eligibility.eligible:
+        return []
+    if not override_reason.strip():
+        raise NotEligible(eligibility.explain(), unmet=eligibility.unmet)
+    if by is None or not by.has_perm("scheduling.override_eligibility_appointment"):
+        raise NotEligible("Only a physician can override a pathway rule. " + eligibility.explain(),
+                          unmet=eligibility.unmet)
+    return eligibility.unmet
+
+
+def _record_overrides(appointment: Appointment, unmet: list[Unmet], *, by, reason: str) -> None:
+    EligibilityOverride.objects.bulk_create([
+        EligibilityOverride(appointment=appointment, rule_id=item.rule_id, unmet=item.message,
+                            reason=reason.strip(), overridden_by=by)
+        for item in unmet
+    ])
+
+
+def _follow_up_start(*, parent: Appointment, follow_up_type: ProcedureType, day: dt.date, now: dt.datetime,
+                     exclude: Appointment | None = None) -> engine.Slot:
+    """The first time on `day` the parent's physician can see the patient for the follow-up."""
+    request = availability_request(
+        procedure_type=follow_up_type, location=parent.location, first_day=day, last_day=day, now=now,
+        physician=parent.physician, patient=parent.patient, exclude_appointment=exclude,
+        apply_minimum_notice=False, limit=1,
+    )
+    slots = engine.find_slots(request)
+    if not slots:
+        raise SlotUnavailable(
+            f"The {follow_up_type.name.lower()} must be {parent.procedure_type.follow_up_days} days later, on "
+            f"{day.isoformat()}, and {parent.physician} has no free time for it that day; choose another day."
+        )
+    return slots[0]
+
+
+def _book_follow_up(parent: Appointment, *, by, now: dt.datetime) -> Appointment | None:
+    procedure_type = parent.procedure_type
+    if not procedure_type.follow_up_type_id:
+        return None
+    follow_up_type = procedure_type.follow_up_type
+    day = parent.procedure_start.astimezone(parent.location.zone).date() + dt.timedelta(
+        days=procedure_type.follow_up_days)
+    slot = _follow_up_start(parent=parent, follow_up_type=follow_up_type, day=day, now=now)
+    visit = engine.visit_at(slot.start, segments_of(follow_up_type))
+    follow_up = Appointment(
+        location=parent.location, physician=parent.physician, room_id=slot.room_id, patient=parent.patient,
+        procedure_type=follow_up_type, follow_up_of=parent, booked_by=by, **_visit_fields(visit),
+    )
+    _save(follow_up, by=by, reason=f"Booked with {procedure_type.name}")
+    return follow_up
+
+
 def appointment_book(
     *,
     patient: Patient,
@@ -175,9 +239,15 @@ def appointment_book(
     booked_by=None,
     room: Room | None = None,
     order: ProcedureOrder | None = None,
+    override_reason: str = "",
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Book a visit whose procedure starts at `start`. Raises BookingError and its kinds."""
+    """Book a visit whose procedure starts at `start`. Raises BookingError and its kinds.
+
+    The pathway rules are checked for the procedure's day; a physician may book despite them
+    with `override_reason`, which stays on the record. A procedure with a follow-up (the SCS
+    trial's lead removal) books it in the same transaction, or nothing is booked.
+    """
     now = now or timezone.now()
     if not procedure_type.is_active:
         raise BookingError(f"{procedure_type.name} is not offered.", field="procedure_type")
@@ -188,15 +258,37 @@ def appointment_book(
     _check_room(room, location, procedure_type)
     with transaction.atomic():
         lock_locations([location.pk])
+        _lock_patient(patient)
         order = _resolve_order(order=order, patient=patient, procedure_type=procedure_type)
+        day = start.astimezone(location.zone).date()
+        overridden = _check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
+                                        by=booked_by, override_reason=override_reason)
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
                                patient=patient, start=start, room=room, now=now)
         appointment = Appointment(
             location=location, physician=physician, room_id=room_id, patient=patient, procedure_type=procedure_type,
             order=order, booked_by=booked_by, **_visit_fields(visit),
         )
-        _save(appointment, by=booked_by, reason="Booked")
+        _save(appointment, by=booked_by, reason="Booked" + (" (rule overridden)" if overridden else ""))
+        _record_overrides(appointment, overridden, by=booked_by, reason=override_reason)
+        _book_follow_up(appointment, by=booked_by, now=now)
     return appointment
+
+
+def _move_follow_ups(parent: Appointment, *, by, now: dt.datetime) -> None:
+    """Keep each pending follow-up the same number of days after its moved parent."""
+    follow_ups = parent.follow_ups.select_for_update().filter(
+        status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED])
+    for follow_up in follow_ups:
+        day = parent.procedure_start.astimezone(parent.location.zone).date() + dt.timedelta(
+            days=parent.procedure_type.follow_up_days or 0)
+        slot = _follow_up_start(parent=parent, follow_up_type=follow_up.procedure_type, day=day, now=now,
+                                exclude=follow_up)
+        for name, value in _visit_fields(engine.visit_at(slot.start, segments_of(follow_up.procedure_type))).items():
+            setattr(follow_up, name, value)
+        follow_up.location, follow_up.physician, follow_up.room_id = parent.location, parent.physician, slot.room_id
+        follow_up.status = AppointmentStatus.SCHEDULED
+        _save(follow_up, by=by, reason=f"Moved with {parent.procedure_type.name}")
 
 
 def appointment_reschedule(
@@ -206,10 +298,12 @@ def appointment_reschedule(
     by=None,
     physician: Physician | None = None,
     room: Room | None = None,
+    override_reason: str = "",
     now: dt.datetime | None = None,
 ) -> Appointment:
     """Move a visit. The new time is checked and taken before the old one is freed, in one
-    transaction: if the new time cannot be had, the visit stays where it was."""
+    transaction: if the new time cannot be had, the visit stays where it was. Its follow-ups
+    move with it, or nothing moves."""
     now = now or timezone.now()
     if appointment.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
         raise BookingError(f"A visit that is {appointment.get_status_display().lower()} cannot be moved.",
@@ -224,10 +318,17 @@ def appointment_reschedule(
     previous = appointment.procedure_start
     with transaction.atomic():
         lock_locations([location.pk, appointment.location_id])
+        _lock_patient(appointment.patient)
         current = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if current.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
             raise BookingError(f"A visit that is {current.get_status_display().lower()} cannot be moved.",
                                code="invalid_transition")
+        day = start.astimezone(location.zone).date()
+        overridden = []
+        if not current.follow_up_of_id:  # a follow-up's timing comes from its parent, not the rules
+            overridden = _check_eligibility(patient=current.patient, procedure_type=procedure_type,
+                                            order=current.order, day=day, by=by, override_reason=override_reason,
+                                            exclude=current)
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
                                patient=appointment.patient, start=start, room=room, now=now, exclude=current)
         for name, value in _visit_fields(visit).items():
@@ -236,4 +337,6 @@ def appointment_reschedule(
         appointment.status = AppointmentStatus.SCHEDULED  # a moved visit needs confirming again
         local = previous.astimezone(location.zone)
         _save(appointment, by=by, reason=f"Rescheduled from {local:%Y-%m-%d %H:%M %Z}")
+        _record_overrides(appointment, overridden, by=by, reason=override_reason)
+        _move_follow_ups(appointment, by=by, now=now)
     return appointment

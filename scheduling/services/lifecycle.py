@@ -60,11 +60,18 @@ def appointment_confirm(*, appointment: Appointment, by=None) -> Appointment:
 
 
 def appointment_cancel(*, appointment: Appointment, reason: str, by=None) -> Appointment:
+    """Cancel a visit, and with it its pending follow-ups (an SCS trial's lead removal)."""
     reason = (reason or "").strip()
     if not reason:
         raise BookingError("Say why the visit is cancelled.", field="reason")
-    return _transition(appointment, S.CANCELLED, by=by, reason=f"Cancelled: {reason}", cancel_reason=reason[:300],
-                       cancelled_by=by, cancelled_at=timezone.now())
+    with transaction.atomic():
+        cancelled = _transition(appointment, S.CANCELLED, by=by, reason=f"Cancelled: {reason}",
+                                cancel_reason=reason[:300], cancelled_by=by, cancelled_at=timezone.now())
+        for follow_up in appointment.follow_ups.filter(status__in=[S.SCHEDULED, S.CONFIRMED]):
+            why = f"{appointment.procedure_type.name} cancelled: {reason}"
+            _transition(follow_up, S.CANCELLED, by=by, reason=f"Cancelled: {why}", cancel_reason=why[:300],
+                        cancelled_by=by, cancelled_at=timezone.now())
+    return cancelled
 
 
 def appointment_check_in(*, appointment: Appointment, by=None) -> Appointment:

@@ -1,0 +1,81 @@
+"""The demo clinic's pathway rules (DESIGN.md section 4), created when missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from clinic.demo import SeedReport
+from scheduling.models import PathwayRule, RuleKind
+
+ESI_SOURCE = "Medicare LCD L33906; eviCore CMM-200"
+FACET_SOURCE = "Medicare LCD L33930 / article A57787; eviCore CMM-208"
+SCS_SOURCE = "CMS LCD for spinal cord stimulators"
+
+
+@dataclass(frozen=True)
+class RuleSeed:
+    code: str
+    kind: str
+    payer: str | None = None
+    count: int = 1
+    min_relief_percent: int | None = None
+    within_days: int | None = None
+    min_interval_days: int | None = None
+    min_interval_months: int | None = None
+    prerequisites: tuple[str, ...] = ()
+    source: str = ""
+
+
+RULES = [
+    # Epidural steroid injections: at most 4 sessions per region in 12 months, at least 14 days
+    # apart, and a repeat only after at least 50% relief from the last one.
+    *[
+        rule
+        for code in ("ESI_IL", "ESI_TF", "ESI_CAUDAL")
+        for rule in (
+            RuleSeed(code, RuleKind.MAX_PER_YEAR, count=4, source=ESI_SOURCE),
+            RuleSeed(code, RuleKind.MIN_INTERVAL, min_interval_days=14, source=ESI_SOURCE),
+            RuleSeed(code, RuleKind.REPEAT_RELIEF, min_relief_percent=50, source=ESI_SOURCE),
+        )
+    ],
+    # RFA after two diagnostic medial branch blocks of the same region: 50% relief each by
+    # consensus, 80% for Medicare; at most 2 per region in 12 months, at least 6 months apart.
+    *[
+        rule
+        for code, block in (("RFA_LUMBAR", "MBB_LUMBAR"), ("RFA_CERVICAL", "MBB_CERVICAL"))
+        for rule in (
+            RuleSeed(code, RuleKind.PREREQUISITE, count=2, min_relief_percent=50, within_days=365,
+                     prerequisites=(block,), source="Spine Intervention Society consensus; eviCore CMM-208"),
+            RuleSeed(code, RuleKind.PREREQUISITE, payer="Medicare", count=2, min_relief_percent=80, within_days=365,
+                     prerequisites=(block,), source=FACET_SOURCE),
+            RuleSeed(code, RuleKind.MAX_PER_YEAR, count=2, source=FACET_SOURCE),
+            RuleSeed(code, RuleKind.MIN_INTERVAL, min_interval_months=6, source=FACET_SOURCE),
+        )
+    ],
+    # An SCS implant only after a trial with at least 50% relief, within 180 days of it.
+    RuleSeed("SCS_IMPLANT", RuleKind.PREREQUISITE, count=1, min_relief_percent=50, within_days=180,
+             prerequisites=("SCS_TRIAL",), source=SCS_SOURCE),
+]
+
+
+@transaction.atomic
+def seed_demo_pathways(report: SeedReport) -> None:
+    for seed in RULES:
+        rule, created = PathwayRule.objects.get_or_create(
+            procedure_type=report.procedure_types[seed.code],
+            kind=seed.kind,
+            payer=report.payers[seed.payer] if seed.payer else None,
+            defaults={
+                "count": seed.count,
+                "min_relief_percent": seed.min_relief_percent,
+                "within_days": seed.within_days,
+                "min_interval_days": seed.min_interval_days,
+                "min_interval_months": seed.min_interval_months,
+                "source": seed.source,
+            },
+        )
+        if created and seed.prerequisites:
+            rule.prerequisite_types.set([report.procedure_types[code] for code in seed.prerequisites])
+        report.record("pathway rules", created)

@@ -1,0 +1,26 @@
+from scheduling.models.appointments import HOLDING_STATUSES, Appointment, AppointmentStatus
+from scheduling.models.orders import (
+    AuthorizationStatus,
+    Laterality,
+    OrderStatus,
+    Priority,
+    ProcedureOrder,
+    Region,
+)
+from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
+
+__all__ = [
+    "HOLDING_STATUSES",
+    "Appointment",
+    "AppointmentStatus",
+    "AuthorizationStatus",
+    "EligibilityOverride",
+    "Laterality",
+    "OrderStatus",
+    "Outcome",
+    "PathwayRule",
+    "Priority",
+    "ProcedureOrder",
+    "Region",
+    "RuleKind",
+]

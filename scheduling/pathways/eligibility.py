@@ -1,0 +1,134 @@
+"""The one eligibility check: may this patient have this procedure on this day?
+
+Booking (admin, API, booking pages) and availability all ask here. The answer is either
+eligible or every unmet requirement in plain words: the order's own requirements (prior
+authorization, imaging, psychological evaluation) and the pathway rules of the procedure type,
+a payer's rule of a kind taking the place of the all-payer one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+
+from clinic.models import Patient, ProcedureType
+from scheduling.models import HOLDING_STATUSES, Appointment, AuthorizationStatus, PathwayRule, ProcedureOrder
+from scheduling.pathways.rules import Eligibility, PastProcedure, Rule, Unmet, evaluate
+
+
+def applicable_rules(procedure_type: ProcedureType, payer_id: int | None) -> list[PathwayRule]:
+    """Active rules for the procedure type: per kind, the payer's own rule, else the all-payer one."""
+    rules = PathwayRule.objects.filter(procedure_type=procedure_type, is_active=True).filter(
+        Q(payer__isnull=True) | Q(payer_id=payer_id)
+    ).prefetch_related("prerequisite_types")
+    chosen: dict[str, PathwayRule] = {}
+    for rule in rules:
+        if rule.kind not in chosen or rule.payer_id is not None:
+            chosen[rule.kind] = rule
+    return list(chosen.values())
+
+
+def _as_rule(rule: PathwayRule) -> Rule:
+    types = list(rule.prerequisite_types.all())
+    label = " or ".join(t.name for t in types) or "prior procedures"
+    plural = "s" if rule.count != 1 else ""
+    return Rule(
+        id=rule.pk, kind=rule.kind, count=rule.count, min_relief_percent=rule.min_relief_percent,
+        within_days=rule.within_days, min_interval_days=rule.min_interval_days,
+        min_interval_months=rule.min_interval_months, same_region=rule.same_region,
+        prerequisite_type_ids=frozenset(t.pk for t in types), prerequisite_label=f"prior {label}{plural}",
+        source=rule.source,
+    )
+
+
+def patient_history(patient: Patient, *, exclude: Appointment | None = None) -> list[PastProcedure]:
+    """The patient's procedures that count: completed or still booked (not cancelled, no-shows)."""
+    appointments = (
+        Appointment.objects.filter(patient=patient, status__in=HOLDING_STATUSES)
+        .select_related("procedure_type", "order", "location", "outcome")
+        .order_by("procedure_start")
+    )
+    if exclude is not None:
+        appointments = appointments.exclude(pk=exclude.pk)
+    history = []
+    for appointment in appointments:
+        outcome = getattr(appointment, "outcome", None)
+        history.append(PastProcedure(
+            appointment_id=appointment.pk,
+            procedure_type_id=appointment.procedure_type_id,
+            family=appointment.procedure_type.family,
+            region=appointment.order.region if appointment.order else "",
+            day=appointment.procedure_start.astimezone(appointment.location.zone).date(),
+            completed=appointment.status == "completed",
+            relief_percent=outcome.relief_percent if outcome else None,
+        ))
+    return history
+
+
+def _order_requirements(procedure_type: ProcedureType, order: ProcedureOrder | None, patient: Patient,
+                        day: dt.date, eligibility: Eligibility) -> None:
+    if procedure_type.requires_psych_evaluation and not (order and order.psych_evaluation_date):
+        eligibility.unmet.append(Unmet(
+            f"{procedure_type.name} needs a psychological evaluation on file: record its date on the order."))
+    if procedure_type.requires_fracture_imaging and not (order and order.imaging_confirms_acute_fracture):
+        eligibility.unmet.append(Unmet(
+            f"{procedure_type.name} needs imaging that confirms an acute fracture, recorded on the order."))
+    payer = patient.payer
+    if not (procedure_type.prior_authorization_required and payer and payer.requires_prior_authorization):
+        return
+    if order is None or order.authorization_status != AuthorizationStatus.APPROVED:
+        state = order.get_authorization_status_display().lower() if order else "not requested"
+        eligibility.unmet.append(Unmet(
+            f"{payer.name} requires prior authorization for {procedure_type.name}; it is {state}."))
+        return
+    if order.authorization_valid_from and day < order.authorization_valid_from:
+        eligibility.unmet.append(Unmet(
+            f"The prior authorization ({order.authorization_number}) is valid from "
+            f"{order.authorization_valid_from.isoformat()}.", earliest=order.authorization_valid_from))
+    if order.authorization_valid_until:
+        eligibility.latest = order.authorization_valid_until
+        if day > order.authorization_valid_until:
+            eligibility.unmet.append(Unmet(
+                f"The prior authorization ({order.authorization_number}) expired on "
+                f"{order.authorization_valid_until.isoformat()}; ask {payer.name} to extend it."))
+
+
+def check_eligibility(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
+                      day: dt.date, exclude: Appointment | None = None,
+                      history: list[PastProcedure] | None = None) -> Eligibility:
+    """Every unmet requirement for `procedure_type` on `day` (the local date of the procedure)."""
+    eligibility = Eligibility()
+    _order_requirements(procedure_type, order, patient, day, eligibility)
+    rules = applicable_rules(procedure_type, patient.payer_id)
+    if rules:
+        history = history if history is not None else patient_history(patient, exclude=exclude)
+        region = order.region if order else ""
+        for rule in rules:
+            unmet = evaluate(_as_rule(rule), day=day, family=procedure_type.family,
+                             family_label=procedure_type.get_family_display().lower(), region=region,
+                             history=history)
+            if unmet:
+                source = f" ({rule.source})" if rule.source else ""
+                eligibility.unmet.append(Unmet(unmet.message[:-1] + source + ".", unmet.rule_id, unmet.earliest,
+                                               kind=rule.kind))
+    return eligibility
+
+
+def first_eligible_day(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
+                       from_day: dt.date) -> tuple[dt.date | None, Eligibility]:
+    """The first day from `from_day` on which the patient is eligible, or None with the reasons.
+
+    Waiting satisfies interval and yearly-limit rules; nothing else does.
+    """
+    history = patient_history(patient) if applicable_rules(procedure_type, patient.payer_id) else []
+    day = from_day
+    for _ in range(5):  # each step moves to the latest 'earliest' day; a few steps settle it
+        eligibility = check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
+                                        history=history)
+        if eligibility.eligible:
+            return day, eligibility
+        if eligibility.earliest is None or eligibility.earliest <= day:
+            return None, eligibility
+        day = eligibility.earliest
+    return None, eligibility

@@ -1,0 +1,42 @@
+"""Blood-thinner holds before a procedure, from the patient's drugs and the procedure's bleeding risk.
+
+"N days" means no dose on the N days before the procedure day nor on that day (DESIGN.md,
+section 2, from the ASRA Pain Medicine guideline, 2018). Every instruction says to stop only
+with the prescriber's approval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from clinic.models import Patient, ProcedureType
+
+PRESCRIBER_NOTE = "Stop only with the approval of the doctor who prescribes it."
+
+
+@dataclass(frozen=True)
+class Hold:
+    drug: str
+    hold_days: int
+    last_dose: dt.date
+    first_day_without: dt.date
+    restart_guidance: str
+
+    def instruction(self) -> str:
+        return (f"{self.drug}: take your last dose on {self.last_dose:%A %B %-d}; take none from "
+                f"{self.first_day_without:%A %B %-d} through the day of your procedure. {self.restart_guidance} "
+                f"{PRESCRIBER_NOTE}").strip()
+
+
+def blood_thinner_holds(*, patient: Patient, procedure_type: ProcedureType, procedure_day: dt.date) -> list[Hold]:
+    """One hold per drug the patient takes that this procedure's bleeding risk asks to stop."""
+    holds = []
+    for drug in patient.blood_thinners.all():
+        last_dose = drug.last_dose_date(procedure_type.bleeding_risk, procedure_day)
+        if last_dose is None:
+            continue
+        holds.append(Hold(drug=drug.name, hold_days=drug.hold_days(procedure_type.bleeding_risk),
+                          last_dose=last_dose, first_day_without=last_dose + dt.timedelta(days=1),
+                          restart_guidance=drug.restart_guidance))
+    return sorted(holds, key=lambda hold: hold.last_dose)

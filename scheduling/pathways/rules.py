@@ -1,0 +1,198 @@
+"""Pathway rules, evaluated on plain data: the patient's history in, unmet rules out.
+
+Each unmet rule says, in words the front desk can read to a patient, what is missing and
+what would satisfy it, and when waiting is all it takes, the first day it allows.
+The rules and their sources are in DESIGN.md section 4; the figures are data (PathwayRule).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+
+
+@dataclass(frozen=True)
+class PastProcedure:
+    """A procedure on the patient's record: done (completed) or booked (still to come)."""
+
+    appointment_id: int
+    procedure_type_id: int
+    family: str
+    region: str
+    day: dt.date
+    completed: bool
+    relief_percent: int | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int | None
+    kind: str  # prerequisite | min_interval | max_per_year | repeat_relief
+    count: int = 1
+    min_relief_percent: int | None = None
+    within_days: int | None = None
+    min_interval_days: int | None = None
+    min_interval_months: int | None = None
+    same_region: bool = True
+    prerequisite_type_ids: frozenset[int] = frozenset()
+    prerequisite_label: str = "prior procedures"
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Unmet:
+    message: str
+    rule_id: int | None = None
+    earliest: dt.date | None = None  # waiting until this day satisfies the rule
+    kind: str = ""  # the rule's kind; empty for the order's own requirements
+
+
+@dataclass
+class Eligibility:
+    unmet: list[Unmet] = field(default_factory=list)
+    latest: dt.date | None = None  # after this day the booking is not allowed (e.g. authorization ends)
+
+    @property
+    def eligible(self) -> bool:
+        return not self.unmet
+
+    @property
+    def earliest(self) -> dt.date | None:
+        """The first day every unmet rule allows, if waiting alone satisfies them all."""
+        if not self.unmet or any(item.earliest is None for item in self.unmet):
+            return None
+        return max(item.earliest for item in self.unmet)
+
+    def explain(self) -> str:
+        return " ".join(item.message for item in self.unmet)
+
+
+def _region_words(region: str) -> str:
+    return f" in the {region} region" if region else ""
+
+
+def _matching(history: Sequence[PastProcedure], *, family: str | None = None, type_ids: frozenset[int] | None = None,
+              region: str, same_region: bool) -> list[PastProcedure]:
+    return [
+        past for past in history
+        if (family is None or past.family == family)
+        and (type_ids is None or past.procedure_type_id in type_ids)
+        and (not same_region or not region or past.region == region)
+    ]
+
+
+def _after_interval(day: dt.date, rule: Rule) -> dt.date:
+    if rule.min_interval_months:
+        return day + relativedelta(months=rule.min_interval_months)
+    return day + dt.timedelta(days=rule.min_interval_days or 0)
+
+
+def _interval_words(rule: Rule) -> str:
+    if rule.min_interval_months:
+        return f"{rule.min_interval_months} month{'s' if rule.min_interval_months != 1 else ''}"
+    return f"{rule.min_interval_days} day{'s' if rule.min_interval_days != 1 else ''}"
+
+
+def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region: str,
+             history: Sequence[PastProcedure]) -> Unmet | None:
+    """One rule against the patient's history for a procedure on `day`; None when met."""
+    where = _region_words(region if rule.same_region else "")
+    if rule.kind == "prerequisite":
+        candidates = sorted(
+            (past for past in _matching(history, type_ids=rule.prerequisite_type_ids, region=region,
+                                        same_region=rule.same_region)
+             if past.completed and past.day < day
+             and (rule.within_days is None or past.day >= day - dt.timedelta(days=rule.within_days))),
+            key=lambda past: past.day,
+        )
+        qualifying = [past for past in candidates
+                      if rule.min_relief_percent is None
+                      or (past.relief_percent is not None and past.relief_percent >= rule.min_relief_percent)]
+        if len(qualifying) >= rule.count:
+            return None
+        relief = f", each with at least {rule.min_relief_percent}% relief" if rule.min_relief_percent else ""
+        window = f", within {rule.within_days} days" if rule.within_days else ""
+        if candidates:
+            record = "; on record: " + ", ".join(
+                f"{past.day.isoformat()} gave "
+                + (f"{past.relief_percent}%" if past.relief_percent is not None else "no recorded relief")
+                for past in candidates
+            )
+        else:
+            record = "; none on record"
+        missing = rule.count - len(qualifying)
+        return Unmet(
+            f"Needs {rule.count} {rule.prerequisite_label}{where}{relief}{window} "
+            f"({missing} more){record}.",
+            rule.id,
+        )
+
+    if rule.kind == "min_interval":
+        same = _matching(history, family=family, region=region, same_region=rule.same_region)
+        before = [past for past in same if past.day <= day]
+        after = [past for past in same if past.day > day]
+        if before:
+            last = max(past.day for past in before)
+            allowed = _after_interval(last, rule)
+            if day < allowed:
+                return Unmet(
+                    f"At least {_interval_words(rule)} must pass after the last {family_label}{where} "
+                    f"(on {last.isoformat()}): the earliest day is {allowed.isoformat()}.",
+                    rule.id, earliest=allowed,
+                )
+        if after:
+            following = min(past.day for past in after)
+            if _after_interval(day, rule) > following:
+                return Unmet(
+                    f"Another {family_label}{where} is booked on {following.isoformat()}: they must be at least "
+                    f"{_interval_words(rule)} apart.",
+                    rule.id,
+                )
+        return None
+
+    if rule.kind == "max_per_year":
+        window_start = day - dt.timedelta(days=364)  # the 365 days that end on the procedure day
+        counted = sorted(past.day for past in _matching(history, family=family, region=region,
+                                                        same_region=rule.same_region)
+                         if window_start <= past.day <= day)
+        if len(counted) < rule.count:
+            return None
+        # Waiting helps once enough of them have left the window.
+        drops_out = counted[len(counted) - rule.count] + dt.timedelta(days=365)
+        return Unmet(
+            f"At most {rule.count} {family_label} sessions{where} in 365 days; there are {len(counted)} "
+            f"from {counted[0].isoformat()} to {counted[-1].isoformat()}: the earliest day is "
+            f"{drops_out.isoformat()}.",
+            rule.id, earliest=drops_out,
+        )
+
+    if rule.kind == "repeat_relief":
+        previous = [past for past in _matching(history, family=family, region=region, same_region=rule.same_region)
+                    if past.day < day]
+        if not previous:
+            return None
+        last = max(previous, key=lambda past: past.day)
+        if not last.completed:
+            return Unmet(
+                f"A repeat {family_label}{where} needs the relief from the last one (on {last.day.isoformat()}), "
+                "which has not happened yet.",
+                rule.id,
+            )
+        if last.relief_percent is None:
+            return Unmet(
+                f"A repeat {family_label}{where} needs the relief from the last one (on {last.day.isoformat()}) "
+                "recorded first.",
+                rule.id,
+            )
+        if last.relief_percent < (rule.min_relief_percent or 0):
+            return Unmet(
+                f"A repeat {family_label}{where} needs at least {rule.min_relief_percent}% relief from the last "
+                f"one; the one on {last.day.isoformat()} gave {last.relief_percent}%.",
+                rule.id,
+            )
+        return None
+
+    raise ValueError(f"Unknown rule kind {rule.kind!r}")

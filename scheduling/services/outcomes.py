@@ -1,0 +1,47 @@
+"""Recording what a procedure did for the patient's pain."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from scheduling.errors import BookingError
+from scheduling.models import Appointment, AppointmentStatus, Outcome
+
+
+def _score(value: int, name: str, top: int) -> int:
+    if value is None or not 0 <= int(value) <= top:
+        raise BookingError(f"Give {name.replace('_', ' ')} from 0 to {top}.", field=name)
+    return int(value)
+
+
+@transaction.atomic
+def outcome_record(
+    *,
+    appointment: Appointment,
+    pain_before: int,
+    pain_after: int,
+    relief_percent: int | None = None,
+    relief_duration_hours: int | None = None,
+    notes: str = "",
+    by=None,
+) -> Outcome:
+    """Record (or correct) the outcome of a completed procedure.
+
+    Without a relief figure, it is taken from the pain scores: 8 before and 2 after is 75%.
+    """
+    if appointment.status != AppointmentStatus.COMPLETED:
+        raise BookingError(f"Outcomes are recorded for completed visits; this one is "
+                           f"{appointment.get_status_display().lower()}.", code="invalid_transition")
+    pain_before, pain_after = _score(pain_before, "pain_before", 10), _score(pain_after, "pain_after", 10)
+    if relief_percent is None:
+        relief_percent = round(100 * (pain_before - pain_after) / pain_before) if pain_before else 0
+        relief_percent = max(relief_percent, 0)
+    relief_percent = _score(relief_percent, "relief_percent", 100)
+    if relief_duration_hours is not None and int(relief_duration_hours) < 0:
+        raise BookingError("Relief cannot last a negative number of hours.", field="relief_duration_hours")
+    outcome, _ = Outcome.objects.update_or_create(
+        appointment=appointment,
+        defaults={"pain_before": pain_before, "pain_after": pain_after, "relief_percent": relief_percent,
+                  "relief_duration_hours": relief_duration_hours, "notes": notes, "recorded_by": by},
+    )
+    return outcome
