@@ -245,7 +245,9 @@ class ProcedureTypeAdmin(SimpleHistoryAdmin):
             _("Clinical"),
             {"fields": ["sedation", "fasting_hours", "driver_required", "bleeding_risk", "patient_preparation"]},
         ),
-        (_("Booking"), {"fields": ["self_bookable", "requires_order", "prior_authorization_required"]}),
+        (_("Booking"), {"fields": ["self_bookable", "requires_order", "prior_authorization_required",
+                                    "requires_psych_evaluation", "requires_fracture_imaging",
+                                    ("follow_up_type", "follow_up_days")]}),
     ]
 
     @admin.display(description=_("total"))
@@ -262,8 +264,8 @@ class BloodThinnerAdmin(SimpleHistoryAdmin):
 
 @admin.register(Payer)
 class PayerAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "patient_count"]
-    list_filter = ["kind"]
+    list_display = ["name", "kind", "requires_prior_authorization", "patient_count"]
+    list_filter = ["kind", "requires_prior_authorization"]
     search_fields = ["name"]
 
     def get_queryset(self, request):

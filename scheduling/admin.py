@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -15,7 +17,15 @@ from simple_history.admin import SimpleHistoryAdmin
 from clinic.models import Location, Physician, ProcedureType
 from scheduling import services
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, ProcedureOrder
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    EligibilityOverride,
+    Outcome,
+    PathwayRule,
+    ProcedureOrder,
+)
+from scheduling.pathways.holds import blood_thinner_holds
 from scheduling.selectors import available_slots
 
 SLOT_SEARCH_DAYS = 14
@@ -40,6 +50,10 @@ class AppointmentBookingForm(forms.ModelForm):
     day = forms.DateField(label=_("Day"), help_text=_("Times on this day, or the next days with free times."))
     # Checked in clean() against the times offered then, not against a fixed list of choices.
     slot = forms.CharField(label=_("Available time"), required=False, widget=forms.Select(choices=[]))
+    override_reason = forms.CharField(
+        label=_("Override reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Physicians only: book despite the unmet pathway rules shown, for this reason (kept on record)."),
+    )
 
     class Meta:
         model = Appointment
@@ -101,6 +115,7 @@ class AppointmentBookingForm(forms.ModelForm):
             self.booked = services.appointment_book(
                 patient=cleaned["patient"], procedure_type=cleaned["procedure_type"], physician=physician,
                 start=start, room=room, booked_by=getattr(self.request, "user", None),
+                override_reason=cleaned.get("override_reason", ""),
             )
         except BookingError as error:
             field = error.field if error.field in self.fields else None
@@ -112,6 +127,65 @@ class AppointmentBookingForm(forms.ModelForm):
             self.booked.save(update_fields=["notes"])
         self.instance = self.booked
         return cleaned
+
+
+class OutcomeForm(forms.ModelForm):
+    relief_percent = forms.IntegerField(
+        label=_("relief (%)"), min_value=0, max_value=100, required=False,
+        help_text=_("Leave empty to take it from the pain scores."),
+    )
+
+    class Meta:
+        model = Outcome
+        fields = ["pain_before", "pain_after", "relief_percent", "relief_duration_hours", "notes"]
+
+    def clean(self):
+        cleaned = super().clean()
+        appointment = self.instance.appointment
+        if appointment.status != AppointmentStatus.COMPLETED:
+            raise forms.ValidationError(_("Outcomes are recorded once the visit is completed."))
+        before, after = cleaned.get("pain_before"), cleaned.get("pain_after")
+        if cleaned.get("relief_percent") is None and before is not None and after is not None:
+            cleaned["relief_percent"] = max(round(100 * (before - after) / before), 0) if before else 0
+            self.instance.relief_percent = cleaned["relief_percent"]
+        return cleaned
+
+
+class OutcomeInline(admin.StackedInline):
+    model = Outcome
+    form = OutcomeForm
+    extra = 0
+    max_num = 1
+    can_delete = False
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is not None and obj.status == AppointmentStatus.COMPLETED else 0
+
+
+class OverrideInline(admin.TabularInline):
+    model = EligibilityOverride
+    extra = 0
+    can_delete = False
+    fields = ["unmet", "reason", "overridden_by", "created_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("pathway rules overridden for this booking")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class FollowUpInline(admin.TabularInline):
+    model = Appointment
+    fk_name = "follow_up_of"
+    extra = 0
+    can_delete = False
+    fields = ["procedure_type", "procedure_start", "physician", "room", "status"]
+    readonly_fields = fields
+    verbose_name_plural = _("follow-up visits booked with this one")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class CancelForm(forms.Form):
@@ -130,8 +204,9 @@ class AppointmentAdmin(SimpleHistoryAdmin):
     actions = ["confirm", "check_in", "start", "move_to_recovery", "complete", "mark_no_show", "cancel"]
     history_list_display = ["status", "procedure_start", "physician", "room"]
     change_fields = ["status", "location", "patient", "procedure_type", "order", "physician", "room", "arrival",
-                     "procedure_start", "procedure_end", "discharge", "room_start", "room_end", "booked_by",
-                     "cancel_reason", "cancelled_by", "cancelled_at", "notes"]
+                     "procedure_start", "procedure_end", "discharge", "room_start", "room_end", "follow_up_of",
+                     "preparation", "blood_thinner_holds", "booked_by", "cancel_reason", "cancelled_by",
+                     "cancelled_at", "notes"]
 
     @admin.display(description=_("start (local)"), ordering="procedure_start")
     def local_start(self, obj: Appointment) -> str:
@@ -150,13 +225,41 @@ class AppointmentAdmin(SimpleHistoryAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["patient", "procedure_type", "location", "physician_choice", "day", "slot", "notes"]
+            return ["patient", "procedure_type", "location", "physician_choice", "day", "slot", "override_reason",
+                    "notes"]
         return self.change_fields
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         return [name for name in self.change_fields if name != "notes"]
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else [OutcomeInline, OverrideInline, FollowUpInline]
+
+    @admin.display(description=_("blood-thinner holds"))
+    def blood_thinner_holds(self, obj: Appointment) -> str:
+        day = obj.procedure_start.astimezone(obj.location.zone).date()
+        holds = blood_thinner_holds(patient=obj.patient, procedure_type=obj.procedure_type, procedure_day=day)
+        if not holds:
+            return _("None needed for this procedure and the patient's medicines.")
+        return format_html_join(mark_safe("<br>"), "{}", ((hold.instruction(),) for hold in holds))
+
+    @admin.display(description=_("preparation"))
+    def preparation(self, obj: Appointment) -> str:
+        procedure_type = obj.procedure_type
+        lines = []
+        if procedure_type.fasting_hours:
+            lines.append(f"No solid food for {procedure_type.fasting_hours} hours before arrival.")
+        if procedure_type.driver_required:
+            lines.append("An adult must drive the patient home.")
+        return " ".join(lines) or "-"
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            if isinstance(inline_form.instance, Outcome) and inline_form.has_changed():
+                inline_form.instance.recorded_by = request.user
+        super().save_formset(request, form, formset, change)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -233,11 +336,91 @@ class AppointmentAdmin(SimpleHistoryAdmin):
         return actions
 
 
+class OrderForm(forms.ModelForm):
+    """New orders go through the order service: prerequisites (an SCS trial before an implant)
+    are checked, and only a physician may order despite them, with a reason."""
+
+    override_reason = forms.CharField(
+        label=_("Override reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Physicians only: order despite unmet prerequisites, for this reason."),
+    )
+
+    class Meta:
+        model = ProcedureOrder
+        fields = "__all__"
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.instance.pk or self.errors:
+            return
+        details = {name: value for name, value in self.cleaned_data.items()
+                   if name not in {"patient", "procedure_type", "ordering_physician", "override_reason", "status"}}
+        try:
+            self.instance = services.order_create(
+                patient=self.cleaned_data["patient"], procedure_type=self.cleaned_data["procedure_type"],
+                ordering_physician=self.cleaned_data["ordering_physician"],
+                by=getattr(self.request, "user", None), override_reason=self.cleaned_data.get("override_reason", ""),
+                **details,
+            )
+        except BookingError as error:
+            self.add_error(None, error.message)
+
+
 @admin.register(ProcedureOrder)
 class ProcedureOrderAdmin(SimpleHistoryAdmin):
-    list_display = ["patient", "procedure_type", "ordering_physician", "status", "created_at"]
-    list_filter = ["status", "procedure_type", "ordering_physician"]
-    search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]
+    form = OrderForm
+    list_display = ["patient", "procedure_type", "region", "priority", "authorization_status", "ordering_physician",
+                    "status", "created_at"]
+    list_filter = ["status", "priority", "region", "authorization_status", "procedure_type", "ordering_physician"]
+    search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code", "authorization_number"]
     list_select_related = ["patient", "procedure_type", "ordering_physician__user"]
     autocomplete_fields = ["patient"]
     date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["patient", "procedure_type", "ordering_physician", "status", "priority"]}),
+        (_("Where"), {"fields": ["region", "laterality", "levels"]}),
+        (_("Prior authorization"), {"fields": ["authorization_status", "authorization_number",
+                                               ("authorization_valid_from", "authorization_valid_until")]}),
+        (_("Requirements on file"), {"fields": ["imaging_confirms_acute_fracture", "imaging_date",
+                                                "psych_evaluation_date"]}),
+        (None, {"fields": ["notes", "override_reason"]}),
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class RequestBound(form):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return RequestBound
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj._history_user = request.user
+            super().save_model(request, obj, form, change)
+        # A new order was saved by the order service during validation.
+
+
+@admin.register(PathwayRule)
+class PathwayRuleAdmin(SimpleHistoryAdmin):
+    list_display = ["procedure_type", "kind", "payer", "count", "min_relief_percent", "within_days",
+                    "min_interval_days", "min_interval_months", "is_active", "source"]
+    list_filter = ["kind", "payer", "is_active", "procedure_type"]
+    search_fields = ["procedure_type__code", "procedure_type__name", "source"]
+    list_select_related = ["procedure_type", "payer"]
+    filter_horizontal = ["prerequisite_types"]
+    fieldsets = [
+        (None, {"fields": ["procedure_type", "kind", "payer", "is_active", "source"]}),
+        (_("Figures"), {
+            "fields": ["prerequisite_types", "count", "min_relief_percent", "within_days",
+                       ("min_interval_days", "min_interval_months"), "same_region"],
+            "description": _("Needs prior procedures: which types, how many, with what relief, within how many "
+                             "days. Minimum interval: days or calendar months since the last one of the family. "
+                             "At most N in 365 days: 'how many'. Repeat relief: the relief the last one gave."),
+        }),
+    ]

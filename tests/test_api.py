@@ -101,10 +101,15 @@ def test_a_nurse_cannot_add_patients_or_orders(demo_clinic, nurse, calendar):
 
 def test_a_physician_orders_a_procedure(calendar, physician_user):
     response = api_as(physician_user).post("/api/v1/orders/", {
-        "patient": calendar.patients[0].pk, "procedure_type": "RFA_LUMBAR", "ordering_physician": calendar.okafor.pk,
-        "notes": "L4-L5 bilateral"}, format="json")
+        "patient": calendar.patients[0].pk, "procedure_type": "MBB_LUMBAR", "ordering_physician": calendar.okafor.pk,
+        "region": "lumbar", "laterality": "bilateral", "levels": "L4-L5", "notes": "Facet pain"}, format="json")
     assert response.status_code == 201, response.json()
-    assert response.json()["status"] == "open"
+    assert response.json()["status"] == "open" and response.json()["levels"] == "L4-L5"
+    ablation = api_as(physician_user).post("/api/v1/orders/", {
+        "patient": calendar.patients[0].pk, "procedure_type": "RFA_LUMBAR", "ordering_physician": calendar.okafor.pk,
+        "region": "lumbar"}, format="json")
+    assert ablation.status_code == 400 and ablation.json()["code"] == "not_eligible"
+    assert "Needs 2 prior Lumbar medial branch block (diagnostic) procedures" in ablation.json()["detail"]
     bad = api_as(physician_user).post("/api/v1/orders/", {"patient": calendar.patients[0].pk,
                                                           "procedure_type": "NOPE", "ordering_physician": 999},
                                       format="json")

@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from scheduling.errors import BookingError
+from scheduling.errors import BookingError, NotEligible
 
 _STATUS_FOR_CODE = {
     "slot_unavailable": status.HTTP_409_CONFLICT,
@@ -19,11 +19,18 @@ _STATUS_FOR_CODE = {
 }
 
 
+def unmet_json(item) -> dict:
+    return {"message": item.message, "rule": item.rule_id, "kind": item.kind or None,
+            "earliest": item.earliest.isoformat() if item.earliest else None}
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, BookingError):
         body = {"code": exc.code, "detail": exc.message}
         if exc.field:
             body["errors"] = {exc.field: [exc.message]}
+        if isinstance(exc, NotEligible):
+            body["unmet"] = [unmet_json(item) for item in exc.unmet]
         return Response(body, status=_STATUS_FOR_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

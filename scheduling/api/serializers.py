@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
-from scheduling.models import Appointment, AppointmentStatus, ProcedureOrder
+from scheduling.models import Appointment, AppointmentStatus, EligibilityOverride, Outcome, ProcedureOrder
+from scheduling.pathways.holds import blood_thinner_holds
 
 MAX_WINDOW_DAYS = 92
 
@@ -91,11 +93,44 @@ class PatientSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     procedure_type = serializers.SlugRelatedField(slug_field="code", queryset=ProcedureType.objects.filter(is_active=True))
     ordering_physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.filter(is_active=True))
+    override_reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=1000,
+                                            help_text="A physician's reason to order despite unmet prerequisites.")
 
     class Meta:
         model = ProcedureOrder
-        fields = ["id", "patient", "procedure_type", "ordering_physician", "status", "notes", "created_at"]
+        fields = ["id", "patient", "procedure_type", "ordering_physician", "status", "region", "laterality", "levels",
+                  "priority", "authorization_status", "authorization_number", "authorization_valid_from",
+                  "authorization_valid_until", "imaging_confirms_acute_fracture", "imaging_date",
+                  "psych_evaluation_date", "notes", "created_at", "override_reason"]
         read_only_fields = ["status", "created_at"]
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    relief_percent = serializers.IntegerField(min_value=0, max_value=100, required=False,
+                                              help_text="Omitted: taken from the pain scores.")
+
+    class Meta:
+        model = Outcome
+        fields = ["pain_before", "pain_after", "relief_percent", "relief_duration_hours", "notes", "recorded_at"]
+        read_only_fields = ["recorded_at"]
+        extra_kwargs = {"pain_before": {"min_value": 0, "max_value": 10},
+                        "pain_after": {"min_value": 0, "max_value": 10}}
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    overridden_by = serializers.CharField(source="overridden_by.get_username", read_only=True)
+
+    class Meta:
+        model = EligibilityOverride
+        fields = ["unmet", "reason", "overridden_by", "created_at"]
+
+
+class HoldSerializer(serializers.Serializer):
+    drug = serializers.CharField()
+    hold_days = serializers.IntegerField()
+    last_dose = serializers.DateField()
+    restart_guidance = serializers.CharField()
+    instruction = serializers.CharField()
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
@@ -103,6 +138,7 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.filter(is_active=True), required=False)
     physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.filter(is_active=True), required=False)
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all(), required=False)
+    order = serializers.PrimaryKeyRelatedField(queryset=ProcedureOrder.objects.all(), required=False)
     limit = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -150,12 +186,26 @@ class AppointmentSerializer(serializers.ModelSerializer):
     procedure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     start = serializers.DateTimeField(source="procedure_start", read_only=True)
     end = serializers.DateTimeField(source="procedure_end", read_only=True)
+    outcome = OutcomeSerializer(read_only=True, default=None)
+    overrides = OverrideSerializer(many=True, read_only=True)
+    blood_thinner_holds = serializers.SerializerMethodField()
 
     class Meta:
         model = Appointment
         fields = ["id", "status", "location", "physician", "room", "patient", "procedure_type", "order", "arrival",
-                  "start", "end", "discharge", "room_start", "room_end", "cancel_reason", "notes"]
+                  "start", "end", "discharge", "room_start", "room_end", "follow_up_of", "cancel_reason", "notes",
+                  "outcome", "overrides", "blood_thinner_holds"]
         read_only_fields = fields
+
+    @extend_schema_field(HoldSerializer(many=True))
+    def get_blood_thinner_holds(self, appointment: Appointment) -> list[dict]:
+        day = appointment.procedure_start.astimezone(appointment.location.zone).date()
+        return [
+            {"drug": hold.drug, "hold_days": hold.hold_days, "last_dose": hold.last_dose.isoformat(),
+             "restart_guidance": hold.restart_guidance, "instruction": hold.instruction()}
+            for hold in blood_thinner_holds(patient=appointment.patient, procedure_type=appointment.procedure_type,
+                                            procedure_day=day)
+        ]
 
     def to_representation(self, instance):
         # Times in the visit's own location zone: a clinic reads 08:00, not 14:00Z.
@@ -171,10 +221,13 @@ class AppointmentBookSerializer(serializers.Serializer):
     room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.select_related("location"), required=False,
                                               allow_null=True)
     order = serializers.PrimaryKeyRelatedField(queryset=ProcedureOrder.objects.all(), required=False, allow_null=True)
+    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
+                                            help_text="A physician's reason to book despite unmet pathway rules.")
 
 
 class RescheduleSerializer(serializers.Serializer):
     start = AwareDateTimeField()
+    override_reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
     physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.select_related("user"), required=False)
     room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.select_related("location"), required=False,
                                               allow_null=True)

@@ -14,8 +14,10 @@ from rest_framework.views import APIView
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import services
 from scheduling.api import serializers as s
+from scheduling.api.errors import unmet_json
 from scheduling.api.permissions import ActionPermission
 from scheduling.models import Appointment, ProcedureOrder
+from scheduling.pathways.eligibility import eligible_window
 from scheduling.selectors import available_slots, window_bounds
 
 
@@ -63,6 +65,12 @@ class OrderViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.Li
     permission_classes = [ActionPermission]
     required_permissions = {"create": "scheduling.add_procedureorder", "*": "scheduling.view_procedureorder"}
 
+    def create(self, request):
+        data = s.OrderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_create(by=request.user, **data.validated_data)
+        return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
 
 class AvailabilityView(APIView):
     """Bookable slots for a procedure type at a location, sorted by start.
@@ -80,7 +88,10 @@ class AvailabilityView(APIView):
             OpenApiParameter("location", int, description="Location id (optional when there is one location)"),
             OpenApiParameter("from", dt.date, required=True, description="First local date"),
             OpenApiParameter("to", dt.date, required=True, description="Last local date (inclusive)"),
-            OpenApiParameter("physician", int), OpenApiParameter("patient", int), OpenApiParameter("limit", int),
+            OpenApiParameter("physician", int), OpenApiParameter("limit", int),
+            OpenApiParameter("patient", int, description="Only times this patient is free and eligible for"),
+            OpenApiParameter("order", int, description="The order to check the rules against (default: the "
+                                                        "patient's open order for the procedure type)"),
         ],
         responses=s.AvailabilitySerializer,
     )
@@ -89,14 +100,27 @@ class AvailabilityView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         location = params["location"]
-        slots = available_slots(
-            procedure_type=params["procedure_type"], location=location, first_day=params["from"],
-            last_day=params["to"], now=timezone.now(), physician=params.get("physician"),
+        first_day, last_day, eligibility = params["from"], params["to"], None
+        if "patient" in params:
+            # For a patient, slots start on the first day the pathway rules allow.
+            first_day, last_day, eligibility = eligible_window(
+                patient=params["patient"], procedure_type=params["procedure_type"], order=params.get("order"),
+                first_day=first_day, last_day=last_day)
+        slots = [] if first_day is None else available_slots(
+            procedure_type=params["procedure_type"], location=location, first_day=first_day,
+            last_day=last_day, now=timezone.now(), physician=params.get("physician"),
             patient=params.get("patient"), limit=params.get("limit"),
         )
         zone = location.zone
+        body = {"time_zone": location.time_zone}
+        if eligibility is not None:
+            body["eligibility"] = {
+                "eligible": first_day is not None,
+                "first_day": first_day.isoformat() if first_day else None,
+                "unmet": [unmet_json(item) for item in eligibility.unmet],
+            }
         return Response({
-            "time_zone": location.time_zone,
+            **body,
             "count": len(slots),
             "slots": [
                 {
@@ -129,11 +153,16 @@ class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, views
         "recovery": "scheduling.progress_appointment",
         "complete": "scheduling.progress_appointment",
         "no_show": "scheduling.no_show_appointment",
+        "outcome": "scheduling.record_outcome_appointment",
         "*": "scheduling.view_appointment",
     }
 
     def get_queryset(self):
-        queryset = Appointment.objects.select_related("location", "procedure_type").order_by("procedure_start", "pk")
+        queryset = (
+            Appointment.objects.select_related("location", "procedure_type", "outcome", "patient")
+            .prefetch_related("overrides__overridden_by", "patient__blood_thinners")
+            .order_by("procedure_start", "pk")
+        )
         if self.action != "list":
             return queryset
         filters = s.AppointmentFilterSerializer(data=self.request.query_params)
@@ -162,7 +191,11 @@ class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, views
         return super().list(request, *args, **kwargs)
 
     def _done(self, appointment: Appointment, code: int = status.HTTP_200_OK) -> Response:
-        appointment = Appointment.objects.select_related("location", "procedure_type").get(pk=appointment.pk)
+        appointment = (
+            Appointment.objects.select_related("location", "procedure_type", "outcome", "patient")
+            .prefetch_related("overrides__overridden_by", "patient__blood_thinners")
+            .get(pk=appointment.pk)
+        )
         return Response(s.AppointmentSerializer(appointment).data, status=code)
 
     @extend_schema(request=s.AppointmentBookSerializer, responses={201: s.AppointmentSerializer})
@@ -215,6 +248,14 @@ class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, views
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         return self._transition(services.appointment_complete, request)
+
+    @extend_schema(request=s.OutcomeSerializer, responses=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def outcome(self, request, pk=None):
+        data = s.OutcomeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.outcome_record(appointment=self.get_object(), by=request.user, **data.validated_data)
+        return self._done(self.get_object())
 
     @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
     @action(detail=True, methods=["post"], url_path="no-show")

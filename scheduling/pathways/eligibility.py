@@ -31,13 +31,13 @@ def applicable_rules(procedure_type: ProcedureType, payer_id: int | None) -> lis
 
 def _as_rule(rule: PathwayRule) -> Rule:
     types = list(rule.prerequisite_types.all())
-    label = " or ".join(t.name for t in types) or "prior procedures"
+    label = " or ".join(t.name for t in types)
     plural = "s" if rule.count != 1 else ""
     return Rule(
         id=rule.pk, kind=rule.kind, count=rule.count, min_relief_percent=rule.min_relief_percent,
         within_days=rule.within_days, min_interval_days=rule.min_interval_days,
         min_interval_months=rule.min_interval_months, same_region=rule.same_region,
-        prerequisite_type_ids=frozenset(t.pk for t in types), prerequisite_label=f"prior {label}{plural}",
+        prerequisite_type_ids=frozenset(t.pk for t in types), prerequisite_label=f"prior {label} procedure{plural}".replace("prior  ", "prior "),
         source=rule.source,
     )
 
@@ -117,18 +117,44 @@ def check_eligibility(*, patient: Patient, procedure_type: ProcedureType, order:
 
 def first_eligible_day(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
                        from_day: dt.date) -> tuple[dt.date | None, Eligibility]:
-    """The first day from `from_day` on which the patient is eligible, or None with the reasons.
+    """The first day from `from_day` on which the patient is eligible (None if waiting cannot
+    make them so), with what stands in the way on `from_day` itself.
 
     Waiting satisfies interval and yearly-limit rules; nothing else does.
     """
     history = patient_history(patient) if applicable_rules(procedure_type, patient.payer_id) else []
-    day = from_day
+    day, first = from_day, None
     for _ in range(5):  # each step moves to the latest 'earliest' day; a few steps settle it
         eligibility = check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
                                         history=history)
+        first = first or eligibility
         if eligibility.eligible:
-            return day, eligibility
+            return day, first
         if eligibility.earliest is None or eligibility.earliest <= day:
-            return None, eligibility
+            return None, first
         day = eligibility.earliest
-    return None, eligibility
+    return None, first
+
+
+def open_order_for(patient: Patient, procedure_type: ProcedureType) -> ProcedureOrder | None:
+    """The order a booking of this procedure type would use: the oldest open one."""
+    return (ProcedureOrder.objects.filter(patient=patient, procedure_type=procedure_type, status="open")
+            .order_by("created_at").first())
+
+
+def eligible_window(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
+                    first_day: dt.date, last_day: dt.date) -> tuple[dt.date | None, dt.date, Eligibility]:
+    """The part of [first_day, last_day] the patient may book: from the first eligible day, and
+    no later than an authorization allows. None as the first day when no day in it is allowed."""
+    if order is None and procedure_type.requires_order:
+        order = open_order_for(patient, procedure_type)
+        if order is None:
+            return None, last_day, Eligibility([Unmet(
+                f"{procedure_type.name} needs a physician's order, and {patient.full_name} has no open order for it.")])
+    day, eligibility = first_eligible_day(patient=patient, procedure_type=procedure_type, order=order,
+                                          from_day=first_day)
+    if eligibility.latest is not None:
+        last_day = min(last_day, eligibility.latest)
+    if day is None or day > last_day:
+        return None, last_day, eligibility
+    return day, last_day, eligibility

@@ -113,7 +113,8 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
                       or (past.relief_percent is not None and past.relief_percent >= rule.min_relief_percent)]
         if len(qualifying) >= rule.count:
             return None
-        relief = f", each with at least {rule.min_relief_percent}% relief" if rule.min_relief_percent else ""
+        each = "each " if rule.count > 1 else ""
+        relief = f", {each}with at least {rule.min_relief_percent}% relief" if rule.min_relief_percent else ""
         window = f", within {rule.within_days} days" if rule.within_days else ""
         if candidates:
             record = "; on record: " + ", ".join(
