@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +26,16 @@ from clinic.models import (
     ScheduleBlock,
     TimeOff,
 )
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """History to read, not to revert: a revert would write an old version past the services
+    (for an appointment, past the checks that keep the calendar free of double bookings)."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ClosureInline(admin.TabularInline):
@@ -209,7 +219,7 @@ class TimeOffAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcedureType)
-class ProcedureTypeAdmin(SimpleHistoryAdmin):
+class ProcedureTypeAdmin(HistoryAdmin):
     list_display = [
         "code",
         "name",
@@ -256,7 +266,7 @@ class ProcedureTypeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(BloodThinner)
-class BloodThinnerAdmin(SimpleHistoryAdmin):
+class BloodThinnerAdmin(HistoryAdmin):
     list_display = ["name", "hold_days_high", "hold_days_intermediate", "hold_days_low", "restart_guidance"]
     list_editable = ["hold_days_high", "hold_days_intermediate", "hold_days_low"]
     search_fields = ["name"]
@@ -277,7 +287,7 @@ class PayerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(HistoryAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "phone", "email", "preferred_channel", "payer",
                     "needs_review"]
     list_display_links = ["last_name", "first_name"]

@@ -36,11 +36,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view"], ["appointment", "procedureorder", "pathwayrule", "eligibilityoverride"])
     + _perms("scheduling", ["check_in", "progress", "record_outcome"], ["appointment"])
     + _perms("scheduling", ["view", "add", "change"], ["outcome"]),
-    # Sees the schedule and catalog; orders procedures; records time off.
+    # Sees the schedule and catalog; orders and books procedures (overriding a pathway rule
+    # with a reason where needed); records outcomes and their own time off.
     PHYSICIAN: _perms("clinic", ["view"], _CATALOG)
     + _perms("clinic", ["view", "change"], ["patient"])
     + _perms("clinic", ["add", "change", "delete"], ["timeoff"])
-    + _perms("scheduling", ["view"], ["appointment", "pathwayrule", "eligibilityoverride"])
+    + _perms("scheduling", ["view", "add"], ["appointment"])
+    + _perms("scheduling", ["view"], ["pathwayrule", "eligibilityoverride"])
     + _perms("scheduling", ["progress", "record_outcome", "override_eligibility"], ["appointment"])
     + _perms("scheduling", ["view", "add", "change"], ["procedureorder", "outcome"]),
     # Physicians, rooms, schedules, closures, the procedure catalog, the hold table and the

@@ -167,6 +167,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
+# History: who changed what and when, shown in the admin. Reverting from there would bypass
+# the booking services (and their no-double-booking checks), so it is off.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

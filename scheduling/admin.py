@@ -12,8 +12,8 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from clinic.admin import HistoryAdmin
 from clinic.models import Location, Physician, ProcedureType
 from scheduling import services
 from scheduling.errors import BookingError
@@ -25,7 +25,8 @@ from scheduling.models import (
     PathwayRule,
     ProcedureOrder,
 )
-from scheduling.pathways.holds import blood_thinner_holds
+from scheduling.pathways.eligibility import eligible_window
+from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
 from scheduling.selectors import available_slots
 
 SLOT_SEARCH_DAYS = 14
@@ -59,6 +60,11 @@ class AppointmentBookingForm(forms.ModelForm):
         model = Appointment
         fields = ["patient", "procedure_type", "notes"]
 
+    def override_requested(self, cleaned) -> bool:
+        user = getattr(self.request, "user", None)
+        return bool((cleaned.get("override_reason") or "").strip()) and bool(
+            user and user.has_perm("scheduling.override_eligibility_appointment"))
+
     def __init__(self, *args, **kwargs):
         self.request = kwargs.pop("request", None)
         super().__init__(*args, **kwargs)
@@ -69,13 +75,33 @@ class AppointmentBookingForm(forms.ModelForm):
         self.fields["day"].initial = timezone.localdate()
         self.booked: Appointment | None = None
 
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        today = timezone.localdate()
+        if day < today:
+            raise forms.ValidationError(_("Choose today or a later day."))
+        location = self.cleaned_data.get("location") or Location.objects.filter(is_active=True).first()
+        horizon = location.booking_horizon_days if location else 90
+        if day > today + dt.timedelta(days=horizon):
+            raise forms.ValidationError(_("The clinic books at most %(days)s days ahead."), params={"days": horizon})
+        return day
+
     def _offer_slots(self, cleaned) -> list:
         location = cleaned["location"]
         zone = location.zone
-        first_day = cleaned["day"]
+        first_day, last_day = cleaned["day"], cleaned["day"] + dt.timedelta(days=SLOT_SEARCH_DAYS)
+        if not self.override_requested(cleaned):
+            # Only days the pathway rules allow for this patient, unless a physician overrides.
+            first_day, last_day, eligibility = eligible_window(
+                patient=cleaned["patient"], procedure_type=cleaned["procedure_type"], order=None,
+                first_day=first_day, last_day=last_day)
+            self.eligibility = eligibility
+            if first_day is None:
+                self.fields["slot"].widget.choices = [("", _("No time the rules allow"))]
+                return []
         slots = available_slots(
             procedure_type=cleaned["procedure_type"], location=location, first_day=first_day,
-            last_day=first_day + dt.timedelta(days=SLOT_SEARCH_DAYS), now=timezone.now(),
+            last_day=last_day, now=timezone.now(),
             physician=cleaned.get("physician_choice"), patient=cleaned["patient"], limit=SLOT_CHOICES_LIMIT,
             apply_minimum_notice=False,
         )
@@ -96,11 +122,19 @@ class AppointmentBookingForm(forms.ModelForm):
         if self.errors or not all(cleaned.get(name) for name in ("patient", "procedure_type", "location", "day")):
             return cleaned
         chosen = self.data.get(self.add_prefix("slot"))
+        self.eligibility = None
         slots = self._offer_slots(cleaned)
         if not chosen:
+            if self.eligibility is not None and not self.eligibility.eligible:
+                # Say why times are missing or start later than the day asked for.
+                for item in self.eligibility.unmet:
+                    self.add_error(None, item.message)
             if not slots:
-                raise forms.ValidationError(_("No free times in the %(days)s days from that day; try a later day."),
-                                            params={"days": SLOT_SEARCH_DAYS + 1})
+                if self.eligibility is None or self.eligibility.eligible:
+                    raise forms.ValidationError(
+                        _("No free times in the %(days)s days from that day; try a later day."),
+                        params={"days": SLOT_SEARCH_DAYS + 1})
+                return cleaned
             self.add_error("slot", _("Choose one of the available times."))
             return cleaned
         try:
@@ -193,7 +227,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(SimpleHistoryAdmin):
+class AppointmentAdmin(HistoryAdmin):
     list_display = ["local_start", "patient", "procedure_type", "physician", "room", "status", "location"]
     list_filter = ["status", "location", "physician", "procedure_type"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]
@@ -234,6 +268,12 @@ class AppointmentAdmin(SimpleHistoryAdmin):
             return []
         return [name for name in self.change_fields if name != "notes"]
 
+    def has_change_permission(self, request, obj=None):
+        # Nurses and physicians record outcomes on the visit's page; everything else on it is
+        # read-only or changed through the actions.
+        return super().has_change_permission(request, obj) or request.user.has_perm(
+            "scheduling.record_outcome_appointment")
+
     def get_inlines(self, request, obj):
         return [] if obj is None else [OutcomeInline, OverrideInline, FollowUpInline]
 
@@ -243,17 +283,16 @@ class AppointmentAdmin(SimpleHistoryAdmin):
         holds = blood_thinner_holds(patient=obj.patient, procedure_type=obj.procedure_type, procedure_day=day)
         if not holds:
             return _("None needed for this procedure and the patient's medicines.")
-        return format_html_join(mark_safe("<br>"), "{}", ((hold.instruction(),) for hold in holds))
+        today, upcoming = timezone.localdate(), obj.status in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+        return format_html_join(mark_safe("<br>"), "{}{}", (
+            (_("CHECK, the hold should have begun already: ") if upcoming and hold.too_late(today) else "",
+             hold.instruction())
+            for hold in holds
+        ))
 
     @admin.display(description=_("preparation"))
     def preparation(self, obj: Appointment) -> str:
-        procedure_type = obj.procedure_type
-        lines = []
-        if procedure_type.fasting_hours:
-            lines.append(f"No solid food for {procedure_type.fasting_hours} hours before arrival.")
-        if procedure_type.driver_required:
-            lines.append("An adult must drive the patient home.")
-        return " ".join(lines) or "-"
+        return " ".join(preparation_lines(obj.procedure_type)) or "-"
 
     def save_formset(self, request, form, formset, change):
         for inline_form in formset.forms:
@@ -371,7 +410,7 @@ class OrderForm(forms.ModelForm):
 
 
 @admin.register(ProcedureOrder)
-class ProcedureOrderAdmin(SimpleHistoryAdmin):
+class ProcedureOrderAdmin(HistoryAdmin):
     form = OrderForm
     list_display = ["patient", "procedure_type", "region", "priority", "authorization_status", "ordering_physician",
                     "status", "created_at"]
@@ -407,7 +446,7 @@ class ProcedureOrderAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PathwayRule)
-class PathwayRuleAdmin(SimpleHistoryAdmin):
+class PathwayRuleAdmin(HistoryAdmin):
     list_display = ["procedure_type", "kind", "payer", "count", "min_relief_percent", "within_days",
                     "min_interval_days", "min_interval_months", "is_active", "source"]
     list_filter = ["kind", "payer", "is_active", "procedure_type"]

@@ -171,5 +171,22 @@ def availability_request(
 
 
 def available_slots(**kwargs) -> list[engine.Slot]:
-    """Slots for `availability_request`'s arguments, sorted by start."""
-    return engine.find_slots(availability_request(**kwargs))
+    """Slots for `availability_request`'s arguments, sorted by start.
+
+    A procedure that books a follow-up with the same physician (an SCS trial's lead removal)
+    is offered only where that follow-up has a free time on its day too.
+    """
+    procedure_type: ProcedureType = kwargs["procedure_type"]
+    if not procedure_type.follow_up_type_id:
+        return engine.find_slots(availability_request(**kwargs))
+    limit = kwargs.pop("limit", None)
+    slots = engine.find_slots(availability_request(**kwargs))
+    offset = dt.timedelta(days=procedure_type.follow_up_days or 0)
+    follow_up = engine.find_slots(availability_request(**{
+        **kwargs, "procedure_type": procedure_type.follow_up_type, "apply_minimum_notice": False,
+        "first_day": kwargs["first_day"] + offset, "last_day": kwargs["last_day"] + offset,
+    }))
+    zone = kwargs["location"].zone
+    open_days = {(slot.physician_id, slot.start.astimezone(zone).date()) for slot in follow_up}
+    slots = [slot for slot in slots if (slot.physician_id, slot.start.astimezone(zone).date() + offset) in open_days]
+    return slots[:limit] if limit is not None else slots

@@ -87,11 +87,12 @@ def test_cancelling_from_the_list_asks_for_a_reason(client, front_desk, nurse, c
     assert appointment.status == AppointmentStatus.CANCELLED and appointment.cancel_reason == "Patient called"
 
 
-def test_the_appointment_page_shows_its_history(client, front_desk, calendar):
+def test_the_appointment_page_shows_its_history(client, front_desk, calendar, clock):
     calendar.order_for(calendar.patients[0])
     appointment = services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi,
                                             physician=calendar.okafor, start=local(NEXT_MONDAY, 9),
                                             booked_by=front_desk)
+    clock.move_to(local(NEXT_MONDAY, 8, 40))
     services.appointment_check_in(appointment=appointment, by=front_desk)
     client.force_login(front_desk)
     history = client.get(reverse("admin:scheduling_appointment_history", args=[appointment.pk]))

@@ -261,8 +261,11 @@ def test_rescheduling_through_the_api(calendar, desk, booked):
     assert conflict.status_code == 409 and conflict.json()["code"] == "slot_unavailable"
 
 
-def test_the_day_of_the_visit_through_the_api(calendar, desk, nurse, booked):
+def test_the_day_of_the_visit_through_the_api(calendar, clock, desk, nurse, booked):
     base = f"/api/v1/appointments/{booked['id']}"
+    early = desk.post(f"{base}/check-in/")
+    assert early.status_code == 409 and "day of their visit (Monday November 30)" in early.json()["detail"]
+    clock.move_to(local(NEXT_MONDAY, 8, 40))
     assert desk.post(f"{base}/check-in/").json()["status"] == "checked_in"
     assert desk.post(f"{base}/start/").status_code == 403  # the front desk does not run procedures
     clinical = api_as(nurse)
@@ -273,10 +276,13 @@ def test_the_day_of_the_visit_through_the_api(calendar, desk, nurse, booked):
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
 
 
-def test_no_show_and_confirm(calendar, desk, nurse, booked):
+def test_no_show_and_confirm(calendar, clock, desk, nurse, booked):
     base = f"/api/v1/appointments/{booked['id']}"
     assert api_as(nurse).post(f"{base}/no-show/").status_code == 403
     assert desk.post(f"{base}/confirm/").json()["status"] == "confirmed"
+    early = desk.post(f"{base}/no-show/")
+    assert early.status_code == 409 and "not due until Monday November 30, 08:30" in early.json()["detail"]
+    clock.move_to(local(NEXT_MONDAY, 9, 15))
     assert desk.post(f"{base}/no-show/").json()["status"] == "no_show"
 
 

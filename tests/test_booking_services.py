@@ -174,8 +174,9 @@ def test_cancelling_needs_a_reason_records_who_and_frees_the_time(calendar, fron
     assert book(calendar, patient=calendar.patients[1]).procedure_start == local(NEXT_MONDAY, 9)
 
 
-def test_the_whole_lifecycle_is_recorded(calendar, nurse):
+def test_the_whole_lifecycle_is_recorded(calendar, clock, nurse):
     appointment = book(calendar)
+    clock.move_to(local(NEXT_MONDAY, 8, 40))
     for step in (services.appointment_confirm, services.appointment_check_in, services.appointment_start,
                  services.appointment_move_to_recovery, services.appointment_complete):
         step(appointment=appointment, by=nurse)
@@ -190,8 +191,9 @@ def test_the_whole_lifecycle_is_recorded(calendar, nurse):
     ([services.appointment_check_in], services.appointment_mark_no_show, "checked in; it cannot be marked"),
     ([services.appointment_confirm, services.appointment_mark_no_show], services.appointment_check_in, "no-show"),
 ])
-def test_only_valid_transitions_are_allowed(calendar, steps, then, message):
+def test_only_valid_transitions_are_allowed(calendar, clock, steps, then, message):
     appointment = book(calendar)
+    clock.move_to(local(NEXT_MONDAY, 8, 40))
     for step in steps:
         step(appointment=appointment)
     with pytest.raises(InvalidTransition, match=message):

@@ -228,9 +228,17 @@ def test_a_trial_whose_lead_removal_cannot_be_booked_is_not_booked(calendar):
     calendar.order_for(patient, ProcedureType.objects.get(code="SCS_TRIAL"), psych_evaluation_date=dt.date(2026, 11, 2))
     removal_day = NEXT_MONDAY + dt.timedelta(days=7)
     TimeOff.objects.create(physician=calendar.okafor, starts_at=local(removal_day, 0), ends_at=local(removal_day, 23))
-    with pytest.raises(SlotUnavailable, match="lead removal must be 7 days later, on 2026-12-07"):
+    with pytest.raises(SlotUnavailable, match=r"follow-up \(SCS trial lead removal\) must be 7 days later, on 2026-12-07"):
         book(calendar, patient, "SCS_TRIAL")
     assert not Appointment.objects.filter(patient=patient).exists()
+    from scheduling.selectors import available_slots
+
+    offered = available_slots(procedure_type=ProcedureType.objects.get(code="SCS_TRIAL"), location=calendar.location,
+                              first_day=NEXT_MONDAY, last_day=NEXT_MONDAY + dt.timedelta(days=7),
+                              now=local(NEXT_MONDAY, 0))
+    offered_days = {slot.start.astimezone(calendar.location.zone).date() for slot in offered}
+    assert NEXT_MONDAY not in offered_days  # its lead removal would fall on the day off
+    assert NEXT_MONDAY + dt.timedelta(days=2) in offered_days  # Wednesday: its removal falls on a working day
 
 
 # ---- Overrides ----------------------------------------------------------------------------------
@@ -280,7 +288,7 @@ def test_the_api_explains_what_is_unmet_and_takes_an_override(calendar, front_de
 
 # ---- Outcomes -----------------------------------------------------------------------------------
 
-def test_outcomes_are_recorded_through_the_api_by_clinical_staff(calendar, nurse, front_desk):
+def test_outcomes_are_recorded_through_the_api_by_clinical_staff(calendar, clock, nurse, front_desk):
     patient = patient_with("Medicare")
     calendar.order_for(patient, calendar.mbb)
     block = book(calendar, patient, "MBB_LUMBAR")
@@ -290,6 +298,7 @@ def test_outcomes_are_recorded_through_the_api_by_clinical_staff(calendar, nurse
     desk.force_authenticate(front_desk)
     early = clinical.post(url, {"pain_before": 8, "pain_after": 2}, format="json")
     assert early.status_code == 409 and "completed visits" in early.json()["detail"]
+    clock.move_to(local(NEXT_MONDAY, 8, 40))
     for step in (services.appointment_check_in, services.appointment_start, services.appointment_complete):
         step(appointment=block)
     assert desk.post(url, {"pain_before": 8, "pain_after": 2}, format="json").status_code == 403
@@ -339,14 +348,96 @@ def test_holds_show_on_the_appointment(calendar, front_desk):
     client.force_authenticate(front_desk)
     holds = client.get(f"/api/v1/appointments/{booked.pk}/").json()["blood_thinner_holds"]
     assert holds == [{"drug": "Clopidogrel", "hold_days": 7, "last_dose": "2026-11-22",
-                      "restart_guidance": holds[0]["restart_guidance"], "instruction": holds[0]["instruction"]}]
+                      "restart_guidance": holds[0]["restart_guidance"], "instruction": holds[0]["instruction"],
+                      "too_late": True}]  # booked on the 24th: the hold should have begun on the 23rd
     from django.test import Client
 
     page = Client()
     page.force_login(front_desk)
     html = page.get(f"/admin/scheduling/appointment/{booked.pk}/change/").content.decode()
-    assert "Clopidogrel: take your last dose on Sunday November 22" in html
+    assert "CHECK, the hold should have begun already: Clopidogrel: take your last dose on Sunday November 22" in html
 
 
 def test_payers_in_the_demo(demo_clinic):
     assert set(Payer.objects.values_list("name", flat=True)) >= {"Medicare", "Prairie Mutual Health"}
+
+
+# ---- Found by trying it as a clinic would ---------------------------------------------------------
+
+def test_the_order_that_qualifies_is_chosen(calendar):
+    patient = patient_with("Medicare")
+    trial_type = ProcedureType.objects.get(code="SCS_TRIAL")
+    calendar.order_for(patient, trial_type)  # no psychological evaluation on file
+    good = calendar.order_for(patient, trial_type, psych_evaluation_date=dt.date(2026, 11, 10))
+    assert book(calendar, patient, "SCS_TRIAL").order == good
+
+
+def test_a_physician_books_with_an_override_through_the_api(calendar):
+    from django.contrib.auth.models import Group
+
+    from clinic import roles
+
+    user = calendar.okafor.user
+    user.groups.add(Group.objects.get(name=roles.PHYSICIAN))
+    patient = patient_with("Medicare")
+    record_procedure(calendar, patient, "ESI_IL", NEXT_MONDAY - dt.timedelta(days=10), relief=80)
+    calendar.order_for(patient)
+    client = APIClient()
+    client.force_authenticate(type(user).objects.get(pk=user.pk))
+    response = client.post("/api/v1/appointments/", {
+        "patient": patient.pk, "procedure_type": "ESI_IL", "physician": calendar.okafor.pk,
+        "start": local(NEXT_MONDAY, 9).isoformat(), "override_reason": "Flare; benefits outweigh the wait"},
+        format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["overrides"][0]["reason"] == "Flare; benefits outweigh the wait"
+
+
+def test_a_nurse_records_an_outcome_on_the_appointment_page(calendar, clock, nurse):
+    from django.test import Client
+
+    patient = patient_with("Medicare")
+    calendar.order_for(patient, calendar.mbb)
+    block = book(calendar, patient, "MBB_LUMBAR")
+    clock.move_to(local(NEXT_MONDAY, 8, 40))
+    for step in (services.appointment_check_in, services.appointment_start, services.appointment_complete):
+        step(appointment=block)
+    page = Client()
+    page.force_login(nurse)
+    url = f"/admin/scheduling/appointment/{block.pk}/change/"
+    assert 'name="outcome-0-pain_before"' in page.get(url).content.decode()
+    response = page.post(url, {
+        "notes": "", "outcome-TOTAL_FORMS": 1, "outcome-INITIAL_FORMS": 0, "outcome-MIN_NUM_FORMS": 0,
+        "outcome-MAX_NUM_FORMS": 1, "outcome-0-pain_before": 7, "outcome-0-pain_after": 2,
+        "outcome-0-relief_duration_hours": 5, "outcome-0-appointment": block.pk,
+        "follow_ups-TOTAL_FORMS": 0, "follow_ups-INITIAL_FORMS": 0, "follow_ups-MIN_NUM_FORMS": 0,
+        "follow_ups-MAX_NUM_FORMS": 0, "overrides-TOTAL_FORMS": 0, "overrides-INITIAL_FORMS": 0,
+        "overrides-MIN_NUM_FORMS": 0, "overrides-MAX_NUM_FORMS": 0,
+    })
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    outcome = Outcome.objects.get(appointment=block)
+    assert (outcome.relief_percent, outcome.recorded_by) == (71, nurse)
+
+
+def test_history_cannot_be_reverted(calendar, front_desk):
+    from django.test import Client
+
+    patient = patient_with("Medicare")
+    calendar.order_for(patient)
+    appointment = book(calendar, patient)
+    services.appointment_cancel(appointment=appointment, reason="Called to cancel", by=front_desk)
+    page = Client()
+    page.force_login(front_desk)
+    first = appointment.history.order_by("history_id").first()
+    response = page.post(f"/admin/scheduling/appointment/{appointment.pk}/history/{first.history_id}/",
+                         {"notes": "", "_save": "Revert"})
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert response.status_code in (302, 403, 404)
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_dates_far_out_are_refused_cleanly(calendar, front_desk, day):
+    client = APIClient()
+    client.force_authenticate(front_desk)
+    response = client.get("/api/v1/availability/", {"procedure_type": "ESI_IL", "from": day, "to": day})
+    assert response.status_code == 400 and "from" in response.json()["errors"]

@@ -10,9 +10,10 @@ from rest_framework import serializers
 
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling.models import Appointment, AppointmentStatus, EligibilityOverride, Outcome, ProcedureOrder
-from scheduling.pathways.holds import blood_thinner_holds
+from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
 
 MAX_WINDOW_DAYS = 92
+EARLIEST_DAY, LATEST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -131,6 +132,7 @@ class HoldSerializer(serializers.Serializer):
     last_dose = serializers.DateField()
     restart_guidance = serializers.CharField()
     instruction = serializers.CharField()
+    too_late = serializers.BooleanField(help_text="The hold should already have begun: check with the patient.")
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
@@ -148,6 +150,13 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         self.fields["to"] = serializers.DateField()
 
     def validate(self, attrs):
+        for name in ("from", "to"):
+            if not EARLIEST_DAY <= attrs[name] <= LATEST_DAY:
+                raise serializers.ValidationError({name: [f"Give a date between {EARLIEST_DAY} and {LATEST_DAY}."]})
+        order, patient = attrs.get("order"), attrs.get("patient")
+        if order is not None and (patient is None or order.patient_id != patient.pk
+                                  or order.procedure_type_id != attrs["procedure_type"].pk):
+            raise serializers.ValidationError({"order": ["That order is not this patient's order for this procedure."]})
         if "location" not in attrs:
             locations = list(Location.objects.filter(is_active=True)[:2])
             if len(locations) != 1:
@@ -189,20 +198,28 @@ class AppointmentSerializer(serializers.ModelSerializer):
     outcome = OutcomeSerializer(read_only=True, default=None)
     overrides = OverrideSerializer(many=True, read_only=True)
     blood_thinner_holds = serializers.SerializerMethodField()
+    preparation = serializers.SerializerMethodField()
 
     class Meta:
         model = Appointment
         fields = ["id", "status", "location", "physician", "room", "patient", "procedure_type", "order", "arrival",
                   "start", "end", "discharge", "room_start", "room_end", "follow_up_of", "cancel_reason", "notes",
-                  "outcome", "overrides", "blood_thinner_holds"]
+                  "outcome", "overrides", "preparation", "blood_thinner_holds"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_preparation(self, appointment: Appointment) -> list[str]:
+        return preparation_lines(appointment.procedure_type)
 
     @extend_schema_field(HoldSerializer(many=True))
     def get_blood_thinner_holds(self, appointment: Appointment) -> list[dict]:
         day = appointment.procedure_start.astimezone(appointment.location.zone).date()
+        upcoming = appointment.status in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+        today = timezone.localdate()
         return [
             {"drug": hold.drug, "hold_days": hold.hold_days, "last_dose": hold.last_dose.isoformat(),
-             "restart_guidance": hold.restart_guidance, "instruction": hold.instruction()}
+             "restart_guidance": hold.restart_guidance, "instruction": hold.instruction(),
+             "too_late": upcoming and hold.too_late(today)}
             for hold in blood_thinner_holds(patient=appointment.patient, procedure_type=appointment.procedure_type,
                                             procedure_day=day)
         ]

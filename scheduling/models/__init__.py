@@ -1,4 +1,4 @@
-from scheduling.models.appointments import HOLDING_STATUSES, Appointment, AppointmentStatus
+from scheduling.models.appointments import ACTIVE_STATUSES, HOLDING_STATUSES, Appointment, AppointmentStatus
 from scheduling.models.orders import (
     AuthorizationStatus,
     Laterality,
@@ -10,6 +10,7 @@ from scheduling.models.orders import (
 from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "HOLDING_STATUSES",
     "Appointment",
     "AppointmentStatus",

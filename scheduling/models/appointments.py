@@ -34,6 +34,16 @@ HOLDING_STATUSES = [
 ]
 
 
+# Statuses of a visit that is still to happen or under way: it still uses its order.
+ACTIVE_STATUSES = [
+    AppointmentStatus.SCHEDULED,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.IN_PROCEDURE,
+    AppointmentStatus.IN_RECOVERY,
+]
+
+
 class Appointment(models.Model):
     """One visit, with its instants stored explicitly (DESIGN.md section 2).
 

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from clinic.models import Patient, ProcedureType
-from scheduling.models import HOLDING_STATUSES, Appointment, AuthorizationStatus, PathwayRule, ProcedureOrder
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    HOLDING_STATUSES,
+    Appointment,
+    AuthorizationStatus,
+    PathwayRule,
+    ProcedureOrder,
+)
 from scheduling.pathways.rules import Eligibility, PastProcedure, Rule, Unmet, evaluate
 
 
@@ -131,30 +138,67 @@ def first_eligible_day(*, patient: Patient, procedure_type: ProcedureType, order
         if eligibility.eligible:
             return day, first
         if eligibility.earliest is None or eligibility.earliest <= day:
-            return None, first
+            # Waiting does not help: say everything that stands in the way, then and now.
+            seen = {item.message for item in eligibility.unmet}
+            extra = [item for item in first.unmet if item.message not in seen and item.earliest is not None]
+            return None, Eligibility(extra + eligibility.unmet, eligibility.latest)
         day = eligibility.earliest
     return None, first
 
 
-def open_order_for(patient: Patient, procedure_type: ProcedureType) -> ProcedureOrder | None:
-    """The order a booking of this procedure type would use: the oldest open one."""
-    return (ProcedureOrder.objects.filter(patient=patient, procedure_type=procedure_type, status="open")
-            .order_by("created_at").first())
+def bookable_orders(patient: Patient, procedure_type: ProcedureType,
+                    rebooking: Appointment | None = None) -> list[ProcedureOrder]:
+    """The patient's open orders for the procedure type not already booked, oldest first."""
+    booked = Appointment.objects.filter(order=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+    if rebooking is not None:
+        booked = booked.exclude(pk=rebooking.pk)
+    return list(
+        ProcedureOrder.objects.filter(patient=patient, procedure_type=procedure_type, status="open")
+        .exclude(Exists(booked))
+        .order_by("created_at", "pk")
+    )
+
+
+def no_order_reason(patient: Patient, procedure_type: ProcedureType) -> str:
+    return (f"{procedure_type.name} needs a physician's order, and {patient.full_name} has no open order for it "
+            "that is not already booked.")
 
 
 def eligible_window(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
                     first_day: dt.date, last_day: dt.date) -> tuple[dt.date | None, dt.date, Eligibility]:
     """The part of [first_day, last_day] the patient may book: from the first eligible day, and
-    no later than an authorization allows. None as the first day when no day in it is allowed."""
-    if order is None and procedure_type.requires_order:
-        order = open_order_for(patient, procedure_type)
-        if order is None:
-            return None, last_day, Eligibility([Unmet(
-                f"{procedure_type.name} needs a physician's order, and {patient.full_name} has no open order for it.")])
-    day, eligibility = first_eligible_day(patient=patient, procedure_type=procedure_type, order=order,
-                                          from_day=first_day)
-    if eligibility.latest is not None:
-        last_day = min(last_day, eligibility.latest)
-    if day is None or day > last_day:
-        return None, last_day, eligibility
-    return day, last_day, eligibility
+    no later than an authorization allows. None as the first day when no day in it is allowed.
+
+    Without a given order, each of the patient's bookable orders is tried, oldest first.
+    """
+    orders: list[ProcedureOrder | None] = [order] if order is not None else (
+        bookable_orders(patient, procedure_type) if procedure_type.requires_order else [None])
+    if not orders:
+        return None, last_day, Eligibility([Unmet(no_order_reason(patient, procedure_type))])
+    best: tuple[dt.date | None, dt.date, Eligibility] | None = None
+    for candidate in orders:
+        day, eligibility = first_eligible_day(patient=patient, procedure_type=procedure_type, order=candidate,
+                                              from_day=first_day)
+        window_end = min(last_day, eligibility.latest) if eligibility.latest is not None else last_day
+        if day is not None and day <= window_end and (best is None or best[0] is None or day < best[0]):
+            best = (day, window_end, eligibility)
+        elif best is None:
+            best = (None, window_end, eligibility)
+    return best
+
+
+def choose_order(*, patient: Patient, procedure_type: ProcedureType, day: dt.date,
+                 rebooking: Appointment | None = None) -> tuple[ProcedureOrder | None, Eligibility]:
+    """The order a booking on `day` uses: the oldest bookable one the patient is eligible with,
+    else the oldest, with what it lacks."""
+    orders = bookable_orders(patient, procedure_type, rebooking)
+    if not orders:
+        return None, Eligibility([Unmet(no_order_reason(patient, procedure_type))])
+    first: tuple[ProcedureOrder, Eligibility] | None = None
+    for order in orders:
+        eligibility = check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
+                                        exclude=rebooking)
+        if eligibility.eligible:
+            return order, eligibility
+        first = first or (order, eligibility)
+    return first

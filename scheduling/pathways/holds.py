@@ -28,6 +28,10 @@ class Hold:
                 f"{self.first_day_without:%A %B %-d} through the day of your procedure. {self.restart_guidance} "
                 f"{PRESCRIBER_NOTE}").strip()
 
+    def too_late(self, today: dt.date) -> bool:
+        """The hold should already have begun: the clinic must check the patient stopped in time."""
+        return self.first_day_without < today
+
 
 def blood_thinner_holds(*, patient: Patient, procedure_type: ProcedureType, procedure_day: dt.date) -> list[Hold]:
     """One hold per drug the patient takes that this procedure's bleeding risk asks to stop."""
@@ -40,3 +44,15 @@ def blood_thinner_holds(*, patient: Patient, procedure_type: ProcedureType, proc
                           last_dose=last_dose, first_day_without=last_dose + dt.timedelta(days=1),
                           restart_guidance=drug.restart_guidance))
     return sorted(holds, key=lambda hold: hold.last_dose)
+
+
+def preparation_lines(procedure_type: ProcedureType) -> list[str]:
+    """What the patient must do before the visit, in the order a patient needs it."""
+    lines = []
+    if procedure_type.fasting_hours:
+        lines.append(f"No solid food for {procedure_type.fasting_hours} hours before your arrival time.")
+    if procedure_type.driver_required:
+        lines.append("An adult must drive you home; you may not drive after sedation.")
+    if procedure_type.patient_preparation:
+        lines.append(procedure_type.patient_preparation)
+    return lines

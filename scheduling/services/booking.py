@@ -18,21 +18,20 @@ from clinic.models import Location, Patient, Physician, ProcedureType, Room, Sch
 from scheduling import availability as engine
 from scheduling.errors import BookingError, NotEligible, SlotUnavailable
 from scheduling.locks import lock_locations
-from scheduling.models import Appointment, AppointmentStatus, EligibilityOverride, OrderStatus, ProcedureOrder
-from scheduling.pathways.eligibility import check_eligibility
-from scheduling.pathways.rules import Unmet
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    EligibilityOverride,
+    OrderStatus,
+    ProcedureOrder,
+)
+from scheduling.pathways.eligibility import check_eligibility, choose_order
+from scheduling.pathways.rules import Eligibility, Unmet
 from scheduling.selectors import availability_request, capable_room_ids, segments_of
 
 EXCLUSION_VIOLATION = "23P01"
 
-# Appointments that still use their order: one order is booked once at a time.
-_ACTIVE_FUTURE = [
-    AppointmentStatus.SCHEDULED,
-    AppointmentStatus.CONFIRMED,
-    AppointmentStatus.CHECKED_IN,
-    AppointmentStatus.IN_PROCEDURE,
-    AppointmentStatus.IN_RECOVERY,
-]
 
 
 def _is_double_booking(error: IntegrityError) -> bool:
@@ -81,32 +80,26 @@ def _location_for(physician: Physician, procedure_type: ProcedureType, start: dt
     raise SlotUnavailable(f"{physician} has no {procedure_type.get_schedule_kind_display().lower()} block at that time.")
 
 
-def _resolve_order(
-    *, order: ProcedureOrder | None, patient: Patient, procedure_type: ProcedureType, rebooking: Appointment | None = None
-) -> ProcedureOrder | None:
+def _order_and_eligibility(*, order: ProcedureOrder | None, patient: Patient, procedure_type: ProcedureType,
+                           day: dt.date) -> tuple[ProcedureOrder | None, Eligibility]:
+    """The order the booking uses and what the rules say about it on `day`.
+
+    Without a given order, the patient's oldest bookable order they are eligible with is used.
+    """
     if order is not None:
         if order.patient_id != patient.pk or order.procedure_type_id != procedure_type.pk:
             raise BookingError("That order is for another patient or procedure.", field="order")
         if order.status != OrderStatus.OPEN:
             raise NotEligible(f"That order is {order.get_status_display().lower()}, not open.")
-    elif procedure_type.requires_order:
-        order = (
-            ProcedureOrder.objects.filter(patient=patient, procedure_type=procedure_type, status=OrderStatus.OPEN)
-            .exclude(appointments__status__in=_ACTIVE_FUTURE)
-            .order_by("created_at")
-            .first()
-        )
-        if order is None:
-            raise NotEligible(
-                f"{procedure_type.name} needs a physician's order, and {patient.full_name} has no open order for it."
-            )
-    if order is not None:
-        taken = order.appointments.filter(status__in=_ACTIVE_FUTURE)
-        if rebooking is not None:
-            taken = taken.exclude(pk=rebooking.pk)
-        if taken.exists():
+        if order.appointments.filter(status__in=ACTIVE_STATUSES).exists():
             raise NotEligible("That order is already booked; reschedule that appointment instead.")
-    return order
+        return order, check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day)
+    if procedure_type.requires_order:
+        order, eligibility = choose_order(patient=patient, procedure_type=procedure_type, day=day)
+        if order is None:
+            raise NotEligible(eligibility.explain(), unmet=eligibility.unmet)
+        return order, eligibility
+    return None, check_eligibility(patient=patient, procedure_type=procedure_type, order=None, day=day)
 
 
 def _check_room(room: Room | None, location: Location, procedure_type: ProcedureType) -> None:
@@ -173,11 +166,8 @@ def _lock_patient(patient: Patient) -> None:
     Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
 
 
-def _check_eligibility(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
-                       day: dt.date, by, override_reason: str, exclude: Appointment | None = None) -> list[Unmet]:
-    """The unmet rules the booking goes ahead despite (overridden), or NotEligible."""
-    eligibility = check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
-                                    exclude=exclude)
+def _overridden(eligibility: Eligibility, *, by, override_reason: str) -> list[Unmet]:
+    """The unmet rules the booking goes ahead despite (a physician's override), or NotEligible."""
     if eligibility.eligible:
         return []
     if not override_reason.strip():
@@ -207,7 +197,7 @@ def _follow_up_start(*, parent: Appointment, follow_up_type: ProcedureType, day:
     slots = engine.find_slots(request)
     if not slots:
         raise SlotUnavailable(
-            f"The {follow_up_type.name.lower()} must be {parent.procedure_type.follow_up_days} days later, on "
+            f"The follow-up ({follow_up_type.name}) must be {parent.procedure_type.follow_up_days} days later, on "
             f"{day.isoformat()}, and {parent.physician} has no free time for it that day; choose another day."
         )
     return slots[0]
@@ -259,12 +249,12 @@ def appointment_book(
     with transaction.atomic():
         lock_locations([location.pk])
         _lock_patient(patient)
-        order = _resolve_order(order=order, patient=patient, procedure_type=procedure_type)
-        day = start.astimezone(location.zone).date()
-        overridden = _check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
-                                        by=booked_by, override_reason=override_reason)
+        # The calendar first: a retried request gets "slot unavailable", not a rule about itself.
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
                                patient=patient, start=start, room=room, now=now)
+        order, eligibility = _order_and_eligibility(order=order, patient=patient, procedure_type=procedure_type,
+                                                    day=start.astimezone(location.zone).date())
+        overridden = _overridden(eligibility, by=booked_by, override_reason=override_reason)
         appointment = Appointment(
             location=location, physician=physician, room_id=room_id, patient=patient, procedure_type=procedure_type,
             order=order, booked_by=booked_by, **_visit_fields(visit),
@@ -323,14 +313,14 @@ def appointment_reschedule(
         if current.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
             raise BookingError(f"A visit that is {current.get_status_display().lower()} cannot be moved.",
                                code="invalid_transition")
-        day = start.astimezone(location.zone).date()
-        overridden = []
-        if not current.follow_up_of_id:  # a follow-up's timing comes from its parent, not the rules
-            overridden = _check_eligibility(patient=current.patient, procedure_type=procedure_type,
-                                            order=current.order, day=day, by=by, override_reason=override_reason,
-                                            exclude=current)
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
                                patient=appointment.patient, start=start, room=room, now=now, exclude=current)
+        overridden = []
+        if not current.follow_up_of_id:  # a follow-up's timing comes from its parent, not the rules
+            eligibility = check_eligibility(patient=current.patient, procedure_type=procedure_type,
+                                            order=current.order, day=start.astimezone(location.zone).date(),
+                                            exclude=current)
+            overridden = _overridden(eligibility, by=by, override_reason=override_reason)
         for name, value in _visit_fields(visit).items():
             setattr(appointment, name, value)
         appointment.location, appointment.physician, appointment.room_id = location, physician, room_id

@@ -75,6 +75,11 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by=None) -> App
 
 
 def appointment_check_in(*, appointment: Appointment, by=None) -> Appointment:
+    """Patients check in on the day of their visit, not before."""
+    zone = appointment.location.zone
+    visit_day = appointment.procedure_start.astimezone(zone).date()
+    if timezone.now().astimezone(zone).date() != visit_day:
+        raise InvalidTransition(f"Patients check in on the day of their visit ({visit_day:%A %B %-d}).")
     return _transition(appointment, S.CHECKED_IN, by=by)
 
 
@@ -91,4 +96,9 @@ def appointment_complete(*, appointment: Appointment, by=None) -> Appointment:
 
 
 def appointment_mark_no_show(*, appointment: Appointment, by=None) -> Appointment:
+    """Only once the arrival time has passed can a patient have failed to come."""
+    if timezone.now() < appointment.arrival:
+        arrival = appointment.arrival.astimezone(appointment.location.zone)
+        raise InvalidTransition(f"The patient is not due until {arrival:%A %B %-d, %H:%M}; "
+                                "a no-show can be marked after that.")
     return _transition(appointment, S.NO_SHOW, by=by)
