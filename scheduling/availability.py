@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-Span = tuple[dt.datetime, dt.datetime]  # half-open [start, end), aware datetimes
+Span = tuple[dt.datetime, dt.datetime]  # half-open [start, end), aware datetimes (or epoch seconds)
 
 
 @dataclass(frozen=True)
@@ -117,33 +117,45 @@ def visit_at(start: dt.datetime, segments: Segments) -> Visit:
     )
 
 
+Instant = dt.datetime | int | float  # an aware datetime, or seconds since the Unix epoch
+
+
+def epoch(instant: Instant) -> int:
+    """Seconds since the epoch. The engine compares integers: comparing aware datetimes of
+    different zones costs two UTC-offset lookups per comparison."""
+    return int(instant.timestamp()) if isinstance(instant, dt.datetime) else int(instant)
+
+
 class BusySpans:
     """Spans that may overlap one another, queried for overlap in O(log n)."""
 
-    def __init__(self, spans: Iterable[Span]):
-        ordered = sorted(spans)
+    def __init__(self, spans: Iterable[tuple[Instant, Instant]]):
+        ordered = sorted((epoch(start), epoch(end)) for start, end in spans)
         self._starts = [start for start, _ in ordered]
-        self._max_end: list[dt.datetime] = []
-        running: dt.datetime | None = None
+        self._max_end: list[int] = []
+        running = None
         for _, end in ordered:
             running = end if running is None or end > running else running
             self._max_end.append(running)
 
-    def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
+    def overlaps_epoch(self, start: int, end: int) -> bool:
         index = bisect.bisect_left(self._starts, end)  # spans starting before `end`
         return index > 0 and self._max_end[index - 1] > start
 
+    def overlaps(self, start: Instant, end: Instant) -> bool:
+        return self.overlaps_epoch(epoch(start), epoch(end))
 
-def saturated_spans(spans: Iterable[Span], capacity: int) -> list[Span]:
-    """Where at least `capacity` of `spans` overlap: one more would exceed the capacity."""
+
+def saturated_spans(spans: Iterable[tuple[Instant, Instant]], capacity: int) -> list[tuple[int, int]]:
+    """Where at least `capacity` of `spans` overlap: one more would exceed the capacity (epoch seconds)."""
     if capacity <= 0:
-        return [(dt.datetime.min.replace(tzinfo=dt.timezone.utc), dt.datetime.max.replace(tzinfo=dt.timezone.utc))]
-    deltas: dict[dt.datetime, int] = {}
-    for start, end in spans:
+        return [(-(2**62), 2**62)]
+    deltas: dict[int, int] = {}
+    for start, end in ((epoch(start), epoch(end)) for start, end in spans):
         if end > start:
             deltas[start] = deltas.get(start, 0) + 1
             deltas[end] = deltas.get(end, 0) - 1
-    saturated: list[Span] = []
+    saturated: list[tuple[int, int]] = []
     count, opened = 0, None
     for instant in sorted(deltas):  # all changes at one instant at once: no zero-length gaps
         count += deltas[instant]
@@ -205,43 +217,68 @@ def grid_starts(day: dt.date, opens: dt.time, closes: dt.time, procedure_minutes
         minute += grid_minutes
 
 
+def grid_epochs(day: dt.date, opens: dt.time, closes: dt.time, procedure_minutes: int, grid_minutes: int,
+                zone: ZoneInfo) -> list[int]:
+    """`grid_starts` as epoch seconds; plain arithmetic on a day whose block has no clock change."""
+    block_start, block_end = local_instant(day, opens, zone), local_instant(day, closes, zone)
+    if block_start is None or block_end is None or block_start.utcoffset() != block_end.utcoffset():
+        return [epoch(start) for start in grid_starts(day, opens, closes, procedure_minutes, grid_minutes, zone)]
+    open_minute = opens.hour * 60 + opens.minute + (1 if opens.second or opens.microsecond else 0)
+    first_minute = -(-open_minute // grid_minutes) * grid_minutes
+    if first_minute >= 24 * 60:
+        return []
+    first = epoch(dt.datetime.combine(day, dt.time(first_minute // 60, first_minute % 60)).replace(tzinfo=zone))
+    last_start = epoch(block_end) - procedure_minutes * 60
+    return list(range(first, last_start + 1, grid_minutes * 60))
+
+
 def find_slots(request: Request) -> list[Slot]:
     """Every slot in the request's window, sorted by start then physician, up to `limit`."""
-    segments = request.segments
+    segments, zone = request.segments, request.zone
+    prep, procedure, recovery = segments.prep * 60, segments.procedure * 60, segments.recovery * 60
+    setup, turnover = segments.setup * 60, segments.turnover * 60
     room_busy = [(room.id, BusySpans(room.busy)) for room in request.rooms]
     recovery_full = BusySpans(saturated_spans(request.recovery_busy, request.recovery_bays))
     patient_busy = BusySpans(request.patient_busy)
     physicians = [(physician, BusySpans(physician.busy)) for physician in request.physicians]
+    earliest = epoch(request.earliest) if request.earliest is not None else None
+    latest = epoch(request.latest) if request.latest is not None else None
+    grids: dict[tuple, list[int]] = {}
     slots: list[Slot] = []
     for day in _days(request.first_day, request.last_day):
         if day in request.closed_days:
             continue
-        day_slots: list[Slot] = []
+        found: list[tuple[int, int, int]] = []  # (start, physician, room)
         for physician, physician_busy in physicians:
-            for opens, closes in block_spans(physician.blocks, day, request.zone):
-                for start in grid_starts(day, opens, closes, segments.procedure, request.grid_minutes, request.zone):
-                    visit = visit_at(start, segments)
-                    if request.earliest is not None and visit.arrival < request.earliest:
+            for opens, closes in block_spans(physician.blocks, day, zone):
+                key = (day, opens, closes)
+                if key not in grids:
+                    grids[key] = grid_epochs(day, opens, closes, segments.procedure, request.grid_minutes, zone)
+                for start in grids[key]:
+                    end = start + procedure
+                    if earliest is not None and start - prep < earliest:
                         continue
-                    if request.latest is not None and start >= request.latest:
+                    if latest is not None and start >= latest:
+                        break
+                    if physician_busy.overlaps_epoch(start, end):
                         continue
-                    if physician_busy.overlaps(visit.start, visit.end):
+                    if recovery and recovery_full.overlaps_epoch(end, end + recovery):
                         continue
-                    if segments.recovery and recovery_full.overlaps(visit.end, visit.discharge):
+                    if patient_busy.overlaps_epoch(start - prep, end + recovery):
                         continue
-                    if patient_busy.overlaps(visit.arrival, visit.discharge):
-                        continue
-                    room_id = next(
-                        (rid for rid, busy in room_busy if not busy.overlaps(visit.room_start, visit.room_end)), None
-                    )
-                    if room_id is None:
-                        continue
-                    day_slots.append(
-                        Slot(start=visit.start, physician_id=physician.id, end=visit.end, arrival=visit.arrival,
-                             discharge=visit.discharge, room_id=room_id)
-                    )
-        day_slots.sort()
-        slots.extend(day_slots)
+                    room_start, room_end = start - setup, end + turnover
+                    for room_id, busy in room_busy:
+                        if not busy.overlaps_epoch(room_start, room_end):
+                            found.append((start, physician.id, room_id))
+                            break
+        found.sort()
+        for start, physician_id, room_id in found:
+            begins = dt.datetime.fromtimestamp(start, zone)
+            slots.append(Slot(
+                start=begins, physician_id=physician_id, end=begins + dt.timedelta(seconds=procedure),
+                arrival=begins - dt.timedelta(seconds=prep),
+                discharge=begins + dt.timedelta(seconds=procedure + recovery), room_id=room_id,
+            ))
         if request.limit is not None and len(slots) >= request.limit:
             return slots[: request.limit]
     return slots

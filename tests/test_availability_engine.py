@@ -14,6 +14,7 @@ from scheduling.availability import (
     RoomInput,
     Segments,
     WeeklyBlock,
+    epoch,
     explain_unavailable,
     find_slots,
     is_on_grid,
@@ -164,7 +165,7 @@ def test_explain_names_the_resource_that_is_missing():
 
 def test_saturated_spans_are_where_capacity_is_reached():
     spans = [(at(30, 8), at(30, 10)), (at(30, 9), at(30, 11)), (at(30, 10), at(30, 12))]
-    assert saturated_spans(spans, 2) == [(at(30, 9), at(30, 11))]
+    assert saturated_spans(spans, 2) == [(epoch(at(30, 9)), epoch(at(30, 11)))]
     assert saturated_spans(spans, 3) == []
 
 
