@@ -17,6 +17,7 @@ from scheduling import availability as engine
 from scheduling.models import HOLDING_STATUSES, Appointment
 
 _MARGIN = dt.timedelta(days=1)  # room and patient spans reach past the procedure's own day
+LIMITED_CHUNK_DAYS = 7
 
 
 class Epoch(Func):
@@ -195,6 +196,17 @@ def available_slots(**kwargs) -> list[engine.Slot]:
     is offered only where that follow-up has a free time on its day too.
     """
     procedure_type: ProcedureType = kwargs["procedure_type"]
+    limit = kwargs.get("limit")
+    if limit is not None and (kwargs["last_day"] - kwargs["first_day"]).days >= LIMITED_CHUNK_DAYS:
+        # "The first N from now" rarely needs the whole window: look a week at a time.
+        slots: list[engine.Slot] = []
+        first_day = kwargs["first_day"]
+        while first_day <= kwargs["last_day"] and len(slots) < limit:
+            last_day = min(first_day + dt.timedelta(days=LIMITED_CHUNK_DAYS - 1), kwargs["last_day"])
+            slots += available_slots(**{**kwargs, "first_day": first_day, "last_day": last_day,
+                                        "limit": limit - len(slots)})
+            first_day = last_day + dt.timedelta(days=1)
+        return slots
     if not procedure_type.follow_up_type_id:
         return engine.find_slots(availability_request(**kwargs))
     limit = kwargs.pop("limit", None)

@@ -296,3 +296,12 @@ def test_every_booking_leaves_a_history_with_the_user(calendar, front_desk, book
     appointment = Appointment.objects.get(pk=booked["id"])
     assert appointment.history.first().history_user == front_desk
     assert Patient.objects.exists() and ProcedureOrder.objects.filter(patient=calendar.patients[0]).exists()
+
+
+def test_a_limited_search_returns_the_first_slots_of_the_whole_window(calendar, desk, booked):
+    window = {"to": (NEXT_MONDAY + dt.timedelta(days=40)).isoformat()}
+    everything = availability(desk, **window).json()["slots"]
+    first = availability(desk, limit=25, **window).json()["slots"]
+    assert first == everything[:25]
+    later = availability(desk, **{"from": (NEXT_MONDAY + dt.timedelta(days=8)).isoformat(), **window}, limit=5)
+    assert later.json()["slots"] == [s for s in everything if s["start"] >= "2026-12-08"][:5]
