@@ -130,7 +130,9 @@ class BusySpans:
     """Spans that may overlap one another, queried for overlap in O(log n)."""
 
     def __init__(self, spans: Iterable[tuple[Instant, Instant]]):
-        ordered = sorted((epoch(start), epoch(end)) for start, end in spans)
+        ordered = sorted(spans)
+        if ordered and not isinstance(ordered[0][0], int):
+            ordered = sorted((epoch(start), epoch(end)) for start, end in ordered)
         self._starts = [start for start, _ in ordered]
         self._max_end: list[int] = []
         running = None

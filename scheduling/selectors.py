@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.db import connection
 from django.db.models import BigIntegerField, Func, Q
 
 from clinic.models import Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
@@ -153,9 +154,16 @@ def availability_request(
     patient_busy: list[engine.Span] = []
     physician_set, room_set = set(physician_ids), set(room_ids)
     instants = ("arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end")
-    for row in appointments.annotate(**{f"{name}_epoch": Epoch(name) for name in instants}).values_list(
+    rows = appointments.annotate(**{f"{name}_epoch": Epoch(name) for name in instants}).values_list(
         "location_id", "physician_id", "room_id", "patient_id", *(f"{name}_epoch" for name in instants),
-    ):
+    )
+    # Thousands of rows of plain integers: read them straight off the cursor, skipping the
+    # ORM's per-row converters (a third of the time of a 30-day search).
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    for row in fetched:
         location_id, physician_id, room_id, patient_id, arrival, start, end, discharge, room_start, room_end = row
         if physician_id in physician_set:
             physician_busy[physician_id].append((start, end))
