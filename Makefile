@@ -43,5 +43,11 @@ check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Seeds a large clinic in its own PostgreSQL database (BENCH_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/interval_bench), measures, writes bench/results.md.
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

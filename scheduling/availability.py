@@ -148,6 +148,17 @@ class BusySpans:
         return self.overlaps_epoch(epoch(start), epoch(end))
 
 
+def merged(spans: Iterable[tuple[Instant, Instant]]) -> list[tuple[int, int]]:
+    """The union of `spans` as disjoint spans (epoch seconds): one room busy twice is busy once."""
+    union: list[tuple[int, int]] = []
+    for start, end in sorted((epoch(start), epoch(end)) for start, end in spans):
+        if union and start <= union[-1][1]:
+            union[-1] = (union[-1][0], max(union[-1][1], end))
+        else:
+            union.append((start, end))
+    return union
+
+
 def saturated_spans(spans: Iterable[tuple[Instant, Instant]], capacity: int) -> list[tuple[int, int]]:
     """Where at least `capacity` of `spans` overlap: one more would exceed the capacity (epoch seconds)."""
     if capacity <= 0:
@@ -240,6 +251,9 @@ def find_slots(request: Request) -> list[Slot]:
     prep, procedure, recovery = segments.prep * 60, segments.procedure * 60, segments.recovery * 60
     setup, turnover = segments.setup * 60, segments.turnover * 60
     room_busy = [(room.id, BusySpans(room.busy)) for room in request.rooms]
+    # Where every capable room is busy at once: one test rejects a start before trying each room.
+    rooms_full = BusySpans(saturated_spans((span for room in request.rooms for span in merged(room.busy)),
+                                           len(request.rooms)))
     recovery_full = BusySpans(saturated_spans(request.recovery_busy, request.recovery_bays))
     patient_busy = BusySpans(request.patient_busy)
     physicians = [(physician, BusySpans(physician.busy)) for physician in request.physicians]
@@ -269,6 +283,8 @@ def find_slots(request: Request) -> list[Slot]:
                     if patient_busy.overlaps_epoch(start - prep, end + recovery):
                         continue
                     room_start, room_end = start - setup, end + turnover
+                    if rooms_full.overlaps_epoch(room_start, room_end):
+                        continue
                     for room_id, busy in room_busy:
                         if not busy.overlaps_epoch(room_start, room_end):
                             found.append((start, physician.id, room_id))

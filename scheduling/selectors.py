@@ -147,7 +147,7 @@ def availability_request(
         holding |= Q(patient=patient)
     appointments = Appointment.objects.filter(
         holding, status__in=HOLDING_STATUSES, arrival__lt=load_until, discharge__gt=load_from
-    )
+    ).order_by()  # the engine sorts; the model's default ordering would make PostgreSQL sort too
     if exclude_appointment is not None:
         appointments = appointments.exclude(pk=exclude_appointment.pk)
     recovery_busy: list[engine.Span] = []

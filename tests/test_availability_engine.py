@@ -67,6 +67,12 @@ def test_a_second_room_is_used_when_the_first_is_taken():
     assert {slot.room_id for slot in slots} == {11}
 
 
+def test_a_room_busy_twice_at_once_does_not_hide_a_free_room():
+    twice = [(at(30, 8), at(30, 10)), (at(30, 8), at(30, 9))]  # a booking during a maintenance window
+    slots = find_slots(request(rooms=[RoomInput(id=10, busy=twice), RoomInput(id=11)]))
+    assert slots and {slot.room_id for slot in slots} == {11}
+
+
 def test_the_physician_is_needed_only_for_the_procedure_itself():
     # The physician is in another room 08:20-08:40: an 08:40 start is fine though that
     # patient arrives at 08:10 and the room is set up from 08:35 (flip rooms).

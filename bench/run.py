@@ -1,0 +1,206 @@
+"""`make bench`: seed a large clinic on PostgreSQL, measure, print, write bench/results.md.
+
+Steps: recreate the benchmark database (BENCH_DATABASE_URL, default
+postgres://postgres@127.0.0.1:5432/interval_bench), migrate, seed; measure availability in
+process (a, a'), its floor (b); plan bookings; start gunicorn and measure availability over
+HTTP and booking throughput (c); time the booking's locked section in process; audit.
+
+Missing a target is reported, not a failure. The exit status is 1 only when something is
+broken: an overlap or recovery excess in the audit, a booking answered other than 201/409,
+a server that does not start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+
+from bench import environment
+
+BOOKINGS = int(os.environ.get("BENCH_BOOKINGS", "1800"))
+COLLISIONS = BOOKINGS // 20
+# In process after the load: one through the API to count its queries, then 80 timed and 20
+# profiled through the service.
+IN_PROCESS_BOOKINGS = 101
+
+
+def _machine(connection) -> dict[str, str]:
+    import django
+    import gunicorn
+    import psycopg
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0].split()[0]
+        cursor.execute("SHOW synchronous_commit")
+        synchronous_commit = cursor.fetchone()[0]
+    cpu_model = ""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu_model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+    except OSError:
+        pass
+    memory = ""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            kilobytes = int(meminfo.readline().split()[1])
+            memory = f"{kilobytes / 1024 / 1024:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "nproc": str(os.cpu_count()),
+        "CPU": cpu_model or platform.processor() or "unknown",
+        "memory": memory or "unknown",
+        "OS": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "PostgreSQL": f"{postgres} (local, synchronous_commit {synchronous_commit})",
+        "Django": django.get_version(),
+        "psycopg": psycopg.__version__,
+        "gunicorn": gunicorn.__version__,
+    }
+
+
+def main() -> int:
+    started_at_clock = time.perf_counter()
+    url = environment.database_url()
+    server_environment = environment.settings_environment(url)
+    os.environ.update(server_environment)
+    print(f"Recreating the benchmark database ({url}) ...", flush=True)
+    database = environment.recreate_database(url)
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from bench import audit, load as booking_load, lock as booking_lock, plan as booking_plan, report, slots
+    from bench.seed import seed_large_clinic
+    from bench.server import Gunicorn, ServerConfig
+    from clinic.models import Location, ProcedureType
+
+    call_command("migrate", verbosity=0)
+    started_at = timezone.localtime()
+    today = timezone.localdate()
+    print("Seeding the large clinic ...", flush=True)
+    clinic = seed_large_clinic(today=today)
+    print(f"  {len(clinic.physician_ids)} physicians, {clinic.room_count} rooms, {clinic.patient_count:,} patients, "
+          f"{clinic.appointment_count:,} appointments {clinic.first_day} to {clinic.last_day}", flush=True)
+    user = get_user_model().objects.create_superuser("bench", "bench@interval.example", password=None)
+    token = Token.objects.create(user=user).key
+    location = Location.objects.get(pk=clinic.location_id)
+    esi = ProcedureType.objects.get(code="ESI_IL")
+    sympathetic = ProcedureType.objects.get(code="SYMPATHETIC_BLOCK")
+    first_day, last_day = today + dt.timedelta(days=1), today + dt.timedelta(days=30)
+    first_window = (today, today + dt.timedelta(days=29))
+    client = Client()
+
+    def params(code: str, first: dt.date, last: dt.date, limit: int | None = None) -> dict:
+        values = {"procedure_type": code, "location": location.pk, "from": first.isoformat(), "to": last.isoformat()}
+        return {**values, "limit": limit} if limit else values
+
+    print("Measuring availability in process (a, a') ...", flush=True)
+    all_slots = slots.measure_api(client, token, params("ESI_IL", first_day, last_day))
+    wide_answer = slots.measure_api(client, token, params("SYMPATHETIC_BLOCK", first_day, last_day))
+    first_slots = slots.measure_api(client, token, params("ESI_IL", *first_window, limit=20))
+    first_slots_horizon = slots.measure_api(
+        client, token, params("ESI_IL", today, today + dt.timedelta(days=89), limit=20))
+    all_slots_split = slots.split_answer(client, token, procedure_type=esi, location=location, first_day=first_day,
+                                         last_day=last_day)
+    wide_answer_split = slots.split_answer(client, token, procedure_type=sympathetic, location=location,
+                                           first_day=first_day, last_day=last_day)
+    first_slots_read = slots.appointments_read(client, token, params("ESI_IL", *first_window, limit=20))
+    horizon_read = slots.appointments_read(client, token, params("ESI_IL", today, today + dt.timedelta(days=89),
+                                                                 limit=20))
+    sunday = first_day + dt.timedelta(days=(6 - first_day.weekday()) % 7)  # no schedule blocks
+    overhead = slots.measure_api(client, token, params("ESI_IL", sunday, sunday))
+    profile = slots.profile_api(client, token, params("ESI_IL", first_day, last_day))
+    print("Measuring the floor (b) ...", flush=True)
+    busy_sql, selector_queries = slots.busy_spans_query(procedure_type=esi, location=location, first_day=first_day,
+                                                        last_day=last_day)
+    floor = slots.measure_floor(client, token, api_params=params("ESI_IL", first_day, last_day), sql=busy_sql,
+                                selector_queries=selector_queries, database_url=url)
+
+    print(f"Planning {BOOKINGS:,} bookings and {COLLISIONS} collisions ...", flush=True)
+    plan = booking_plan.plan_bookings(location=location, procedure_type=esi, first_day=first_day,
+                                      last_day=today + dt.timedelta(days=89), count=BOOKINGS,
+                                      collisions=COLLISIONS, in_process=IN_PROCESS_BOOKINGS)
+    config = ServerConfig.from_environment()
+    print(f"Starting {config.describe()} ...", flush=True)
+    connection.close()  # the server's workers open their own
+    with Gunicorn(config=config, environment=server_environment, token=token) as server:
+        print(f"  listening on 127.0.0.1:{server.port}; availability over HTTP ...", flush=True)
+        http_timing, http_count = server.time_get(slots.availability_path(params("ESI_IL", first_day, last_day)),
+                                                  runs=slots.API_RUNS, warmup=2 * config.workers)
+        print(f"Booking over HTTP with {booking_plan.CLIENTS} clients (c) ...", flush=True)
+        load = booking_load.run_load(server=server, plan=plan, procedure_code="ESI_IL", zone=location.zone,
+                                     database_url=url, database=database)
+
+    print("Timing the booking's locked section in process ...", flush=True)
+    api_job, *service_jobs = plan.in_process
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/api/v1/appointments/", data=json.dumps(api_job.payload("ESI_IL", location.zone)),
+                               content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}")
+    problems = []
+    if response.status_code != 201:
+        problems.append(f"The in-process API booking answered {response.status_code}: {response.content[:200]!r}")
+    timed_jobs, profiled_jobs = service_jobs[:-20], service_jobs[-20:]
+    lock = booking_lock.measure_lock_hold(jobs=timed_jobs, procedure_type=esi, user=user)
+    booking_profile = booking_lock.profile_bookings(jobs=profiled_jobs, procedure_type=esi, user=user)
+    print("Auditing ...", flush=True)
+    found = audit.audit()
+    expected = (clinic.appointment_count + len(plan.warmup) + load.booked + (response.status_code == 201)
+                + lock.bookings + len(profiled_jobs))
+
+    if found.overlap_count:
+        problems.append(f"The audit found {found.overlap_count} overlapping pairs: {found.overlaps}.")
+    if found.recovery_over_capacity:
+        problems.append(f"Recovery held {found.recovery_over_capacity} more patients than there are bays.")
+    if found.appointments != expected:
+        problems.append(f"{found.appointments:,} appointments hold time; expected {expected:,}.")
+    problems += [f"Booking failed: {failure}" for failure in load.failures[:10]]
+    problems += [f"The service refused a planned booking: {refusal}" for refusal in lock.refused[:10]]
+    if load.unexpected_conflicts:
+        problems.append(f"{load.unexpected_conflicts} planned bookings were refused with 409, e.g. "
+                        + "; ".join(load.conflict_examples))
+
+    results = report.Results(
+        started_at=started_at, duration_seconds=time.perf_counter() - started_at_clock,
+        machine=_machine(connection), clinic=clinic, window=(first_day, last_day), first_window=first_window,
+        all_slots=all_slots, all_slots_split=all_slots_split, wide_answer=wide_answer,
+        wide_answer_split=wide_answer_split, first_slots=first_slots, first_slots_read=first_slots_read,
+        horizon_read=horizon_read, first_slots_horizon=first_slots_horizon, all_slots_http=http_timing, all_slots_http_count=http_count,
+        overhead=overhead, floor=floor, profile=profile, booking_profile=booking_profile,
+        server=config.describe(), plan=plan, load=load, lock=lock, audit=found, expected_appointments=expected,
+        booking_queries=len(captured), problems=problems,
+    )
+    path = report.write(results)
+    print()
+    print(report.console_table(results))
+    print()
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    print(f"Written to {path.relative_to(path.parent.parent)}")
+    broken = bool(found.overlap_count or found.recovery_over_capacity or load.failures or lock.refused
+                  or response.status_code != 201)
+    return 1 if broken else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception:
+        traceback.print_exc()
+        sys.exit(1)
