@@ -23,6 +23,7 @@ from rest_framework.renderers import JSONRenderer
 from bench.stats import ProfileLine, Timing, profile, repeat
 from clinic.models import Location, ProcedureType
 from scheduling import availability as engine
+from scheduling.api.views import slots_json
 from scheduling.selectors import availability_request
 
 API_RUNS = 30
@@ -107,24 +108,8 @@ def measure_api(client: Client, token: str, params: dict, *, runs: int = API_RUN
 
 
 def _slot_dicts(slots: list[engine.Slot], location: Location) -> dict:
-    """The availability view's response body, built the way AvailabilityView.get builds it."""
-    zone = location.zone
-    return {
-        "time_zone": location.time_zone,
-        "count": len(slots),
-        "slots": [
-            {
-                "start": slot.start.astimezone(zone).isoformat(),
-                "end": slot.end.astimezone(zone).isoformat(),
-                "arrival": slot.arrival.astimezone(zone).isoformat(),
-                "discharge": slot.discharge.astimezone(zone).isoformat(),
-                "physician": slot.physician_id,
-                "room": slot.room_id,
-                "location": location.pk,
-            }
-            for slot in slots
-        ],
-    }
+    """The availability view's response body, built by the view's own helper."""
+    return {"time_zone": location.time_zone, **slots_json(slots, location)}
 
 
 def split_answer(client: Client, token: str, *, procedure_type: ProcedureType, location: Location,

@@ -111,7 +111,6 @@ class AvailabilityView(APIView):
             last_day=last_day, now=timezone.now(), physician=params.get("physician"),
             patient=params.get("patient"), limit=params.get("limit"),
         )
-        zone = location.zone
         body = {"time_zone": location.time_zone}
         if eligibility is not None:
             body["eligibility"] = {
@@ -119,22 +118,27 @@ class AvailabilityView(APIView):
                 "first_day": first_day.isoformat() if first_day else None,
                 "unmet": [unmet_json(item) for item in eligibility.unmet],
             }
-        return Response({
-            **body,
-            "count": len(slots),
-            "slots": [
-                {
-                    "start": slot.start.astimezone(zone).isoformat(),
-                    "end": slot.end.astimezone(zone).isoformat(),
-                    "arrival": slot.arrival.astimezone(zone).isoformat(),
-                    "discharge": slot.discharge.astimezone(zone).isoformat(),
-                    "physician": slot.physician_id,
-                    "room": slot.room_id,
-                    "location": location.pk,
-                }
-                for slot in slots
-            ],
-        })
+        return Response({**body, **slots_json(slots, location)})
+
+
+def slots_json(slots, location: Location) -> dict:
+    """The slots part of an availability answer: times in the location's zone."""
+    zone = location.zone
+    return {
+        "count": len(slots),
+        "slots": [
+            {
+                "start": slot.start.astimezone(zone).isoformat(),
+                "end": slot.end.astimezone(zone).isoformat(),
+                "arrival": slot.arrival.astimezone(zone).isoformat(),
+                "discharge": slot.discharge.astimezone(zone).isoformat(),
+                "physician": slot.physician_id,
+                "room": slot.room_id,
+                "location": location.pk,
+            }
+            for slot in slots
+        ],
+    }
 
 
 _NO_BODY = inline_serializer("Empty", fields={})
