@@ -34,7 +34,8 @@ run: demo
 	@echo "  staff admin:  http://127.0.0.1:$(PORT)/admin/"
 	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
-	$(BIN)/honcho start --procfile Procfile --port $(PORT)
+	@# Ctrl-C stops honcho and everything it started; that is the normal way out, not an error.
+	-@$(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest
