@@ -228,7 +228,7 @@ def markdown(results: Results) -> str:
         f"and {load.collisions} deliberate collisions (another patient at a planned physician, room and start). "
         f"Each client first sends {len(r.plan.warmup) // CLIENTS} warm-up bookings, not counted.",
         "",
-        f"- Answers: " + ", ".join(f"{count:,} x {status}" for status, count in sorted(load.statuses.items()))
+        "- Answers: " + ", ".join(f"{count:,} x {status}" for status, count in sorted(load.statuses.items()))
         + f"; each collision and the booking it copies: one 201 and one 409 ({load.unexpected_conflicts} "
         f"exceptions); {len(load.failures)} answers other than 201 or 409.",
         f"- Latency of every measured request: p50 {_ms(load.latency.p50)}, p99 {_ms(load.latency.p99)} "

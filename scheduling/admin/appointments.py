@@ -1,4 +1,4 @@
-"""Staff admin for the calendar: booking from available slots, the visit's lifecycle, orders."""
+"""Appointments in the admin: booking from offered times, the visit's lifecycle, outcomes."""
 
 from __future__ import annotations
 
@@ -22,8 +22,6 @@ from scheduling.models import (
     AppointmentStatus,
     EligibilityOverride,
     Outcome,
-    PathwayRule,
-    ProcedureOrder,
 )
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
@@ -373,93 +371,3 @@ class AppointmentAdmin(HistoryAdmin):
             if name in actions and not request.user.has_perm(f"scheduling.{permission}"):
                 del actions[name]
         return actions
-
-
-class OrderForm(forms.ModelForm):
-    """New orders go through the order service: prerequisites (an SCS trial before an implant)
-    are checked, and only a physician may order despite them, with a reason."""
-
-    override_reason = forms.CharField(
-        label=_("Override reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Physicians only: order despite unmet prerequisites, for this reason."),
-    )
-
-    class Meta:
-        model = ProcedureOrder
-        fields = "__all__"
-
-    def __init__(self, *args, request=None, **kwargs):
-        self.request = request
-        super().__init__(*args, **kwargs)
-
-    def _post_clean(self):
-        super()._post_clean()
-        if self.instance.pk or self.errors:
-            return
-        details = {name: value for name, value in self.cleaned_data.items()
-                   if name not in {"patient", "procedure_type", "ordering_physician", "override_reason", "status"}}
-        try:
-            self.instance = services.order_create(
-                patient=self.cleaned_data["patient"], procedure_type=self.cleaned_data["procedure_type"],
-                ordering_physician=self.cleaned_data["ordering_physician"],
-                by=getattr(self.request, "user", None), override_reason=self.cleaned_data.get("override_reason", ""),
-                **details,
-            )
-        except BookingError as error:
-            self.add_error(None, error.message)
-
-
-@admin.register(ProcedureOrder)
-class ProcedureOrderAdmin(HistoryAdmin):
-    form = OrderForm
-    list_display = ["patient", "procedure_type", "region", "priority", "authorization_status", "ordering_physician",
-                    "status", "created_at"]
-    list_filter = ["status", "priority", "region", "authorization_status", "procedure_type", "ordering_physician"]
-    search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code", "authorization_number"]
-    list_select_related = ["patient", "procedure_type", "ordering_physician__user"]
-    autocomplete_fields = ["patient"]
-    date_hierarchy = "created_at"
-    fieldsets = [
-        (None, {"fields": ["patient", "procedure_type", "ordering_physician", "status", "priority"]}),
-        (_("Where"), {"fields": ["region", "laterality", "levels"]}),
-        (_("Prior authorization"), {"fields": ["authorization_status", "authorization_number",
-                                               ("authorization_valid_from", "authorization_valid_until")]}),
-        (_("Requirements on file"), {"fields": ["imaging_confirms_acute_fracture", "imaging_date",
-                                                "psych_evaluation_date"]}),
-        (None, {"fields": ["notes", "override_reason"]}),
-    ]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-
-        class RequestBound(form):
-            def __init__(self, *args, **inner):
-                super().__init__(*args, request=request, **inner)
-
-        return RequestBound
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj._history_user = request.user
-            super().save_model(request, obj, form, change)
-        # A new order was saved by the order service during validation.
-
-
-@admin.register(PathwayRule)
-class PathwayRuleAdmin(HistoryAdmin):
-    list_display = ["procedure_type", "kind", "payer", "count", "min_relief_percent", "within_days",
-                    "min_interval_days", "min_interval_months", "is_active", "source"]
-    list_filter = ["kind", "payer", "is_active", "procedure_type"]
-    search_fields = ["procedure_type__code", "procedure_type__name", "source"]
-    list_select_related = ["procedure_type", "payer"]
-    filter_horizontal = ["prerequisite_types"]
-    fieldsets = [
-        (None, {"fields": ["procedure_type", "kind", "payer", "is_active", "source"]}),
-        (_("Figures"), {
-            "fields": ["prerequisite_types", "count", "min_relief_percent", "within_days",
-                       ("min_interval_days", "min_interval_months"), "same_region"],
-            "description": _("Needs prior procedures: which types, how many, with what relief, within how many "
-                             "days. Minimum interval: days or calendar months since the last one of the family. "
-                             "At most N in 365 days: 'how many'. Repeat relief: the relief the last one gave."),
-        }),
-    ]
