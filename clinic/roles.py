@@ -28,12 +28,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("clinic", ["view", "add", "change"], ["patient"])
     + _perms("scheduling", ["view", "add", "change"], ["appointment"])
     + _perms("scheduling", ["cancel", "reschedule", "check_in", "no_show"], ["appointment"])
-    + _perms("scheduling", ["view"], ["procedureorder", "outcome", "pathwayrule", "eligibilityoverride"]),
+    + _perms("scheduling", ["view"], ["procedureorder", "outcome", "pathwayrule", "eligibilityoverride",
+                                      "reminderstep", "reminderattempt"])
+    + _perms("scheduling", ["view", "change"], ["reminder"]),
     # Checks patients in, takes them through procedure and recovery; records pre-procedure
     # checks (blood thinners taken) and outcomes. Does not cancel or move visits.
     NURSE: _perms("clinic", ["view"], _CATALOG)
     + _perms("clinic", ["view", "change"], ["patient"])
-    + _perms("scheduling", ["view"], ["appointment", "procedureorder", "pathwayrule", "eligibilityoverride"])
+    + _perms("scheduling", ["view"], ["appointment", "procedureorder", "pathwayrule", "eligibilityoverride",
+                                      "reminder", "reminderstep", "reminderattempt"])
     + _perms("scheduling", ["check_in", "progress", "record_outcome"], ["appointment"])
     + _perms("scheduling", ["view", "add", "change"], ["outcome"]),
     # Sees the schedule and catalog; orders and books procedures (overriding a pathway rule
@@ -42,7 +45,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("clinic", ["view", "change"], ["patient"])
     + _perms("clinic", ["add", "change", "delete"], ["timeoff"])
     + _perms("scheduling", ["view", "add"], ["appointment"])
-    + _perms("scheduling", ["view"], ["pathwayrule", "eligibilityoverride"])
+    + _perms("scheduling", ["view"], ["pathwayrule", "eligibilityoverride", "reminder", "reminderstep",
+                                      "reminderattempt"])
     + _perms("scheduling", ["progress", "record_outcome", "override_eligibility"], ["appointment"])
     + _perms("scheduling", ["view", "add", "change"], ["procedureorder", "outcome"]),
     # Physicians, rooms, schedules, closures, the procedure catalog, the hold table and the
@@ -52,7 +56,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view", "add", "change"], ["appointment", "procedureorder", "outcome"])
     + _perms("scheduling", _APPOINTMENT_WORK + ["record_outcome"], ["appointment"])
     + _perms("scheduling", ["view", "add", "change", "delete"], ["pathwayrule"])
-    + _perms("scheduling", ["view"], ["eligibilityoverride"])
+    + _perms("scheduling", ["view"], ["eligibilityoverride", "reminderattempt"])
+    + _perms("scheduling", ["view", "change"], ["reminder"])
+    + _perms("scheduling", ["view", "add", "change", "delete"], ["reminderstep"])
     + _perms("auth", ["view", "add", "change"], ["user"])
     + _perms("auth", ["view"], ["group"]),
 }

@@ -214,8 +214,26 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The whole beat schedule lives here.
-CELERY_BEAT_SCHEDULE: dict = {}
+# The whole beat schedule lives here. A run missed during a broker outage expires rather than
+# piling up: the next one sends everything due anyway.
+REMINDER_DISPATCH_SECONDS = env_int("REMINDER_DISPATCH_SECONDS", 60, minimum=1)
+CELERY_BEAT_SCHEDULE: dict = {
+    "dispatch-reminders": {
+        "task": "scheduling.dispatch_reminders",
+        "schedule": float(REMINDER_DISPATCH_SECONDS),
+        "options": {"expires": max(REMINDER_DISPATCH_SECONDS - 5, 1)},
+    },
+}
+
+# Text messages: "console" (logged), "file" (var/sms.jsonl), "memory" (tests) or "http" (a provider).
+SMS_TRANSPORT = env_str("SMS_TRANSPORT", "console")
+if SMS_TRANSPORT not in {"console", "file", "memory", "http"}:
+    raise ImproperlyConfigured(f"SMS_TRANSPORT must be console, file, memory or http; got {SMS_TRANSPORT!r}.")
+SMS_HTTP_URL = env_str("SMS_HTTP_URL")
+SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN")
+SMS_FROM = env_str("SMS_FROM")
+if SMS_TRANSPORT == "http" and not (SMS_HTTP_URL.startswith(("https://", "http://")) and SMS_FROM):
+    raise ImproperlyConfigured("SMS_TRANSPORT=http needs SMS_HTTP_URL (the provider's endpoint) and SMS_FROM.")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

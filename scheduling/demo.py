@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from clinic.demo import SeedReport
-from scheduling.models import PathwayRule, RuleKind
+import datetime as dt
+
+from clinic.models import BleedingRisk, ProcedureFamily
+from scheduling.models import Anchor, PathwayRule, ReminderKind, ReminderStep, RuleKind
 
 ESI_SOURCE = "Medicare LCD L33906; eviCore CMM-200"
 FACET_SOURCE = "Medicare LCD L33930 / article A57787; eviCore CMM-208"
@@ -58,6 +61,35 @@ RULES = [
     RuleSeed("SCS_IMPLANT", RuleKind.PREREQUISITE, count=1, min_relief_percent=50, within_days=180,
              prerequisites=("SCS_TRIAL",), source=SCS_SOURCE),
 ]
+
+
+def reminder_plan(procedure_type) -> list[tuple[str, str, int, int, dt.time | None]]:
+    """The demo's reminder plan for a procedure type: (kind, anchor, days, minutes, local time)."""
+    office_visit = procedure_type.family == ProcedureFamily.OFFICE_VISIT
+    removal = procedure_type.code == "SCS_TRIAL_REMOVAL"
+    steps = [
+        (ReminderKind.BOOKING_CONFIRMATION, Anchor.BOOKED, 0, 0, None),
+        (ReminderKind.CONFIRMATION_REQUEST, Anchor.DAYS_BEFORE, 2, 0, dt.time(10)),
+        (ReminderKind.TRIAL_REMOVAL if removal else ReminderKind.PREPARATION, Anchor.DAYS_BEFORE, 1, 0, dt.time(17)),
+        (ReminderKind.ARRIVAL, Anchor.BEFORE_ARRIVAL, 0, 120, None),
+    ]
+    if procedure_type.bleeding_risk != BleedingRisk.NONE:
+        steps.append((ReminderKind.BLOOD_THINNER_HOLD, Anchor.HOLD_START, 0, 0, dt.time(9)))
+    if procedure_type.family == ProcedureFamily.DIAGNOSTIC_BLOCK:
+        steps += [(ReminderKind.PAIN_DIARY, Anchor.AFTER_DISCHARGE, 0, minutes, None) for minutes in (60, 180, 360)]
+    if not office_visit and not removal:
+        steps.append((ReminderKind.CHECK_IN, Anchor.DAYS_AFTER, 1, 0, dt.time(10)))
+    return steps
+
+
+@transaction.atomic
+def seed_demo_reminder_plans(report: SeedReport) -> None:
+    for procedure_type in report.procedure_types.values():
+        for kind, anchor, days, minutes, at_time in reminder_plan(procedure_type):
+            _, created = ReminderStep.objects.get_or_create(
+                procedure_type=procedure_type, kind=kind, anchor=anchor, days=days, minutes=minutes,
+                defaults={"at_time": at_time})
+            report.record("reminder steps", created)
 
 
 @transaction.atomic

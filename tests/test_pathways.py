@@ -412,6 +412,8 @@ def test_a_nurse_records_an_outcome_on_the_appointment_page(calendar, clock, nur
         "follow_ups-TOTAL_FORMS": 0, "follow_ups-INITIAL_FORMS": 0, "follow_ups-MIN_NUM_FORMS": 0,
         "follow_ups-MAX_NUM_FORMS": 0, "overrides-TOTAL_FORMS": 0, "overrides-INITIAL_FORMS": 0,
         "overrides-MIN_NUM_FORMS": 0, "overrides-MAX_NUM_FORMS": 0,
+        **{f"reminders-{key}": 0 for key in ("INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS")},
+        "reminders-TOTAL_FORMS": 0,
     })
     assert response.status_code == 302, response.content.decode()[-3000:]
     outcome = Outcome.objects.get(appointment=block)

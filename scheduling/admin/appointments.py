@@ -23,6 +23,7 @@ from scheduling.models import (
     EligibilityOverride,
     Outcome,
 )
+from scheduling.admin.reminders import ReminderInline
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
 from scheduling.selectors import available_slots
@@ -273,7 +274,7 @@ class AppointmentAdmin(HistoryAdmin):
             "scheduling.record_outcome_appointment")
 
     def get_inlines(self, request, obj):
-        return [] if obj is None else [OutcomeInline, OverrideInline, FollowUpInline]
+        return [] if obj is None else [OutcomeInline, OverrideInline, FollowUpInline, ReminderInline]
 
     @admin.display(description=_("blood-thinner holds"))
     def blood_thinner_holds(self, obj: Appointment) -> str:

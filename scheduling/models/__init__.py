@@ -8,9 +8,25 @@ from scheduling.models.orders import (
     Region,
 )
 from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
+from scheduling.models.reminders import (
+    Anchor,
+    AttemptOutcome,
+    Reminder,
+    ReminderAttempt,
+    ReminderKind,
+    ReminderStatus,
+    ReminderStep,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "Anchor",
+    "AttemptOutcome",
+    "Reminder",
+    "ReminderAttempt",
+    "ReminderKind",
+    "ReminderStatus",
+    "ReminderStep",
     "HOLDING_STATUSES",
     "Appointment",
     "AppointmentStatus",

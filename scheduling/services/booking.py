@@ -28,6 +28,7 @@ from scheduling.models import (
 )
 from scheduling.pathways.eligibility import check_eligibility, choose_order
 from scheduling.pathways.rules import Eligibility, Unmet
+from scheduling.reminders.outbox import reminders_schedule
 from scheduling.selectors import availability_request, capable_room_ids, segments_of
 
 EXCLUSION_VIOLATION = "23P01"
@@ -217,6 +218,7 @@ def _book_follow_up(parent: Appointment, *, by, now: dt.datetime) -> Appointment
         procedure_type=follow_up_type, follow_up_of=parent, booked_by=by, **_visit_fields(visit),
     )
     _save(follow_up, by=by, reason=f"Booked with {procedure_type.name}")
+    reminders_schedule(follow_up, now=now, booked=False)  # its confirmation is the parent's
     return follow_up
 
 
@@ -261,6 +263,7 @@ def appointment_book(
         )
         _save(appointment, by=booked_by, reason="Booked" + (" (rule overridden)" if overridden else ""))
         _record_overrides(appointment, overridden, by=booked_by, reason=override_reason)
+        reminders_schedule(appointment, now=now, booked=True)
         _book_follow_up(appointment, by=booked_by, now=now)
     return appointment
 
@@ -279,6 +282,7 @@ def _move_follow_ups(parent: Appointment, *, by, now: dt.datetime) -> None:
         follow_up.location, follow_up.physician, follow_up.room_id = parent.location, parent.physician, slot.room_id
         follow_up.status = AppointmentStatus.SCHEDULED
         _save(follow_up, by=by, reason=f"Moved with {parent.procedure_type.name}")
+        reminders_schedule(follow_up, now=now, booked=False)
 
 
 def appointment_reschedule(
@@ -328,5 +332,6 @@ def appointment_reschedule(
         local = previous.astimezone(location.zone)
         _save(appointment, by=by, reason=f"Rescheduled from {local:%Y-%m-%d %H:%M %Z}")
         _record_overrides(appointment, overridden, by=by, reason=override_reason)
+        reminders_schedule(appointment, now=now, booked=False)
         _move_follow_ups(appointment, by=by, now=now)
     return appointment

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from scheduling.errors import BookingError, InvalidTransition
 from scheduling.models import Appointment, AppointmentStatus, OrderStatus
+from scheduling.reminders.outbox import reminders_cancel
 
 S = AppointmentStatus
 
@@ -47,6 +48,8 @@ def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fi
         current._history_user = by
         current._change_reason = reason or _VERBS[to].capitalize()
         current.save(update_fields=["status", "updated_at", *fields])
+        if to in (S.CANCELLED, S.NO_SHOW):
+            reminders_cancel(current)  # in the same transaction: no reminder for a visit that is off
         if to == S.COMPLETED and current.order_id:
             current.order.status = OrderStatus.COMPLETED
             current.order._history_user = by

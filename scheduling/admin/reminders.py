@@ -1,0 +1,72 @@
+"""Reminders in the admin: each visit's messages and their delivery, plans per procedure type."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
+
+from scheduling.models import Reminder, ReminderAttempt, ReminderStatus, ReminderStep
+from scheduling.reminders.dispatch import reminder_retry
+
+
+class ReminderInline(admin.TabularInline):
+    model = Reminder
+    extra = 0
+    can_delete = False
+    fields = ["kind", "channel", "due_at", "status", "attempts", "sent_at", "last_error"]
+    readonly_fields = fields
+    ordering = ["due_at"]
+    verbose_name_plural = _("reminders")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AttemptInline(admin.TabularInline):
+    model = ReminderAttempt
+    extra = 0
+    can_delete = False
+    fields = ["at", "outcome", "error", "duration_ms"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["due_at", "kind", "channel", "status", "attempts", "appointment", "last_error"]
+    list_filter = ["status", "kind", "channel"]
+    search_fields = ["appointment__patient__last_name", "idempotency_key"]
+    list_select_related = ["appointment__patient", "appointment__procedure_type", "appointment__location"]
+    date_hierarchy = "due_at"
+    inlines = [AttemptInline]
+    actions = ["retry"]
+    readonly_fields = ["appointment", "kind", "channel", "due_at", "status", "attempts", "next_attempt_at",
+                       "claimed_at", "last_error", "sent_at", "idempotency_key", "context"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Retry failed reminders now"))
+    def retry(self, request, queryset):
+        if not request.user.has_perm("scheduling.change_reminder"):
+            raise PermissionDenied
+        retried = sum(reminder_retry(reminder) for reminder in queryset.filter(status=ReminderStatus.FAILED))
+        self.message_user(request, f"{retried} reminder(s) will be sent again within a minute.", messages.SUCCESS)
+
+
+@admin.register(ReminderStep)
+class ReminderStepAdmin(admin.ModelAdmin):
+    list_display = ["procedure_type", "kind", "describe", "is_active"]
+    list_filter = ["kind", "anchor", "is_active", "procedure_type"]
+    list_select_related = ["procedure_type"]
+    search_fields = ["procedure_type__code", "procedure_type__name"]
+
+    @admin.display(description=_("when"))
+    def describe(self, obj: ReminderStep) -> str:
+        return obj.describe()

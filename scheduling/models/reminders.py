@@ -1,0 +1,138 @@
+"""Reminders as a transactional outbox: rows written with the booking, drained by a beat job.
+
+Celery's broker holds no reminder for longer than a dispatch run: a reminder days ahead is a
+row here, so a broker outage or a redelivered task can delay it but never lose or double it.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from clinic.models import Channel, ProcedureType
+from scheduling.models.appointments import Appointment
+
+
+class ReminderKind(models.TextChoices):
+    BOOKING_CONFIRMATION = "booking_confirmation", _("Booking confirmation")
+    BLOOD_THINNER_HOLD = "blood_thinner_hold", _("Blood-thinner hold")
+    CONFIRMATION_REQUEST = "confirmation_request", _("Confirmation request")
+    PREPARATION = "preparation", _("Preparation")
+    ARRIVAL = "arrival", _("Arrival time")
+    PAIN_DIARY = "pain_diary", _("Pain-diary prompt")
+    TRIAL_REMOVAL = "trial_removal", _("Trial lead-removal visit")
+    CHECK_IN = "post_procedure_check_in", _("Post-procedure check-in")
+
+
+class Anchor(models.TextChoices):
+    BOOKED = "booked", _("when booked")
+    DAYS_BEFORE = "days_before", _("days before the visit, at a local time")
+    BEFORE_ARRIVAL = "before_arrival", _("minutes before arrival")
+    AFTER_DISCHARGE = "after_discharge", _("minutes after discharge")
+    DAYS_AFTER = "days_after", _("days after the visit, at a local time")
+    HOLD_START = "hold_start", _("the last-dose day of a blood thinner, at a local time")
+
+
+class ReminderStep(models.Model):
+    """One reminder of a procedure type's plan, and when it goes out."""
+
+    procedure_type = models.ForeignKey(ProcedureType, on_delete=models.CASCADE, related_name="reminder_steps",
+                                       verbose_name=_("procedure type"))
+    kind = models.CharField(_("reminder"), max_length=30, choices=ReminderKind.choices)
+    anchor = models.CharField(_("sent"), max_length=20, choices=Anchor.choices)
+    days = models.PositiveSmallIntegerField(_("days"), default=0, validators=[MaxValueValidator(60)])
+    minutes = models.PositiveSmallIntegerField(_("minutes"), default=0, validators=[MaxValueValidator(24 * 60)])
+    at_time = models.TimeField(_("at (local time)"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["procedure_type__name", "anchor", "-days", "minutes"]
+        verbose_name = _("reminder step")
+        verbose_name_plural = _("reminder plan")
+        constraints = [
+            models.UniqueConstraint(fields=["procedure_type", "kind", "anchor", "days", "minutes"],
+                                    name="reminder_step_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.describe()})"
+
+    def describe(self) -> str:
+        at = f" at {self.at_time:%H:%M}" if self.at_time else ""
+        return {
+            Anchor.BOOKED: "when booked",
+            Anchor.DAYS_BEFORE: f"{self.days} day(s) before{at}",
+            Anchor.BEFORE_ARRIVAL: f"{self.minutes} min before arrival",
+            Anchor.AFTER_DISCHARGE: f"{self.minutes} min after discharge",
+            Anchor.DAYS_AFTER: f"{self.days} day(s) after{at}",
+            Anchor.HOLD_START: f"on the last-dose day{at}",
+        }[self.anchor]
+
+    def clean(self) -> None:
+        if self.anchor in (Anchor.DAYS_BEFORE, Anchor.DAYS_AFTER, Anchor.HOLD_START) and self.at_time is None:
+            raise ValidationError({"at_time": _("Give the local time it goes out.")})
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Reminder(models.Model):
+    """One message to send: the outbox row."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders",
+                                    verbose_name=_("appointment"))
+    kind = models.CharField(_("reminder"), max_length=30, choices=ReminderKind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    due_at = models.DateTimeField(_("due"))
+    status = models.CharField(_("status"), max_length=20, choices=ReminderStatus.choices,
+                              default=ReminderStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True,
+                                       help_text=_("Sent with the message so a provider can drop a repeat."))
+    context = models.JSONField(_("details"), default=dict, blank=True,
+                               help_text=_("What the message needs beyond the visit, e.g. a drug's last-dose day."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="reminder_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.get_channel_display()} ({self.get_status_display()})"
+
+
+class AttemptOutcome(models.TextChoices):
+    SENT = "sent", _("Sent")
+    TEMPORARY_FAILURE = "temporary_failure", _("Failed, will retry")
+    PERMANENT_FAILURE = "permanent_failure", _("Failed, given up")
+
+
+class ReminderAttempt(models.Model):
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="attempt_log",
+                                 verbose_name=_("reminder"))
+    at = models.DateTimeField(_("at"))
+    outcome = models.CharField(_("outcome"), max_length=20, choices=AttemptOutcome.choices)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("took (ms)"), default=0,
+                                              validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["at"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"

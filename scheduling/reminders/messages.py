@@ -1,0 +1,49 @@
+"""The words of each reminder. Texts name the clinic, the date, the time and the phone, never
+the procedure or a diagnosis: a message on a lock screen is read by whoever holds the phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.template.loader import render_to_string
+
+from scheduling.models import Reminder, ReminderKind
+from scheduling.reminders.transports import Message
+
+SUBJECTS = {
+    ReminderKind.BOOKING_CONFIRMATION: "Your visit is booked",
+    ReminderKind.BLOOD_THINNER_HOLD: "Your blood thinner before your visit",
+    ReminderKind.CONFIRMATION_REQUEST: "Please confirm your visit",
+    ReminderKind.PREPARATION: "Getting ready for your visit tomorrow",
+    ReminderKind.ARRIVAL: "Your visit today",
+    ReminderKind.PAIN_DIARY: "Your pain diary",
+    ReminderKind.TRIAL_REMOVAL: "Your follow-up visit",
+    ReminderKind.CHECK_IN: "How are you feeling?",
+}
+
+
+def _time(instant: dt.datetime) -> str:
+    return instant.strftime("%-I:%M %p")
+
+
+def render(reminder: Reminder) -> Message:
+    appointment = reminder.appointment
+    location, patient, procedure_type = appointment.location, appointment.patient, appointment.procedure_type
+    zone = location.zone
+    context = {
+        "clinic": location.name,
+        "phone": location.phone,
+        "address": location.full_address,
+        "day": f"{appointment.procedure_start.astimezone(zone):%A %B %-d}",
+        "start": _time(appointment.procedure_start.astimezone(zone)),
+        "arrival": _time(appointment.arrival.astimezone(zone)),
+        "fasting_hours": procedure_type.fasting_hours,
+        "driver": procedure_type.driver_required,
+        "last_dose": "",
+    }
+    if reminder.context.get("last_dose"):
+        context["last_dose"] = f"{dt.date.fromisoformat(reminder.context['last_dose']):%A %B %-d}"
+    body = " ".join(render_to_string(f"reminders/{reminder.kind}.txt", context).split())
+    to = patient.phone if reminder.channel == "sms" else patient.email
+    return Message(to=to, body=body, idempotency_key=reminder.idempotency_key,
+                   subject=f"{location.name}: {SUBJECTS[reminder.kind]}")

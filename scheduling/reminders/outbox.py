@@ -1,0 +1,63 @@
+"""Writing a visit's reminder rows, always inside the transaction that books, moves or
+cancels it: a reminder exists exactly when its visit does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from clinic.models import Channel, Patient
+from scheduling.models import Appointment, Reminder, ReminderKind, ReminderStatus, ReminderStep
+from scheduling.pathways.holds import blood_thinner_holds
+from scheduling.reminders.plan import Step, Visit, plan
+
+
+def channel_for(patient: Patient) -> str | None:
+    """The patient's preferred channel when they consented to it, else the other one they
+    consented to, else None: no message without consent."""
+    allowed = {Channel.SMS: patient.sms_consent and bool(patient.phone),
+               Channel.EMAIL: patient.email_consent and bool(patient.email)}
+    if allowed.get(patient.preferred_channel):
+        return patient.preferred_channel
+    return next((channel for channel, ok in allowed.items() if ok), None)
+
+
+def _steps(appointment: Appointment) -> list[Step]:
+    return [Step(step.kind, step.anchor, step.days, step.minutes, step.at_time)
+            for step in ReminderStep.objects.filter(procedure_type=appointment.procedure_type_id, is_active=True)]
+
+
+def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bool) -> list[Reminder]:
+    """Replace the visit's pending reminders with those its plan now calls for.
+
+    `booked` is true for a new booking (its confirmation goes out); a moved visit gets the
+    rest of its plan at the new times.
+    """
+    reminders_cancel(appointment)
+    channel = channel_for(appointment.patient)
+    if channel is None:
+        return []
+    zone = appointment.location.zone
+    day = appointment.procedure_start.astimezone(zone).date()
+    holds = blood_thinner_holds(patient=appointment.patient, procedure_type=appointment.procedure_type,
+                                procedure_day=day)
+    visit = Visit(booked_at=now, arrival=appointment.arrival, start=appointment.procedure_start,
+                  discharge=appointment.discharge, zone=zone,
+                  hold_last_doses={hold.drug: hold.last_dose for hold in holds})
+    steps = [step for step in _steps(appointment) if booked or step.anchor != "booked"]
+    rows = [
+        Reminder(appointment=appointment, kind=item.kind, channel=channel, due_at=item.due_at,
+                 next_attempt_at=item.due_at, context=item.context,
+                 idempotency_key=f"{appointment.pk}:{item.kind}:{uuid.uuid4().hex}")
+        for item in plan(steps, visit, sms=channel == Channel.SMS, now=now)
+    ]
+    return Reminder.objects.bulk_create(rows)
+
+
+def reminders_cancel(appointment: Appointment) -> int:
+    """No reminder goes out for a visit that is cancelled or moved away from its time."""
+    return Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING).update(
+        status=ReminderStatus.CANCELLED)
+
+
+__all__ = ["ReminderKind", "channel_for", "reminders_cancel", "reminders_schedule"]

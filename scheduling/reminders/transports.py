@@ -1,0 +1,89 @@
+"""One small class per channel. `send` raises TransportError(permanent=...) on failure.
+
+SMS goes through the transport named by SMS_TRANSPORT: "console" (the log; development),
+"file" (JSON lines under var/; tests and demos), "memory" (kept in a list; tests), or
+"http" (a provider's HTTP API: SMS_HTTP_URL, SMS_HTTP_TOKEN, SMS_FROM).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    to: str
+    body: str
+    idempotency_key: str
+    subject: str = ""
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, *, permanent: bool):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class EmailTransport:
+    def send(self, message: Message) -> None:
+        email = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to],
+                             headers={"X-Idempotency-Key": message.idempotency_key})
+        try:
+            email.send(fail_silently=False)
+        except (OSError, ConnectionError) as error:  # SMTP down or refused: try again later
+            raise TransportError(f"Mail server: {error}", permanent=False) from error
+
+
+class ConsoleSMSTransport:
+    def send(self, message: Message) -> None:
+        logger.info("SMS to %s [%s]: %s", message.to, message.idempotency_key, message.body)
+
+
+class FileSMSTransport:
+    def send(self, message: Message) -> None:
+        path = settings.VAR_DIR / "sms.jsonl"
+        with open(path, "a", encoding="utf-8") as sink:
+            sink.write(json.dumps(asdict(message)) + "\n")
+
+
+class MemorySMSTransport:
+    outbox: list[Message] = []
+
+    def send(self, message: Message) -> None:
+        self.outbox.append(message)
+
+
+class HttpSMSTransport:
+    def send(self, message: Message) -> None:
+        payload = json.dumps({"to": message.to, "from": settings.SMS_FROM, "body": message.body}).encode()
+        request = urllib.request.Request(settings.SMS_HTTP_URL, data=payload, method="POST", headers={
+            "Content-Type": "application/json", "Authorization": f"Bearer {settings.SMS_HTTP_TOKEN}",
+            "Idempotency-Key": message.idempotency_key})
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                return
+        except urllib.error.HTTPError as error:
+            # 4xx but 408/429: the provider refuses this message (a bad number); 5xx: try again.
+            permanent = 400 <= error.code < 500 and error.code not in (408, 429)
+            raise TransportError(f"SMS provider answered {error.code}", permanent=permanent) from error
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise TransportError(f"SMS provider unreachable: {error}", permanent=False) from error
+
+
+SMS_TRANSPORTS = {"console": ConsoleSMSTransport, "file": FileSMSTransport, "memory": MemorySMSTransport,
+                  "http": HttpSMSTransport}
+
+
+def transport_for(channel: str):
+    if channel == "email":
+        return EmailTransport()
+    return SMS_TRANSPORTS[settings.SMS_TRANSPORT]()
