@@ -14,13 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.contextmanager
-def celery_worker(*, queue: str, log_path: Path, **env: str) -> Iterator[subprocess.Popen]:
+def celery_worker(*, queue: str, log_path: Path, extra_args: tuple[str, ...] = (), **env: str
+                  ) -> Iterator[subprocess.Popen]:
     """Run `celery --app clinic worker` on `queue` for the duration of the block."""
     environment = {**os.environ, **env}
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "--app", "clinic", "worker", "--pool", "solo", "--loglevel", "INFO",
-             "--queues", queue, "--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip"],
+             "--queues", queue, "--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip", *extra_args],
             cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
         )
         try:

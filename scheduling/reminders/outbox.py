@@ -31,9 +31,13 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     """Replace the visit's pending reminders with those its plan now calls for.
 
     `booked` is true for a new booking (its confirmation goes out); a moved visit gets the
-    rest of its plan at the new times.
+    rest of its plan at the new times, and keeps a confirmation not sent yet (messages are
+    worded when sent, so it gives the new time).
     """
-    reminders_cancel(appointment)
+    pending = Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING)
+    if not booked:
+        pending = pending.exclude(kind=ReminderKind.BOOKING_CONFIRMATION)
+    pending.update(status=ReminderStatus.CANCELLED)
     channel = channel_for(appointment.patient)
     if channel is None:
         return []

@@ -1,0 +1,60 @@
+"""A real Celery worker with beat, on Redis and PostgreSQL, sends a booking's reminders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import time_machine
+import pytest
+from django.db import connection
+
+from clinic.models import Patient, ProcedureType
+from scheduling import services
+from scheduling.models import ReminderStatus
+from tests.conftest import NEXT_MONDAY, local
+from tests.worker import celery_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(autouse=True)
+def _client_uses_its_own_broker(monkeypatch):
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+
+
+def test_beat_and_a_worker_send_the_booking_confirmation(postgres, redis_url, calendar, tmp_path):
+    patient = Patient.objects.filter(payer__name="Medicare", preferred_channel="sms").order_by("pk").first()
+    patient.blood_thinners.clear()
+    esi = ProcedureType.objects.get(code="ESI_IL")
+    calendar.order_for(patient, esi)
+    appointment = services.appointment_book(patient=patient, procedure_type=esi, physician=calendar.okafor,
+                                            start=local(NEXT_MONDAY, 9))
+    # The test's clock is frozen; the worker's is the real one. Make the confirmation due on
+    # the worker's clock, as it is on the test's.
+    real_now = time_machine.escape_hatch.datetime.datetime.now(dt.timezone.utc)
+    appointment.reminders.filter(kind="booking_confirmation").update(due_at=real_now, next_attempt_at=real_now)
+    sms_log = tmp_path / "var" / "sms.jsonl"
+    with celery_worker(queue="celery", log_path=tmp_path / "worker.log",
+                       extra_args=("--beat", "--schedule", str(tmp_path / "beat-schedule")),
+                       DATABASE_URL=database_url(), CELERY_BROKER_URL=redis_url, SMS_TRANSPORT="file",
+                       INTERVAL_VAR_DIR=str(tmp_path / "var"), REMINDER_DISPATCH_SECONDS="2"):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not sms_log.exists():
+            time.sleep(0.5)
+    log = (tmp_path / "worker.log").read_text()
+    assert sms_log.exists(), log[-3000:]
+    messages = [json.loads(line) for line in sms_log.read_text().splitlines()]
+    # Reminders due on the real clock by now went too (on a later day than the test's "now").
+    booked = [m for m in messages if "your visit is booked for Monday November 30" in m["body"]]
+    assert len(booked) == 1 and booked[0]["to"] == patient.phone, messages
+    assert len({m["idempotency_key"] for m in messages}) == len(messages)
+    confirmation = appointment.reminders.get(kind="booking_confirmation")
+    assert confirmation.status == ReminderStatus.SENT
+    assert "scheduling.dispatch_reminders" in log
