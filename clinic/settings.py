@@ -217,6 +217,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The whole beat schedule lives here. A run missed during a broker outage expires rather than
 # piling up: the next one sends everything due anyway.
 REMINDER_DISPATCH_SECONDS = env_int("REMINDER_DISPATCH_SECONDS", 60, minimum=1)
+# A reminder a killed worker left "sending" is sent again after this long (at least once).
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 300, minimum=1)
 CELERY_BEAT_SCHEDULE: dict = {
     "dispatch-reminders": {
         "task": "scheduling.dispatch_reminders",

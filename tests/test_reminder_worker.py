@@ -58,3 +58,54 @@ def test_beat_and_a_worker_send_the_booking_confirmation(postgres, redis_url, ca
     confirmation = appointment.reminders.get(kind="booking_confirmation")
     assert confirmation.status == ReminderStatus.SENT
     assert "scheduling.dispatch_reminders" in log
+
+
+def test_a_worker_killed_mid_batch_loses_no_reminder(postgres, redis_url, calendar, tmp_path):
+    """2,000 reminders due; the worker is SIGKILLed while sending; a new worker finishes."""
+    import signal
+    import uuid
+
+    from scheduling.models import Reminder
+    from tests.worker import stop
+
+    patient = Patient.objects.filter(payer__name="Medicare", preferred_channel="sms").order_by("pk").first()
+    patient.blood_thinners.clear()
+    esi = ProcedureType.objects.get(code="ESI_IL")
+    calendar.order_for(patient, esi)
+    appointment = services.appointment_book(patient=patient, procedure_type=esi, physician=calendar.okafor,
+                                            start=local(NEXT_MONDAY, 9))
+    appointment.reminders.all().delete()
+    real_now = time_machine.escape_hatch.datetime.datetime.now(dt.timezone.utc)
+    Reminder.objects.bulk_create([
+        Reminder(appointment=appointment, kind="arrival", channel="sms", due_at=real_now, next_attempt_at=real_now,
+                 idempotency_key=f"load:{uuid.uuid4().hex}")
+        for _ in range(2000)
+    ])
+    var = tmp_path / "var"
+    sms_log = var / "sms.jsonl"
+    env = dict(DATABASE_URL=database_url(), CELERY_BROKER_URL=redis_url, SMS_TRANSPORT="file",
+               INTERVAL_VAR_DIR=str(var), REMINDER_DISPATCH_SECONDS="1", REMINDER_LEASE_SECONDS="3")
+    beat = ("--beat", "--schedule", str(tmp_path / "beat-schedule"))
+
+    def lines() -> int:
+        return len(sms_log.read_text().splitlines()) if sms_log.exists() else 0
+
+    with celery_worker(queue="celery", log_path=tmp_path / "first.log", extra_args=beat, **env) as first:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and lines() < 300:
+            time.sleep(0.05)
+        stop(first, signal.SIGKILL)  # in the middle of a batch of 200
+    killed_after = lines()
+    assert 300 <= killed_after < 2000, (tmp_path / "first.log").read_text()[-2000:]
+    assert Reminder.objects.filter(status="sending").exists()  # claimed, not yet sent: the lease brings them back
+
+    with celery_worker(queue="celery", log_path=tmp_path / "second.log", extra_args=beat, **env):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and Reminder.objects.filter(status__in=["pending", "sending"]).exists():
+            time.sleep(0.5)
+    keys = [json.loads(line)["idempotency_key"] for line in sms_log.read_text().splitlines()]
+    sent_twice = len(keys) - len(set(keys))
+    print(f"\n2,000 reminders; worker killed after {killed_after} sent; sent twice: {sent_twice}")
+    assert Reminder.objects.filter(status="sent").count() == 2000, (tmp_path / "second.log").read_text()[-2000:]
+    assert len(set(keys)) == 2000  # none unsent
+    assert sent_twice <= 1  # at most the one in flight when the worker died

@@ -229,7 +229,7 @@ def test_a_reminder_claimed_by_a_worker_that_died_is_sent_after_the_lease(calend
     book(calendar, sms_patient())
     (claimed,) = dispatch.claim_due(now=NOW)  # ... and the worker is killed before sending
     assert dispatch.dispatch_due(now=NOW + dt.timedelta(minutes=1)) == 0
-    assert dispatch.dispatch_due(now=NOW + dispatch.LEASE + dt.timedelta(seconds=1)) == 1
+    assert dispatch.dispatch_due(now=NOW + dispatch.lease() + dt.timedelta(seconds=1)) == 1
     assert Reminder.objects.get(pk=claimed).status == ReminderStatus.SENT
 
 

@@ -22,14 +22,23 @@ def celery_worker(*, queue: str, log_path: Path, extra_args: tuple[str, ...] = (
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "--app", "clinic", "worker", "--pool", "solo", "--loglevel", "INFO",
              "--queues", queue, "--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip", *extra_args],
-            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
             yield process
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, signal.SIGTERM)
+
+
+def stop(process: subprocess.Popen, how: int = signal.SIGKILL) -> None:
+    """Signal the worker and everything it started (an embedded beat is a child process)."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, how)
+        process.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import time
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,8 +29,11 @@ from scheduling.reminders.transports import TransportError, transport_for
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-LEASE = dt.timedelta(minutes=5)
 BATCH_SIZE = 200
+
+
+def lease() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -39,7 +43,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def claim_due(*, now: dt.datetime, batch_size: int = BATCH_SIZE) -> list[int]:
     with transaction.atomic():
-        Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - LEASE).update(
+        Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - lease()).update(
             status=ReminderStatus.PENDING)
         ids = list(
             Reminder.objects.select_for_update(skip_locked=True)
