@@ -109,3 +109,63 @@ def test_a_worker_killed_mid_batch_loses_no_reminder(postgres, redis_url, calend
     assert Reminder.objects.filter(status="sent").count() == 2000, (tmp_path / "second.log").read_text()[-2000:]
     assert len(set(keys)) == 2000  # none unsent
     assert sent_twice <= 1  # at most the one in flight when the worker died
+
+
+def test_with_redis_down_bookings_succeed_and_reminders_go_out_once_it_is_back(postgres, redis_url, calendar,
+                                                                              tmp_path):
+    """A broker of our own on another port, stopped and started again: the outbox waits in the database."""
+    import shutil
+    import socket
+    import subprocess
+
+    from tests.worker import stop
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    broker = f"redis://127.0.0.1:{port}/0"
+
+    def start_redis() -> subprocess.Popen:
+        process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                    "--appendonly", "no"], stdout=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return process
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    redis = start_redis()
+    var = tmp_path / "var"
+    sms_log = var / "sms.jsonl"
+    worker = celery_worker(queue="celery", log_path=tmp_path / "worker.log",
+                           extra_args=("--beat", "--schedule", str(tmp_path / "beat-schedule")),
+                           DATABASE_URL=database_url(), CELERY_BROKER_URL=broker, SMS_TRANSPORT="file",
+                           INTERVAL_VAR_DIR=str(var), REMINDER_DISPATCH_SECONDS="1")
+    with worker:
+        time.sleep(3)
+        stop(redis)  # the broker goes away
+
+        patient = Patient.objects.filter(payer__name="Medicare", preferred_channel="sms").order_by("pk").first()
+        patient.blood_thinners.clear()
+        esi = ProcedureType.objects.get(code="ESI_IL")
+        calendar.order_for(patient, esi)
+        appointment = services.appointment_book(patient=patient, procedure_type=esi, physician=calendar.okafor,
+                                                start=local(NEXT_MONDAY, 9))  # booking needs no broker
+        real_now = time_machine.escape_hatch.datetime.datetime.now(dt.timezone.utc)
+        appointment.reminders.filter(kind="booking_confirmation").update(due_at=real_now, next_attempt_at=real_now)
+        time.sleep(4)
+        assert not sms_log.exists()  # nothing can be dispatched without the broker ...
+
+        redis = start_redis()  # ... and once it is back, the reminder goes
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not sms_log.exists():
+                time.sleep(0.5)
+        finally:
+            stop(redis)
+    assert sms_log.exists(), (tmp_path / "worker.log").read_text()[-3000:]
+    assert appointment.reminders.get(kind="booking_confirmation").status == ReminderStatus.SENT
