@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
+# Where patients reach Interval: the start of links in reminders.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"SITE_URL must start with https:// (or http:// in development); got {SITE_URL!r}.")
+
 # Text messages: "console" (logged), "file" (var/sms.jsonl), "memory" (tests) or "http" (a provider).
 SMS_TRANSPORT = env_str("SMS_TRANSPORT", "console")
 if SMS_TRANSPORT not in {"console", "file", "memory", "http"}:

@@ -8,6 +8,7 @@ import datetime as dt
 from django.template.loader import render_to_string
 
 from scheduling.models import Reminder, ReminderKind
+from scheduling.reminders.links import link
 from scheduling.reminders.transports import Message
 
 SUBJECTS = {
@@ -40,6 +41,8 @@ def render(reminder: Reminder) -> Message:
         "fasting_hours": procedure_type.fasting_hours,
         "driver": procedure_type.driver_required,
         "last_dose": "",
+        "confirm_url": link(appointment, "confirm"),
+        "cancel_url": link(appointment, "cancel"),
     }
     if reminder.context.get("last_dose"):
         context["last_dose"] = f"{dt.date.fromisoformat(reminder.context['last_dose']):%A %B %-d}"
