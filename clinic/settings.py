@@ -232,10 +232,11 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 if not SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(f"SITE_URL must start with https:// (or http:// in development); got {SITE_URL!r}.")
 
-# Text messages: "console" (logged), "file" (var/sms.jsonl), "memory" (tests) or "http" (a provider).
+# Text messages: "console" (logged), "file" (var/sms.jsonl), "memory" (tests), "null" (benchmarks)
+# or "http" (a provider).
 SMS_TRANSPORT = env_str("SMS_TRANSPORT", "console")
-if SMS_TRANSPORT not in {"console", "file", "memory", "http"}:
-    raise ImproperlyConfigured(f"SMS_TRANSPORT must be console, file, memory or http; got {SMS_TRANSPORT!r}.")
+if SMS_TRANSPORT not in {"console", "file", "memory", "null", "http"}:
+    raise ImproperlyConfigured(f"SMS_TRANSPORT must be console, file, memory, null or http; got {SMS_TRANSPORT!r}.")
 SMS_HTTP_URL = env_str("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN")
 SMS_FROM = env_str("SMS_FROM")

@@ -1,11 +1,27 @@
 """Celery tasks of the calendar: thin, idempotent, safe to run twice."""
 
+import datetime as dt
+import threading
+
 from celery import shared_task
+from celery.signals import worker_shutting_down
+from django.conf import settings
 
 from scheduling.reminders.dispatch import dispatch_due
+
+# Set when the worker is asked to stop, so that a polling dispatch ends at once (a claimed
+# batch is finished first).
+_stopping = threading.Event()
+
+
+@worker_shutting_down.connect
+def _stop_polling(**kwargs) -> None:
+    _stopping.set()
 
 
 @shared_task(name="scheduling.dispatch_reminders", ignore_result=True)
 def dispatch_reminders() -> int:
-    """Beat runs this every minute; it sends the reminders that are due."""
-    return dispatch_due()
+    """Beat runs this every REMINDER_DISPATCH_SECONDS; it sends what falls due until shortly
+    before the next run (two runs at once are harmless: rows are claimed with SKIP LOCKED)."""
+    budget = dt.timedelta(seconds=max(settings.REMINDER_DISPATCH_SECONDS - 10, 1))
+    return dispatch_due(budget=budget, keep_polling=True, stop=_stopping)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 
 from django.conf import settings
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 200
+POLL_SECONDS = 1.0
 
 
 def lease() -> dt.timedelta:
@@ -56,12 +58,9 @@ def claim_due(*, now: dt.datetime, batch_size: int = BATCH_SIZE) -> list[int]:
     return ids
 
 
-def send_one(reminder_id: int, *, now: dt.datetime) -> str:
-    """Send one claimed reminder; returns the row's new status."""
-    reminder = Reminder.objects.select_related(
-        "appointment__location", "appointment__patient", "appointment__procedure_type").get(pk=reminder_id)
-    if reminder.status != ReminderStatus.SENDING:
-        return reminder.status
+def _deliver(reminder: Reminder, *, now: dt.datetime, attempts: list[ReminderAttempt]) -> str:
+    """Send one claimed reminder and mark it at once (one UPDATE), so that a worker killed
+    mid-batch leaves at most the message in flight to be sent again."""
     claimed = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING)
     if reminder.appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
         claimed.update(status=ReminderStatus.CANCELLED)
@@ -75,33 +74,60 @@ def send_one(reminder_id: int, *, now: dt.datetime) -> str:
         last = failure.permanent or reminder.attempts + 1 >= MAX_ATTEMPTS
         outcome = AttemptOutcome.PERMANENT_FAILURE if last else AttemptOutcome.TEMPORARY_FAILURE
     took = int((time.monotonic() - started) * 1000)
-    attempts = reminder.attempts + 1
-    ReminderAttempt.objects.create(reminder=reminder, at=now, outcome=outcome, error=error, duration_ms=took)
+    count = reminder.attempts + 1
+    attempts.append(ReminderAttempt(reminder=reminder, at=now, outcome=outcome, error=error, duration_ms=took))
     if outcome == AttemptOutcome.SENT:
-        claimed.update(status=ReminderStatus.SENT, sent_at=timezone.now(), attempts=attempts, last_error="")
+        claimed.update(status=ReminderStatus.SENT, sent_at=timezone.now(), attempts=count, last_error="")
         return ReminderStatus.SENT
     if outcome == AttemptOutcome.TEMPORARY_FAILURE:
-        claimed.update(status=ReminderStatus.PENDING, attempts=attempts, last_error=error,
-                       next_attempt_at=now + backoff(attempts))
+        claimed.update(status=ReminderStatus.PENDING, attempts=count, last_error=error,
+                       next_attempt_at=now + backoff(count))
         return ReminderStatus.PENDING
     logger.warning("Reminder %s failed for good: %s", reminder.pk, error)
-    claimed.update(status=ReminderStatus.FAILED, attempts=attempts, last_error=error)
+    claimed.update(status=ReminderStatus.FAILED, attempts=count, last_error=error)
     return ReminderStatus.FAILED
 
 
+def send_claimed(ids: list[int], *, now: dt.datetime) -> list[str]:
+    """Send claimed reminders (loaded in one query); the attempts are recorded together."""
+    reminders = Reminder.objects.select_related(
+        "appointment__location", "appointment__patient", "appointment__procedure_type"
+    ).filter(pk__in=ids, status=ReminderStatus.SENDING).order_by("next_attempt_at", "pk")
+    attempts: list[ReminderAttempt] = []
+    try:
+        return [_deliver(reminder, now=now, attempts=attempts) for reminder in reminders]
+    finally:
+        ReminderAttempt.objects.bulk_create(attempts)
+
+
+def send_one(reminder_id: int, *, now: dt.datetime) -> str:
+    """Send one claimed reminder; returns the row's new status."""
+    statuses = send_claimed([reminder_id], now=now)
+    return statuses[0] if statuses else Reminder.objects.get(pk=reminder_id).status
+
+
 def dispatch_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE,
-                 budget: dt.timedelta = dt.timedelta(seconds=50)) -> int:
-    """Send what is due, batch by batch, for at most `budget` (beat runs this every minute).
-    Returns how many were sent."""
+                 budget: dt.timedelta = dt.timedelta(seconds=50), keep_polling: bool = False,
+                 stop: threading.Event | None = None) -> int:
+    """Send what is due, batch by batch, for at most `budget`. Returns how many were sent.
+
+    With `keep_polling` (the beat task), it goes on looking every second until the budget is
+    spent, so a reminder falling due between two beat runs waits about a second, not a minute.
+    """
     deadline = time.monotonic() + budget.total_seconds()
     sent = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (stop and stop.is_set()):
         moment = now or timezone.now()
         ids = claim_due(now=moment, batch_size=batch_size)
-        if not ids:
+        if ids:
+            sent += sum(status == ReminderStatus.SENT for status in send_claimed(ids, now=moment))
+        elif keep_polling:
+            if stop is not None:
+                stop.wait(POLL_SECONDS)
+            else:
+                time.sleep(POLL_SECONDS)
+        else:
             break
-        for reminder_id in ids:
-            sent += send_one(reminder_id, now=moment) == ReminderStatus.SENT
     return sent
 
 

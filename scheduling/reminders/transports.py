@@ -1,7 +1,7 @@
 """One small class per channel. `send` raises TransportError(permanent=...) on failure.
 
 SMS goes through the transport named by SMS_TRANSPORT: "console" (the log; development),
-"file" (JSON lines under var/; tests and demos), "memory" (kept in a list; tests), or
+"file" (JSON lines under var/; tests and demos), "memory" (kept in a list; tests), "null" (discarded; benchmarks), or
 "http" (a provider's HTTP API: SMS_HTTP_URL, SMS_HTTP_TOKEN, SMS_FROM).
 """
 
@@ -62,6 +62,13 @@ class MemorySMSTransport:
         self.outbox.append(message)
 
 
+class NullSMSTransport:
+    """Discards every message: for measuring the dispatcher alone."""
+
+    def send(self, message: Message) -> None:
+        return None
+
+
 class HttpSMSTransport:
     def send(self, message: Message) -> None:
         payload = json.dumps({"to": message.to, "from": settings.SMS_FROM, "body": message.body}).encode()
@@ -80,7 +87,7 @@ class HttpSMSTransport:
 
 
 SMS_TRANSPORTS = {"console": ConsoleSMSTransport, "file": FileSMSTransport, "memory": MemorySMSTransport,
-                  "http": HttpSMSTransport}
+                  "null": NullSMSTransport, "http": HttpSMSTransport}
 
 
 def transport_for(channel: str):
