@@ -3,7 +3,8 @@
 Steps: recreate the benchmark database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/interval_bench), migrate, seed; measure availability in
 process (a, a'), its floor (b); plan bookings; start gunicorn and measure availability over
-HTTP and booking throughput (c); time the booking's locked section in process; audit.
+HTTP and booking throughput (c); time the booking's locked section in process; audit;
+reminder dispatch (d, e).
 
 Missing a target is reported, not a failure. The exit status is 1 only when something is
 broken: an overlap or recovery excess in the audit, a booking answered other than 201/409,
@@ -184,9 +185,16 @@ def main() -> int:
         server=config.describe(), plan=plan, load=load, lock=lock, audit=found, expected_appointments=expected,
         booking_queries=len(captured), problems=problems,
     )
+    print("Measuring reminder dispatch (d, e) ...", flush=True)
+    from bench import reminders as reminder_bench  # Django is set up by now
+
+    dispatch = reminder_bench.measure(url)
     path = report.write(results)
+    with open(path, "a", encoding="utf-8") as markdown:
+        markdown.write(reminder_bench.markdown(dispatch))
     print()
     print(report.console_table(results))
+    print(reminder_bench.console(dispatch))
     print()
     for problem in problems:
         print(f"PROBLEM: {problem}")

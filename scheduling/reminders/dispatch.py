@@ -8,13 +8,14 @@ key so a provider that honours it drops the repeat.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
 import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from scheduling.models import (
@@ -61,9 +62,11 @@ def claim_due(*, now: dt.datetime, batch_size: int = BATCH_SIZE) -> list[int]:
 def _deliver(reminder: Reminder, *, now: dt.datetime, attempts: list[ReminderAttempt]) -> str:
     """Send one claimed reminder and mark it at once (one UPDATE), so that a worker killed
     mid-batch leaves at most the message in flight to be sent again."""
-    claimed = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING)
+    def claimed():
+        return Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING)
+
     if reminder.appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
-        claimed.update(status=ReminderStatus.CANCELLED)
+        claimed().update(status=ReminderStatus.CANCELLED)
         return ReminderStatus.CANCELLED
     started = time.monotonic()
     error, outcome = "", AttemptOutcome.SENT
@@ -77,14 +80,21 @@ def _deliver(reminder: Reminder, *, now: dt.datetime, attempts: list[ReminderAtt
     count = reminder.attempts + 1
     attempts.append(ReminderAttempt(reminder=reminder, at=now, outcome=outcome, error=error, duration_ms=took))
     if outcome == AttemptOutcome.SENT:
-        claimed.update(status=ReminderStatus.SENT, sent_at=timezone.now(), attempts=count, last_error="")
+        # The hot path, once per message: one plain statement (the ORM's update costs more
+        # than the database does here).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Reminder._meta.db_table} SET status = %s, sent_at = %s, attempts = %s, last_error = '' "
+                "WHERE id = %s AND status = %s",
+                [ReminderStatus.SENT, timezone.now(), count, reminder.pk, ReminderStatus.SENDING],
+            )
         return ReminderStatus.SENT
     if outcome == AttemptOutcome.TEMPORARY_FAILURE:
-        claimed.update(status=ReminderStatus.PENDING, attempts=count, last_error=error,
+        claimed().update(status=ReminderStatus.PENDING, attempts=count, last_error=error,
                        next_attempt_at=now + backoff(count))
         return ReminderStatus.PENDING
     logger.warning("Reminder %s failed for good: %s", reminder.pk, error)
-    claimed.update(status=ReminderStatus.FAILED, attempts=count, last_error=error)
+    claimed().update(status=ReminderStatus.FAILED, attempts=count, last_error=error)
     return ReminderStatus.FAILED
 
 
@@ -106,6 +116,27 @@ def send_one(reminder_id: int, *, now: dt.datetime) -> str:
     return statuses[0] if statuses else Reminder.objects.get(pk=reminder_id).status
 
 
+@contextlib.contextmanager
+def _asynchronous_commit():
+    """Each sent mark commits on its own, without waiting for the disk (PostgreSQL).
+
+    A worker killed mid-batch loses nothing: the server has the commits. Only a crash of the
+    database server itself could forget the last few marks, and those reminders would be sent
+    again: at least once, as ever. Waiting for a disk flush per message would cap dispatch near
+    700 a second.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def dispatch_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE,
                  budget: dt.timedelta = dt.timedelta(seconds=50), keep_polling: bool = False,
                  stop: threading.Event | None = None) -> int:
@@ -116,18 +147,19 @@ def dispatch_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
     """
     deadline = time.monotonic() + budget.total_seconds()
     sent = 0
-    while time.monotonic() < deadline and not (stop and stop.is_set()):
-        moment = now or timezone.now()
-        ids = claim_due(now=moment, batch_size=batch_size)
-        if ids:
-            sent += sum(status == ReminderStatus.SENT for status in send_claimed(ids, now=moment))
-        elif keep_polling:
-            if stop is not None:
-                stop.wait(POLL_SECONDS)
+    with _asynchronous_commit():
+        while time.monotonic() < deadline and not (stop and stop.is_set()):
+            moment = now or timezone.now()
+            ids = claim_due(now=moment, batch_size=batch_size)
+            if ids:
+                sent += sum(status == ReminderStatus.SENT for status in send_claimed(ids, now=moment))
+            elif keep_polling:
+                if stop is not None:
+                    stop.wait(POLL_SECONDS)
+                else:
+                    time.sleep(POLL_SECONDS)
             else:
-                time.sleep(POLL_SECONDS)
-        else:
-            break
+                break
     return sent
 
 

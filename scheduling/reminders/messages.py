@@ -41,9 +41,10 @@ def render(reminder: Reminder) -> Message:
         "fasting_hours": procedure_type.fasting_hours,
         "driver": procedure_type.driver_required,
         "last_dose": "",
-        "confirm_url": link(appointment, "confirm"),
-        "cancel_url": link(appointment, "cancel"),
     }
+    if reminder.kind == ReminderKind.CONFIRMATION_REQUEST:
+        context["confirm_url"] = link(appointment, "confirm")
+        context["cancel_url"] = link(appointment, "cancel")
     if reminder.context.get("last_dose"):
         context["last_dose"] = f"{dt.date.fromisoformat(reminder.context['last_dose']):%A %B %-d}"
     body = " ".join(render_to_string(f"reminders/{reminder.kind}.txt", context).split())
