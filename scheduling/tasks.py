@@ -23,5 +23,5 @@ def _stop_polling(**kwargs) -> None:
 def dispatch_reminders() -> int:
     """Beat runs this every REMINDER_DISPATCH_SECONDS; it sends what falls due until shortly
     before the next run (two runs at once are harmless: rows are claimed with SKIP LOCKED)."""
-    budget = dt.timedelta(seconds=max(settings.REMINDER_DISPATCH_SECONDS - 10, 1))
+    budget = dt.timedelta(seconds=settings.REMINDER_DISPATCH_SECONDS * 5 / 6)  # 50 s of each minute
     return dispatch_due(budget=budget, keep_polling=True, stop=_stopping)
