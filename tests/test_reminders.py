@@ -252,3 +252,30 @@ def test_emails_go_through_djangos_mail(calendar, mailoutbox):
     (email,) = mailoutbox
     assert email.to == [patient.email] and email.subject == "Interval Pain Center Bartlesville: Your visit is booked"
     assert email.extra_headers["X-Idempotency-Key"].startswith(f"{patient.appointments.get().pk}:")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["CONSULT_NEW", "FOLLOW_UP", "ESI_IL", "ESI_TF", "ESI_CAUDAL", "MBB_LUMBAR",
+                                  "MBB_CERVICAL", "SYMPATHETIC_BLOCK", "RFA_LUMBAR", "RFA_CERVICAL", "SCS_TRIAL",
+                                  "SCS_TRIAL_REMOVAL", "SCS_IMPLANT", "VERTEBROPLASTY", "KYPHOPLASTY"])
+@pytest.mark.parametrize("sms", [True, False])
+def test_every_demo_plan_with_the_clock_frozen(demo_clinic, code, sms):
+    from scheduling.demo import reminder_plan
+
+    procedure_type = ProcedureType.objects.get(code=code)
+    steps = [Step(kind, anchor, days, minutes, at_time) for kind, anchor, days, minutes, at_time
+             in reminder_plan(procedure_type)]
+    holds = {"Warfarin": dt.date(2026, 12, 4)} if procedure_type.bleeding_risk != "none" else {}
+    planned = plan(steps, visit(day=dt.date(2026, 12, 10), holds=holds), sms=sms, now=NOW)
+    kinds = [item.kind for item in planned]
+    assert kinds[0] == "booking_confirmation" and planned[0].due_at == NOW
+    assert ("blood_thinner_hold" in kinds) == (procedure_type.bleeding_risk != "none")
+    assert ("pain_diary" in kinds) == (procedure_type.family == "diagnostic_block")
+    assert ("trial_removal" in kinds) == (code == "SCS_TRIAL_REMOVAL")
+    assert all(item.due_at >= NOW for item in planned)
+    arrival = local(dt.date(2026, 12, 10), 8, 30)
+    for item in planned:
+        if item.kind in ("confirmation_request", "preparation", "arrival", "trial_removal"):
+            assert item.due_at < arrival, item
+        if sms:
+            assert dt.time(8) <= item.due_at.astimezone(CHICAGO).time() < dt.time(21), item
