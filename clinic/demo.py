@@ -335,7 +335,7 @@ def _seed_patients(payers, blood_thinners, report: SeedReport) -> None:
             date_of_birth=born,
             defaults={
                 "email": f"{first}.{last}.{index}@example.com".lower(),
-                "phone": f"(918) 555-{100 + index:04d}",
+                "phone": f"(918) 555-{150 + index:04d}",  # 555-0150 to 0199: fictional, not the clinic's
                 "preferred_channel": Channel.SMS if prefers_sms else Channel.EMAIL,
                 "sms_consent": prefers_sms,
                 "email_consent": True,

@@ -166,6 +166,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "scheduling.reminders.views.csrf_failure"
 
 # History: who changed what and when, shown in the admin. Reverting from there would bypass
 # the booking services (and their no-double-booking checks), so it is off.

@@ -279,3 +279,14 @@ def test_every_demo_plan_with_the_clock_frozen(demo_clinic, code, sms):
             assert item.due_at < arrival, item
         if sms:
             assert dt.time(8) <= item.due_at.astimezone(CHICAGO).time() < dt.time(21), item
+
+
+@pytest.mark.django_db
+def test_an_arrival_reminder_moved_to_the_evening_before_says_tomorrow(calendar, sms_outbox, clock):
+    appointment = book(calendar, sms_patient(), start=local(NEXT_MONDAY, 7, 30))  # arrive 07:00
+    arrival = appointment.reminders.get(kind="arrival")
+    assert arrival.due_at == local(NEXT_MONDAY - dt.timedelta(days=1), 20)  # 05:00 is quiet; 08:00 too late
+    clock.move_to(arrival.due_at)
+    dispatch.dispatch_due()
+    text = next(m.body for m in sms_outbox if "we expect you" in m.body)
+    assert "we expect you tomorrow at 7:00 AM" in text

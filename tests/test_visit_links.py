@@ -88,3 +88,18 @@ def test_links_expire_when_the_visit_starts(client, appointment, clock):
     url = path(appointment, "confirm")
     clock.move_to(local(NEXT_MONDAY, 9) + dt.timedelta(minutes=1))
     assert "expired" in client.get(url).content.decode()
+
+
+def test_a_link_to_a_cancelled_visit_says_so_at_once(client, appointment):
+    url = path(appointment, "confirm")
+    services.appointment_cancel(appointment=appointment, reason="Clinic closed for weather")
+    page = client.get(url)
+    assert page.status_code == 410 and "has been cancelled" in page.content.decode()
+
+
+def test_a_form_without_its_security_cookie_gets_a_page_with_the_phone(appointment):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(path(appointment, "confirm"))
+    assert response.status_code == 403 and "(918) 555-0140" in response.content.decode()

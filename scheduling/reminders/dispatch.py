@@ -25,7 +25,9 @@ from scheduling.models import (
     ReminderAttempt,
     ReminderStatus,
 )
+from clinic.models import Channel
 from scheduling.reminders.messages import render
+from scheduling.reminders.plan import outside_quiet_hours
 from scheduling.reminders.transports import TransportError, transport_for
 
 logger = logging.getLogger(__name__)
@@ -164,6 +166,10 @@ def dispatch_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
 
 
 def reminder_retry(reminder: Reminder) -> bool:
-    """Staff retry of a failed reminder: back to pending, due now."""
+    """Staff retry of a failed reminder: back to pending, due now (a text keeps quiet hours)."""
+    due = timezone.now()
+    if reminder.channel == Channel.SMS:
+        appointment = reminder.appointment
+        due = outside_quiet_hours(due, appointment.location.zone, deadline=max(appointment.arrival, due))
     return bool(Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.FAILED).update(
-        status=ReminderStatus.PENDING, next_attempt_at=timezone.now(), attempts=0))
+        status=ReminderStatus.PENDING, next_attempt_at=due, attempts=0))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from scheduling.models import Reminder, ReminderKind
 from scheduling.reminders.links import link
@@ -31,7 +32,12 @@ def render(reminder: Reminder) -> Message:
     appointment = reminder.appointment
     location, patient, procedure_type = appointment.location, appointment.patient, appointment.procedure_type
     zone = location.zone
+    visit_day = appointment.procedure_start.astimezone(zone).date()
+    sending_day = timezone.now().astimezone(zone).date()
+    # Quiet hours can move a same-day message to the evening before: say which day it is.
+    relative_day = {0: "today", 1: "tomorrow"}.get((visit_day - sending_day).days, f"on {visit_day:%A %B %-d}")
     context = {
+        "relative_day": relative_day,
         "clinic": location.name,
         "phone": location.phone,
         "address": location.full_address,
@@ -49,5 +55,8 @@ def render(reminder: Reminder) -> Message:
         context["last_dose"] = f"{dt.date.fromisoformat(reminder.context['last_dose']):%A %B %-d}"
     body = " ".join(render_to_string(f"reminders/{reminder.kind}.txt", context).split())
     to = patient.phone if reminder.channel == "sms" else patient.email
+    subject = SUBJECTS[reminder.kind]
+    if reminder.kind == ReminderKind.ARRIVAL:
+        subject = f"Your visit {relative_day}"
     return Message(to=to, body=body, idempotency_key=reminder.idempotency_key,
-                   subject=f"{location.name}: {SUBJECTS[reminder.kind]}")
+                   subject=f"{location.name}: {subject}")

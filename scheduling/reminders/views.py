@@ -27,6 +27,9 @@ def _page(request: HttpRequest, token: str, action: str) -> HttpResponse:
         return _invalid(request, str(error))
     zone = appointment.location.zone
     start = appointment.procedure_start.astimezone(zone)
+    if appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW) and not (
+            action == "cancel" and appointment.status == AppointmentStatus.CANCELLED):
+        return _invalid(request, f"Your visit on {start:%A %B %-d} at {start:%-I:%M %p} has been cancelled.")
     context = {
         "clinic": appointment.location, "action": action,
         "when": f"{start:%A %B %-d} at {start:%-I:%M %p}",
@@ -38,7 +41,7 @@ def _page(request: HttpRequest, token: str, action: str) -> HttpResponse:
             if action == "confirm":
                 services.appointment_confirm(appointment=appointment)
             else:
-                reason = request.POST.get("reason", "").strip()[:250] or "no reason given"
+                reason = request.POST.get("reason", "").strip()[:250] or "no reason given"  # the form allows 250
                 services.appointment_cancel(appointment=appointment, reason=f"By the patient: {reason}")
         except BookingError as error:
             return _invalid(request, error.message, status=409)
@@ -54,3 +57,9 @@ def visit_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 def visit_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, token, "cancel")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its security cookie (cookies blocked, an old page): say what to do."""
+    return _invalid(request, "Your browser did not send the page's security check. Please open the link from your "
+                             "message again, allowing cookies for this site.", status=403)
