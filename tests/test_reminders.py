@@ -138,10 +138,23 @@ def test_a_booking_writes_its_plan_and_a_move_leaves_no_stale_reminder(calendar)
 
 
 @pytest.mark.django_db
-def test_cancelling_cancels_every_pending_reminder(calendar):
+def test_cancelling_cancels_every_pending_reminder_and_tells_the_patient(calendar, sms_outbox):
     appointment = book(calendar, sms_patient())
-    services.appointment_cancel(appointment=appointment, reason="Feeling better")
-    assert not appointment.reminders.filter(status=ReminderStatus.PENDING).exists()
+    services.appointment_cancel(appointment=appointment, reason="Physician ill")
+    pending = appointment.reminders.filter(status=ReminderStatus.PENDING)
+    assert list(pending.values_list("kind", flat=True)) == ["visit_cancelled"]
+    dispatch.dispatch_due(now=NOW)
+    (message,) = sms_outbox
+    assert "your visit on Monday November 30 at 9:00 AM is cancelled" in message.body
+
+
+@pytest.mark.django_db
+def test_a_visit_moved_after_its_confirmation_went_out_is_announced(calendar, sms_outbox):
+    appointment = book(calendar, sms_patient())
+    dispatch.dispatch_due(now=NOW)  # the confirmation goes
+    services.appointment_reschedule(appointment=appointment, start=local(NEXT_MONDAY, 13))
+    dispatch.dispatch_due(now=NOW)
+    assert "your visit has moved to Monday November 30 at 1:00 PM" in sms_outbox[-1].body
 
 
 @pytest.mark.django_db

@@ -24,6 +24,8 @@ class ReminderKind(models.TextChoices):
     PAIN_DIARY = "pain_diary", _("Pain-diary prompt")
     TRIAL_REMOVAL = "trial_removal", _("Trial lead-removal visit")
     CHECK_IN = "post_procedure_check_in", _("Post-procedure check-in")
+    VISIT_MOVED = "visit_moved", _("Visit moved")
+    VISIT_CANCELLED = "visit_cancelled", _("Visit cancelled")
 
 
 class Anchor(models.TextChoices):

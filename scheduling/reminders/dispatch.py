@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from scheduling.models import (
     AppointmentStatus,
+    ReminderKind,
     AttemptOutcome,
     Reminder,
     ReminderAttempt,
@@ -67,7 +68,8 @@ def _deliver(reminder: Reminder, *, now: dt.datetime, attempts: list[ReminderAtt
     def claimed():
         return Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING)
 
-    if reminder.appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
+    off = reminder.appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+    if off and reminder.kind != ReminderKind.VISIT_CANCELLED:
         claimed().update(status=ReminderStatus.CANCELLED)
         return ReminderStatus.CANCELLED
     started = time.monotonic()

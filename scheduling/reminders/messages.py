@@ -21,6 +21,8 @@ SUBJECTS = {
     ReminderKind.PAIN_DIARY: "Your pain diary",
     ReminderKind.TRIAL_REMOVAL: "Your follow-up visit",
     ReminderKind.CHECK_IN: "How are you feeling?",
+    ReminderKind.VISIT_MOVED: "Your visit has moved",
+    ReminderKind.VISIT_CANCELLED: "Your visit is cancelled",
 }
 
 

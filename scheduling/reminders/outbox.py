@@ -9,7 +9,7 @@ import uuid
 from clinic.models import Channel, Patient
 from scheduling.models import Appointment, Reminder, ReminderKind, ReminderStatus, ReminderStep
 from scheduling.pathways.holds import blood_thinner_holds
-from scheduling.reminders.plan import Step, Visit, plan
+from scheduling.reminders.plan import Step, Visit, outside_quiet_hours, plan
 
 
 def channel_for(patient: Patient) -> str | None:
@@ -58,10 +58,22 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     return Reminder.objects.bulk_create(rows)
 
 
+def reminders_notify(appointment: Appointment, kind: str, *, now: dt.datetime) -> Reminder | None:
+    """A message due at once about a change the clinic made (the visit moved or was cancelled)."""
+    channel = channel_for(appointment.patient)
+    if channel is None:
+        return None
+    due = now
+    if channel == Channel.SMS:
+        due = outside_quiet_hours(now, appointment.location.zone, deadline=max(appointment.arrival, now))
+    return Reminder.objects.create(appointment=appointment, kind=kind, channel=channel, due_at=due,
+                                   next_attempt_at=due, idempotency_key=f"{appointment.pk}:{kind}:{uuid.uuid4().hex}")
+
+
 def reminders_cancel(appointment: Appointment) -> int:
     """No reminder goes out for a visit that is cancelled or moved away from its time."""
-    return Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING).update(
-        status=ReminderStatus.CANCELLED)
+    return Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING).exclude(
+        kind=ReminderKind.VISIT_CANCELLED).update(status=ReminderStatus.CANCELLED)
 
 
-__all__ = ["ReminderKind", "channel_for", "reminders_cancel", "reminders_schedule"]
+__all__ = ["ReminderKind", "channel_for", "reminders_cancel", "reminders_notify", "reminders_schedule"]

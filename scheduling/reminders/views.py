@@ -42,7 +42,8 @@ def _page(request: HttpRequest, token: str, action: str) -> HttpResponse:
                 services.appointment_confirm(appointment=appointment)
             else:
                 reason = request.POST.get("reason", "").strip()[:250] or "no reason given"  # the form allows 250
-                services.appointment_cancel(appointment=appointment, reason=f"By the patient: {reason}")
+                services.appointment_cancel(appointment=appointment, reason=f"By the patient: {reason}",
+                                            notify_patient=False)
         except BookingError as error:
             return _invalid(request, error.message, status=409)
         context["done"] = True

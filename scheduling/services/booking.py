@@ -25,10 +25,12 @@ from scheduling.models import (
     EligibilityOverride,
     OrderStatus,
     ProcedureOrder,
+    ReminderKind,
+    ReminderStatus,
 )
 from scheduling.pathways.eligibility import check_eligibility, choose_order
 from scheduling.pathways.rules import Eligibility, Unmet
-from scheduling.reminders.outbox import reminders_schedule
+from scheduling.reminders.outbox import reminders_notify, reminders_schedule
 from scheduling.selectors import availability_request, capable_room_ids, segments_of
 
 EXCLUSION_VIOLATION = "23P01"
@@ -333,5 +335,9 @@ def appointment_reschedule(
         _save(appointment, by=by, reason=f"Rescheduled from {local:%Y-%m-%d %H:%M %Z}")
         _record_overrides(appointment, overridden, by=by, reason=override_reason)
         reminders_schedule(appointment, now=now, booked=False)
+        confirmed_before = appointment.reminders.filter(kind=ReminderKind.BOOKING_CONFIRMATION,
+                                                        status=ReminderStatus.SENT).exists()
+        if confirmed_before:  # else the pending confirmation gives the new time
+            reminders_notify(appointment, ReminderKind.VISIT_MOVED, now=now)
         _move_follow_ups(appointment, by=by, now=now)
     return appointment

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from scheduling.errors import BookingError, InvalidTransition
 from scheduling.models import Appointment, AppointmentStatus, OrderStatus
-from scheduling.reminders.outbox import reminders_cancel
+from scheduling.models import ReminderKind
+from scheduling.reminders.outbox import reminders_cancel, reminders_notify
 
 S = AppointmentStatus
 
@@ -62,8 +63,11 @@ def appointment_confirm(*, appointment: Appointment, by=None) -> Appointment:
     return _transition(appointment, S.CONFIRMED, by=by)
 
 
-def appointment_cancel(*, appointment: Appointment, reason: str, by=None) -> Appointment:
-    """Cancel a visit, and with it its pending follow-ups (an SCS trial's lead removal)."""
+def appointment_cancel(*, appointment: Appointment, reason: str, by=None, notify_patient: bool = True
+                       ) -> Appointment:
+    """Cancel a visit, and with it its pending follow-ups (an SCS trial's lead removal).
+
+    The patient is told, unless they cancelled it themselves (`notify_patient=False`)."""
     reason = (reason or "").strip()
     if not reason:
         raise BookingError("Say why the visit is cancelled.", field="reason")
@@ -74,6 +78,8 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by=None) -> App
             why = f"{appointment.procedure_type.name} cancelled: {reason}"
             _transition(follow_up, S.CANCELLED, by=by, reason=f"Cancelled: {why}", cancel_reason=why[:300],
                         cancelled_by=by, cancelled_at=timezone.now())
+        if notify_patient:
+            reminders_notify(cancelled, ReminderKind.VISIT_CANCELLED, now=timezone.now())
     return cancelled
 
 
