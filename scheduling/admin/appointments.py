@@ -23,6 +23,7 @@ from scheduling.models import (
     EligibilityOverride,
     Outcome,
 )
+from scheduling.admin.forms import bound_to_request
 from scheduling.admin.reminders import ReminderInline
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
@@ -247,13 +248,7 @@ class AppointmentAdmin(HistoryAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            form = AppointmentBookingForm
-
-            class RequestBound(form):
-                def __init__(self, *args, **inner):
-                    super().__init__(*args, request=request, **inner)
-
-            return RequestBound
+            return bound_to_request(AppointmentBookingForm, request)
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import HistoryAdmin
+from scheduling.admin.forms import bound_to_request
 from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import ProcedureOrder
@@ -67,13 +68,7 @@ class ProcedureOrderAdmin(HistoryAdmin):
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-
-        class RequestBound(form):
-            def __init__(self, *args, **inner):
-                super().__init__(*args, request=request, **inner)
-
-        return RequestBound
+        return bound_to_request(super().get_form(request, obj, change=change, **kwargs), request)
 
     def save_model(self, request, obj, form, change):
         if change:
