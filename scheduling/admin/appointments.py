@@ -1,4 +1,6 @@
-"""Appointments in the admin: booking from offered times, the visit's lifecycle, outcomes."""
+"""Appointments in the admin: booking from offered times, the visit's lifecycle, outcomes.
+
+Moving a visit to another offered time is in `reschedule`."""
 
 from __future__ import annotations
 
@@ -23,14 +25,18 @@ from scheduling.models import (
     EligibilityOverride,
     Outcome,
 )
-from scheduling.admin.forms import bound_to_request
+from scheduling.admin.forms import (
+    SLOT_CHOICES_LIMIT,
+    SLOT_SEARCH_DAYS,
+    bound_to_request,
+    parse_slot,
+    slot_choices,
+)
 from scheduling.admin.reminders import ReminderInline
+from scheduling.admin.reschedule import RescheduleAdminMixin
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
 from scheduling.selectors import available_slots
-
-SLOT_SEARCH_DAYS = 14
-SLOT_CHOICES_LIMIT = 60
 
 
 class AppointmentBookingForm(forms.ModelForm):
@@ -88,7 +94,6 @@ class AppointmentBookingForm(forms.ModelForm):
 
     def _offer_slots(self, cleaned) -> list:
         location = cleaned["location"]
-        zone = location.zone
         first_day, last_day = cleaned["day"], cleaned["day"] + dt.timedelta(days=SLOT_SEARCH_DAYS)
         if not self.override_requested(cleaned):
             # Only days the pathway rules allow for this patient, unless a physician overrides.
@@ -105,16 +110,7 @@ class AppointmentBookingForm(forms.ModelForm):
             physician=cleaned.get("physician_choice"), patient=cleaned["patient"], limit=SLOT_CHOICES_LIMIT,
             apply_minimum_notice=False,
         )
-        names = {p.pk: p.name for p in Physician.objects.filter(pk__in={s.physician_id for s in slots}).select_related("user")}
-        rooms = dict(location.rooms.values_list("pk", "name"))
-        self.fields["slot"].widget.choices = [("", _("Choose a time"))] + [
-            (
-                f"{slot.start.isoformat()}|{slot.physician_id}|{slot.room_id}",
-                f"{slot.start.astimezone(zone):%a %d %b %H:%M} — {names[slot.physician_id]}, {rooms[slot.room_id]} "
-                f"(arrive {slot.arrival.astimezone(zone):%H:%M})",
-            )
-            for slot in slots
-        ]
+        self.fields["slot"].widget.choices = slot_choices(slots, location)
         return slots
 
     def clean(self):
@@ -137,14 +133,11 @@ class AppointmentBookingForm(forms.ModelForm):
                 return cleaned
             self.add_error("slot", _("Choose one of the available times."))
             return cleaned
-        try:
-            start_text, physician_id, room_id = chosen.split("|")
-            start = dt.datetime.fromisoformat(start_text)
-            physician = Physician.objects.get(pk=int(physician_id))
-            room = cleaned["location"].rooms.get(pk=int(room_id))
-        except (ValueError, Physician.DoesNotExist, cleaned["location"].rooms.model.DoesNotExist):
+        parsed = parse_slot(chosen, cleaned["location"])
+        if parsed is None:
             self.add_error("slot", _("Choose one of the available times."))
             return cleaned
+        start, physician, room = parsed
         try:
             self.booked = services.appointment_book(
                 patient=cleaned["patient"], procedure_type=cleaned["procedure_type"], physician=physician,
@@ -227,7 +220,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(HistoryAdmin):
+class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
     list_display = ["local_start", "patient", "procedure_type", "physician", "room", "status", "location"]
     list_filter = ["status", "location", "physician", "procedure_type"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]
