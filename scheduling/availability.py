@@ -105,15 +105,22 @@ class Visit:
 
 
 def visit_at(start: dt.datetime, segments: Segments) -> Visit:
-    minutes = dt.timedelta(minutes=1)
-    end = start + segments.procedure * minutes
+    # Elapsed time, not wall-clock time: Python adds a timedelta to an aware datetime on the
+    # wall clock of its own zone, which makes a 15-minute visit at 01:50 on the night clocks
+    # fall back last 75 minutes. So add in UTC and come back to the start's zone.
+    zone, utc = start.tzinfo, start.astimezone(dt.timezone.utc)
+
+    def at(offset_minutes: int) -> dt.datetime:
+        return (utc + dt.timedelta(minutes=offset_minutes)).astimezone(zone)
+
+    end = segments.procedure
     return Visit(
-        arrival=start - segments.prep * minutes,
+        arrival=at(-segments.prep),
         start=start,
-        end=end,
-        discharge=end + segments.recovery * minutes,
-        room_start=start - segments.setup * minutes,
-        room_end=end + segments.turnover * minutes,
+        end=at(end),
+        discharge=at(end + segments.recovery),
+        room_start=at(-segments.setup),
+        room_end=at(end + segments.turnover),
     )
 
 
@@ -292,10 +299,10 @@ def find_slots(request: Request) -> list[Slot]:
         found.sort()
         for start, physician_id, room_id in found:
             begins = dt.datetime.fromtimestamp(start, zone)
-            slots.append(Slot(
-                start=begins, physician_id=physician_id, end=begins + dt.timedelta(seconds=procedure),
-                arrival=begins - dt.timedelta(seconds=prep),
-                discharge=begins + dt.timedelta(seconds=procedure + recovery), room_id=room_id,
+            slots.append(Slot(  # from epochs: elapsed time, right across a DST change
+                start=begins, physician_id=physician_id, end=dt.datetime.fromtimestamp(start + procedure, zone),
+                arrival=dt.datetime.fromtimestamp(start - prep, zone),
+                discharge=dt.datetime.fromtimestamp(start + procedure + recovery, zone), room_id=room_id,
             ))
         if request.limit is not None and len(slots) >= request.limit:
             return slots[: request.limit]

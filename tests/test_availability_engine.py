@@ -264,3 +264,13 @@ def test_every_start_left_out_has_a_reason(req):
                 continue
             reason = explain_unavailable(req, start, physician.id)
             assert (reason is None) == ((start, physician.id) in offered), reason
+
+
+def test_a_visit_across_the_fall_back_hour_lasts_its_real_length():
+    # 01:50 CDT on 2026-11-01; fifteen minutes later the clocks have gone back: 01:05 CST.
+    start = dt.datetime(2026, 11, 1, 1, 50, tzinfo=CHICAGO)
+    visit = visit_at(start, Segments(prep=30, procedure=15, recovery=30, setup=5, turnover=10))
+    utc = dt.timezone.utc
+    assert visit.end.astimezone(utc) - start.astimezone(utc) == dt.timedelta(minutes=15)
+    assert (visit.end.hour, visit.end.minute, visit.end.fold) == (1, 5, 1)
+    assert visit.discharge.astimezone(utc) - start.astimezone(utc) == dt.timedelta(minutes=45)
