@@ -216,11 +216,19 @@ def requests(draw):
     )
 
 
+def _seconds(span: tuple) -> tuple[float, float]:
+    # Aware datetimes of one zone compare by wall clock, ignoring `fold`: compare instants.
+    return span[0].timestamp(), span[1].timestamp()
+
+
 def overlaps(a: tuple, b: tuple) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
+    (a0, a1), (b0, b1) = _seconds(a), _seconds(b)
+    return a0 < b1 and b0 < a1
 
 
 def peak_overlap(spans_: list, window: tuple) -> int:
+    spans_ = [_seconds(span) for span in spans_]
+    window = _seconds(window)
     points = [window[0]] + [s for s, _ in spans_ if window[0] <= s < window[1]]
     return max((sum(1 for s, e in spans_ if s <= point < e) for point in points), default=0)
 
