@@ -8,6 +8,7 @@ A bad value stops start-up with ImproperlyConfigured naming the variable.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -86,6 +88,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -166,7 +169,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-CSRF_FAILURE_VIEW = "scheduling.reminders.views.csrf_failure"
+CSRF_FAILURE_VIEW = "scheduling.pages.errors.csrf_failure"
 
 # History: who changed what and when, shown in the admin. Reverting from there would bypass
 # the booking services (and their no-double-booking checks), so it is off.
@@ -227,6 +230,32 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": max(REMINDER_DISPATCH_SECONDS - 5, 1)},
     },
 }
+
+# Cache: rate-limit counters. Several web processes need one shared cache (Redis) for a limit
+# per client to hold; the in-process cache suits one process.
+CACHE_URL = env_str("CACHE_URL")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL; got {CACHE_URL!r}.")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+          if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if not CACHE_URL:
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Booking pages. Limits are per client address (RATELIMIT_IP_META_KEY names the header that
+# carries it behind a proxy, e.g. HTTP_X_FORWARDED_FOR).
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+RATELIMIT_VIEW = "scheduling.pages.errors.rate_limited"
+if env_str("RATELIMIT_IP_META_KEY"):
+    RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY")
+BOOKING_SEARCH_RATE = env_str("BOOKING_SEARCH_RATE", "120/m")
+BOOKING_SUBMIT_RATE = env_str("BOOKING_SUBMIT_RATE", "20/m")
+for _name in ("BOOKING_SEARCH_RATE", "BOOKING_SUBMIT_RATE"):
+    if not re.fullmatch(r"\d+/[smhd]", globals()[_name]):
+        raise ImproperlyConfigured(f"{_name} must look like 60/m (a count per s, m, h or d); got {globals()[_name]!r}.")
+# A booking form sent back faster than a person can fill it in is asked to be sent again.
+BOOKING_FORM_MIN_SECONDS = env_int("BOOKING_FORM_MIN_SECONDS", 3, minimum=0)
+# How long the link a clinic sends to book an ordered procedure keeps working.
+ORDER_LINK_DAYS = env_int("ORDER_LINK_DAYS", 60, minimum=1)
 
 # Where patients reach Interval: the start of links in reminders.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -1,7 +1,7 @@
 """Reads of the calendar that several callers share.
 
 `availability_request` loads everything the availability engine needs for one location,
-procedure type and window in a fixed number of queries (eight), whatever the window's length
+procedure type and window in a fixed number of queries (nine), whatever the window's length
 and however many appointments there are; the engine then works on plain data.
 """
 
@@ -15,7 +15,7 @@ from django.db.models import BigIntegerField, Func, Q
 
 from clinic.models import Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
-from scheduling.models import HOLDING_STATUSES, Appointment
+from scheduling.models import HOLDING_STATUSES, Appointment, SlotHold
 
 _MARGIN = dt.timedelta(days=1)  # room and patient spans reach past the procedure's own day
 LIMITED_CHUNK_DAYS = 7
@@ -79,6 +79,7 @@ def availability_request(
     patient: Patient | None = None,
     room: Room | None = None,
     exclude_appointment: Appointment | None = None,
+    exclude_hold: str | None = None,
     apply_minimum_notice: bool = True,
     limit: int | None = None,
 ) -> engine.Request:
@@ -173,6 +174,24 @@ def availability_request(
             recovery_busy.append((end, discharge))
         if patient is not None and patient_id == patient.pk:
             patient_busy.append((arrival, discharge))
+
+    # 7. Times patients are holding on the booking pages (except the caller's own hold).
+    holds = SlotHold.objects.filter(
+        Q(location=location) | Q(physician_id__in=physician_ids), expires_at__gt=now,
+        procedure_start__lt=load_until, discharge__gt=load_from,
+    ).order_by()
+    if exclude_hold:
+        holds = holds.exclude(key=exclude_hold)
+    for location_id, physician_id, room_id, start, end, discharge, room_start, room_end in holds.values_list(
+        "location_id", "physician_id", "room_id", "procedure_start", "procedure_end", "discharge",
+        "room_start", "room_end",
+    ):
+        if physician_id in physician_set:
+            physician_busy[physician_id].append((start, end))
+        if room_id in room_set:
+            room_busy[room_id].append((room_start, room_end))
+        if location_id == location.pk and discharge > end:
+            recovery_busy.append((end, discharge))
 
     earliest = now
     if apply_minimum_notice:

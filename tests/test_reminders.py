@@ -12,7 +12,7 @@ import pytest
 from clinic.models import BloodThinner, Patient, ProcedureFamily, ProcedureType
 from scheduling import services
 from scheduling.models import AttemptOutcome, Reminder, ReminderKind, ReminderStatus
-from scheduling.reminders import dispatch
+from scheduling.reminders import dispatch, links
 from scheduling.reminders.outbox import channel_for
 from scheduling.reminders.plan import Step, Visit, outside_quiet_hours, plan
 from scheduling.reminders.transports import MemorySMSTransport, TransportError
@@ -202,8 +202,10 @@ def test_due_reminders_are_sent_once_with_the_clinic_date_time_and_phone(calenda
     assert dispatch.dispatch_due(now=NOW) == 1  # the booking confirmation, due at once
     (message,) = sms_outbox
     assert message.to == appointment.patient.phone
+    manage_url = links.link(appointment, "manage")
     assert message.body == ("Interval Pain Center Bartlesville: your visit is booked for Monday November 30 at "
-                            "9:00 AM. Please arrive at 8:30 AM. Questions or changes: (918) 555-0140.")
+                            f"9:00 AM. Please arrive at 8:30 AM. See, confirm or change it: {manage_url} "
+                            "Questions: (918) 555-0140.")
     confirmation = appointment.reminders.get(kind="booking_confirmation")
     assert confirmation.status == ReminderStatus.SENT and confirmation.attempts == 1
     assert confirmation.attempt_log.get().outcome == AttemptOutcome.SENT

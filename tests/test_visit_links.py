@@ -42,7 +42,8 @@ def test_the_confirmation_request_carries_both_links(appointment):
 def test_opening_a_link_changes_nothing_and_pressing_the_button_confirms(client, appointment):
     url = path(appointment, "confirm")
     page = client.get(url)
-    assert page.status_code == 200 and "Monday November 30 at 9:00 AM" in page.content.decode()
+    assert page.status_code == 200 and "Monday, November 30, 2026" in page.content.decode()
+    assert "9:00 AM" in page.content.decode()
     assert page["Cache-Control"].startswith("max-age=0") or "no-cache" in page["Cache-Control"]
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.SCHEDULED
@@ -55,11 +56,11 @@ def test_opening_a_link_changes_nothing_and_pressing_the_button_confirms(client,
 
 
 def test_cancelling_from_the_link_cancels_the_reminders_too(client, appointment):
-    response = client.post(path(appointment, "cancel"), {"reason": "Car trouble"})
+    response = client.post(path(appointment, "cancel"), {"reason": "transport", "detail": "Car trouble"})
     assert "Your visit is cancelled" in response.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CANCELLED
-    assert appointment.cancel_reason == "By the patient: Car trouble"
+    assert appointment.cancel_reason == "By the patient: I have no ride (Car trouble)"
     assert not appointment.reminders.filter(status=ReminderStatus.PENDING).exists()
 
 

@@ -52,6 +52,26 @@ class Location(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(730)],
         help_text=_("How far ahead visits can be booked."),
     )
+    late_cancellation_hours = models.PositiveSmallIntegerField(
+        _("late cancellation (hours)"),
+        default=24,
+        validators=[MaxValueValidator(24 * 14)],
+        help_text=_("A patient cancelling closer to the visit than this sees the late-cancellation note."),
+    )
+    late_cancellation_note = models.TextField(
+        _("late-cancellation note"),
+        blank=True,
+        default=_("Cancelling less than a day ahead keeps another patient from that time. "
+                  "If this keeps happening, we may ask you to book by phone."),
+        help_text=_("Shown to patients who cancel online inside the late-cancellation window."),
+    )
+    what_to_bring = models.TextField(
+        _("what to bring"),
+        blank=True,
+        default=_("Your photo ID, your insurance card, a list of the medicines you take, and any imaging "
+                  "(MRI, CT) done elsewhere."),
+        help_text=_("Shown on the booking confirmation and the patient's visit page."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from scheduling.models.orders import (
     ProcedureOrder,
     Region,
 )
+from scheduling.models.holds import SlotHold
 from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
 from scheduling.models.reminders import (
     Anchor,
@@ -17,8 +18,14 @@ from scheduling.models.reminders import (
     ReminderStatus,
     ReminderStep,
 )
+from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
+    "OfferStatus",
+    "SlotHold",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WaitlistStatus",
     "ACTIVE_STATUSES",
     "Anchor",
     "AttemptOutcome",

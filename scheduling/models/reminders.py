@@ -26,6 +26,7 @@ class ReminderKind(models.TextChoices):
     CHECK_IN = "post_procedure_check_in", _("Post-procedure check-in")
     VISIT_MOVED = "visit_moved", _("Visit moved")
     VISIT_CANCELLED = "visit_cancelled", _("Visit cancelled")
+    WAITLIST_OFFER = "waitlist_offer", _("Earlier time offered")
 
 
 class Anchor(models.TextChoices):

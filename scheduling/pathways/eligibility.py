@@ -123,13 +123,13 @@ def check_eligibility(*, patient: Patient, procedure_type: ProcedureType, order:
 
 
 def first_eligible_day(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
-                       from_day: dt.date) -> tuple[dt.date | None, Eligibility]:
+                       from_day: dt.date, exclude: Appointment | None = None) -> tuple[dt.date | None, Eligibility]:
     """The first day from `from_day` on which the patient is eligible (None if waiting cannot
     make them so), with what stands in the way on `from_day` itself.
 
     Waiting satisfies interval and yearly-limit rules; nothing else does.
     """
-    history = patient_history(patient) if applicable_rules(procedure_type, patient.payer_id) else []
+    history = patient_history(patient, exclude=exclude) if applicable_rules(procedure_type, patient.payer_id) else []
     day, first = from_day, None
     for _ in range(5):  # each step moves to the latest 'earliest' day; a few steps settle it
         eligibility = check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
@@ -165,7 +165,8 @@ def no_order_reason(patient: Patient, procedure_type: ProcedureType) -> str:
 
 
 def eligible_window(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
-                    first_day: dt.date, last_day: dt.date) -> tuple[dt.date | None, dt.date, Eligibility]:
+                    first_day: dt.date, last_day: dt.date, exclude: Appointment | None = None,
+                    ) -> tuple[dt.date | None, dt.date, Eligibility]:
     """The part of [first_day, last_day] the patient may book: from the first eligible day, and
     no later than an authorization allows. None as the first day when no day in it is allowed.
 
@@ -178,7 +179,7 @@ def eligible_window(*, patient: Patient, procedure_type: ProcedureType, order: P
     best: tuple[dt.date | None, dt.date, Eligibility] | None = None
     for candidate in orders:
         day, eligibility = first_eligible_day(patient=patient, procedure_type=procedure_type, order=candidate,
-                                              from_day=first_day)
+                                              from_day=first_day, exclude=exclude)
         window_end = min(last_day, eligibility.latest) if eligibility.latest is not None else last_day
         if day is not None and day <= window_end and (best is None or best[0] is None or day < best[0]):
             best = (day, window_end, eligibility)

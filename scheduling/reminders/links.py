@@ -13,10 +13,14 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from scheduling.models import Appointment
+from scheduling.models import Appointment, OrderStatus, ProcedureOrder
 
-ACTIONS = ("confirm", "cancel")
+ACTIONS = ("confirm", "cancel", "manage")
+# The page each action's token opens; "manage" opens the visit's own page, where the patient
+# can also reschedule, join the waitlist and download the calendar file.
+URL_NAMES = {"confirm": "visit-confirm", "cancel": "visit-cancel", "manage": "visit-manage"}
 
 
 class LinkInvalid(Exception):
@@ -36,8 +40,10 @@ def make_token(appointment: Appointment, action: str) -> str:
     return _signer(action).sign(_bound(appointment))
 
 
-def link(appointment: Appointment, action: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(f"visit-{action}", args=[make_token(appointment, action)])
+def link(appointment: Appointment, action: str, url_name: str | None = None) -> str:
+    """The full address of the visit's page for `action` (or of another page taking that token)."""
+    path = reverse(url_name or URL_NAMES[action], args=[make_token(appointment, action)])
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def appointment_for(token: str, action: str) -> Appointment:
@@ -45,10 +51,41 @@ def appointment_for(token: str, action: str) -> Appointment:
         value = _signer(action).unsign(token)
         appointment_id, start = (int(part) for part in value.split("."))
     except (signing.BadSignature, ValueError):
-        raise LinkInvalid("This link is not valid.") from None
+        raise LinkInvalid(_("This link is not valid.")) from None
     appointment = Appointment.objects.select_related("location", "patient").filter(pk=appointment_id).first()
     if appointment is None or int(appointment.procedure_start.timestamp()) != start:
-        raise LinkInvalid("This link is for a visit that has been moved or removed.")
+        raise LinkInvalid(_("This link is for a visit that has been moved or removed."))
     if timezone.now() >= appointment.procedure_start - dt.timedelta(minutes=0):
-        raise LinkInvalid("This link has expired.")
+        raise LinkInvalid(_("This link has expired."))
     return appointment
+
+
+# ---- Booking an ordered procedure ------------------------------------------------------------
+# The clinic sends this link once a physician has ordered a procedure; it opens a picker of
+# the times the pathway rules allow. It expires after ORDER_LINK_DAYS and stops working once
+# the order is booked, completed or cancelled.
+
+def _order_signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt="interval.order-link")
+
+
+def make_order_token(order: ProcedureOrder) -> str:
+    return _order_signer().sign(str(order.pk))
+
+
+def order_link(order: ProcedureOrder) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("book-order", args=[make_order_token(order)])
+
+
+def order_for(token: str) -> ProcedureOrder:
+    """The open order the token names. LinkInvalid when the link is wrong or too old."""
+    try:
+        order_id = int(_order_signer().unsign(token, max_age=dt.timedelta(days=settings.ORDER_LINK_DAYS)))
+    except signing.SignatureExpired:
+        raise LinkInvalid(_("This booking link has expired.")) from None
+    except (signing.BadSignature, ValueError):
+        raise LinkInvalid(_("This link is not valid.")) from None
+    order = ProcedureOrder.objects.select_related("patient", "procedure_type").filter(pk=order_id).first()
+    if order is None or order.status != OrderStatus.OPEN:
+        raise LinkInvalid(_("This procedure can no longer be booked online."))
+    return order

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import Reminder, ReminderKind
@@ -23,6 +25,7 @@ SUBJECTS = {
     ReminderKind.CHECK_IN: "How are you feeling?",
     ReminderKind.VISIT_MOVED: "Your visit has moved",
     ReminderKind.VISIT_CANCELLED: "Your visit is cancelled",
+    ReminderKind.WAITLIST_OFFER: "An earlier time is open",
 }
 
 
@@ -53,6 +56,14 @@ def render(reminder: Reminder) -> Message:
     if reminder.kind == ReminderKind.CONFIRMATION_REQUEST:
         context["confirm_url"] = link(appointment, "confirm")
         context["cancel_url"] = link(appointment, "cancel")
+        context["reschedule_url"] = link(appointment, "manage", "visit-reschedule")
+    if reminder.kind in (ReminderKind.BOOKING_CONFIRMATION, ReminderKind.VISIT_MOVED, ReminderKind.WAITLIST_OFFER):
+        context["manage_url"] = link(appointment, "manage")
+    if reminder.kind == ReminderKind.VISIT_CANCELLED:
+        context["book_url"] = settings.SITE_URL.rstrip("/") + reverse("book-start")
+    if reminder.context.get("start"):
+        offered = dt.datetime.fromisoformat(reminder.context["start"]).astimezone(zone)
+        context["offer_day"], context["offer_time"] = f"{offered:%A %B %-d}", _time(offered)
     if reminder.context.get("last_dose"):
         context["last_dose"] = f"{dt.date.fromisoformat(reminder.context['last_dose']):%A %B %-d}"
     body = " ".join(render_to_string(f"reminders/{reminder.kind}.txt", context).split())

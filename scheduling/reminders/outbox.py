@@ -58,8 +58,10 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     return Reminder.objects.bulk_create(rows)
 
 
-def reminders_notify(appointment: Appointment, kind: str, *, now: dt.datetime) -> Reminder | None:
-    """A message due at once about a change the clinic made (the visit moved or was cancelled)."""
+def reminders_notify(appointment: Appointment, kind: str, *, now: dt.datetime,
+                     context: dict | None = None) -> Reminder | None:
+    """A message due at once: a change the clinic made (the visit moved or was cancelled), or
+    an earlier time offered from the waitlist."""
     channel = channel_for(appointment.patient)
     if channel is None:
         return None
@@ -67,7 +69,7 @@ def reminders_notify(appointment: Appointment, kind: str, *, now: dt.datetime) -
     if channel == Channel.SMS:
         due = outside_quiet_hours(now, appointment.location.zone, deadline=max(appointment.arrival, now))
     return Reminder.objects.create(appointment=appointment, kind=kind, channel=channel, due_at=due,
-                                   next_attempt_at=due, idempotency_key=f"{appointment.pk}:{kind}:{uuid.uuid4().hex}")
+                                   next_attempt_at=due, context=context or {}, idempotency_key=f"{appointment.pk}:{kind}:{uuid.uuid4().hex}")
 
 
 def reminders_cancel(appointment: Appointment) -> int:

@@ -2,7 +2,10 @@
 
 from scheduling.services.booking import appointment_book, appointment_reschedule
 from scheduling.services.orders import order_create
+from scheduling.services.holds import slot_hold, slot_release
 from scheduling.services.outcomes import outcome_record
+from scheduling.services.patients import patient_for_booking
+from scheduling.services.waitlist import OfferGone, waitlist_accept, waitlist_join, waitlist_leave
 from scheduling.services.lifecycle import (
     appointment_cancel,
     appointment_check_in,
@@ -14,6 +17,12 @@ from scheduling.services.lifecycle import (
 )
 
 __all__ = [
+    "OfferGone",
+    "slot_hold",
+    "slot_release",
+    "waitlist_accept",
+    "waitlist_join",
+    "waitlist_leave",
     "appointment_book",
     "appointment_cancel",
     "appointment_check_in",
@@ -25,4 +34,5 @@ __all__ = [
     "appointment_start",
     "order_create",
     "outcome_record",
+    "patient_for_booking",
 ]

@@ -27,6 +27,7 @@ from scheduling.models import (
     ProcedureOrder,
     ReminderKind,
     ReminderStatus,
+    SlotHold,
 )
 from scheduling.pathways.eligibility import check_eligibility, choose_order
 from scheduling.pathways.rules import Eligibility, Unmet
@@ -120,17 +121,20 @@ def _hold(
     location: Location,
     procedure_type: ProcedureType,
     physician: Physician,
-    patient: Patient,
+    patient: Patient | None,
     start: dt.datetime,
     room: Room | None,
     now: dt.datetime,
     exclude: Appointment | None = None,
+    exclude_hold: str = "",
+    apply_minimum_notice: bool = False,
 ) -> tuple[engine.Visit, int]:
     """Inside the booking transaction: check the slot is free, and pick the room."""
     day = start.astimezone(location.zone).date()
     request = availability_request(
         procedure_type=procedure_type, location=location, first_day=day, last_day=day, now=now,
-        physician=physician, patient=patient, room=room, exclude_appointment=exclude, apply_minimum_notice=False,
+        physician=physician, patient=patient, room=room, exclude_appointment=exclude, exclude_hold=exclude_hold,
+        apply_minimum_notice=apply_minimum_notice,
     )
     reason = engine.explain_unavailable(request, start, physician.pk, room.pk if room else None)
     if reason:
@@ -234,9 +238,14 @@ def appointment_book(
     room: Room | None = None,
     order: ProcedureOrder | None = None,
     override_reason: str = "",
+    hold_key: str = "",
+    notes: str = "",
     now: dt.datetime | None = None,
 ) -> Appointment:
     """Book a visit whose procedure starts at `start`. Raises BookingError and its kinds.
+
+    `hold_key` names the caller's hold on the time (the booking pages'): that hold does not
+    count against the booking, and is released by it.
 
     The pathway rules are checked for the procedure's day; a physician may book despite them
     with `override_reason`, which stays on the record. A procedure with a follow-up (the SCS
@@ -255,18 +264,20 @@ def appointment_book(
         _lock_patient(patient)
         # The calendar first: a retried request gets "slot unavailable", not a rule about itself.
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
-                               patient=patient, start=start, room=room, now=now)
+                               patient=patient, start=start, room=room, now=now, exclude_hold=hold_key)
         order, eligibility = _order_and_eligibility(order=order, patient=patient, procedure_type=procedure_type,
                                                     day=start.astimezone(location.zone).date())
         overridden = _overridden(eligibility, by=booked_by, override_reason=override_reason)
         appointment = Appointment(
             location=location, physician=physician, room_id=room_id, patient=patient, procedure_type=procedure_type,
-            order=order, booked_by=booked_by, **_visit_fields(visit),
+            order=order, booked_by=booked_by, notes=notes, **_visit_fields(visit),
         )
         _save(appointment, by=booked_by, reason="Booked" + (" (rule overridden)" if overridden else ""))
         _record_overrides(appointment, overridden, by=booked_by, reason=override_reason)
         reminders_schedule(appointment, now=now, booked=True)
         _book_follow_up(appointment, by=booked_by, now=now)
+        if hold_key:
+            SlotHold.objects.filter(key=hold_key).delete()
     return appointment
 
 
@@ -295,6 +306,7 @@ def appointment_reschedule(
     physician: Physician | None = None,
     room: Room | None = None,
     override_reason: str = "",
+    hold_key: str = "",
     now: dt.datetime | None = None,
 ) -> Appointment:
     """Move a visit. The new time is checked and taken before the old one is freed, in one
@@ -320,7 +332,8 @@ def appointment_reschedule(
             raise BookingError(f"A visit that is {current.get_status_display().lower()} cannot be moved.",
                                code="invalid_transition")
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
-                               patient=appointment.patient, start=start, room=room, now=now, exclude=current)
+                               patient=appointment.patient, start=start, room=room, now=now, exclude=current,
+                               exclude_hold=hold_key)
         overridden = []
         if not current.follow_up_of_id:  # a follow-up's timing comes from its parent, not the rules
             eligibility = check_eligibility(patient=current.patient, procedure_type=procedure_type,
@@ -340,4 +353,6 @@ def appointment_reschedule(
         if confirmed_before:  # else the pending confirmation gives the new time
             reminders_notify(appointment, ReminderKind.VISIT_MOVED, now=now)
         _move_follow_ups(appointment, by=by, now=now)
+        if hold_key:
+            SlotHold.objects.filter(key=hold_key).delete()
     return appointment

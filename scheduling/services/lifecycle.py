@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from scheduling.errors import BookingError, InvalidTransition
 from scheduling.models import Appointment, AppointmentStatus, OrderStatus
-from scheduling.models import ReminderKind
+from scheduling.models import ReminderKind, WaitlistEntry, WaitlistStatus
 from scheduling.reminders.outbox import reminders_cancel, reminders_notify
+from scheduling.services.waitlist import waitlist_offer_freed
 
 S = AppointmentStatus
 
@@ -80,6 +81,8 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by=None, notify
                         cancelled_by=by, cancelled_at=timezone.now())
         if notify_patient:
             reminders_notify(cancelled, ReminderKind.VISIT_CANCELLED, now=timezone.now())
+        WaitlistEntry.objects.filter(appointment=cancelled).update(status=WaitlistStatus.ENDED)
+        waitlist_offer_freed(cancelled=cancelled, now=timezone.now())
     return cancelled
 
 

@@ -1,0 +1,298 @@
+"""Public booking: the start page, the week picker, the details form and the confirmation;
+and booking an ordered procedure from the link the clinic sends.
+
+A picked time is held for ten minutes (a SlotHold under a key kept in the visitor's session)
+while the form is filled in. Nothing about the patient goes in a URL: choices are POSTed and
+the booking in progress lives in the session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.models import Location, Physician, ProcedureType
+from scheduling import services
+from scheduling.errors import BookingError, SlotUnavailable
+from scheduling.models import ACTIVE_STATUSES, Appointment, SlotHold
+from scheduling.pages.common import hold_key, patient_page, preparation, render_local, render_week
+from scheduling.pages.errors import problem
+from scheduling.pages.forms import DetailsForm
+from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
+from scheduling.pathways.eligibility import eligible_window
+from scheduling.pathways.holds import preparation_lines
+from scheduling.reminders.links import LinkInvalid, link, order_for
+from scheduling.services.holds import HOLD_MINUTES
+
+BOOKING_SESSION_KEY = "interval.booking"
+BOOKED_SESSION_KEY = "interval.booked"
+
+
+def _locations_for(procedure_type: ProcedureType):
+    return Location.objects.filter(
+        is_active=True, schedule_blocks__kind=procedure_type.schedule_kind,
+        schedule_blocks__physician__procedure_types=procedure_type,
+        schedule_blocks__physician__is_active=True,
+    ).distinct().order_by("name")
+
+
+def _physicians_for(procedure_type: ProcedureType, location: Location):
+    return Physician.objects.filter(
+        is_active=True, procedure_types=procedure_type, schedule_blocks__location=location,
+        schedule_blocks__kind=procedure_type.schedule_kind,
+    ).distinct().select_related("user").order_by("user__last_name", "user__first_name")
+
+
+def _pick(queryset, value: str | None):
+    """The row whose id is `value`, or None for a missing or malformed value."""
+    try:
+        return queryset.filter(pk=int(value)).first() if value else None
+    except ValueError:
+        return None
+
+
+def _public_search(request: HttpRequest, params) -> tuple[Search, list, list] | None:
+    procedure_type = ProcedureType.objects.filter(code=params.get("visit", ""), self_bookable=True,
+                                                  is_active=True).first()
+    if procedure_type is None:
+        return None
+    locations = list(_locations_for(procedure_type))
+    if not locations:
+        return None
+    location = _pick(_locations_for(procedure_type), params.get("location")) or locations[0]
+    physicians = list(_physicians_for(procedure_type, location))
+    physician = next((p for p in physicians if str(p.pk) == params.get("physician")), None)
+    search = Search(procedure_type=procedure_type, location=location, physician=physician,
+                    hold_key=request.session.get("interval.hold", ""))
+    return search, locations, physicians
+
+
+@patient_page
+def start(request: HttpRequest) -> HttpResponse:
+    locations = list(Location.objects.filter(is_active=True).order_by("name"))
+    visit_types = ProcedureType.objects.filter(self_bookable=True, is_active=True).order_by("name")
+    clinic = locations[0] if locations else None
+    return render_local(request, "pages/start.html", {"locations": locations, "visit_types": visit_types},
+                        clinic) if clinic else problem(request, _("Online booking is not open yet."), status=503,
+                                                        title=_("Booking"))
+
+
+def _picker_context(search: Search, week, locations, physicians, **extra) -> dict:
+    return {"week": week, "search": search, "locations": locations, "physicians": physicians,
+            "hold_url": reverse("book-hold"), "picker_url": reverse("book-times"),
+            "visit_code": search.procedure_type.code, **extra}
+
+
+@patient_page
+def times(request: HttpRequest) -> HttpResponse:
+    found = _public_search(request, request.GET)
+    if found is None:
+        return problem(request, _("That visit type cannot be booked online. Please start again from the booking "
+                                  "page or call us."), status=404, title=_("Visit not found"))
+    search, locations, physicians = found
+    now = timezone.now()
+    week = week_of(search, parse_week(request.GET.get("week"), search, now), now)
+    return render_week(request, "pages/times.html", _picker_context(search, week, locations, physicians), search)
+
+
+def _taken(request: HttpRequest, search: Search, wanted, locations, physicians, message: str) -> HttpResponse:
+    now = timezone.now()
+    week = week_of(search, parse_week(wanted.astimezone(search.location.zone).date().isoformat(), search, now), now)
+    return render_local(request, "pages/times.html", _picker_context(
+        search, week, locations, physicians, taken=message, alternatives=alternatives(search, wanted, now),
+    ), search.location, status=409)
+
+
+@require_POST
+@patient_page
+def hold(request: HttpRequest) -> HttpResponse:
+    found = _public_search(request, request.POST)
+    choice = parse_choice(request.POST.get("choice", ""))
+    if found is None or choice is None:
+        return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
+    search, locations, physicians = found
+    start_at, physician_id = choice
+    physician = Physician.objects.filter(pk=physician_id).first()
+    if physician is None:
+        return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
+    try:
+        held = services.slot_hold(key=hold_key(request), procedure_type=search.procedure_type, physician=physician,
+                                  start=start_at)
+    except BookingError:
+        return _taken(request, search, start_at, locations, physicians,
+                      _("Sorry, that time has just been taken. Here are the nearest free times."))
+    request.session[BOOKING_SESSION_KEY] = {"hold": held.pk, "location": held.location_id}
+    return redirect("book-details")
+
+
+def _current_hold(request: HttpRequest) -> SlotHold | None:
+    booking = request.session.get(BOOKING_SESSION_KEY) or {}
+    return SlotHold.objects.select_related("location", "physician", "procedure_type").filter(
+        pk=booking.get("hold"), key=request.session.get("interval.hold", "")).first()
+
+
+@require_http_methods(["GET", "POST"])
+@patient_page
+def details(request: HttpRequest) -> HttpResponse:
+    held = _current_hold(request)
+    if held is None:
+        messages.info(request, _("Please pick a time first."))
+        return redirect("book-start")
+    location = held.location
+    search = Search(procedure_type=held.procedure_type, location=location, hold_key=held.key)
+    form = DetailsForm(request.POST or None)
+    context = {"held": held, "form": form, "hold_minutes": HOLD_MINUTES,
+               "expired": held.expires_at <= timezone.now(), "alternatives": [],
+               "change_url": f"{reverse('book-times')}?visit={held.procedure_type.code}&location={location.pk}"}
+    if request.method == "POST":
+        choice = parse_choice(request.POST.get("choice", ""))
+        if form.is_valid():
+            try:
+                if choice is not None:  # a different time picked after the first one was taken
+                    start_at, physician_id = choice
+                    held = services.slot_hold(key=held.key, procedure_type=held.procedure_type,
+                                              physician=Physician.objects.get(pk=physician_id), start=start_at)
+                    request.session[BOOKING_SESSION_KEY] = {"hold": held.pk, "location": held.location_id}
+                    context["held"] = held
+                data = form.cleaned_data
+                patient = services.patient_for_booking(
+                    first_name=data["first_name"], last_name=data["last_name"], date_of_birth=data["date_of_birth"],
+                    phone=data["phone"], email=data["email"], sms_consent=data["sms_consent"],
+                    email_consent=data["email_consent"])
+                appointment = services.appointment_book(
+                    patient=patient, procedure_type=held.procedure_type, physician=held.physician,
+                    start=held.procedure_start, hold_key=held.key,
+                    notes=f"Patient's note: {data['note']}" if data["note"].strip() else "")
+            except (BookingError, Physician.DoesNotExist) as error:
+                wanted = choice[0] if choice else held.procedure_start
+                context["taken"] = _("Sorry, that time was taken while you were filling in the form. Your details "
+                                     "are kept: pick one of these times and send the form again.") if isinstance(
+                    error, (SlotUnavailable, Physician.DoesNotExist)) else error.message
+                context["alternatives"] = alternatives(search, wanted, timezone.now())
+                return render_local(request, "pages/details.html", context, location, status=409)
+            request.session.pop(BOOKING_SESSION_KEY, None)
+            request.session[BOOKED_SESSION_KEY] = appointment.pk
+            return redirect("book-done")
+    return render_local(request, "pages/details.html", context, location, status=400 if form.errors else 200)
+
+
+def confirmation_context(appointment: Appointment) -> dict:
+    return {
+        "appointment": appointment,
+        "manage_url": link(appointment, "manage"),
+        "calendar_url": link(appointment, "manage", "visit-calendar"),
+        **preparation(appointment, appointment.patient),
+    }
+
+
+@patient_page
+def done(request: HttpRequest) -> HttpResponse:
+    appointment = Appointment.objects.select_related("location", "procedure_type", "patient", "physician").filter(
+        pk=request.session.get(BOOKED_SESSION_KEY)).first()
+    if appointment is None:
+        return redirect("book-start")
+    return render_local(request, "pages/done.html", confirmation_context(appointment), appointment.location)
+
+
+# ---- An ordered procedure, from the clinic's link -------------------------------------------
+
+def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpResponse:
+    try:
+        order = order_for(token)
+    except LinkInvalid as error:
+        return problem(request, str(error), status=410)
+    booked = order.appointments.filter(status__in=ACTIVE_STATUSES).select_related("location").first()
+    if booked is not None:
+        return redirect(link(booked, "manage"))
+    procedure_type = order.procedure_type
+    locations = list(_locations_for(procedure_type))
+    if not locations:
+        return problem(request, _("This procedure cannot be booked online at the moment."), status=409,
+                       title=_("Please call us"))
+    location = _pick(_locations_for(procedure_type), params.get("location")) or locations[0]
+    physicians = list(_physicians_for(procedure_type, location))
+    physician = next((p for p in physicians if str(p.pk) == params.get("physician")), None)
+    today = timezone.now().astimezone(location.zone).date()
+    horizon = today + dt.timedelta(days=location.booking_horizon_days)
+    first_day, last_day, _eligibility = eligible_window(patient=order.patient, procedure_type=procedure_type,
+                                                        order=order, first_day=today, last_day=horizon)
+    if first_day is None:
+        return problem(request, _("This procedure cannot be booked online yet. Please call us and we will find a "
+                                  "time with you."), status=409, title=_("Please call us"))
+    search = Search(procedure_type=procedure_type, location=location, physician=physician, patient=order.patient,
+                    hold_key=request.session.get("interval.hold", ""), first_day=first_day, last_day=last_day)
+    return order, search, locations, physicians
+
+
+def _order_picker_context(token: str, order, search: Search, week, locations, physicians, **extra) -> dict:
+    return {**_picker_context(search, week, locations, physicians, **extra),
+            "hold_url": reverse("book-order", args=[token]), "picker_url": reverse("book-order", args=[token]),
+            "order": order, "preparation": preparation_lines(order.procedure_type)}
+
+
+@require_http_methods(["GET", "POST"])
+@patient_page
+def order(request: HttpRequest, token: str) -> HttpResponse:
+    found = _order_search(request, token, request.POST if request.method == "POST" else request.GET)
+    if isinstance(found, HttpResponse):
+        return found
+    order, search, locations, physicians = found
+    now = timezone.now()
+    if request.method == "POST":
+        choice = parse_choice(request.POST.get("choice", ""))
+        physician = Physician.objects.filter(pk=choice[1]).first() if choice else None
+        if physician is None:
+            return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
+        try:
+            held = services.slot_hold(key=hold_key(request), procedure_type=order.procedure_type, physician=physician,
+                                      start=choice[0], patient=order.patient)
+        except BookingError:
+            week = week_of(search, parse_week(choice[0].astimezone(search.location.zone).date().isoformat(), search,
+                                              now), now)
+            return render_local(request, "pages/times.html", _order_picker_context(
+                token, order, search, week, locations, physicians, alternatives=alternatives(search, choice[0], now),
+                taken=_("Sorry, that time has just been taken. Here are the nearest free times.")),
+                search.location, status=409)
+        request.session[BOOKING_SESSION_KEY] = {"hold": held.pk, "location": held.location_id, "order": order.pk}
+        return redirect("book-order-confirm", token=token)
+    week = week_of(search, parse_week(request.GET.get("week"), search, now), now)
+    return render_week(request, "pages/times.html",
+                       _order_picker_context(token, order, search, week, locations, physicians), search)
+
+
+@require_http_methods(["GET", "POST"])
+@patient_page
+def order_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        order = order_for(token)
+    except LinkInvalid as error:
+        return problem(request, str(error), status=410)
+    held = _current_hold(request)
+    if held is None or (request.session.get(BOOKING_SESSION_KEY) or {}).get("order") != order.pk:
+        messages.info(request, _("Please pick a time first."))
+        return redirect("book-order", token=token)
+    context = {"held": held, "order": order, "order_token": token, "hold_minutes": HOLD_MINUTES,
+               "expired": held.expires_at <= timezone.now(), **preparation(held, order.patient)}
+    if request.method == "POST":
+        try:
+            appointment = services.appointment_book(patient=order.patient, procedure_type=order.procedure_type,
+                                                    physician=held.physician, start=held.procedure_start,
+                                                    order=order, hold_key=held.key)
+        except BookingError as error:
+            context["error"] = error.message if not isinstance(error, SlotUnavailable) else _(
+                "Sorry, that time was taken in the meantime. Please pick another.")
+            context["pick_again_url"] = reverse("book-order", args=[token])
+            return render_local(request, "pages/order_confirm.html", context, held.location, status=409)
+        request.session.pop(BOOKING_SESSION_KEY, None)
+        request.session[BOOKED_SESSION_KEY] = appointment.pk
+        return redirect("book-done")
+    return render_local(request, "pages/order_confirm.html", context, held.location)
+
+

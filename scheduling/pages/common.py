@@ -1,0 +1,82 @@
+"""What every patient page shares: no caching, rate limits, the clinic's zone, holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django_ratelimit.decorators import ratelimit
+
+from clinic.models import Location
+from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
+from scheduling.pages.picker import Choice, Search, Week
+
+HOLD_SESSION_KEY = "interval.hold"
+
+
+def _search_rate(group, request) -> str:
+    return settings.BOOKING_SEARCH_RATE
+
+
+def _submit_rate(group, request) -> str:
+    return settings.BOOKING_SUBMIT_RATE
+
+
+def patient_page(view: Callable) -> Callable:
+    """A patient page: never stored by browsers or proxies (it can show health details), and
+    rate-limited per client: searches (GET) and submissions (POST) each have their own limit."""
+    view = ratelimit(group="booking-submit", key="ip", rate=_submit_rate, method="POST", block=True)(view)
+    view = ratelimit(group="booking-search", key="ip", rate=_search_rate, method="GET", block=True)(view)
+    return never_cache(view)
+
+
+def render_local(request: HttpRequest, template: str, context: dict, location: Location,
+                 status: int = 200) -> HttpResponse:
+    """Render with times shown in the location's zone."""
+    with timezone.override(location.zone):
+        return render(request, template, {"clinic": location, **context}, status=status)
+
+
+def is_partial(request: HttpRequest) -> bool:
+    """The picker's script asks for the week alone, to swap it in without reloading the page."""
+    return request.headers.get("X-Interval-Partial") == "week"
+
+
+def render_week(request: HttpRequest, template: str, context: dict, search: Search) -> HttpResponse:
+    if is_partial(request):
+        return render_local(request, "pages/_week.html", context, search.location)
+    return render_local(request, template, context, search.location)
+
+
+def hold_key(request: HttpRequest) -> str:
+    """The visitor's hold key, kept in their session (never in a URL)."""
+    from scheduling.services.holds import new_hold_key
+
+    key = request.session.get(HOLD_SESSION_KEY)
+    if not key:
+        key = request.session[HOLD_SESSION_KEY] = new_hold_key()
+    return key
+
+
+def preparation(appointment_or_hold, patient=None) -> dict:
+    """What the patient must do before the visit: fasting, driver, blood-thinner last doses."""
+    procedure_type = appointment_or_hold.procedure_type
+    day = appointment_or_hold.procedure_start.astimezone(appointment_or_hold.location.zone).date()
+    holds = blood_thinner_holds(patient=patient, procedure_type=procedure_type, procedure_day=day) if patient else []
+    return {"preparation": preparation_lines(procedure_type), "holds": [hold.instruction() for hold in holds]}
+
+
+def week_context(search: Search, week: Week, **extra) -> dict:
+    return {"week": week, "search": search, **extra}
+
+
+def expiry(minutes_from: dt.datetime, minutes: int) -> dt.datetime:
+    return minutes_from + dt.timedelta(minutes=minutes)
+
+
+__all__ = ["Choice", "HOLD_SESSION_KEY", "hold_key", "patient_page", "preparation", "render_local", "render_week"]

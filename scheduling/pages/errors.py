@@ -1,0 +1,40 @@
+"""Pages for what went wrong, in words a patient can act on, with the clinic's phone."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from clinic.models import Location
+
+
+def main_location() -> Location | None:
+    return Location.objects.filter(is_active=True).order_by("pk").first()
+
+
+@never_cache
+def problem(request: HttpRequest, reason: str, *, status: int, title: str = "") -> HttpResponse:
+    return render(request, "pages/problem.html",
+                  {"clinic": main_location(), "reason": reason, "title": title or _("This link does not work")},
+                  status=status)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its security cookie (cookies blocked, an old page): say what to do."""
+    return problem(request, _("Your browser did not send the page's security check. Please go back, reload the "
+                              "page and try again, allowing cookies for this site."),
+                   status=403, title=_("Please try again"))
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    response = problem(request, _("Too many requests came from your connection in a short time. Please wait a "
+                                  "minute and try again."), status=429, title=_("Please wait a moment"))
+    response["Retry-After"] = "60"
+    return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return problem(request, _("We could not find that page. If you followed a link from a message, it may be "
+                              "incomplete."), status=404, title=_("Page not found"))

@@ -1,0 +1,98 @@
+"""The forms patients fill in. Every field has a label and a plain-language error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from clinic.models.validators import phone_validator
+
+_STARTED = signing.TimestampSigner(salt="interval.booking-form-started")
+
+
+class DetailsForm(forms.Form):
+    """Who the visit is for. Two quiet guards against scripts: a field people never see
+    (`website`) must stay empty, and the form must not come back faster than a person types."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=80,
+                                 widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
+    last_name = forms.CharField(label=_("Last name"), max_length=80,
+                                widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), help_text=_("For example 1956-03-14"),
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+        error_messages={"invalid": _("Enter the date of birth as year-month-day, e.g. 1956-03-14.")},
+    )
+    phone = forms.CharField(label=_("Mobile phone"), max_length=32, required=False, validators=[phone_validator],
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    email = forms.EmailField(label=_("Email"), required=False,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    sms_consent = forms.BooleanField(label=_("Send me text messages about my visits"), required=False)
+    email_consent = forms.BooleanField(label=_("Send me emails about my visits"), required=False)
+    note = forms.CharField(label=_("Anything we should know? (optional)"), max_length=500, required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("Please do not include medical details here; we will ask at your visit."))
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["started"].initial = _STARTED.sign(str(time.time()))
+
+    def clean_date_of_birth(self) -> dt.date:
+        born = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if born > today:
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        if born < today - dt.timedelta(days=365 * 125):
+            raise forms.ValidationError(_("Check the year of birth."))
+        return born
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("phone") and not data.get("email"):
+            raise forms.ValidationError(_("Give a mobile phone number or an email address, so we can reach you."))
+        if data.get("sms_consent") and not data.get("phone"):
+            self.add_error("phone", _("Give a mobile number for text messages, or untick that box."))
+        if data.get("email_consent") and not data.get("email"):
+            self.add_error("email", _("Give an email address for emails, or untick that box."))
+        if data.get("website") or not self._filled_in_by_a_person(self.data.get("started", "")):
+            raise forms.ValidationError(_("Please check your details and send the form again."), code="too_fast")
+        return data
+
+    @staticmethod
+    def _filled_in_by_a_person(started: str) -> bool:
+        try:
+            rendered = float(_STARTED.unsign(started, max_age=dt.timedelta(hours=2)))
+        except (signing.BadSignature, ValueError):
+            return False
+        return time.time() - rendered >= settings.BOOKING_FORM_MIN_SECONDS
+
+
+CANCEL_REASONS = [
+    ("", _("Choose a reason")),
+    ("cannot_make_it", _("I cannot make this time")),
+    ("feeling_better", _("I feel better")),
+    ("unwell", _("I am unwell")),
+    ("transport", _("I have no ride")),
+    ("elsewhere", _("I am being seen elsewhere")),
+    ("other", _("Another reason")),
+]
+
+
+class CancelForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why are you cancelling?"), choices=CANCEL_REASONS)
+    detail = forms.CharField(label=_("More detail (optional)"), max_length=250, required=False,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def reason_text(self) -> str:
+        with translation.override(settings.LANGUAGE_CODE):  # staff read it in the clinic's language
+            label = str(dict(CANCEL_REASONS)[self.cleaned_data["reason"]])
+        detail = self.cleaned_data["detail"].strip()
+        return f"By the patient: {label}" + (f" ({detail})" if detail else "")

@@ -1,0 +1,148 @@
+"""The week a patient picks a time from: the engine's slots, grouped by the clinic's local day.
+
+Only times the engine offers are shown; the patient's choice goes back as the slot's epoch
+second and physician id, and is checked again when it is held.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from clinic.models import Location, Patient, Physician, ProcedureType
+from scheduling.models import Appointment
+from scheduling.selectors import available_slots
+
+NEXT_AVAILABLE = 6
+ALTERNATIVES = 6
+
+
+@dataclass(frozen=True)
+class Choice:
+    start: dt.datetime  # in the location's zone
+    physician_id: int
+    physician: str
+
+    @property
+    def value(self) -> str:
+        return f"{int(self.start.timestamp())}-{self.physician_id}"
+
+
+@dataclass
+class Day:
+    date: dt.date
+    choices: list[Choice] = field(default_factory=list)
+
+
+@dataclass
+class Week:
+    monday: dt.date
+    days: list[Day]
+    previous: dt.date | None
+    next: dt.date | None
+    next_available: list[Choice]
+    zone_label: str
+
+    @property
+    def empty(self) -> bool:
+        return not any(day.choices for day in self.days)
+
+
+@dataclass
+class Search:
+    """What to look for: one visit type at one location, for one patient or anyone."""
+
+    procedure_type: ProcedureType
+    location: Location
+    physician: Physician | None = None
+    patient: Patient | None = None
+    moving: Appointment | None = None  # the visit being rescheduled: its own time is free to it
+    hold_key: str = ""  # the visitor's own hold does not hide the time they hold
+    first_day: dt.date | None = None  # the pathway rules' window, when they narrow it
+    last_day: dt.date | None = None
+
+    def window(self, now: dt.datetime) -> tuple[dt.date, dt.date]:
+        today = now.astimezone(self.location.zone).date()
+        first = max(today, self.first_day or today)
+        last = today + dt.timedelta(days=self.location.booking_horizon_days)
+        if self.last_day is not None:
+            last = min(last, self.last_day)
+        return first, last
+
+    def slots(self, first_day: dt.date, last_day: dt.date, now: dt.datetime, limit: int | None = None) -> list[Choice]:
+        if first_day > last_day:
+            return []
+        slots = available_slots(
+            procedure_type=self.procedure_type, location=self.location, first_day=first_day, last_day=last_day,
+            now=now, physician=self.physician, patient=self.patient, exclude_appointment=self.moving,
+            exclude_hold=self.hold_key, limit=limit,
+        )
+        names = {physician.pk: physician.name for physician in
+                 Physician.objects.filter(pk__in={slot.physician_id for slot in slots}).select_related("user")}
+        zone, seen, choices = self.location.zone, set(), []
+        for slot in slots:
+            if slot.start in seen:  # "first available": one button per time
+                continue
+            seen.add(slot.start)
+            choices.append(Choice(slot.start.astimezone(zone), slot.physician_id, names.get(slot.physician_id, "")))
+        return choices
+
+
+def zone_label(location: Location, instant: dt.datetime) -> str:
+    city = location.time_zone.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{city} ({instant.astimezone(location.zone).tzname()})"
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def parse_week(value: str | None, search: Search, now: dt.datetime) -> dt.date:
+    """The Monday of the week asked for, kept inside the bookable window."""
+    first, last = search.window(now)
+    try:
+        wanted = dt.date.fromisoformat(value) if value else first
+    except ValueError:
+        wanted = first
+    return monday_of(min(max(wanted, first), last))
+
+
+def week_of(search: Search, monday: dt.date, now: dt.datetime) -> Week:
+    first, last = search.window(now)
+    sunday = monday + dt.timedelta(days=6)
+    choices = search.slots(max(monday, first), min(sunday, last), now)
+    days = {monday + dt.timedelta(days=offset): Day(monday + dt.timedelta(days=offset)) for offset in range(7)}
+    for choice in choices:
+        days[choice.start.date()].choices.append(choice)
+    next_available: list[Choice] = []
+    if not choices:
+        next_available = search.slots(max(sunday + dt.timedelta(days=1), first), last, now,
+                                      limit=NEXT_AVAILABLE * 4)[:NEXT_AVAILABLE]
+    noon = dt.datetime.combine(monday, dt.time(12), tzinfo=search.location.zone)
+    return Week(
+        monday=monday,
+        days=[days[day] for day in sorted(days) if day >= first or days[day].choices],
+        previous=monday - dt.timedelta(days=7) if monday > first else None,
+        next=sunday + dt.timedelta(days=1) if sunday < last else None,
+        next_available=next_available,
+        zone_label=zone_label(search.location, noon),
+    )
+
+
+def parse_choice(value: str) -> tuple[dt.datetime, int] | None:
+    try:
+        epoch, physician_id = (int(part) for part in value.split("-"))
+        return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc), physician_id
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def alternatives(search: Search, wanted: dt.datetime, now: dt.datetime) -> list[Choice]:
+    """The free times nearest to one that was just taken, in time order."""
+    first, last = search.window(now)
+    day = wanted.astimezone(search.location.zone).date()
+    nearby = search.slots(max(first, day - dt.timedelta(days=3)), min(last, day + dt.timedelta(days=10)), now)
+    if not nearby:
+        nearby = search.slots(first, last, now, limit=ALTERNATIVES * 4)
+    nearest = sorted(nearby, key=lambda choice: abs((choice.start - wanted).total_seconds()))[:ALTERNATIVES]
+    return sorted(nearest, key=lambda choice: choice.start)

@@ -1,0 +1,60 @@
+"""Holding a picked time for a patient while they fill in the booking form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.models import Patient, Physician, ProcedureType
+from scheduling.locks import lock_locations
+from scheduling.models import Appointment, SlotHold
+from scheduling.services.booking import _hold, _location_for, _validate_grid, _validate_physician, _validate_when
+
+HOLD_MINUTES = 10
+
+
+def new_hold_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def slot_hold(
+    *,
+    key: str,
+    procedure_type: ProcedureType,
+    physician: Physician,
+    start: dt.datetime,
+    patient: Patient | None = None,
+    moving: Appointment | None = None,
+    now: dt.datetime | None = None,
+) -> SlotHold:
+    """Hold the time for `HOLD_MINUTES` under `key`, replacing the key's earlier hold.
+
+    Only a time the engine would offer can be held (minimum notice included); otherwise
+    SlotUnavailable, as when someone else holds or has booked it. `moving` is the visit a
+    patient is rescheduling: its own time does not count against the new one.
+    """
+    now = now or timezone.now()
+    _validate_physician(physician, procedure_type)
+    _validate_when(start, now)
+    location = _location_for(physician, procedure_type, start, None)
+    _validate_grid(start, location)
+    with transaction.atomic():
+        lock_locations([location.pk])
+        SlotHold.objects.filter(expires_at__lte=now - dt.timedelta(hours=1)).delete()  # sweep old ones
+        visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
+                               patient=patient, start=start, room=None, now=now, exclude=moving,
+                               exclude_hold=key, apply_minimum_notice=True)
+        SlotHold.objects.filter(key=key).delete()
+        return SlotHold.objects.create(
+            key=key, location=location, physician=physician, room_id=room_id, procedure_type=procedure_type,
+            procedure_start=visit.start, procedure_end=visit.end, discharge=visit.discharge,
+            room_start=visit.room_start, room_end=visit.room_end,
+            expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
+        )
+
+
+def slot_release(*, key: str) -> None:
+    SlotHold.objects.filter(key=key).delete()

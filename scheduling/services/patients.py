@@ -1,0 +1,62 @@
+"""Who is booking on the public pages: a returning patient, or a new record for the front desk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db import transaction
+
+from clinic.models import Channel, Patient
+
+
+def _digits(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone or "")
+    return digits[-10:]
+
+
+def patient_for_booking(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: dt.date,
+    phone: str,
+    email: str,
+    sms_consent: bool,
+    email_consent: bool,
+) -> Patient:
+    """The patient with this name and date of birth and the same phone or email, else a new
+    record flagged for front-desk review.
+
+    The caller shows the same page either way, so the booking pages never reveal whether a
+    record exists. A match keeps its stored details; consent given here is added to it (never
+    taken away: that is done with the clinic).
+    """
+    first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
+    phone_digits = _digits(phone)
+    with transaction.atomic():
+        candidates = Patient.objects.select_for_update().filter(
+            first_name__iexact=first_name, last_name__iexact=last_name, date_of_birth=date_of_birth)
+        for candidate in candidates:
+            same_phone = bool(phone_digits) and _digits(candidate.phone) == phone_digits
+            same_email = bool(email) and candidate.email.lower() == email.lower()
+            if same_phone or same_email:
+                granted = []
+                if sms_consent and same_phone and not candidate.sms_consent:
+                    candidate.sms_consent = True
+                    granted.append("sms_consent")
+                if email_consent and same_email and not candidate.email_consent:
+                    candidate.email_consent = True
+                    granted.append("email_consent")
+                if granted:
+                    candidate._change_reason = "Consent given on the booking page"
+                    candidate.save(update_fields=granted)
+                return candidate
+        preferred = Channel.SMS if sms_consent and phone else Channel.EMAIL
+        patient = Patient(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, phone=phone,
+                          email=email, sms_consent=sms_consent and bool(phone),
+                          email_consent=email_consent and bool(email), preferred_channel=preferred,
+                          needs_review=True)
+        patient._change_reason = "Created on the booking page"
+        patient.save()
+        return patient

@@ -1,0 +1,120 @@
+"""The waitlist: patients who would take an earlier time, and offers of freed times.
+
+A cancellation offers its freed time to every matching entry at once (oldest first, up to
+OFFERS_PER_FREED_TIME); the first patient to accept is moved into it through the ordinary
+reschedule service, so the database's no-double-booking guarantee decides any race.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from scheduling.errors import BookingError, SlotUnavailable
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    OfferStatus,
+    ReminderKind,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistStatus,
+)
+from scheduling.pathways.eligibility import check_eligibility
+from scheduling.reminders.outbox import reminders_notify
+from scheduling.services.booking import appointment_reschedule
+
+OFFERS_PER_FREED_TIME = 5
+OFFER_HOURS = 24
+UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+
+
+class OfferGone(BookingError):
+    """The offer was accepted by someone else, has expired, or the visit changed."""
+
+    code = "offer_gone"
+
+
+def waitlist_join(*, appointment: Appointment, any_physician: bool = False) -> WaitlistEntry:
+    if appointment.status not in UPCOMING or appointment.follow_up_of_id:
+        raise BookingError("Only an upcoming visit can go on the waitlist.", code="invalid_transition")
+    entry, _created = WaitlistEntry.objects.update_or_create(
+        appointment=appointment, defaults={"status": WaitlistStatus.WAITING, "any_physician": any_physician})
+    return entry
+
+
+def waitlist_leave(*, appointment: Appointment) -> None:
+    WaitlistEntry.objects.filter(appointment=appointment, status=WaitlistStatus.WAITING).update(
+        status=WaitlistStatus.ENDED)
+
+
+def waitlist_offer_freed(*, cancelled: Appointment, now: dt.datetime) -> list[WaitlistOffer]:
+    """Offer the time a cancelled visit freed to the waitlist entries it would suit.
+
+    Called inside the cancelling transaction: the offers and their messages exist exactly
+    when the cancellation does.
+    """
+    location = cancelled.location
+    if cancelled.follow_up_of_id or cancelled.procedure_start < now + dt.timedelta(
+            hours=location.minimum_notice_hours):
+        return []
+    entries = (
+        WaitlistEntry.objects.select_related("appointment__patient", "appointment__procedure_type",
+                                             "appointment__order", "appointment__location")
+        .filter(status=WaitlistStatus.WAITING, appointment__status__in=UPCOMING,
+                appointment__procedure_type=cancelled.procedure_type_id, appointment__location=location,
+                appointment__procedure_start__gt=cancelled.procedure_start)
+        .exclude(appointment__patient=cancelled.patient_id)
+        .order_by("created_at")
+    )
+    day = cancelled.procedure_start.astimezone(location.zone).date()
+    expires = min(now + dt.timedelta(hours=OFFER_HOURS),
+                  cancelled.procedure_start - dt.timedelta(hours=location.minimum_notice_hours))
+    offers = []
+    for entry in entries:
+        appointment = entry.appointment
+        if not entry.any_physician and appointment.physician_id != cancelled.physician_id:
+            continue
+        eligibility = check_eligibility(patient=appointment.patient, procedure_type=appointment.procedure_type,
+                                        order=appointment.order, day=day, exclude=appointment)
+        if not eligibility.eligible:
+            continue
+        offer = WaitlistOffer.objects.create(entry=entry, physician_id=cancelled.physician_id,
+                                             procedure_start=cancelled.procedure_start, expires_at=expires)
+        reminders_notify(appointment, ReminderKind.WAITLIST_OFFER, now=now,
+                         context={"offer": offer.pk, "start": cancelled.procedure_start.isoformat()})
+        offers.append(offer)
+        if len(offers) == OFFERS_PER_FREED_TIME:
+            break
+    return offers
+
+
+def waitlist_accept(*, offer: WaitlistOffer, now: dt.datetime | None = None) -> Appointment:
+    """Move the entry's visit into the offered time. The first to accept wins; the others
+    get OfferGone and their offers are marked taken."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = WaitlistOffer.objects.select_for_update().select_related("entry__appointment").get(pk=offer.pk)
+        if offer.status != OfferStatus.OPEN:
+            raise OfferGone("That time has already been taken.")
+        if offer.expires_at <= now:
+            offer.status = OfferStatus.EXPIRED
+            offer.save(update_fields=["status"])
+            raise OfferGone("That offer has expired.")
+        appointment = offer.entry.appointment
+        try:
+            with transaction.atomic():
+                moved = appointment_reschedule(appointment=appointment, start=offer.procedure_start,
+                                               physician=offer.physician, now=now)
+        except SlotUnavailable:
+            offer.status = OfferStatus.TAKEN
+            offer.save(update_fields=["status"])
+            raise OfferGone("That time has already been taken.") from None
+        offer.status = OfferStatus.ACCEPTED
+        offer.save(update_fields=["status"])
+        WaitlistOffer.objects.filter(status=OfferStatus.OPEN, physician=offer.physician,
+                                     procedure_start=offer.procedure_start).update(status=OfferStatus.TAKEN)
+        WaitlistEntry.objects.filter(pk=offer.entry_id).update(status=WaitlistStatus.MOVED)
+    return moved

@@ -1,0 +1,262 @@
+"""The public booking pages, view by view: pick a time, hold it, give details, book; and every
+way it can go wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.cache import cache
+from icalendar import Calendar
+
+from clinic.models import Patient
+from scheduling import services
+from scheduling.models import Appointment, AppointmentStatus, SlotHold
+from scheduling.pages.picker import Choice
+from tests.conftest import NEXT_MONDAY, NOW, local
+
+pytestmark = pytest.mark.django_db
+
+# Tuesday 2026-12-01: Dr. Okafor's clinic block 08:00-16:00 (consultations).
+NEXT_TUESDAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(autouse=True)
+def _pages(settings):
+    settings.BOOKING_FORM_MIN_SECONDS = 0
+    cache.clear()  # rate-limit counters
+    yield
+    cache.clear()
+
+
+def value(start: dt.datetime, physician) -> str:
+    return Choice(start, physician.pk, physician.name).value
+
+
+def details(**overrides) -> dict:
+    data = {"first_name": "Rosa", "last_name": "Quintero", "date_of_birth": "1958-04-02", "phone": "(918) 555-0111",
+            "email": "rosa@example.com", "sms_consent": "on", "email_consent": "on", "note": "", "website": ""}
+    data.update(overrides)
+    return data
+
+
+def started(client) -> str:
+    page = client.get("/book/details/")
+    return re.search(r'name="started" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def hold(client, calendar, start=None, physician=None):
+    return client.post("/book/hold/", {"visit": "CONSULT_NEW", "location": calendar.location.pk,
+                                       "choice": value(start or local(NEXT_TUESDAY, 9), physician or calendar.okafor)})
+
+
+def book(client, calendar, **overrides):
+    assert hold(client, calendar).status_code == 302
+    return client.post("/book/details/", {**details(**overrides), "started": started(client)})
+
+
+# ---- Start page and picker -------------------------------------------------------------------
+
+def test_the_start_page_names_the_clinic_and_the_self_bookable_visits(client, calendar):
+    page = client.get("/book/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Interval Pain Center Bartlesville" in text and "(918) 555-0140" in text
+    assert "New patient consultation" in text and "Follow-up visit" in text
+    assert "Interlaminar epidural" not in text  # procedures need an order
+    assert "booked from the link the clinic sends" in text
+    assert "no-store" in page["Cache-Control"]
+
+
+def test_the_picker_shows_a_week_of_offered_times_in_the_clinic_zone(client, calendar):
+    page = client.get("/book/times/?visit=CONSULT_NEW&week=2026-11-30")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Chicago (CST)" in text
+    assert "Tuesday, December 1" in text
+    assert value(local(NEXT_TUESDAY, 8), calendar.okafor) in text  # Dr. Okafor's clinic opens at 08:00
+    assert "no-store" in page["Cache-Control"]
+
+
+def test_the_picker_swaps_in_the_week_alone_for_the_script(client, calendar):
+    page = client.get("/book/times/?visit=CONSULT_NEW&week=2026-12-07", HTTP_X_INTERVAL_PARTIAL="week")
+    text = page.content.decode()
+    assert text.startswith("<section id=\"week\"") and "<html" not in text
+    assert "Monday, December 7" in text
+
+
+def test_a_week_with_no_times_shows_the_next_free_ones(client, calendar):
+    services.slot_hold  # the week of Christmas is open; close it with time off for everyone
+    from clinic.models import Physician, TimeOff
+    for physician in Physician.objects.all():
+        TimeOff.objects.create(physician=physician, starts_at=local(dt.date(2026, 12, 7), 0),
+                               ends_at=local(dt.date(2026, 12, 14), 0), reason="Conference")
+    text = client.get("/book/times/?visit=CONSULT_NEW&week=2026-12-07").content.decode()
+    assert "There are no free times this week." in text
+    assert "The next free times" in text and "Monday, December 14" in text
+
+
+@pytest.mark.parametrize("query", ["visit=ESI_IL", "visit=NOPE", "", "visit=CONSULT_NEW&week=not-a-date&location=x"])
+def test_a_bad_picker_link_gets_a_clear_page_not_an_error(client, calendar, query):
+    page = client.get(f"/book/times/?{query}")
+    assert page.status_code in (200, 404)
+    if page.status_code == 404:
+        assert "cannot be booked online" in page.content.decode() and "(918) 555-0140" in page.content.decode()
+
+
+# ---- Hold, details, booking ----------------------------------------------------------------------
+
+def test_booking_a_consultation_end_to_end_creates_a_patient_for_review(client, calendar):
+    response = book(client, calendar)
+    assert response.status_code == 302 and response["Location"] == "/book/done/"
+    appointment = Appointment.objects.get(patient__last_name="Quintero")
+    assert appointment.procedure_start == local(NEXT_TUESDAY, 9)
+    assert appointment.booked_by is None and appointment.status == AppointmentStatus.SCHEDULED
+    patient = appointment.patient
+    assert patient.needs_review and patient.sms_consent and patient.preferred_channel == "sms"
+    assert not SlotHold.objects.exists()  # the hold is released by the booking
+    done = client.get("/book/done/").content.decode()
+    assert "Your visit is booked" in done and "Tuesday, December 1, 2026" in done
+    assert "8:45 AM" in done and "9:00 AM" in done  # arrival 15 minutes ahead
+    assert "photo ID" in done  # what to bring
+    assert "/calendar.ics" in done and "/visit/" in done
+    assert appointment.reminders.filter(kind="booking_confirmation").exists()
+
+
+def test_patient_details_never_appear_in_a_url(client, calendar):
+    response = book(client, calendar)
+    for url in (response["Location"],):
+        assert "Quintero" not in url and "1958" not in url and "555" not in url
+
+
+def test_a_returning_patient_is_matched_by_name_birth_date_and_phone(client, calendar):
+    patient = Patient.objects.filter(phone__startswith="(918) 555-01").exclude(phone="").order_by("pk").first()
+    before = Patient.objects.count()
+    book(client, calendar, first_name=patient.first_name.upper(), last_name=patient.last_name,
+         date_of_birth=patient.date_of_birth.isoformat(), phone=re.sub(r"\D", "", patient.phone), email="",
+         email_consent="")
+    assert Patient.objects.count() == before
+    assert Appointment.objects.filter(patient=patient, procedure_start=local(NEXT_TUESDAY, 9)).exists()
+
+
+def test_the_same_name_and_birth_date_with_other_contacts_is_a_new_record(client, calendar):
+    patient = Patient.objects.order_by("pk").first()
+    page = book(client, calendar, first_name=patient.first_name, last_name=patient.last_name,
+                date_of_birth=patient.date_of_birth.isoformat(), phone="(918) 555-0199", email="other@example.com")
+    assert page.status_code == 302  # the same page as any booking: nothing says a record exists
+    new = Appointment.objects.get(procedure_start=local(NEXT_TUESDAY, 9)).patient
+    assert new.pk != patient.pk and new.needs_review
+
+
+def test_a_held_time_is_not_offered_to_anyone_else(client, client2, calendar):
+    hold(client, calendar)
+    text = client2.get("/book/times/?visit=CONSULT_NEW&physician=%d&week=2026-11-30" % calendar.okafor.pk
+                       ).content.decode()
+    assert value(local(NEXT_TUESDAY, 9), calendar.okafor) not in text
+    assert value(local(NEXT_TUESDAY, 9, 15), calendar.okafor) not in text  # 45-minute consultation
+    taken = hold(client2, calendar)
+    assert taken.status_code == 409
+    text = taken.content.decode()
+    assert "that time has just been taken" in text
+    assert value(local(NEXT_TUESDAY, 9, 45), calendar.okafor) in text or "nearest" in text
+
+
+def test_a_time_taken_while_filling_in_the_form_offers_alternatives_and_keeps_the_details(client, calendar):
+    hold(client, calendar)
+    token = started(client)
+    SlotHold.objects.update(expires_at=NOW - dt.timedelta(minutes=1))  # the hold ran out ...
+    other = Patient.objects.order_by("pk").first()
+    services.appointment_book(patient=other, procedure_type=calendar.consult, physician=calendar.okafor,
+                              start=local(NEXT_TUESDAY, 9))  # ... and the front desk gave the time away
+    page = client.post("/book/details/", {**details(), "started": token})
+    text = page.content.decode()
+    assert page.status_code == 409
+    assert "taken while you were filling in the form" in text
+    assert 'value="Quintero"' in text  # nothing typed is lost
+    choice = re.search(r'name="choice" value="([^"]+)"', text).group(1)
+    retry = client.post("/book/details/", {**details(), "started": token, "choice": choice})
+    assert retry.status_code == 302
+    assert Appointment.objects.filter(patient__last_name="Quintero").exists()
+
+
+def test_details_without_a_held_time_go_back_to_the_start(client, calendar):
+    response = client.get("/book/details/")
+    assert response.status_code == 302 and response["Location"] == "/book/"
+
+
+@pytest.mark.parametrize("bad", [{"date_of_birth": "2030-01-01"}, {"date_of_birth": "31/02/1950"},
+                                 {"phone": "", "email": ""}, {"sms_consent": "on", "phone": ""},
+                                 {"email": "not-an-email"}, {"first_name": ""}])
+def test_bad_details_are_explained_and_nothing_is_booked(client, calendar, bad):
+    page = book(client, calendar, **bad)
+    assert page.status_code == 400
+    assert 'class="errorlist' in page.content.decode()
+    assert not Appointment.objects.filter(procedure_start=local(NEXT_TUESDAY, 9)).exists()
+
+
+def test_a_form_filled_in_by_a_script_is_not_booked(client, calendar, settings):
+    page = book(client, calendar, website="http://spam.example")
+    assert page.status_code == 400 and "send the form again" in page.content.decode()
+    settings.BOOKING_FORM_MIN_SECONDS = 3
+    page = book(client, calendar)  # the clock is frozen: sent back "instantly"
+    assert page.status_code == 400
+    page = client.post("/book/details/", {**details(), "started": "forged"})
+    assert page.status_code == 400
+    assert not Appointment.objects.filter(procedure_start=local(NEXT_TUESDAY, 9)).exists()
+
+
+def test_forms_need_their_csrf_token(calendar):
+    from django.test import Client
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/book/hold/", {"visit": "CONSULT_NEW", "choice": "1-1"})
+    assert response.status_code == 403
+    assert "security check" in response.content.decode()
+
+
+def test_searches_and_bookings_are_rate_limited_per_client(client, calendar, settings):
+    settings.BOOKING_SEARCH_RATE = "3/m"
+    for _ in range(3):
+        assert client.get("/book/times/?visit=CONSULT_NEW").status_code == 200
+    limited = client.get("/book/times/?visit=CONSULT_NEW")
+    assert limited.status_code == 429 and limited["Retry-After"] == "60"
+    assert "Please wait a moment" in limited.content.decode()
+    other = client.get("/book/times/?visit=CONSULT_NEW", REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 200
+
+
+def test_unknown_pages_get_a_friendly_404(client, calendar, settings):
+    settings.DEBUG = False
+    page = client.get("/book/nothing-here/")
+    assert page.status_code == 404
+    assert "Page not found" in page.content.decode() and "(918) 555-0140" in page.content.decode()
+
+
+def test_the_pages_are_in_spanish_for_a_spanish_browser(client, calendar):
+    page = client.get("/book/", HTTP_ACCEPT_LANGUAGE="es")
+    text = page.content.decode()
+    assert 'lang="es"' in text and "Reservar una cita" in text
+    week = client.get("/book/times/?visit=CONSULT_NEW&week=2026-11-30", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "martes" in week.lower() and "diciembre" in week.lower()
+
+
+# ---- The calendar file ------------------------------------------------------------------------
+
+def test_the_calendar_file_has_the_visit_in_the_clinic_zone(client, calendar):
+    book(client, calendar)
+    done = client.get("/book/done/").content.decode()
+    url = re.search(r'href="http://127.0.0.1:8000(/visit/[^"]+/calendar.ics)"', done).group(1)
+    response = client.get(url)
+    assert response["Content-Type"].startswith("text/calendar")
+    parsed = Calendar.from_ical(response.content)
+    (event,) = parsed.walk("VEVENT")
+    assert event.decoded("dtstart") == local(NEXT_TUESDAY, 8, 45)
+    assert str(event.decoded("dtstart").tzinfo) == "America/Chicago"
+    assert "consultation" not in str(event["summary"]).lower()
+    assert parsed.walk("VTIMEZONE")
+
+
+@pytest.fixture
+def client2():
+    from django.test import Client
+    return Client()
