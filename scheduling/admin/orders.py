@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import HistoryAdmin
 from scheduling.admin.forms import bound_to_request
 from scheduling import services
 from scheduling.errors import BookingError
-from scheduling.models import ProcedureOrder
+from scheduling.models import OrderStatus, ProcedureOrder
+from scheduling.reminders.links import order_link
 
 
 class OrderForm(forms.ModelForm):
@@ -65,7 +67,22 @@ class ProcedureOrderAdmin(HistoryAdmin):
         (_("Requirements on file"), {"fields": ["imaging_confirms_acute_fracture", "imaging_date",
                                                 "psych_evaluation_date"]}),
         (None, {"fields": ["notes", "override_reason"]}),
+        (_("Patient booking"), {"fields": ["booking_link"]}),
     ]
+    readonly_fields = ["booking_link"]
+
+    @admin.display(description=_("Booking link for the patient"))
+    def booking_link(self, obj: ProcedureOrder) -> str:
+        if obj is None or obj.pk is None:
+            return _("Shown once the order is saved.")
+        if obj.status != OrderStatus.OPEN:
+            return _("The order is not open.")
+        url = order_link(obj)
+        return format_html(
+            '<input type="text" readonly value="{}" size="60" onclick="this.select()" aria-label="{}"> '
+            '<span class="help">{}</span>', url, _("Booking link"),
+            _("Send this to the patient: it opens the times the pathway rules allow for this order, "
+              "and shows the booked visit once it is booked."))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         return bound_to_request(super().get_form(request, obj, change=change, **kwargs), request)

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from clinic.roles import sync_role_groups
+
 
 class Migration(migrations.Migration):
 
@@ -75,4 +77,5 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at'],
             },
         ),
+        migrations.RunPython(sync_role_groups, migrations.RunPython.noop),
     ]

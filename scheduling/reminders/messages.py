@@ -29,6 +29,16 @@ SUBJECTS = {
 }
 
 
+# The links a message carries, as the email's buttons, in this order.
+ACTIONS = [
+    ("confirm_url", "Confirm my visit"),
+    ("manage_url", "See or change my visit"),
+    ("reschedule_url", "Change the time"),
+    ("cancel_url", "Cancel my visit"),
+    ("book_url", "Book another time"),
+]
+
+
 def _time(instant: dt.datetime) -> str:
     return instant.strftime("%-I:%M %p")
 
@@ -71,5 +81,10 @@ def render(reminder: Reminder) -> Message:
     subject = SUBJECTS[reminder.kind]
     if reminder.kind == ReminderKind.ARRIVAL:
         subject = f"Your visit {relative_day}"
+    html = ""
+    if reminder.channel == "email":
+        actions = [(label, context[name]) for name, label in ACTIONS if context.get(name)]
+        html = render_to_string("reminders/email.html", {**context, "subject": subject, "body": body,
+                                                         "actions": actions})
     return Message(to=to, body=body, idempotency_key=reminder.idempotency_key,
-                   subject=f"{location.name}: {subject}")
+                   subject=f"{location.name}: {subject}", html=html)

@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ class Message:
     body: str
     idempotency_key: str
     subject: str = ""
+    html: str = ""  # email only: the same words, laid out, with buttons for the links
 
 
 class TransportError(Exception):
@@ -35,8 +36,10 @@ class TransportError(Exception):
 
 class EmailTransport:
     def send(self, message: Message) -> None:
-        email = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to],
-                             headers={"X-Idempotency-Key": message.idempotency_key})
+        email = EmailMultiAlternatives(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to],
+                                       headers={"X-Idempotency-Key": message.idempotency_key})
+        if message.html:
+            email.attach_alternative(message.html, "text/html")
         try:
             email.send(fail_silently=False)
         except (OSError, ConnectionError) as error:  # SMTP down or refused: try again later

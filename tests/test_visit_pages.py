@@ -1,0 +1,269 @@
+"""A patient's own visit page, from the signed link: confirm, move, cancel, the waitlist and
+its offers; and booking an ordered procedure from the clinic's link."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+
+from clinic.models import Patient, TimeOff
+from scheduling import services
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    OfferStatus,
+    Reminder,
+    ReminderKind,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistStatus,
+)
+from scheduling.pages.picker import Choice
+from scheduling.reminders import dispatch
+from scheduling.reminders.links import link, make_order_token
+from scheduling.reminders.messages import render
+from tests.conftest import NEXT_MONDAY, NOW, local
+
+pytestmark = pytest.mark.django_db
+
+TUESDAY = dt.date(2026, 12, 1)  # Dr. Okafor's consultations 08:00-16:00
+
+
+@pytest.fixture(autouse=True)
+def _pages(settings):
+    settings.BOOKING_FORM_MIN_SECONDS = 0
+    cache.clear()
+
+
+def path(url: str) -> str:
+    return url.removeprefix("http://127.0.0.1:8000")
+
+
+def value(start, physician) -> str:
+    return Choice(start, physician.pk, physician.name).value
+
+
+def consult(calendar, patient, day=TUESDAY, hour=9, physician=None):
+    return services.appointment_book(patient=patient, procedure_type=calendar.consult,
+                                     physician=physician or calendar.okafor, start=local(day, hour))
+
+
+@pytest.fixture
+def visit(calendar):
+    return consult(calendar, calendar.patients[0])
+
+
+def manage_path(appointment) -> str:
+    return path(link(appointment, "manage"))
+
+
+# ---- The visit page ------------------------------------------------------------------------
+
+def test_the_visit_page_shows_the_visit_and_confirms_it(client, visit):
+    page = client.get(manage_path(visit))
+    text = page.content.decode()
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert "Tuesday, December 1, 2026" in text and "8:45 AM" in text and "Dr. Maya Okafor" in text
+    assert "Booked, not yet confirmed" in text
+    response = client.post(manage_path(visit), {"action": "confirm"})
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.CONFIRMED
+    assert "your visit is confirmed" in client.get(response["Location"]).content.decode()
+
+
+def test_a_wrong_or_old_link_gets_a_clear_page_with_the_phone(client, visit):
+    for url in ("/visit/garbage/", manage_path(visit)[:-4] + "xyz/"):
+        page = client.get(url)
+        assert page.status_code == 410
+        assert "This link does not work" in page.content.decode() and "(918) 555-0140" in page.content.decode()
+    old = manage_path(visit)
+    services.appointment_reschedule(appointment=visit, start=local(TUESDAY, 11))
+    page = client.get(old)
+    assert page.status_code == 410 and "moved or removed" in page.content.decode()
+
+
+def test_moving_a_visit_from_its_page(client, calendar, visit):
+    picker = client.get(manage_path(visit) + "reschedule/?week=2026-11-30")
+    text = picker.content.decode()
+    assert picker.status_code == 200 and "Choose a new time" in text
+    new_time = value(local(TUESDAY, 13), calendar.okafor)
+    assert new_time in text
+    held = client.post(manage_path(visit) + "reschedule/", {"choice": new_time})
+    assert held.status_code == 302 and held["Location"].endswith("/reschedule/confirm/")
+    confirm = client.get(held["Location"]).content.decode()
+    assert "From: Tuesday, December 1, 2026 at 9:00 AM" in confirm and "To: Tuesday, December 1, 2026 at 1:00 PM" in confirm
+    moved = client.post(held["Location"])
+    visit.refresh_from_db()
+    assert visit.procedure_start == local(TUESDAY, 13)
+    assert moved["Location"] == link(visit, "manage")  # the new link; the old one no longer works
+    assert "Your visit has moved" in client.get(path(moved["Location"])).content.decode()
+
+
+def test_a_time_taken_before_the_move_is_confirmed_says_so(client, calendar, visit):
+    held = client.post(manage_path(visit) + "reschedule/", {"choice": value(local(TUESDAY, 13), calendar.okafor)})
+    from scheduling.models import SlotHold
+    SlotHold.objects.update(expires_at=NOW - dt.timedelta(minutes=1))
+    consult(calendar, calendar.patients[1], hour=13)
+    page = client.post(held["Location"])
+    assert page.status_code == 409 and "taken in the meantime" in page.content.decode()
+    visit.refresh_from_db()
+    assert visit.procedure_start == local(TUESDAY, 9)  # unchanged
+
+
+def test_cancelling_from_the_page_needs_a_reason_and_shows_the_late_note(client, calendar):
+    tomorrow = consult(calendar, calendar.patients[0], day=dt.date(2026, 11, 24), hour=14)  # six hours ahead
+    url = path(link(tomorrow, "cancel"))
+    page = client.get(url).content.decode()
+    assert "Cancelling less than a day ahead" in page  # the clinic's late-cancellation note
+    refused = client.post(url, {"reason": ""})
+    assert refused.status_code == 400
+    tomorrow.refresh_from_db()
+    assert tomorrow.status == AppointmentStatus.SCHEDULED
+    done = client.post(url, {"reason": "unwell"})
+    assert "Your visit is cancelled" in done.content.decode()
+    tomorrow.refresh_from_db()
+    assert tomorrow.status == AppointmentStatus.CANCELLED and tomorrow.cancel_reason == "By the patient: I am unwell"
+
+
+def test_a_cancellation_well_ahead_shows_no_late_note(client, visit):
+    page = client.get(path(link(visit, "cancel"))).content.decode()
+    assert "Cancelling less than a day ahead" not in page
+
+
+def test_the_visit_page_of_a_cancelled_visit_says_so(client, visit):
+    url = manage_path(visit)
+    services.appointment_cancel(appointment=visit, reason="Clinic closed")
+    page = client.get(url)
+    assert page.status_code == 410 and "has been cancelled" in page.content.decode()
+
+
+# ---- Waitlist --------------------------------------------------------------------------------
+
+def test_a_freed_time_is_offered_to_the_waitlist_and_the_first_to_accept_gets_it(client, calendar):
+    sms = Patient.objects.filter(preferred_channel="sms", sms_consent=True).order_by("pk")
+    early = consult(calendar, sms[0], hour=9)
+    later_a = consult(calendar, sms[1], day=dt.date(2026, 12, 8), hour=9)
+    later_b = consult(calendar, sms[2], day=dt.date(2026, 12, 15), hour=9)
+    for appointment in (later_a, later_b):
+        client.post(manage_path(appointment), {"action": "waitlist_join"})
+    assert WaitlistEntry.objects.filter(status=WaitlistStatus.WAITING).count() == 2
+
+    services.appointment_cancel(appointment=early, reason="Patient called")
+    offers = WaitlistOffer.objects.order_by("entry__created_at")
+    assert [offer.entry.appointment_id for offer in offers] == [later_a.pk, later_b.pk]
+    notice = Reminder.objects.get(appointment=later_a, kind=ReminderKind.WAITLIST_OFFER)
+    body = render(notice).body
+    assert "Tuesday December 1 at 9:00 AM" in body and link(later_a, "manage") in body
+
+    page_b = client.get(manage_path(later_b)).content.decode()
+    assert "An earlier time is free" in page_b
+    offer_b = offers.get(entry__appointment=later_b)
+    taken_by_b = client.post(manage_path(later_b), {"action": "take_offer", "offer": offer_b.pk})
+    later_b.refresh_from_db()
+    assert later_b.procedure_start == local(TUESDAY, 9)
+    assert taken_by_b["Location"] == link(later_b, "manage")
+
+    offer_a = offers.get(entry__appointment=later_a)
+    too_late = client.post(manage_path(later_a), {"action": "take_offer", "offer": offer_a.pk})
+    assert "earlier=1" in too_late["Location"]
+    following = client.get(too_late["Location"]).content.decode()
+    assert "already been taken" in following and "Choose a new time" in following
+    later_a.refresh_from_db()
+    assert later_a.procedure_start == local(dt.date(2026, 12, 8), 9)
+    offer_a.refresh_from_db()
+    assert offer_a.status == OfferStatus.TAKEN
+
+
+def test_only_later_visits_of_the_same_kind_and_physician_are_offered(calendar):
+    early = consult(calendar, calendar.patients[0], hour=9)
+    earlier = consult(calendar, calendar.patients[1], day=dt.date(2026, 11, 24), hour=14)  # before the freed time
+    other_doctor = services.appointment_book(patient=calendar.patients[2], procedure_type=calendar.consult,
+                                             physician=calendar.reyes, start=local(dt.date(2026, 12, 7), 9))
+    for appointment in (earlier, other_doctor):
+        services.waitlist_join(appointment=appointment)
+    services.appointment_cancel(appointment=early, reason="Patient called")
+    assert not WaitlistOffer.objects.exists()
+
+
+def test_leaving_the_waitlist(client, visit):
+    client.post(manage_path(visit), {"action": "waitlist_join", "any_physician": "1"})
+    entry = WaitlistEntry.objects.get()
+    assert entry.any_physician
+    client.post(manage_path(visit), {"action": "waitlist_leave"})
+    entry.refresh_from_db()
+    assert entry.status == WaitlistStatus.ENDED
+
+
+# ---- An ordered procedure, from the clinic's link --------------------------------------------------
+
+@pytest.fixture
+def order(calendar):
+    patient = Patient.objects.filter(payer__name="Medicare").order_by("pk").first()
+    patient.blood_thinners.clear()
+    return calendar.order_for(patient, calendar.esi)
+
+
+def test_an_ordered_procedure_is_booked_from_the_link_with_its_preparation(client, calendar, order):
+    url = f"/book/order/{make_order_token(order)}/"
+    page = client.get(url + "?week=2026-11-30")
+    text = page.content.decode()
+    assert page.status_code == 200 and "Before your procedure" in text
+    choice = value(local(NEXT_MONDAY, 9), calendar.okafor)
+    assert choice in text
+    held = client.post(url, {"choice": choice})
+    assert held.status_code == 302 and held["Location"] == url + "confirm/"
+    review = client.get(held["Location"]).content.decode()
+    assert "Monday, November 30, 2026" in review and "Getting ready" in review
+    booked = client.post(held["Location"])
+    assert booked["Location"] == "/book/done/"
+    appointment = Appointment.objects.get(order=order)
+    assert appointment.procedure_start == local(NEXT_MONDAY, 9) and appointment.patient == order.patient
+    again = client.get(url)  # the link now shows the booked visit
+    assert again.status_code == 302 and again["Location"] == link(appointment, "manage")
+
+
+def test_the_order_picker_offers_only_days_the_rules_allow(client, calendar, order):
+    services.appointment_book(patient=order.patient, procedure_type=calendar.esi, physician=calendar.okafor,
+                              start=local(NEXT_MONDAY, 9), order=order)
+    # A second injection in the same region must wait at least 14 days.
+    second = calendar.order_for(order.patient, calendar.esi)
+    page = client.get(f"/book/order/{make_order_token(second)}/?week=2026-11-30")
+    text = page.content.decode()
+    assert value(local(dt.date(2026, 12, 2), 9), calendar.okafor) not in text
+
+
+@pytest.mark.parametrize("token", ["garbage", "1:abc:def"])
+def test_a_wrong_order_link_gets_a_clear_page(client, calendar, token):
+    page = client.get(f"/book/order/{token}/")
+    assert page.status_code == 410 and "(918) 555-0140" in page.content.decode()
+
+
+def test_an_expired_order_link_says_so(client, calendar, order, settings, clock):
+    url = f"/book/order/{make_order_token(order)}/"
+    clock.shift(dt.timedelta(days=settings.ORDER_LINK_DAYS + 1))
+    page = client.get(url)
+    assert page.status_code == 410 and "expired" in page.content.decode()
+
+
+# ---- Messages carry the links ------------------------------------------------------------------
+
+def test_the_confirmation_request_links_to_changing_the_time(calendar, visit):
+    body = render(visit.reminders.get(kind="confirmation_request")).body
+    assert f"Change the time: {link(visit, 'manage', 'visit-reschedule')}" in body
+
+
+def test_emails_carry_an_html_version_with_buttons(calendar, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    patient = Patient.objects.filter(preferred_channel="email", email_consent=True).exclude(email="").first()
+    appointment = consult(calendar, patient)
+    assert dispatch.dispatch_due(now=NOW) >= 1
+    (email,) = [m for m in mail.outbox if patient.email in m.to]
+    html, mimetype = email.alternatives[0]
+    assert mimetype == "text/html"
+    assert "See or change my visit" in html and link(appointment, "manage") in html
+    assert "(918) 555-0140" in html and "consultation" not in html.lower()
