@@ -298,7 +298,8 @@ class PatientAdmin(HistoryAdmin):
     readonly_fields = ["created_at"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "date_of_birth", "needs_review"]}),
-        (_("Contact"), {"fields": ["phone", "email", "preferred_channel", "sms_consent", "email_consent"]}),
+        (_("Contact"), {"fields": ["phone", "email", "preferred_channel", "language", "sms_consent",
+                                   "email_consent"]}),
         (_("Coverage"), {"fields": ["payer", "member_id"]}),
         (_("Medications"), {"fields": ["blood_thinners"]}),
         (None, {"fields": ["created_at"]}),

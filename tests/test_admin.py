@@ -125,7 +125,7 @@ def test_the_front_desk_keeps_patient_details_current(client, front_desk, demo_c
     response = client.post(admin_url(Patient, "change", patient.pk), {
         "first_name": patient.first_name, "last_name": patient.last_name,
         "date_of_birth": patient.date_of_birth.isoformat(), "phone": "(918) 555-0199", "email": patient.email,
-        "preferred_channel": "sms", "sms_consent": "on", "email_consent": "on",
+        "preferred_channel": "sms", "language": "en", "sms_consent": "on", "email_consent": "on",
     })
     assert response.status_code == 302
     patient.refresh_from_db()
@@ -138,6 +138,7 @@ def _location_form(location: Location, closures: list[tuple[str, str, str]]) -> 
         "address_line": location.address_line, "city": location.city, "state": location.state,
         "postal_code": location.postal_code, "recovery_bays": location.recovery_bays,
         "slot_interval_minutes": 15, "minimum_notice_hours": 2, "booking_horizon_days": 90,
+        "late_cancellation_hours": 24,
         "closures-TOTAL_FORMS": len(closures), "closures-INITIAL_FORMS": 0,
         "closures-MIN_NUM_FORMS": 0, "closures-MAX_NUM_FORMS": 1000,
     }

@@ -98,7 +98,7 @@ def test_no_reminder_text_names_a_procedure_or_a_diagnosis(demo_clinic):
     templates = sorted(TEMPLATES.glob("*.txt"))
     assert len(templates) == len(ReminderKind.choices)
     for template in templates:
-        text = template.read_text().lower()
+        text = re.sub(r"{%.*?%}", " ", template.read_text()).lower()  # the words, not the template tags
         found = [word for word in words if re.search(rf"\b{re.escape(word)}", text)]
         assert not found, f"{template.name} mentions {found}"
 

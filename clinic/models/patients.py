@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -53,6 +54,10 @@ class Patient(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[phone_validator])
     preferred_channel = models.CharField(
         _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en",
+        help_text=_("Messages and the patient's pages use this language."),
     )
     sms_consent = models.BooleanField(_("consents to text messages"), default=False)
     email_consent = models.BooleanField(_("consents to email"), default=False)

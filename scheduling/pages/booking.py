@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -33,6 +34,11 @@ from scheduling.services.holds import HOLD_MINUTES
 
 BOOKING_SESSION_KEY = "interval.booking"
 BOOKED_SESSION_KEY = "interval.booked"
+
+
+def _language(request: HttpRequest) -> str:
+    code = (getattr(request, "LANGUAGE_CODE", "") or "en")[:2]
+    return code if code in dict(settings.LANGUAGES) else "en"
 
 
 def _locations_for(procedure_type: ProcedureType):
@@ -165,7 +171,7 @@ def details(request: HttpRequest) -> HttpResponse:
                 patient = services.patient_for_booking(
                     first_name=data["first_name"], last_name=data["last_name"], date_of_birth=data["date_of_birth"],
                     phone=data["phone"], email=data["email"], sms_consent=data["sms_consent"],
-                    email_consent=data["email_consent"])
+                    email_consent=data["email_consent"], language=_language(request))
                 appointment = services.appointment_book(
                     patient=patient, procedure_type=held.procedure_type, physician=held.physician,
                     start=held.procedure_start, hold_key=held.key,

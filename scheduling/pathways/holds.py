@@ -10,9 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 from clinic.models import Patient, ProcedureType
 
-PRESCRIBER_NOTE = "Stop only with the approval of the doctor who prescribes it."
+PRESCRIBER_NOTE = gettext_lazy("Stop only with the approval of the doctor who prescribes it.")
 
 
 @dataclass(frozen=True)
@@ -24,9 +28,10 @@ class Hold:
     restart_guidance: str
 
     def instruction(self) -> str:
-        return (f"{self.drug}: take your last dose on {self.last_dose:%A %B %-d}; take none from "
-                f"{self.first_day_without:%A %B %-d} through the day of your procedure. {self.restart_guidance} "
-                f"{PRESCRIBER_NOTE}").strip()
+        text = _("%(drug)s: take your last dose on %(last)s; take none from %(first)s through the day of your "
+                 "procedure.") % {"drug": self.drug, "last": date_format(self.last_dose, _("l F j")),
+                                  "first": date_format(self.first_day_without, _("l F j"))}
+        return f"{text} {self.restart_guidance} {PRESCRIBER_NOTE}".replace("  ", " ").strip()
 
     def too_late(self, today: dt.date) -> bool:
         """The hold should already have begun: the clinic must check the patient stopped in time."""
@@ -50,9 +55,11 @@ def preparation_lines(procedure_type: ProcedureType) -> list[str]:
     """What the patient must do before the visit, in the order a patient needs it."""
     lines = []
     if procedure_type.fasting_hours:
-        lines.append(f"No solid food for {procedure_type.fasting_hours} hours before your arrival time.")
+        lines.append(ngettext("No solid food for %(hours)d hour before your arrival time.",
+                              "No solid food for %(hours)d hours before your arrival time.",
+                              procedure_type.fasting_hours) % {"hours": procedure_type.fasting_hours})
     if procedure_type.driver_required:
-        lines.append("An adult must drive you home; you may not drive after sedation.")
+        lines.append(_("An adult must drive you home; you may not drive after sedation."))
     if procedure_type.patient_preparation:
         lines.append(procedure_type.patient_preparation)
     return lines

@@ -1,5 +1,7 @@
 """The words of each reminder. Texts name the clinic, the date, the time and the phone, never
-the procedure or a diagnosis: a message on a lock screen is read by whoever holds the phone."""
+the procedure or a diagnosis: a message on a lock screen is read by whoever holds the phone.
+
+Each message is worded in the patient's language, with dates in that language's words."""
 
 from __future__ import annotations
 
@@ -8,56 +10,71 @@ import datetime as dt
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from scheduling.models import Reminder, ReminderKind
 from scheduling.reminders.links import link
 from scheduling.reminders.transports import Message
 
 SUBJECTS = {
-    ReminderKind.BOOKING_CONFIRMATION: "Your visit is booked",
-    ReminderKind.BLOOD_THINNER_HOLD: "Your blood thinner before your visit",
-    ReminderKind.CONFIRMATION_REQUEST: "Please confirm your visit",
-    ReminderKind.PREPARATION: "Getting ready for your visit tomorrow",
-    ReminderKind.ARRIVAL: "Your visit today",
-    ReminderKind.PAIN_DIARY: "Your pain diary",
-    ReminderKind.TRIAL_REMOVAL: "Your follow-up visit",
-    ReminderKind.CHECK_IN: "How are you feeling?",
-    ReminderKind.VISIT_MOVED: "Your visit has moved",
-    ReminderKind.VISIT_CANCELLED: "Your visit is cancelled",
-    ReminderKind.WAITLIST_OFFER: "An earlier time is open",
+    ReminderKind.BOOKING_CONFIRMATION: gettext_lazy("Your visit is booked"),
+    ReminderKind.BLOOD_THINNER_HOLD: gettext_lazy("Your blood thinner before your visit"),
+    ReminderKind.CONFIRMATION_REQUEST: gettext_lazy("Please confirm your visit"),
+    ReminderKind.PREPARATION: gettext_lazy("Getting ready for your visit tomorrow"),
+    ReminderKind.ARRIVAL: gettext_lazy("Your visit today"),
+    ReminderKind.PAIN_DIARY: gettext_lazy("Your pain diary"),
+    ReminderKind.TRIAL_REMOVAL: gettext_lazy("Your follow-up visit"),
+    ReminderKind.CHECK_IN: gettext_lazy("How are you feeling?"),
+    ReminderKind.VISIT_MOVED: gettext_lazy("Your visit has moved"),
+    ReminderKind.VISIT_CANCELLED: gettext_lazy("Your visit is cancelled"),
+    ReminderKind.WAITLIST_OFFER: gettext_lazy("An earlier time is open"),
 }
 
 
 # The links a message carries, as the email's buttons, in this order.
 ACTIONS = [
-    ("confirm_url", "Confirm my visit"),
-    ("manage_url", "See or change my visit"),
-    ("reschedule_url", "Change the time"),
-    ("cancel_url", "Cancel my visit"),
-    ("book_url", "Book another time"),
+    ("confirm_url", gettext_lazy("Confirm my visit")),
+    ("manage_url", gettext_lazy("See or change my visit")),
+    ("reschedule_url", gettext_lazy("Change the time")),
+    ("cancel_url", gettext_lazy("Cancel my visit")),
+    ("book_url", gettext_lazy("Book another time")),
 ]
 
 
 def _time(instant: dt.datetime) -> str:
-    return instant.strftime("%-I:%M %p")
+    return date_format(instant, _("g:i A"))
+
+
+def _day(value: dt.date | dt.datetime) -> str:
+    return date_format(value, _("l F j"))
 
 
 def render(reminder: Reminder) -> Message:
+    language = reminder.appointment.patient.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _render(reminder)
+
+
+def _render(reminder: Reminder) -> Message:
     appointment = reminder.appointment
     location, patient, procedure_type = appointment.location, appointment.patient, appointment.procedure_type
     zone = location.zone
-    visit_day = appointment.procedure_start.astimezone(zone).date()
+    start = appointment.procedure_start.astimezone(zone)
+    visit_day = start.date()
     sending_day = timezone.now().astimezone(zone).date()
     # Quiet hours can move a same-day message to the evening before: say which day it is.
-    relative_day = {0: "today", 1: "tomorrow"}.get((visit_day - sending_day).days, f"on {visit_day:%A %B %-d}")
+    relative_day = {0: _("today"), 1: _("tomorrow")}.get(
+        (visit_day - sending_day).days, _("on %(day)s") % {"day": _day(visit_day)})
     context = {
         "relative_day": relative_day,
         "clinic": location.name,
         "phone": location.phone,
         "address": location.full_address,
-        "day": f"{appointment.procedure_start.astimezone(zone):%A %B %-d}",
-        "start": _time(appointment.procedure_start.astimezone(zone)),
+        "day": _day(start),
+        "start": _time(start),
         "arrival": _time(appointment.arrival.astimezone(zone)),
         "fasting_hours": procedure_type.fasting_hours,
         "driver": procedure_type.driver_required,
@@ -73,18 +90,19 @@ def render(reminder: Reminder) -> Message:
         context["book_url"] = settings.SITE_URL.rstrip("/") + reverse("book-start")
     if reminder.context.get("start"):
         offered = dt.datetime.fromisoformat(reminder.context["start"]).astimezone(zone)
-        context["offer_day"], context["offer_time"] = f"{offered:%A %B %-d}", _time(offered)
+        context["offer_day"], context["offer_time"] = _day(offered), _time(offered)
     if reminder.context.get("last_dose"):
-        context["last_dose"] = f"{dt.date.fromisoformat(reminder.context['last_dose']):%A %B %-d}"
+        context["last_dose"] = _day(dt.date.fromisoformat(reminder.context["last_dose"]))
     body = " ".join(render_to_string(f"reminders/{reminder.kind}.txt", context).split())
     to = patient.phone if reminder.channel == "sms" else patient.email
-    subject = SUBJECTS[reminder.kind]
+    subject = str(SUBJECTS[reminder.kind])
     if reminder.kind == ReminderKind.ARRIVAL:
-        subject = f"Your visit {relative_day}"
+        subject = _("Your visit %(day)s") % {"day": relative_day}
     html = ""
     if reminder.channel == "email":
         actions = [(label, context[name]) for name, label in ACTIONS if context.get(name)]
         html = render_to_string("reminders/email.html", {**context, "subject": subject, "body": body,
-                                                         "actions": actions})
+                                                         "actions": actions,
+                                                         "language": translation.get_language()})
     return Message(to=to, body=body, idempotency_key=reminder.idempotency_key,
                    subject=f"{location.name}: {subject}", html=html)

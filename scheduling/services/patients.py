@@ -24,6 +24,7 @@ def patient_for_booking(
     email: str,
     sms_consent: bool,
     email_consent: bool,
+    language: str = "en",
 ) -> Patient:
     """The patient with this name and date of birth and the same phone or email, else a new
     record flagged for front-desk review.
@@ -48,15 +49,18 @@ def patient_for_booking(
                 if email_consent and same_email and not candidate.email_consent:
                     candidate.email_consent = True
                     granted.append("email_consent")
+                if language and candidate.language != language:
+                    candidate.language = language
+                    granted.append("language")
                 if granted:
-                    candidate._change_reason = "Consent given on the booking page"
+                    candidate._change_reason = "Consent or language given on the booking page"
                     candidate.save(update_fields=granted)
                 return candidate
         preferred = Channel.SMS if sms_consent and phone else Channel.EMAIL
         patient = Patient(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, phone=phone,
                           email=email, sms_consent=sms_consent and bool(phone),
                           email_consent=email_consent and bool(email), preferred_channel=preferred,
-                          needs_review=True)
+                          language=language or "en", needs_review=True)
         patient._change_reason = "Created on the booking page"
         patient.save()
         return patient
