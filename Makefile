@@ -31,6 +31,7 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "Interval is starting (Ctrl-C stops everything):"
+	@echo "  patients:     http://127.0.0.1:$(PORT)/book/"
 	@echo "  staff admin:  http://127.0.0.1:$(PORT)/admin/"
 	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
