@@ -260,3 +260,19 @@ def test_the_calendar_file_has_the_visit_in_the_clinic_zone(client, calendar):
 def client2():
     from django.test import Client
     return Client()
+
+
+def test_a_server_error_gets_the_static_apology_page(calendar, settings, monkeypatch):
+    from django.test import Client
+
+    settings.DEBUG = False
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("scheduling.pages.booking.ProcedureType.objects.filter", broken)
+    page = Client(raise_request_exception=False).get("/book/")
+    assert page.status_code == 500
+    text = page.content.decode()
+    assert "Something went wrong on our side" in text and "nothing was changed" in text
+    assert "Traceback" not in text and "RuntimeError" not in text

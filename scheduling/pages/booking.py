@@ -23,7 +23,7 @@ from clinic.models import Location, Physician, ProcedureType
 from scheduling import services
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import ACTIVE_STATUSES, Appointment, SlotHold
-from scheduling.pages.common import hold_key, patient_page, preparation, render_local, render_week
+from scheduling.pages.common import current_hold_key, hold_key, patient_page, preparation, render_local, render_week
 from scheduling.pages.errors import problem
 from scheduling.pages.forms import DetailsForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
@@ -76,7 +76,7 @@ def _public_search(request: HttpRequest, params) -> tuple[Search, list, list] | 
     physicians = list(_physicians_for(procedure_type, location))
     physician = next((p for p in physicians if str(p.pk) == params.get("physician")), None)
     search = Search(procedure_type=procedure_type, location=location, physician=physician,
-                    hold_key=request.session.get("interval.hold", ""))
+                    hold_key=current_hold_key(request))
     return search, locations, physicians
 
 
@@ -141,7 +141,7 @@ def hold(request: HttpRequest) -> HttpResponse:
 def _current_hold(request: HttpRequest) -> SlotHold | None:
     booking = request.session.get(BOOKING_SESSION_KEY) or {}
     return SlotHold.objects.select_related("location", "physician", "procedure_type").filter(
-        pk=booking.get("hold"), key=request.session.get("interval.hold", "")).first()
+        pk=booking.get("hold"), key=current_hold_key(request)).first()
 
 
 @require_http_methods(["GET", "POST"])
@@ -233,7 +233,7 @@ def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpRespo
         return problem(request, _("This procedure cannot be booked online yet. Please call us and we will find a "
                                   "time with you."), status=409, title=_("Please call us"))
     search = Search(procedure_type=procedure_type, location=location, physician=physician, patient=order.patient,
-                    hold_key=request.session.get("interval.hold", ""), first_day=first_day, last_day=last_day)
+                    hold_key=current_hold_key(request), first_day=first_day, last_day=last_day)
     return order, search, locations, physicians
 
 

@@ -1,8 +1,7 @@
-"""What every patient page shares: no caching, rate limits, the clinic's zone, holds."""
+"""What every patient page shares: no caching, rate limits, the clinic's zone, the visitor's hold."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 from django.conf import settings
@@ -14,7 +13,8 @@ from django_ratelimit.decorators import ratelimit
 
 from clinic.models import Location
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
-from scheduling.pages.picker import Choice, Search, Week
+from scheduling.pages.picker import Search
+from scheduling.services.holds import new_hold_key
 
 HOLD_SESSION_KEY = "interval.hold"
 
@@ -53,10 +53,13 @@ def render_week(request: HttpRequest, template: str, context: dict, search: Sear
     return render_local(request, template, context, search.location)
 
 
-def hold_key(request: HttpRequest) -> str:
-    """The visitor's hold key, kept in their session (never in a URL)."""
-    from scheduling.services.holds import new_hold_key
+def current_hold_key(request: HttpRequest) -> str:
+    """The visitor's hold key if they have one: their own hold does not hide the time from them."""
+    return request.session.get(HOLD_SESSION_KEY, "")
 
+
+def hold_key(request: HttpRequest) -> str:
+    """The visitor's hold key, made on first use and kept in their session (never in a URL)."""
     key = request.session.get(HOLD_SESSION_KEY)
     if not key:
         key = request.session[HOLD_SESSION_KEY] = new_hold_key()
@@ -71,12 +74,3 @@ def preparation(appointment_or_hold, patient=None) -> dict:
     return {"preparation": preparation_lines(procedure_type), "holds": [hold.instruction() for hold in holds]}
 
 
-def week_context(search: Search, week: Week, **extra) -> dict:
-    return {"week": week, "search": search, **extra}
-
-
-def expiry(minutes_from: dt.datetime, minutes: int) -> dt.datetime:
-    return minutes_from + dt.timedelta(minutes=minutes)
-
-
-__all__ = ["Choice", "HOLD_SESSION_KEY", "hold_key", "patient_page", "preparation", "render_local", "render_week"]

@@ -23,7 +23,7 @@ from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import Appointment, AppointmentStatus, OfferStatus, SlotHold, WaitlistOffer, WaitlistStatus
 from scheduling.pages.booking import confirmation_context
 from scheduling.pages.calendar import visit_calendar
-from scheduling.pages.common import hold_key, patient_page, render_local, render_week
+from scheduling.pages.common import current_hold_key, hold_key, patient_page, render_local, render_week
 from scheduling.pages.errors import problem
 from scheduling.pages.forms import CancelForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
@@ -75,7 +75,7 @@ def _search(appointment: Appointment, request: HttpRequest, *, before: dt.dateti
     if first is None:
         return None
     return Search(procedure_type=appointment.procedure_type, location=location, patient=appointment.patient,
-                  moving=appointment, hold_key=request.session.get("interval.hold", ""), first_day=first,
+                  moving=appointment, hold_key=current_hold_key(request), first_day=first,
                   last_day=last)
 
 
@@ -181,7 +181,7 @@ def reschedule_confirm(request: HttpRequest, token: str) -> HttpResponse:
         return appointment
     pending = request.session.get(RESCHEDULE_SESSION_KEY) or {}
     held = SlotHold.objects.select_related("location", "physician", "procedure_type").filter(
-        pk=pending.get("hold"), key=request.session.get("interval.hold", "")).first()
+        pk=pending.get("hold"), key=current_hold_key(request)).first()
     if held is None or pending.get("appointment") != appointment.pk:
         messages.info(request, _("Please pick a time first."))
         return redirect("visit-reschedule", token=token)
