@@ -270,7 +270,7 @@ def test_a_server_error_gets_the_static_apology_page(calendar, settings, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("scheduling.pages.booking.ProcedureType.objects.filter", broken)
+    monkeypatch.setattr("scheduling.pages.booking.render_local", broken)
     page = Client(raise_request_exception=False).get("/book/")
     assert page.status_code == 500
     text = page.content.decode()
