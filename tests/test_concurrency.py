@@ -12,7 +12,7 @@ from django.db import connection, connections
 
 from scheduling import services
 from scheduling.errors import BookingError, SlotUnavailable
-from scheduling.models import Appointment, ProcedureOrder
+from scheduling.models import Appointment, ProcedureOrder, SlotHold
 from scheduling.selectors import available_slots
 from tests.conftest import NEXT_MONDAY, NEXT_THURSDAY, local
 
@@ -169,3 +169,17 @@ def test_availability_agrees_with_booking_under_load(postgres, calendar):
         for patient in calendar.patients[:3]
     ])
     assert sum(isinstance(r, Appointment) for r in results) == 1
+
+
+def test_ten_visitors_holding_the_same_time_one_gets_it(postgres, calendar):
+    start = local(dt.date(2026, 12, 1), 9)  # Dr. Okafor's consultations
+
+    def job(index):
+        return lambda: services.slot_hold(key=f"visitor-{index}", procedure_type=calendar.consult,
+                                          physician=calendar.okafor, start=start)
+
+    results = run_concurrently([job(index) for index in range(10)])
+    held = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, SlotUnavailable)]
+    assert len(held) == 1 and len(refused) == 9, results
+    assert SlotHold.objects.count() == 1
