@@ -267,3 +267,13 @@ def test_emails_carry_an_html_version_with_buttons(calendar, settings):
     assert mimetype == "text/html"
     assert "See or change my visit" in html and link(appointment, "manage") in html
     assert "(918) 555-0140" in html and "consultation" not in html.lower()
+
+
+def test_a_spanish_speaking_patient_gets_messages_in_spanish(calendar):
+    patient = calendar.patients[0]
+    patient.language = "es"
+    patient.save()
+    appointment = consult(calendar, patient)
+    body = render(appointment.reminders.get(kind="booking_confirmation")).body
+    assert "martes 1 de diciembre" in body and "Interval Pain Center Bartlesville" in body
+    assert "your visit" not in body.lower()

@@ -24,7 +24,7 @@ from scheduling import services
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import ACTIVE_STATUSES, Appointment, SlotHold
 from scheduling.pages.common import current_hold_key, hold_key, patient_page, preparation, render_local, render_week
-from scheduling.pages.errors import problem
+from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import DetailsForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
 from scheduling.pathways.eligibility import eligible_window
@@ -180,7 +180,7 @@ def details(request: HttpRequest) -> HttpResponse:
                 wanted = choice[0] if choice else held.procedure_start
                 context["taken"] = _("Sorry, that time was taken while you were filling in the form. Your details "
                                      "are kept: pick one of these times and send the form again.") if isinstance(
-                    error, (SlotUnavailable, Physician.DoesNotExist)) else error.message
+                    error, (SlotUnavailable, Physician.DoesNotExist)) else patient_message(error)
                 context["alternatives"] = alternatives(search, wanted, timezone.now())
                 return render_local(request, "pages/details.html", context, location, status=409)
             request.session.pop(BOOKING_SESSION_KEY, None)
@@ -292,7 +292,7 @@ def order_confirm(request: HttpRequest, token: str) -> HttpResponse:
                                                     physician=held.physician, start=held.procedure_start,
                                                     order=order, hold_key=held.key)
         except BookingError as error:
-            context["error"] = error.message if not isinstance(error, SlotUnavailable) else _(
+            context["error"] = patient_message(error) if not isinstance(error, SlotUnavailable) else _(
                 "Sorry, that time was taken in the meantime. Please pick another.")
             context["pick_again_url"] = reverse("book-order", args=[token])
             return render_local(request, "pages/order_confirm.html", context, held.location, status=409)

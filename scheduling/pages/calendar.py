@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
@@ -29,7 +30,8 @@ def visit_calendar(appointment: Appointment, *, manage_url: str) -> bytes:
     start = appointment.procedure_start.astimezone(zone)
     event.add("description", "\n".join([
         _("Please arrive at %(arrival)s; your visit starts at %(start)s.") % {
-            "arrival": f"{appointment.arrival.astimezone(zone):%-I:%M %p}", "start": f"{start:%-I:%M %p}"},
+            "arrival": date_format(appointment.arrival.astimezone(zone), _("g:i A")),
+            "start": date_format(start, _("g:i A"))},
         _("Questions: %(phone)s") % {"phone": location.phone},
         _("See or change your visit: %(url)s") % {"url": manage_url},
     ]))

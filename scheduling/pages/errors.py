@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from clinic.models import Location
+from scheduling.errors import BookingError, NotEligible, SlotUnavailable
 
 
 def main_location() -> Location | None:
@@ -38,3 +39,17 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return problem(request, _("We could not find that page. If you followed a link from a message, it may be "
                               "incomplete."), status=404, title=_("Page not found"))
+
+
+def patient_message(error: BookingError) -> str:
+    """What a refusal from the services means for the patient, in their language (the services
+    word their errors for staff)."""
+    if isinstance(error, SlotUnavailable):
+        return _("Sorry, that time has just been taken. Please pick another.")
+    if isinstance(error, NotEligible):
+        return _("Your care plan does not allow this visit on that day. Please pick a later day, or call us.")
+    if error.code == "offer_gone":
+        return error.message  # worded for the patient, translated where raised
+    if error.code == "invalid_transition":
+        return _("This visit can no longer be changed online. Please call us.")
+    return _("We could not do that online. Please call us and we will help you.")

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -24,7 +25,7 @@ from scheduling.models import Appointment, AppointmentStatus, OfferStatus, SlotH
 from scheduling.pages.booking import confirmation_context
 from scheduling.pages.calendar import visit_calendar
 from scheduling.pages.common import current_hold_key, hold_key, patient_page, render_local, render_week
-from scheduling.pages.errors import problem
+from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import CancelForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
 from scheduling.pathways.eligibility import eligible_window
@@ -39,15 +40,17 @@ def _visit(request: HttpRequest, token: str, action: str = "manage") -> Appointm
         appointment = appointment_for(token, action)
     except LinkInvalid as error:
         return problem(request, str(error), status=410)
-    if appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW) and action != "cancel":
-        start = appointment.procedure_start.astimezone(appointment.location.zone)
+    start = appointment.procedure_start.astimezone(appointment.location.zone)
+    if appointment.status == AppointmentStatus.CANCELLED and action != "cancel":
         return problem(request, _("Your visit on %(day)s has been cancelled.") % {"day": _day(start)},
                        status=410, title=_("This visit is cancelled"))
+    if appointment.status == AppointmentStatus.NO_SHOW:
+        return problem(request, _("Your visit on %(day)s has passed.") % {"day": _day(start)},
+                       status=410, title=_("This visit has passed"))
     return appointment
 
 
 def _day(instant: dt.datetime) -> str:
-    from django.utils.formats import date_format
     return date_format(instant, _("l, F j, Y"))
 
 
@@ -108,10 +111,11 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
                 messages.success(request, _("Your visit has moved to the earlier time."))
                 return redirect(link(moved, "manage"))
         except services.OfferGone as error:
-            messages.warning(request, str(error.message) + " " + _("Here are other earlier times, if any."))
+            messages.warning(request, _("%(reason)s Here are other earlier times, if any.") % {
+                "reason": patient_message(error)})
             return redirect(reverse("visit-reschedule", args=[token]) + "?earlier=1")
         except BookingError as error:
-            messages.error(request, error.message)
+            messages.error(request, patient_message(error))
         return redirect("visit-manage", token=token)
     context = {
         **confirmation_context(appointment),
@@ -192,7 +196,7 @@ def reschedule_confirm(request: HttpRequest, token: str) -> HttpResponse:
                                                     physician=held.physician, hold_key=held.key)
         except BookingError as error:
             context["error"] = _("Sorry, that time was taken in the meantime. Please pick another.") if isinstance(
-                error, SlotUnavailable) else error.message
+                error, SlotUnavailable) else patient_message(error)
             return render_local(request, "pages/reschedule_confirm.html", context, appointment.location, status=409)
         request.session.pop(RESCHEDULE_SESSION_KEY, None)
         messages.success(request, _("Your visit has moved. We have sent you the new details."))
@@ -212,7 +216,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         try:
             services.appointment_confirm(appointment=appointment)
         except BookingError as error:
-            return problem(request, error.message, status=409)
+            return problem(request, patient_message(error), status=409)
         done = True
     return render_local(request, "pages/confirm.html", {
         "appointment": appointment, "done": done, "manage_url": link(appointment, "manage")}, appointment.location)
@@ -234,7 +238,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 services.appointment_cancel(appointment=appointment, reason=form.reason_text(), notify_patient=False)
             except BookingError as error:
-                return problem(request, error.message, status=409)
+                return problem(request, patient_message(error), status=409)
             done = True
     return render_local(request, "pages/cancel.html", {
         "appointment": appointment, "done": done, "form": form, "late": _late(appointment),

@@ -23,7 +23,7 @@ SUBJECTS = {
     ReminderKind.BOOKING_CONFIRMATION: gettext_lazy("Your visit is booked"),
     ReminderKind.BLOOD_THINNER_HOLD: gettext_lazy("Your blood thinner before your visit"),
     ReminderKind.CONFIRMATION_REQUEST: gettext_lazy("Please confirm your visit"),
-    ReminderKind.PREPARATION: gettext_lazy("Getting ready for your visit tomorrow"),
+    ReminderKind.PREPARATION: gettext_lazy("Getting ready for your visit"),
     ReminderKind.ARRIVAL: gettext_lazy("Your visit today"),
     ReminderKind.PAIN_DIARY: gettext_lazy("Your pain diary"),
     ReminderKind.TRIAL_REMOVAL: gettext_lazy("Your follow-up visit"),

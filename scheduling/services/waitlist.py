@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import (
@@ -98,11 +99,11 @@ def waitlist_accept(*, offer: WaitlistOffer, now: dt.datetime | None = None) -> 
     with transaction.atomic():
         offer = WaitlistOffer.objects.select_for_update().select_related("entry__appointment").get(pk=offer.pk)
         if offer.status != OfferStatus.OPEN:
-            raise OfferGone("That time has already been taken.")
+            raise OfferGone(_("That time has already been taken."))
         if offer.expires_at <= now:
             offer.status = OfferStatus.EXPIRED
             offer.save(update_fields=["status"])
-            raise OfferGone("That offer has expired.")
+            raise OfferGone(_("That offer has expired."))
         appointment = offer.entry.appointment
         try:
             with transaction.atomic():
@@ -111,7 +112,7 @@ def waitlist_accept(*, offer: WaitlistOffer, now: dt.datetime | None = None) -> 
         except SlotUnavailable:
             offer.status = OfferStatus.TAKEN
             offer.save(update_fields=["status"])
-            raise OfferGone("That time has already been taken.") from None
+            raise OfferGone(_("That time has already been taken.")) from None
         offer.status = OfferStatus.ACCEPTED
         offer.save(update_fields=["status"])
         WaitlistOffer.objects.filter(status=OfferStatus.OPEN, physician=offer.physician,
