@@ -6,6 +6,7 @@ Each message is worded in the patient's language, with dates in that language's 
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -44,12 +45,20 @@ ACTIONS = [
 ]
 
 
+@lru_cache(maxsize=4096)
+def _formatted(value: dt.date | dt.datetime, format_string: str, language: str) -> str:
+    # A dispatch run words hundreds of messages about the same few days and times; formatting
+    # a date in the patient's language is the costliest part of wording one. Values are local
+    # wall-clock times (aware datetimes of different zones at one instant compare equal).
+    return date_format(value, format_string)
+
+
 def _time(instant: dt.datetime) -> str:
-    return date_format(instant, _("g:i A"))
+    return _formatted(instant.replace(tzinfo=None), _("g:i A"), translation.get_language())
 
 
 def _day(value: dt.date | dt.datetime) -> str:
-    return date_format(value, _("l F j"))
+    return _formatted(value, _("l F j"), translation.get_language())
 
 
 def render(reminder: Reminder) -> Message:
