@@ -2,13 +2,14 @@
 
 Steps: recreate the benchmark database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/interval_bench), migrate, seed; measure availability in
-process (a, a'), its floor (b); plan bookings; start gunicorn and measure availability over
-HTTP and booking throughput (c); time the booking's locked section in process; audit;
-reminder dispatch (d, e).
+process (a, a'), its floor (b), the booking pages' week picker (f); plan bookings; start
+gunicorn and measure availability over HTTP, the booking pages over HTTP and their bytes (f, g,
+h), and booking throughput (c); time the booking's locked section in process; audit; reminder
+dispatch (d, e).
 
 Missing a target is reported, not a failure. The exit status is 1 only when something is
 broken: an overlap or recovery excess in the audit, a booking answered other than 201/409,
-a server that does not start.
+a server that does not start, a booking page answered other than 200.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def main() -> int:
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
-    from bench import audit, load as booking_load, lock as booking_lock, plan as booking_plan, report, slots
+    from bench import audit, load as booking_load, lock as booking_lock, pages as booking_pages, pages_report
+    from bench import plan as booking_plan, report, slots
     from bench.seed import seed_large_clinic
     from bench.server import Gunicorn, ServerConfig
     from clinic.models import Location, ProcedureType
@@ -131,6 +133,15 @@ def main() -> int:
                                                         last_day=last_day)
     floor = slots.measure_floor(client, token, api_params=params("ESI_IL", first_day, last_day), sql=busy_sql,
                                 selector_queries=selector_queries, database_url=url)
+    print("Measuring the booking pages' week picker in process (f) ...", flush=True)
+    page_failures = []
+    try:
+        page_figures = booking_pages.measure_in_process(location=location, today=today, first_day=clinic.first_day,
+                                                        last_day=clinic.last_day)
+    except Exception as error:  # a broken page is reported; the other figures still count
+        traceback.print_exc()
+        page_figures = None
+        page_failures.append(f"Booking pages in process: {error}")
 
     print(f"Planning {BOOKINGS:,} bookings and {COLLISIONS} collisions ...", flush=True)
     plan = booking_plan.plan_bookings(location=location, procedure_type=esi, first_day=first_day,
@@ -143,6 +154,13 @@ def main() -> int:
         print(f"  listening on 127.0.0.1:{server.port}; availability over HTTP ...", flush=True)
         http_timing, http_count = server.time_get(slots.availability_path(params("ESI_IL", first_day, last_day)),
                                                   runs=slots.API_RUNS, warmup=2 * config.workers)
+        if page_figures is not None:
+            print("  booking pages over HTTP (f, g, h) ...", flush=True)
+            try:
+                booking_pages.measure_over_http(page_figures, server=server, location=location, today=today)
+            except Exception as error:
+                traceback.print_exc()
+                page_failures.append(f"Booking pages over HTTP: {error}")
         print(f"Booking over HTTP with {booking_plan.CLIENTS} clients (c) ...", flush=True)
         load = booking_load.run_load(server=server, plan=plan, procedure_code="ESI_IL", zone=location.zone,
                                      database_url=url, database=database)
@@ -170,6 +188,7 @@ def main() -> int:
     if found.appointments != expected:
         problems.append(f"{found.appointments:,} appointments hold time; expected {expected:,}.")
     problems += [f"Booking failed: {failure}" for failure in load.failures[:10]]
+    problems += page_failures + (page_figures.problems if page_figures is not None else [])
     problems += [f"The service refused a planned booking: {refusal}" for refusal in lock.refused[:10]]
     if load.unexpected_conflicts:
         problems.append(f"{load.unexpected_conflicts} planned bookings were refused with 409, e.g. "
@@ -192,15 +211,20 @@ def main() -> int:
     path = report.write(results)
     with open(path, "a", encoding="utf-8") as markdown:
         markdown.write(reminder_bench.markdown(dispatch))
+        if page_figures is not None:
+            markdown.write(pages_report.markdown(page_figures))
     print()
     print(report.console_table(results))
     print(reminder_bench.console(dispatch))
+    if page_figures is not None:
+        print()
+        print(pages_report.console(page_figures))
     print()
     for problem in problems:
         print(f"PROBLEM: {problem}")
     print(f"Written to {path.relative_to(path.parent.parent)}")
     broken = bool(found.overlap_count or found.recovery_over_capacity or load.failures or lock.refused
-                  or response.status_code != 201)
+                  or response.status_code != 201 or page_failures)
     return 1 if broken else 0
 
 
