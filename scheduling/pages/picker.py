@@ -88,6 +88,16 @@ class Search:
         return choices
 
 
+def next_free(search: Search, after: dt.date, last: dt.date, now: dt.datetime) -> list[Choice]:
+    """The first free times from `after`: four weeks in one load, then the rest of the horizon
+    (one load each, rather than a week at a time, which costs a load per week)."""
+    soon = min(last, after + dt.timedelta(days=27))
+    found = search.slots(after, soon, now)
+    if not found and soon < last:
+        found = search.slots(soon + dt.timedelta(days=1), last, now)
+    return found[:NEXT_AVAILABLE]
+
+
 def zone_label(location: Location, instant: dt.datetime) -> str:
     city = location.time_zone.rsplit("/", 1)[-1].replace("_", " ")
     return f"{city} ({instant.astimezone(location.zone).tzname()})"
@@ -116,8 +126,7 @@ def week_of(search: Search, monday: dt.date, now: dt.datetime) -> Week:
         days[choice.start.date()].choices.append(choice)
     next_available: list[Choice] = []
     if not choices:
-        next_available = search.slots(max(sunday + dt.timedelta(days=1), first), last, now,
-                                      limit=NEXT_AVAILABLE * 4)[:NEXT_AVAILABLE]
+        next_available = next_free(search, max(sunday + dt.timedelta(days=1), first), last, now)
     noon = dt.datetime.combine(monday, dt.time(12), tzinfo=search.location.zone)
     return Week(
         monday=monday,
