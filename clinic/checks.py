@@ -20,4 +20,10 @@ def production_services(app_configs, **kwargs):
             hint="Set CELERY_BROKER_URL=redis://... so that web servers and workers on other hosts share tasks.",
             id="interval.W002",
         ))
+    if settings.RATELIMIT_ENABLE and not settings.CACHE_URL:
+        warnings.append(Warning(
+            "The booking pages' rate limits count in each web process's own memory.",
+            hint="Set CACHE_URL=redis://... so that the limits hold per client across all web processes.",
+            id="interval.W003",
+        ))
     return warnings

@@ -18,6 +18,7 @@ PRODUCTION = {
     "DATABASE_URL": os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ["DATABASE_URL"]
     or "postgres://postgres@127.0.0.1:5432/interval",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "CACHE_URL": "redis://127.0.0.1:6379/2",
     "SECRET_KEY": "x7#Qm2!vR9pL4sT8wZ1yB6nC3dF0gH5jK-uE_aI*oP&rS^tV@wX(yZ)",
     "ALLOWED_HOSTS": "clinic.example.org",
 }
@@ -63,6 +64,11 @@ def test_database_and_broker_urls_are_read(monkeypatch):
         ({"EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"}, "EMAIL_USE_TLS"),
         ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"CACHE_URL": "memcached://localhost"}, "CACHE_URL"),
+        ({"BOOKING_SEARCH_RATE": "lots"}, "BOOKING_SEARCH_RATE"),
+        ({"BOOKING_SUBMIT_RATE": "10 per minute"}, "BOOKING_SUBMIT_RATE"),
+        ({"BOOKING_FORM_MIN_SECONDS": "-3"}, "BOOKING_FORM_MIN_SECONDS"),
+        ({"ORDER_LINK_DAYS": "0"}, "ORDER_LINK_DAYS"),
         ({"DEBUG": "0", "ALLOWED_HOSTS": "clinic.example.org"}, "SECRET_KEY"),
         ({"DEBUG": "0", "SECRET_KEY": "short", "ALLOWED_HOSTS": "clinic.example.org"}, "SECRET_KEY"),
         ({"DEBUG": "0", "SECRET_KEY": PRODUCTION["SECRET_KEY"], "ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
@@ -92,11 +98,12 @@ def test_the_production_configuration_passes_check_deploy_with_no_warnings():
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
-def test_check_deploy_warns_about_the_embedded_database_and_broker():
+def test_check_deploy_warns_about_the_embedded_database_broker_and_cache():
     result = run_manage("check", "--deploy", **{**PRODUCTION, "DATABASE_URL": "sqlite:///var/interval.sqlite3",
-                                                "CELERY_BROKER_URL": ""})
+                                                "CELERY_BROKER_URL": "", "CACHE_URL": ""})
     assert "interval.W001" in result.stderr + result.stdout
     assert "interval.W002" in result.stderr + result.stdout
+    assert "interval.W003" in result.stderr + result.stdout
 
 
 def test_a_var_dir_that_cannot_be_made_is_named(tmp_path):
