@@ -55,13 +55,16 @@ ROOMS = [
     ("Exam 3", RoomKind.EXAM_ROOM, ["exam"]),
 ]
 
-_WEAR = "Wear loose, comfortable clothing and leave jewelry at home. Bring your photo ID, insurance card and a list of your medicines."
+# What every visit needs (ID, insurance card, medicines, outside imaging) is the location's
+# "what to bring"; these say what is particular to the visit.
+_WEAR = "Wear loose, comfortable clothing and leave jewelry at home."
 _INJECTION = f"{_WEAR} You may eat a light meal. Plan to spend about 90 minutes with us."
 _SEDATED = (
     f"{_WEAR} Do not eat solid food for 6 hours before your arrival; clear liquids are fine until 2 hours before. "
     "An adult must drive you home: you may not drive or take a taxi alone after sedation."
 )
-_VISIT = "Bring your photo ID, insurance card, a list of your medicines and any imaging (MRI, X-ray) reports."
+_VISIT = ("Please arrive 15 minutes early to fill in your forms. It helps to write down where your pain is, how "
+          "long you have had it, and the treatments you have tried.")
 
 
 @dataclass(frozen=True)
