@@ -1,8 +1,8 @@
 """Which real services the suite can reach, and what to do when one is missing.
 
-A test that needs PostgreSQL or Redis skips with the reason on a machine without it. CI sets
-REQUIRE_SERVICES (a comma-separated list such as "postgres,redis", or "1" for all) to turn such
-a skip into a failure, so a green CI run means the real service was used.
+A test that needs PostgreSQL, Redis or Chromium skips with the reason on a machine without it.
+CI sets REQUIRE_SERVICES (a comma-separated list such as "postgres,redis,chromium", or "1" for
+all) to turn such a skip into a failure, so a green CI run means the real service was used.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; the browser tests never download one
 
 
 def required_services() -> set[str]:
@@ -22,7 +23,7 @@ def required_services() -> set[str]:
     if raw in {"", "0", "no", "false"}:
         return set()
     if raw in {"1", "yes", "true", "all"}:
-        return {"postgres", "redis"}
+        return {"postgres", "redis", "chromium"}
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
@@ -52,3 +53,9 @@ def require_redis() -> str:
 def require_postgres() -> None:
     if connection.vendor != "postgresql":
         unavailable("postgres", "needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+
+
+def require_chromium() -> str:
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable("chromium", f"needs Chromium at {CHROMIUM}: apt-get install chromium")
+    return CHROMIUM
