@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -264,8 +265,10 @@ def find_slots(request: Request) -> list[Slot]:
     recovery_full = BusySpans(saturated_spans(request.recovery_busy, request.recovery_bays))
     patient_busy = BusySpans(request.patient_busy)
     physicians = [(physician, BusySpans(physician.busy)) for physician in request.physicians]
-    earliest = epoch(request.earliest) if request.earliest is not None else None
-    latest = epoch(request.latest) if request.latest is not None else None
+    # Rounded up, not down: a limit of 10:00:00.5 must not let 10:00:00 through here when
+    # `explain_unavailable`, comparing exact instants, refuses it.
+    earliest = math.ceil(request.earliest.timestamp()) if request.earliest is not None else None
+    latest = math.ceil(request.latest.timestamp()) if request.latest is not None else None
     grids: dict[tuple, list[int]] = {}
     slots: list[Slot] = []
     for day in _days(request.first_day, request.last_day):

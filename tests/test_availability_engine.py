@@ -282,3 +282,19 @@ def test_a_visit_across_the_fall_back_hour_lasts_its_real_length():
     assert visit.end.astimezone(utc) - start.astimezone(utc) == dt.timedelta(minutes=15)
     assert (visit.end.hour, visit.end.minute, visit.end.fold) == (1, 5, 1)
     assert visit.discharge.astimezone(utc) - start.astimezone(utc) == dt.timedelta(minutes=45)
+
+
+def test_a_start_offered_at_the_minimum_notice_is_one_explain_unavailable_accepts():
+    # "now + notice" with a fraction of a second: the engine must not offer a start the
+    # booking check then refuses as too soon.
+    day = dt.date(2026, 12, 1)
+    request = Request(
+        segments=Segments(prep=15, procedure=45, recovery=0), zone=CHICAGO, first_day=day, last_day=day,
+        physicians=[PhysicianInput(id=1, blocks=[WeeklyBlock(day.weekday(), dt.time(8), dt.time(12),
+                                                             dt.date(2026, 1, 1), None)])],
+        rooms=[RoomInput(id=10)], recovery_bays=0, grid_minutes=15,
+        earliest=dt.datetime(2026, 12, 1, 8, 45, 0, 500_000, tzinfo=CHICAGO),
+    )
+    for slot in find_slots(request):
+        assert explain_unavailable(request, slot.start, 1) is None, slot.start
+    assert find_slots(request)[0].start == dt.datetime(2026, 12, 1, 9, 15, tzinfo=CHICAGO)
