@@ -395,8 +395,9 @@ def measure_over_http(figures: PageFigures, *, server: Gunicorn, location: Locat
     figures.week_times_shown = _times_shown(week_html)
     external = Subresources()
     external.feed(week_html.decode("utf-8", "replace"))
-    if external.urls:
-        figures.problems.append(f"The week page references subresources: {external.urls[:5]}.")
+    fetched = [url for url in external.urls if not url.startswith("data:")]  # inline, nothing to download
+    if fetched:
+        figures.problems.append(f"The week page references subresources: {fetched[:5]}.")
     if figures.first_view.external:
         figures.problems.append(f"{START_PATH} references other hosts: {figures.first_view.external[:5]}.")
 
