@@ -138,9 +138,8 @@ class BusySpans:
     """Spans that may overlap one another, queried for overlap in O(log n)."""
 
     def __init__(self, spans: Iterable[tuple[Instant, Instant]]):
-        ordered = sorted(spans)
-        if ordered and not isinstance(ordered[0][0], int):
-            ordered = sorted((epoch(start), epoch(end)) for start, end in ordered)
+        # Epochs first: the selector mixes rows read as epochs with datetimes (time off, holds).
+        ordered = sorted((epoch(start), epoch(end)) for start, end in spans)
         self._starts = [start for start, _ in ordered]
         self._max_end: list[int] = []
         running = None

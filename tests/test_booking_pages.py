@@ -276,3 +276,21 @@ def test_a_server_error_gets_the_static_apology_page(calendar, settings, monkeyp
     text = page.content.decode()
     assert "Something went wrong on our side" in text and "nothing was changed" in text
     assert "Traceback" not in text and "RuntimeError" not in text
+
+
+def test_a_held_time_beside_a_booked_visit_and_time_off_keeps_the_picker_working(client, client2, calendar):
+    from clinic.models import TimeOff
+    other = Patient.objects.order_by("pk").first()
+    services.appointment_book(patient=other, procedure_type=calendar.consult, physician=calendar.okafor,
+                              start=local(NEXT_TUESDAY, 11))
+    TimeOff.objects.create(physician=calendar.okafor, starts_at=local(NEXT_TUESDAY, 14),
+                           ends_at=local(NEXT_TUESDAY, 15), reason="Meeting")
+    hold(client, calendar)  # 09:00: a hold, a booking and time off for one physician on one day
+    for url in ("/book/times/?visit=CONSULT_NEW&week=2026-11-30",
+                "/book/times/?visit=CONSULT_NEW&physician=%d&week=2026-11-30" % calendar.okafor.pk):
+        page = client2.get(url)
+        assert page.status_code == 200
+        text = page.content.decode()
+        for taken in (local(NEXT_TUESDAY, 9), local(NEXT_TUESDAY, 11), local(NEXT_TUESDAY, 14)):
+            assert value(taken, calendar.okafor) not in text
+        assert value(local(NEXT_TUESDAY, 12), calendar.okafor) in text
