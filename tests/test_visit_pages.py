@@ -277,3 +277,17 @@ def test_a_spanish_speaking_patient_gets_messages_in_spanish(calendar):
     body = render(appointment.reminders.get(kind="booking_confirmation")).body
     assert "martes 1 de diciembre" in body and "Interval Pain Center Bartlesville" in body
     assert "your visit" not in body.lower()
+
+
+def test_a_patient_on_a_blood_thinner_is_offered_only_days_they_can_still_stop_it_for(client, calendar, order):
+    from clinic.models import BloodThinner
+    order.patient.blood_thinners.set([BloodThinner.objects.get(name="Warfarin")])  # 5 days before this risk
+    url = f"/book/order/{make_order_token(order)}/"
+    text = client.get(url + "?week=2026-11-23").content.decode()
+    assert value(local(dt.date(2026, 11, 25), 9), calendar.okafor) not in text  # would need stopping on the 20th
+    refused = client.post(url, {"choice": value(local(dt.date(2026, 11, 25), 9), calendar.okafor)})
+    assert refused.status_code == 400
+    held = client.post(url, {"choice": value(local(NEXT_MONDAY, 9), calendar.okafor)})  # last dose the 24th: today
+    assert held.status_code == 302
+    review = client.get(held["Location"]).content.decode()
+    assert "Warfarin: take your last dose on Tuesday November 24" in review

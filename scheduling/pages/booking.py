@@ -28,7 +28,7 @@ from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import DetailsForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
 from scheduling.pathways.eligibility import eligible_window
-from scheduling.pathways.holds import preparation_lines
+from scheduling.pathways.holds import first_day_holds_allow, preparation_lines
 from scheduling.reminders.links import LinkInvalid, link, order_for
 from scheduling.services.holds import HOLD_MINUTES
 
@@ -227,8 +227,10 @@ def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpRespo
     physician = next((p for p in physicians if str(p.pk) == params.get("physician")), None)
     today = timezone.now().astimezone(location.zone).date()
     horizon = today + dt.timedelta(days=location.booking_horizon_days)
+    # A patient on a blood thinner is offered only days they can still stop it for.
+    not_before = first_day_holds_allow(patient=order.patient, procedure_type=procedure_type, today=today)
     first_day, last_day, _eligibility = eligible_window(patient=order.patient, procedure_type=procedure_type,
-                                                        order=order, first_day=today, last_day=horizon)
+                                                        order=order, first_day=not_before, last_day=horizon)
     if first_day is None:
         return problem(request, _("This procedure cannot be booked online yet. Please call us and we will find a "
                                   "time with you."), status=409, title=_("Please call us"))
@@ -254,7 +256,7 @@ def order(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         choice = parse_choice(request.POST.get("choice", ""))
         physician = Physician.objects.filter(pk=choice[1]).first() if choice else None
-        if physician is None:
+        if physician is None or not search.allows(choice[0]):
             return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
         try:
             held = services.slot_hold(key=hold_key(request), procedure_type=order.procedure_type, physician=physician,

@@ -69,6 +69,11 @@ class Search:
             last = min(last, self.last_day)
         return first, last
 
+    def allows(self, start: dt.datetime) -> bool:
+        """Whether a time sent back by the page lies in the days this search offers."""
+        day = start.astimezone(self.location.zone).date()
+        return (self.first_day is None or day >= self.first_day) and (self.last_day is None or day <= self.last_day)
+
     def slots(self, first_day: dt.date, last_day: dt.date, now: dt.datetime, limit: int | None = None) -> list[Choice]:
         if first_day > last_day:
             return []

@@ -29,6 +29,7 @@ from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import CancelForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
 from scheduling.pathways.eligibility import eligible_window
+from scheduling.pathways.holds import first_day_holds_allow
 from scheduling.reminders.links import LinkInvalid, appointment_for, link, make_token
 
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
@@ -72,8 +73,10 @@ def _search(appointment: Appointment, request: HttpRequest, *, before: dt.dateti
     last = today + dt.timedelta(days=location.booking_horizon_days)
     if before is not None:
         last = min(last, before.astimezone(location.zone).date())
+    not_before = first_day_holds_allow(patient=appointment.patient, procedure_type=appointment.procedure_type,
+                                       today=today)
     first, last, _eligibility = eligible_window(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                                order=appointment.order, first_day=today, last_day=last,
+                                                order=appointment.order, first_day=not_before, last_day=last,
                                                 exclude=appointment)
     if first is None:
         return None
@@ -158,7 +161,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         choice = parse_choice(request.POST.get("choice", ""))
         physician = appointment.procedure_type.physicians.filter(pk=choice[1]).first() if choice else None
-        if physician is None:
+        if physician is None or not search.allows(choice[0]):
             return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
         try:
             held = services.slot_hold(key=hold_key(request), procedure_type=appointment.procedure_type,

@@ -63,3 +63,13 @@ def preparation_lines(procedure_type: ProcedureType) -> list[str]:
     if procedure_type.patient_preparation:
         lines.append(procedure_type.patient_preparation)
     return lines
+
+
+def first_day_holds_allow(*, patient: Patient, procedure_type: ProcedureType, today: dt.date) -> dt.date:
+    """The first procedure day whose blood-thinner holds all start after today, so the patient
+    can still stop in time (a hold starting today is too late: today's dose may be taken)."""
+    first = today
+    for hold in blood_thinner_holds(patient=patient, procedure_type=procedure_type, procedure_day=today):
+        # A hold moves with the procedure day: k days later, it starts k days later.
+        first = max(first, today + (today - hold.first_day_without) + dt.timedelta(days=1))
+    return first
