@@ -36,7 +36,8 @@ run: demo
 	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
 	@echo ""
 	@# Ctrl-C stops honcho and everything it started; that is the normal way out, not an error.
-	-@$(BIN)/honcho start --procfile Procfile --port $(PORT)
+	@# Links in messages and calendar files point at this server unless SITE_URL says otherwise.
+	-@SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest

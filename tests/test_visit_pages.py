@@ -23,7 +23,7 @@ from scheduling.models import (
     WaitlistStatus,
 )
 from scheduling.pages.picker import Choice
-from scheduling.reminders import dispatch
+from scheduling.reminders import dispatch, links
 from scheduling.reminders.links import link, make_order_token
 from scheduling.reminders.messages import render
 from tests.conftest import NEXT_MONDAY, NOW, local
@@ -100,8 +100,8 @@ def test_moving_a_visit_from_its_page(client, calendar, visit):
     moved = client.post(held["Location"])
     visit.refresh_from_db()
     assert visit.procedure_start == local(TUESDAY, 13)
-    assert moved["Location"] == link(visit, "manage")  # the new link; the old one no longer works
-    assert "Your visit has moved" in client.get(path(moved["Location"])).content.decode()
+    assert moved["Location"] == links.path(visit, "manage")  # the new link; the old one no longer works
+    assert "Your visit has moved" in client.get(moved["Location"]).content.decode()
 
 
 def test_a_time_taken_before_the_move_is_confirmed_says_so(client, calendar, visit):
@@ -166,7 +166,7 @@ def test_a_freed_time_is_offered_to_the_waitlist_and_the_first_to_accept_gets_it
     taken_by_b = client.post(manage_path(later_b), {"action": "take_offer", "offer": offer_b.pk})
     later_b.refresh_from_db()
     assert later_b.procedure_start == local(TUESDAY, 9)
-    assert taken_by_b["Location"] == link(later_b, "manage")
+    assert taken_by_b["Location"] == links.path(later_b, "manage")
 
     offer_a = offers.get(entry__appointment=later_a)
     too_late = client.post(manage_path(later_a), {"action": "take_offer", "offer": offer_a.pk})
@@ -224,7 +224,7 @@ def test_an_ordered_procedure_is_booked_from_the_link_with_its_preparation(clien
     appointment = Appointment.objects.get(order=order)
     assert appointment.procedure_start == local(NEXT_MONDAY, 9) and appointment.patient == order.patient
     again = client.get(url)  # the link now shows the booked visit
-    assert again.status_code == 302 and again["Location"] == link(appointment, "manage")
+    assert again.status_code == 302 and again["Location"] == links.path(appointment, "manage")
 
 
 def test_the_order_picker_offers_only_days_the_rules_allow(client, calendar, order):

@@ -30,6 +30,7 @@ from scheduling.pages.picker import Search, alternatives, parse_choice, parse_we
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import first_day_holds_allow, preparation_lines
 from scheduling.reminders.links import LinkInvalid, link, order_for
+from scheduling.reminders.links import path as visit_path
 from scheduling.services.holds import HOLD_MINUTES
 
 BOOKING_SESSION_KEY = "interval.booking"
@@ -192,8 +193,9 @@ def details(request: HttpRequest) -> HttpResponse:
 def confirmation_context(appointment: Appointment) -> dict:
     return {
         "appointment": appointment,
-        "manage_url": link(appointment, "manage"),
-        "calendar_url": link(appointment, "manage", "visit-calendar"),
+        "manage_url": visit_path(appointment, "manage"),
+        "manage_link": link(appointment, "manage"),
+        "calendar_url": visit_path(appointment, "manage", "visit-calendar"),
         **preparation(appointment, appointment.patient),
     }
 
@@ -216,7 +218,7 @@ def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpRespo
         return problem(request, str(error), status=410)
     booked = order.appointments.filter(status__in=ACTIVE_STATUSES).select_related("location").first()
     if booked is not None:
-        return redirect(link(booked, "manage"))
+        return redirect(visit_path(booked, "manage"))
     procedure_type = order.procedure_type
     locations = list(_locations_for(procedure_type))
     if not locations:

@@ -31,6 +31,7 @@ from scheduling.pages.picker import Search, alternatives, parse_choice, parse_we
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import first_day_holds_allow
 from scheduling.reminders.links import LinkInvalid, appointment_for, link, make_token
+from scheduling.reminders.links import path as visit_path
 
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 RESCHEDULE_SESSION_KEY = "interval.reschedule"
@@ -112,7 +113,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
                     return problem(request, _("That offer is not for this visit."), status=404)
                 moved = services.waitlist_accept(offer=offer)
                 messages.success(request, _("Your visit has moved to the earlier time."))
-                return redirect(link(moved, "manage"))
+                return redirect(visit_path(moved, "manage"))
         except services.OfferGone as error:
             messages.warning(request, _("%(reason)s Here are other earlier times, if any.") % {
                 "reason": patient_message(error)})
@@ -203,7 +204,7 @@ def reschedule_confirm(request: HttpRequest, token: str) -> HttpResponse:
             return render_local(request, "pages/reschedule_confirm.html", context, appointment.location, status=409)
         request.session.pop(RESCHEDULE_SESSION_KEY, None)
         messages.success(request, _("Your visit has moved. We have sent you the new details."))
-        return redirect(link(moved, "manage"))
+        return redirect(visit_path(moved, "manage"))
     return render_local(request, "pages/reschedule_confirm.html", context, appointment.location)
 
 
@@ -222,7 +223,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             return problem(request, patient_message(error), status=409)
         done = True
     return render_local(request, "pages/confirm.html", {
-        "appointment": appointment, "done": done, "manage_url": link(appointment, "manage")}, appointment.location)
+        "appointment": appointment, "done": done, "manage_url": visit_path(appointment, "manage")}, appointment.location)
 
 
 @require_http_methods(["GET", "POST"])

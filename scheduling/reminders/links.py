@@ -49,10 +49,16 @@ def _address(url_name: str) -> tuple[str, str]:
     return before, after
 
 
-def link(appointment: Appointment, action: str, url_name: str | None = None) -> str:
-    """The full address of the visit's page for `action` (or of another page taking that token)."""
+def path(appointment: Appointment, action: str, url_name: str | None = None) -> str:
+    """The path of the visit's page for `action` (or of another page taking that token): for
+    links and redirects within the site, which work on whatever address it is served from."""
     before, after = _address(url_name or URL_NAMES[action])
-    return settings.SITE_URL.rstrip("/") + before + make_token(appointment, action) + after
+    return before + make_token(appointment, action) + after
+
+
+def link(appointment: Appointment, action: str, url_name: str | None = None) -> str:
+    """The full address of that page, for messages and files read outside the site."""
+    return settings.SITE_URL.rstrip("/") + path(appointment, action, url_name)
 
 
 def appointment_for(token: str, action: str) -> Appointment:
