@@ -23,12 +23,20 @@ from clinic.models import Location, Physician, ProcedureType
 from scheduling import services
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import ACTIVE_STATUSES, Appointment, SlotHold
-from scheduling.pages.common import current_hold_key, hold_key, patient_page, preparation, render_local, render_week
+from scheduling.pages.common import (
+    current_hold_key,
+    first_bookable_day,
+    hold_key,
+    patient_page,
+    preparation,
+    render_local,
+    render_week,
+)
 from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import DetailsForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
 from scheduling.pathways.eligibility import eligible_window
-from scheduling.pathways.holds import first_day_holds_allow, preparation_lines
+from scheduling.pathways.holds import preparation_lines
 from scheduling.reminders.links import LinkInvalid, link, order_for
 from scheduling.reminders.links import path as visit_path
 from scheduling.services.holds import HOLD_MINUTES
@@ -230,7 +238,7 @@ def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpRespo
     today = timezone.now().astimezone(location.zone).date()
     horizon = today + dt.timedelta(days=location.booking_horizon_days)
     # A patient on a blood thinner is offered only days they can still stop it for.
-    not_before = first_day_holds_allow(patient=order.patient, procedure_type=procedure_type, today=today)
+    not_before = first_bookable_day(patient=order.patient, procedure_type=procedure_type, today=today)
     first_day, last_day, _eligibility = eligible_window(patient=order.patient, procedure_type=procedure_type,
                                                         order=order, first_day=not_before, last_day=horizon)
     if first_day is None:

@@ -24,12 +24,18 @@ from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import Appointment, AppointmentStatus, OfferStatus, SlotHold, WaitlistOffer, WaitlistStatus
 from scheduling.pages.booking import confirmation_context
 from scheduling.pages.calendar import visit_calendar
-from scheduling.pages.common import current_hold_key, hold_key, patient_page, render_local, render_week
+from scheduling.pages.common import (
+    current_hold_key,
+    first_bookable_day,
+    hold_key,
+    patient_page,
+    render_local,
+    render_week,
+)
 from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import CancelForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
 from scheduling.pathways.eligibility import eligible_window
-from scheduling.pathways.holds import first_day_holds_allow
 from scheduling.reminders.links import LinkInvalid, appointment_for, link, make_token
 from scheduling.reminders.links import path as visit_path
 
@@ -74,8 +80,8 @@ def _search(appointment: Appointment, request: HttpRequest, *, before: dt.dateti
     last = today + dt.timedelta(days=location.booking_horizon_days)
     if before is not None:
         last = min(last, before.astimezone(location.zone).date())
-    not_before = first_day_holds_allow(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                       today=today)
+    not_before = first_bookable_day(patient=appointment.patient, procedure_type=appointment.procedure_type,
+                                    today=today)
     first, last, _eligibility = eligible_window(patient=appointment.patient, procedure_type=appointment.procedure_type,
                                                 order=appointment.order, first_day=not_before, last_day=last,
                                                 exclude=appointment)
