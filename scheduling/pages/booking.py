@@ -38,6 +38,7 @@ from scheduling.pages.picker import Search, alternatives, parse_choice, parse_we
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import preparation_lines
 from scheduling.reminders.links import LinkInvalid, link, order_for
+from scheduling.reminders.outbox import channel_for
 from scheduling.reminders.links import path as visit_path
 from scheduling.services.holds import HOLD_MINUTES
 
@@ -158,6 +159,8 @@ def _current_hold(request: HttpRequest) -> SlotHold | None:
 def details(request: HttpRequest) -> HttpResponse:
     held = _current_hold(request)
     if held is None:
+        if request.method == "POST" and request.session.get(BOOKED_SESSION_KEY):
+            return redirect("book-done")  # the form sent twice: the first one booked it
         messages.info(request, _("Please pick a time first."))
         return redirect("book-start")
     location = held.location
@@ -169,6 +172,7 @@ def details(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         choice = parse_choice(request.POST.get("choice", ""))
         if form.is_valid():
+            patient = None
             try:
                 if choice is not None:  # a different time picked after the first one was taken
                     start_at, physician_id = choice
@@ -186,6 +190,10 @@ def details(request: HttpRequest) -> HttpResponse:
                     start=held.procedure_start, hold_key=held.key,
                     notes=f"Patient's note: {data['note']}" if data["note"].strip() else "")
             except (BookingError, Physician.DoesNotExist) as error:
+                twin = _same_booking(held, patient)
+                if twin is not None:  # the form sent twice at once: the other request booked it
+                    request.session[BOOKED_SESSION_KEY] = twin.pk
+                    return redirect("book-done")
                 wanted = choice[0] if choice else held.procedure_start
                 context["taken"] = _("Sorry, that time was taken while you were filling in the form. Your details "
                                      "are kept: pick one of these times and send the form again.") if isinstance(
@@ -198,12 +206,20 @@ def details(request: HttpRequest) -> HttpResponse:
     return render_local(request, "pages/details.html", context, location, status=400 if form.errors else 200)
 
 
+def _same_booking(held: SlotHold, patient) -> Appointment | None:
+    if patient is None:
+        return None
+    return Appointment.objects.filter(patient=patient, physician=held.physician, procedure_start=held.procedure_start,
+                                      procedure_type=held.procedure_type, status__in=ACTIVE_STATUSES).first()
+
+
 def confirmation_context(appointment: Appointment) -> dict:
     return {
         "appointment": appointment,
         "manage_url": visit_path(appointment, "manage"),
         "manage_link": link(appointment, "manage"),
         "calendar_url": visit_path(appointment, "manage", "visit-calendar"),
+        "sends_messages": channel_for(appointment.patient) is not None,
         **preparation(appointment, appointment.patient),
     }
 

@@ -25,7 +25,7 @@ class DetailsForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=80,
                                 widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
     date_of_birth = forms.DateField(
-        label=_("Date of birth"), help_text=_("For example 1956-03-14"),
+        label=_("Date of birth"),
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
         error_messages={"invalid": _("Enter the date of birth as year-month-day, e.g. 1956-03-14.")},
     )
@@ -42,6 +42,7 @@ class DetailsForm(forms.Form):
     started = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["started"].initial = _STARTED.sign(str(time.time()))
 
@@ -87,9 +88,14 @@ CANCEL_REASONS = [
 
 
 class CancelForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Why are you cancelling?"), choices=CANCEL_REASONS)
+    reason = forms.ChoiceField(label=_("Why are you cancelling?"), choices=CANCEL_REASONS,
+                               error_messages={"required": _("Choose a reason, please.")})
     detail = forms.CharField(label=_("More detail (optional)"), max_length=250, required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def reason_text(self) -> str:
         with translation.override(settings.LANGUAGE_CODE):  # staff read it in the clinic's language

@@ -252,6 +252,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
             done = True
     return render_local(request, "pages/cancel.html", {
         "appointment": appointment, "done": done, "form": form, "late": _late(appointment),
+        "manage_url": visit_path(appointment, "manage"),
         "book_url": reverse("book-start")}, appointment.location, status=400 if form.errors else 200)
 
 
