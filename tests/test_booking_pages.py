@@ -73,7 +73,7 @@ def test_the_picker_shows_a_week_of_offered_times_in_the_clinic_zone(client, cal
     page = client.get("/book/times/?visit=CONSULT_NEW&week=2026-11-30")
     text = page.content.decode()
     assert page.status_code == 200
-    assert "Chicago (CST)" in text
+    assert "Times are Central Time (CST)." in text
     assert "Tuesday, December 1" in text
     assert value(local(NEXT_TUESDAY, 8), calendar.okafor) in text  # Dr. Okafor's clinic opens at 08:00
     assert "no-store" in page["Cache-Control"]
@@ -294,3 +294,9 @@ def test_a_held_time_beside_a_booked_visit_and_time_off_keeps_the_picker_working
         for taken in (local(NEXT_TUESDAY, 9), local(NEXT_TUESDAY, 11), local(NEXT_TUESDAY, 14)):
             assert value(taken, calendar.okafor) not in text
         assert value(local(NEXT_TUESDAY, 12), calendar.okafor) in text
+
+
+def test_a_new_patients_phone_is_stored_in_the_clinics_usual_form(client, calendar):
+    book(client, calendar, phone="918.555.0177", email="", email_consent="")
+    patient = Appointment.objects.get(procedure_start=local(NEXT_TUESDAY, 9)).patient
+    assert patient.phone == "(918) 555-0177" and patient.preferred_channel == "sms"

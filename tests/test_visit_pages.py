@@ -291,3 +291,12 @@ def test_a_patient_on_a_blood_thinner_is_offered_only_days_they_can_still_stop_i
     assert held.status_code == 302
     review = client.get(held["Location"]).content.decode()
     assert "Warfarin: take your last dose on Tuesday November 24" in review
+
+
+def test_moving_a_visit_keeps_its_doctor_unless_the_patient_asks_for_anyone(client, calendar, visit):
+    own = client.get(manage_path(visit) + "reschedule/?week=2026-11-30").content.decode()
+    nair_at_ten = value(local(TUESDAY, 10), calendar.nair)  # Dr. Nair also sees patients on Tuesday mornings
+    assert nair_at_ten not in own and value(local(TUESDAY, 10), calendar.okafor) in own
+    anyone = client.get(manage_path(visit) + "reschedule/?week=2026-11-30&physician=any").content.decode()
+    assert nair_at_ten in anyone or value(local(TUESDAY, 10), calendar.okafor) in anyone
+    assert "Dr. Okafor" in anyone or "Dr. Nair" in anyone  # first available names the doctor on each time

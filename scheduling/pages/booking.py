@@ -34,7 +34,7 @@ from scheduling.pages.common import (
 )
 from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import DetailsForm
-from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
+from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, physicians_for, week_of
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import preparation_lines
 from scheduling.reminders.links import LinkInvalid, link, order_for
@@ -59,13 +59,6 @@ def _locations_for(procedure_type: ProcedureType):
     ).distinct().order_by("name")
 
 
-def _physicians_for(procedure_type: ProcedureType, location: Location):
-    return Physician.objects.filter(
-        is_active=True, procedure_types=procedure_type, schedule_blocks__location=location,
-        schedule_blocks__kind=procedure_type.schedule_kind,
-    ).distinct().select_related("user").order_by("user__last_name", "user__first_name")
-
-
 def _pick(queryset, value: str | None):
     """The row whose id is `value`, or None for a missing or malformed value."""
     try:
@@ -83,7 +76,7 @@ def _public_search(request: HttpRequest, params) -> tuple[Search, list, list] | 
     if not locations:
         return None
     location = _pick(_locations_for(procedure_type), params.get("location")) or locations[0]
-    physicians = list(_physicians_for(procedure_type, location))
+    physicians = list(physicians_for(procedure_type, location))
     physician = next((p for p in physicians if str(p.pk) == params.get("physician")), None)
     search = Search(procedure_type=procedure_type, location=location, physician=physician,
                     hold_key=current_hold_key(request))
@@ -249,7 +242,7 @@ def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpRespo
         return problem(request, _("This procedure cannot be booked online at the moment."), status=409,
                        title=_("Please call us"))
     location = _pick(_locations_for(procedure_type), params.get("location")) or locations[0]
-    physicians = list(_physicians_for(procedure_type, location))
+    physicians = list(physicians_for(procedure_type, location))
     physician = next((p for p in physicians if str(p.pk) == params.get("physician")), None)
     today = timezone.now().astimezone(location.zone).date()
     horizon = today + dt.timedelta(days=location.booking_horizon_days)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from clinic.models import Location, Patient, Physician, ProcedureType
 from scheduling.models import Appointment
 from scheduling.selectors import available_slots
@@ -22,6 +25,13 @@ class Choice:
     start: dt.datetime  # in the location's zone
     physician_id: int
     physician: str
+
+    @property
+    def doctor(self) -> str:
+        """Short enough for a time button: "Dr. Maya Okafor" is "Dr. Okafor"."""
+        if self.physician.startswith("Dr. ") and " " in self.physician[4:]:
+            return "Dr. " + self.physician.rsplit(" ", 1)[-1]
+        return self.physician
 
     @property
     def value(self) -> str:
@@ -42,6 +52,7 @@ class Week:
     next: dt.date | None
     next_available: list[Choice]
     zone_label: str
+    horizon: dt.date  # the last day booked online
 
     @property
     def empty(self) -> bool:
@@ -93,6 +104,14 @@ class Search:
         return choices
 
 
+def physicians_for(procedure_type: ProcedureType, location: Location):
+    """The doctors a patient can choose for this visit at this location."""
+    return Physician.objects.filter(
+        is_active=True, procedure_types=procedure_type, schedule_blocks__location=location,
+        schedule_blocks__kind=procedure_type.schedule_kind,
+    ).distinct().select_related("user").order_by("user__last_name", "user__first_name")
+
+
 def next_free(search: Search, after: dt.date, last: dt.date, now: dt.datetime) -> list[Choice]:
     """The first free times from `after`: four weeks in one load, then the rest of the horizon
     (one load each, rather than a week at a time, which costs a load per week)."""
@@ -103,9 +122,26 @@ def next_free(search: Search, after: dt.date, last: dt.date, now: dt.datetime) -
     return found[:NEXT_AVAILABLE]
 
 
+ZONE_NAMES = {
+    "America/New_York": gettext_lazy("Eastern Time"),
+    "America/Detroit": gettext_lazy("Eastern Time"),
+    "America/Chicago": gettext_lazy("Central Time"),
+    "America/Denver": gettext_lazy("Mountain Time"),
+    "America/Phoenix": gettext_lazy("Mountain Time"),
+    "America/Los_Angeles": gettext_lazy("Pacific Time"),
+    "America/Anchorage": gettext_lazy("Alaska Time"),
+    "Pacific/Honolulu": gettext_lazy("Hawaii Time"),
+}
+
+
 def zone_label(location: Location, instant: dt.datetime) -> str:
-    city = location.time_zone.rsplit("/", 1)[-1].replace("_", " ")
-    return f"{city} ({instant.astimezone(location.zone).tzname()})"
+    """How the page names the clinic's time: "Central Time (CST)"; else "Chicago time (CST)"."""
+    abbreviation = instant.astimezone(location.zone).tzname()
+    name = ZONE_NAMES.get(location.time_zone)
+    if name is None:
+        city = location.time_zone.rsplit("/", 1)[-1].replace("_", " ")
+        return _("%(city)s time (%(abbreviation)s)") % {"city": city, "abbreviation": abbreviation}
+    return f"{name} ({abbreviation})"
 
 
 def monday_of(day: dt.date) -> dt.date:
@@ -140,6 +176,7 @@ def week_of(search: Search, monday: dt.date, now: dt.datetime) -> Week:
         next=sunday + dt.timedelta(days=1) if sunday < last else None,
         next_available=next_available,
         zone_label=zone_label(search.location, noon),
+        horizon=last,
     )
 
 

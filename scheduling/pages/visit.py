@@ -33,6 +33,7 @@ from scheduling.pages.common import (
     render_week,
 )
 from scheduling.pages.errors import patient_message, problem
+from scheduling.pages.picker import physicians_for
 from scheduling.pages.forms import CancelForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
 from scheduling.pathways.eligibility import eligible_window
@@ -87,8 +88,13 @@ def _search(appointment: Appointment, request: HttpRequest, *, before: dt.dateti
                                                 exclude=appointment)
     if first is None:
         return None
+    # The visit's own doctor unless the patient asks for anyone ("any") or another one.
+    params = request.POST if request.method == "POST" else request.GET
+    wanted = params.get("physician", str(appointment.physician_id))
+    physician = None if wanted == "any" else next((p for p in physicians_for(appointment.procedure_type, location)
+                                                   if str(p.pk) == wanted), appointment.physician)
     return Search(procedure_type=appointment.procedure_type, location=location, patient=appointment.patient,
-                  moving=appointment, hold_key=current_hold_key(request), first_day=first,
+                  physician=physician, moving=appointment, hold_key=current_hold_key(request), first_day=first,
                   last_day=last)
 
 
@@ -161,7 +167,8 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         return problem(request, _("There is no other time we can offer online. Please call us."), status=409,
                        title=_("Please call us"))
     now = timezone.now()
-    context = {"appointment": appointment, "search": search, "locations": [], "physicians": [],
+    context = {"appointment": appointment, "search": search, "locations": [],
+               "physicians": list(physicians_for(appointment.procedure_type, appointment.location)),
                "hold_url": reverse("visit-reschedule", args=[token]), "picker_url": reverse("visit-reschedule",
                                                                                               args=[token]),
                "moving": True, "earlier": earlier}

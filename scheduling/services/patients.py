@@ -15,6 +15,16 @@ def _digits(phone: str) -> str:
     return digits[-10:]
 
 
+def _formatted(phone: str) -> str:
+    """A ten-digit North American number in the clinic's usual form, "(918) 555-0111"."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) == 10:
+        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+    return phone.strip()
+
+
 def patient_for_booking(
     *,
     first_name: str,
@@ -56,8 +66,10 @@ def patient_for_booking(
                     candidate._change_reason = "Consent or language given on the booking page"
                     candidate.save(update_fields=granted)
                 return candidate
-        preferred = Channel.SMS if sms_consent and phone else Channel.EMAIL
-        patient = Patient(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, phone=phone,
+        # Texts when they said yes to texts, or gave only a phone; else email.
+        preferred = Channel.SMS if phone and (sms_consent or not email) else Channel.EMAIL
+        patient = Patient(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth,
+                          phone=_formatted(phone),
                           email=email, sms_consent=sms_consent and bool(phone),
                           email_consent=email_consent and bool(email), preferred_channel=preferred,
                           language=language or "en", needs_review=True)

@@ -40,3 +40,12 @@ def shortday(value) -> str:
 def clock(value) -> str:
     """9:00 AM"""
     return date_format(_local(value), _("g:i A")) if value else ""
+
+
+@register.filter
+def tel(phone: str) -> str:
+    """A dialable tel: address: "(918) 555-0140" is "tel:+19185550140" (North American numbers)."""
+    digits = "".join(character for character in phone or "" if character.isdigit())
+    if len(digits) == 10:
+        digits = "1" + digits
+    return f"tel:+{digits}" if digits else ""
