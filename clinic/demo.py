@@ -21,6 +21,7 @@ from clinic import roles
 from clinic.models import (
     BleedingRisk,
     BloodThinner,
+    Closure,
     Capability,
     Channel,
     Location,
@@ -198,6 +199,16 @@ def _monday_of(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
+# The clinic is closed on these days (US federal holidays in the demo's weeks).
+HOLIDAYS = [
+    (datetime.date(2026, 11, 26), "Thanksgiving Day"),
+    (datetime.date(2026, 12, 25), "Christmas Day"),
+    (datetime.date(2027, 1, 1), "New Year's Day"),
+    (datetime.date(2027, 1, 18), "Martin Luther King Jr. Day"),
+    (datetime.date(2027, 2, 15), "Presidents' Day"),
+]
+
+
 @transaction.atomic
 def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
     """Create what is missing of the demo clinic. Safe to run any number of times."""
@@ -222,6 +233,9 @@ def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
         },
     )
     report.record("locations", created)
+    if created:  # later runs keep what the manager changed
+        Closure.objects.bulk_create(Closure(location=location, first_day=day, last_day=day, reason=reason)
+                                    for day, reason in HOLIDAYS)
 
     for name, kind, needs in ROOMS:
         room, created = Room.objects.get_or_create(location=location, name=name, defaults={"kind": kind})
