@@ -300,3 +300,14 @@ def test_moving_a_visit_keeps_its_doctor_unless_the_patient_asks_for_anyone(clie
     anyone = client.get(manage_path(visit) + "reschedule/?week=2026-11-30&physician=any").content.decode()
     assert nair_at_ten in anyone or value(local(TUESDAY, 10), calendar.okafor) in anyone
     assert "Dr. Okafor" in anyone or "Dr. Nair" in anyone  # first available names the doctor on each time
+
+
+def test_a_change_notice_at_night_goes_by_email_when_the_patient_allows_it(calendar, clock):
+    patient = Patient.objects.filter(preferred_channel="sms", sms_consent=True).exclude(phone="").first()
+    patient.email, patient.email_consent = "night@example.com", True
+    patient.save()
+    appointment = consult(calendar, patient)
+    clock.move_to(local(dt.date(2026, 11, 24), 22))  # quiet hours for texts
+    services.appointment_cancel(appointment=appointment, reason="Clinic closed")
+    notice = appointment.reminders.get(kind=ReminderKind.VISIT_CANCELLED)
+    assert notice.channel == "email" and notice.due_at == local(dt.date(2026, 11, 24), 22)

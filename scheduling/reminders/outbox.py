@@ -62,12 +62,17 @@ def reminders_notify(appointment: Appointment, kind: str, *, now: dt.datetime,
                      context: dict | None = None) -> Reminder | None:
     """A message due at once: a change the clinic made (the visit moved or was cancelled), or
     an earlier time offered from the waitlist."""
-    channel = channel_for(appointment.patient)
+    patient = appointment.patient
+    channel = channel_for(patient)
     if channel is None:
         return None
     due = now
     if channel == Channel.SMS:
         due = outside_quiet_hours(now, appointment.location.zone, deadline=max(appointment.arrival, now))
+        if due > now and patient.email_consent and patient.email:
+            # Quiet hours would hold the text till morning; an email can go now (an earlier
+            # time offered from the waitlist goes to the first to answer).
+            channel, due = Channel.EMAIL, now
     return Reminder.objects.create(appointment=appointment, kind=kind, channel=channel, due_at=due,
                                    next_attempt_at=due, context=context or {}, idempotency_key=f"{appointment.pk}:{kind}:{uuid.uuid4().hex}")
 
