@@ -215,3 +215,26 @@ def test_an_unknown_appointment_goes_back_to_the_list(client, front_desk, demo_c
     client.force_login(front_desk)
     response = client.get(reverse("admin:scheduling_appointment_reschedule", args=[999999]))
     assert response.status_code == 302
+
+
+def test_the_change_page_cancels_one_visit_with_a_reason(client, front_desk, calendar):
+    appointment = services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.consult,
+                                            physician=calendar.okafor, start=local(dt.date(2026, 12, 1), 9))
+    client.force_login(front_desk)
+    change = client.get(f"/admin/scheduling/appointment/{appointment.pk}/change/").content.decode()
+    assert f"/admin/scheduling/appointment/{appointment.pk}/cancel/" in change
+    form = client.get(f"/admin/scheduling/appointment/{appointment.pk}/cancel/")
+    assert form.status_code == 200 and "Cancel these visits" in form.content.decode()
+    done = client.post(f"/admin/scheduling/appointment/{appointment.pk}/cancel/",
+                       {"apply": "1", "action": "cancel", "reason": "Patient called"})
+    assert done.status_code == 302 and done["Location"].endswith(f"/appointment/{appointment.pk}/change/")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED and appointment.cancel_reason == "Patient called"
+    assert Appointment.objects.filter(pk=appointment.pk).exists()
+
+
+def test_a_nurse_cannot_cancel_from_the_change_page(client, nurse, calendar):
+    appointment = services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.consult,
+                                            physician=calendar.okafor, start=local(dt.date(2026, 12, 1), 9))
+    client.force_login(nurse)
+    assert client.get(f"/admin/scheduling/appointment/{appointment.pk}/cancel/").status_code == 403

@@ -9,7 +9,9 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils import timezone
@@ -37,6 +39,9 @@ from scheduling.admin.reschedule import RescheduleAdminMixin
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
 from scheduling.selectors import available_slots
+
+# The statuses a visit can be cancelled from (the lifecycle's transitions to cancelled).
+CANCELLABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN)
 
 
 class AppointmentBookingForm(forms.ModelForm):
@@ -350,6 +355,28 @@ class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
             "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/cancel/", self.admin_site.admin_view(self.cancel_view),
+                 name="scheduling_appointment_cancel"),
+        ] + super().get_urls()
+
+    def cancel_view(self, request, object_id):
+        """The change page's "Cancel…" button: the same form as the list's action, for one visit."""
+        queryset = Appointment.objects.filter(pk=object_id)
+        if not queryset.exists():
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        response = self.cancel(request, queryset)
+        if response is None:  # cancelled (or refused, with a message): back to the visit
+            return redirect("admin:scheduling_appointment_change", object_id)
+        return response
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.status in CANCELLABLE and request.user.has_perm("scheduling.cancel_appointment"):
+            context["cancel_url"] = reverse("admin:scheduling_appointment_cancel", args=[obj.pk],
+                                            current_app=self.admin_site.name)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
