@@ -311,3 +311,13 @@ def test_a_change_notice_at_night_goes_by_email_when_the_patient_allows_it(calen
     services.appointment_cancel(appointment=appointment, reason="Clinic closed")
     notice = appointment.reminders.get(kind=ReminderKind.VISIT_CANCELLED)
     assert notice.channel == "email" and notice.due_at == local(dt.date(2026, 11, 24), 22)
+
+
+def test_the_order_page_in_the_admin_shows_the_link_or_why_it_cannot_be_used(client, calendar, order, front_desk):
+    client.force_login(front_desk)
+    page = client.get(f"/admin/scheduling/procedureorder/{order.pk}/change/").content.decode()
+    assert make_order_token(order) in page
+    insured = Patient.objects.filter(payer__requires_prior_authorization=True).order_by("pk").first()
+    pending = calendar.order_for(insured, calendar.esi, authorization_status="pending", authorization_number="")
+    page = client.get(f"/admin/scheduling/procedureorder/{pending.pk}/change/").content.decode()
+    assert "cannot book this online yet" in page and make_order_token(pending) not in page

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +15,7 @@ from scheduling.admin.forms import bound_to_request
 from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import OrderStatus, ProcedureOrder
+from scheduling.pathways.eligibility import eligible_window
 from scheduling.reminders.links import order_link
 
 
@@ -78,6 +82,12 @@ class ProcedureOrderAdmin(HistoryAdmin):
         if obj.status != OrderStatus.OPEN:
             return _("The order is not open.")
         url = order_link(obj)
+        today = timezone.localdate()
+        first, _last, eligibility = eligible_window(patient=obj.patient, procedure_type=obj.procedure_type, order=obj,
+                                                    first_day=today, last_day=today + dt.timedelta(days=365))
+        if first is None:
+            reasons = "; ".join(item.message for item in eligibility.unmet) or _("no day allowed")
+            return format_html('<strong>{}</strong> {}', _("The patient cannot book this online yet:"), reasons)
         return format_html(
             '<input type="text" readonly value="{}" size="60" onclick="this.select()" aria-label="{}"> '
             '<span class="help">{}</span>', url, _("Booking link"),
