@@ -247,3 +247,13 @@ def available_slots(**kwargs) -> list[engine.Slot]:
     open_days = {(slot.physician_id, slot.start.astimezone(zone).date()) for slot in follow_up}
     slots = [slot for slot in slots if (slot.physician_id, slot.start.astimezone(zone).date() + offset) in open_days]
     return slots[:limit] if limit is not None else slots
+
+
+def locations_offering(procedure_type: ProcedureType):
+    """The active locations where some active, credentialed physician has blocks of the kind
+    the procedure type is booked in."""
+    return Location.objects.filter(
+        is_active=True, schedule_blocks__kind=procedure_type.schedule_kind,
+        schedule_blocks__physician__procedure_types=procedure_type,
+        schedule_blocks__physician__is_active=True,
+    ).distinct().order_by("name")

@@ -321,3 +321,25 @@ def test_the_order_page_in_the_admin_shows_the_link_or_why_it_cannot_be_used(cli
     pending = calendar.order_for(insured, calendar.esi, authorization_status="pending", authorization_number="")
     page = client.get(f"/admin/scheduling/procedureorder/{pending.pk}/change/").content.decode()
     assert "cannot book this online yet" in page and make_order_token(pending) not in page
+
+
+def test_the_clinic_sends_the_order_link_through_the_reminder_worker(client, calendar, order, front_desk, settings):
+    from scheduling.reminders.transports import MemorySMSTransport
+    settings.SMS_TRANSPORT = "memory"
+    MemorySMSTransport.outbox.clear()
+    patient = order.patient
+    patient.phone, patient.sms_consent, patient.preferred_channel = "(918) 555-0188", True, "sms"
+    patient.save()
+    client.force_login(front_desk)
+    response = client.post("/admin/scheduling/procedureorder/", {"action": "send_booking_link",
+                                                                 "_selected_action": [order.pk]})
+    assert response.status_code == 302
+    message = Reminder.objects.get(order=order, kind=ReminderKind.ORDER_BOOKING_LINK)
+    assert message.appointment is None
+    assert dispatch.dispatch_due(now=NOW) == 1
+    (sms,) = MemorySMSTransport.outbox
+    MemorySMSTransport.outbox.clear()
+    assert sms.to == "(918) 555-0188" and links.order_link(order) in sms.body
+    assert "Interval Pain Center Bartlesville" in sms.body and "injection" not in sms.body.lower()
+    message.refresh_from_db()
+    assert message.status == "sent"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,8 @@ from scheduling.errors import BookingError
 from scheduling.models import OrderStatus, ProcedureOrder
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.reminders.links import order_link
+from scheduling.reminders.outbox import order_link_send
+from scheduling.selectors import locations_offering
 
 
 class OrderForm(forms.ModelForm):
@@ -74,6 +76,29 @@ class ProcedureOrderAdmin(HistoryAdmin):
         (_("Patient booking"), {"fields": ["booking_link"]}),
     ]
     readonly_fields = ["booking_link"]
+    actions = ["send_booking_link"]
+
+    @admin.action(description=_("Send the booking link to the patient"), permissions=["view"])
+    def send_booking_link(self, request, queryset):
+        """Queues the message for the reminder worker; it goes out within a minute."""
+        now, sent, skipped = timezone.now(), 0, []
+        for order in queryset.select_related("patient", "procedure_type"):
+            location = locations_offering(order.procedure_type).first()
+            today = timezone.localdate()
+            first, _last, _eligibility = eligible_window(patient=order.patient, procedure_type=order.procedure_type,
+                                                         order=order, first_day=today,
+                                                         last_day=today + dt.timedelta(days=365))
+            if order.status != OrderStatus.OPEN or location is None or first is None:
+                skipped.append(f"{order.patient} ({_('cannot be booked online yet')})")
+            elif order_link_send(order, location=location, now=now) is None:
+                skipped.append(f"{order.patient} ({_('no consent to texts or email')})")
+            else:
+                sent += 1
+        if sent:
+            self.message_user(request, _("%(count)d booking link(s) will go out within a minute.") % {"count": sent},
+                              messages.SUCCESS)
+        if skipped:
+            self.message_user(request, _("Not sent: %(names)s.") % {"names": "; ".join(skipped)}, messages.WARNING)
 
     @admin.display(description=_("Booking link for the patient"))
     def booking_link(self, obj: ProcedureOrder) -> str:

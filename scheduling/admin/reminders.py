@@ -36,14 +36,15 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    list_display = ["due_at", "kind", "channel", "status", "attempts", "appointment", "last_error"]
+    list_display = ["due_at", "kind", "channel", "status", "attempts", "appointment", "order", "last_error"]
     list_filter = ["status", "kind", "channel"]
-    search_fields = ["appointment__patient__last_name", "idempotency_key"]
-    list_select_related = ["appointment__patient", "appointment__procedure_type", "appointment__location"]
+    search_fields = ["appointment__patient__last_name", "order__patient__last_name", "idempotency_key"]
+    list_select_related = ["appointment__patient", "appointment__procedure_type", "appointment__location",
+                           "order__patient", "order__procedure_type"]
     date_hierarchy = "due_at"
     inlines = [AttemptInline]
     actions = ["retry"]
-    readonly_fields = ["appointment", "kind", "channel", "due_at", "status", "attempts", "next_attempt_at",
+    readonly_fields = ["appointment", "order", "kind", "channel", "due_at", "status", "attempts", "next_attempt_at",
                        "claimed_at", "last_error", "sent_at", "idempotency_key", "context"]
 
     def has_add_permission(self, request):

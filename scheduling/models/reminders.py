@@ -27,6 +27,7 @@ class ReminderKind(models.TextChoices):
     VISIT_MOVED = "visit_moved", _("Visit moved")
     VISIT_CANCELLED = "visit_cancelled", _("Visit cancelled")
     WAITLIST_OFFER = "waitlist_offer", _("Earlier time offered")
+    ORDER_BOOKING_LINK = "order_booking_link", _("Link to book an ordered procedure")
 
 
 class Anchor(models.TextChoices):
@@ -90,7 +91,10 @@ class Reminder(models.Model):
     """One message to send: the outbox row."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders",
-                                    verbose_name=_("appointment"))
+                                    verbose_name=_("appointment"), null=True, blank=True)
+    order = models.ForeignKey("scheduling.ProcedureOrder", on_delete=models.CASCADE, related_name="messages",
+                              verbose_name=_("order"), null=True, blank=True,
+                              help_text=_("For the link to book an ordered procedure, sent before any visit exists."))
     kind = models.CharField(_("reminder"), max_length=30, choices=ReminderKind.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     due_at = models.DateTimeField(_("due"))
@@ -112,6 +116,10 @@ class Reminder(models.Model):
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="reminder_due")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(appointment__isnull=False) | models.Q(order__isnull=False),
+                                   name="reminder_for_a_visit_or_an_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.get_channel_display()} ({self.get_status_display()})"

@@ -40,6 +40,7 @@ from scheduling.pathways.holds import preparation_lines
 from scheduling.reminders.links import LinkInvalid, link, order_for
 from scheduling.reminders.outbox import channel_for
 from scheduling.reminders.links import path as visit_path
+from scheduling.selectors import locations_offering
 from scheduling.services.holds import HOLD_MINUTES
 
 BOOKING_SESSION_KEY = "interval.booking"
@@ -49,14 +50,6 @@ BOOKED_SESSION_KEY = "interval.booked"
 def _language(request: HttpRequest) -> str:
     code = (getattr(request, "LANGUAGE_CODE", "") or "en")[:2]
     return code if code in dict(settings.LANGUAGES) else "en"
-
-
-def _locations_for(procedure_type: ProcedureType):
-    return Location.objects.filter(
-        is_active=True, schedule_blocks__kind=procedure_type.schedule_kind,
-        schedule_blocks__physician__procedure_types=procedure_type,
-        schedule_blocks__physician__is_active=True,
-    ).distinct().order_by("name")
 
 
 def _pick(queryset, value: str | None):
@@ -72,10 +65,10 @@ def _public_search(request: HttpRequest, params) -> tuple[Search, list, list] | 
                                                   is_active=True).first()
     if procedure_type is None:
         return None
-    locations = list(_locations_for(procedure_type))
+    locations = list(locations_offering(procedure_type))
     if not locations:
         return None
-    location = _pick(_locations_for(procedure_type), params.get("location")) or locations[0]
+    location = _pick(locations_offering(procedure_type), params.get("location")) or locations[0]
     physicians = list(physicians_for(procedure_type, location))
     physician = next((p for p in physicians if str(p.pk) == params.get("physician")), None)
     search = Search(procedure_type=procedure_type, location=location, physician=physician,
@@ -237,11 +230,11 @@ def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpRespo
     if booked is not None:
         return redirect(visit_path(booked, "manage"))
     procedure_type = order.procedure_type
-    locations = list(_locations_for(procedure_type))
+    locations = list(locations_offering(procedure_type))
     if not locations:
         return problem(request, _("This procedure cannot be booked online at the moment."), status=409,
                        title=_("Please call us"))
-    location = _pick(_locations_for(procedure_type), params.get("location")) or locations[0]
+    location = _pick(locations_offering(procedure_type), params.get("location")) or locations[0]
     physicians = list(physicians_for(procedure_type, location))
     physician = next((p for p in physicians if str(p.pk) == params.get("physician")), None)
     today = timezone.now().astimezone(location.zone).date()

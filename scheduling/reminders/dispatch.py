@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from scheduling.models import (
     AppointmentStatus,
+    OrderStatus,
     ReminderKind,
     AttemptOutcome,
     Reminder,
@@ -68,7 +69,10 @@ def _deliver(reminder: Reminder, *, now: dt.datetime, attempts: list[ReminderAtt
     def claimed():
         return Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING)
 
-    off = reminder.appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+    if reminder.appointment_id:
+        off = reminder.appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
+    else:  # the link to book an order: pointless once the order is no longer open
+        off = reminder.order.status != OrderStatus.OPEN
     if off and reminder.kind != ReminderKind.VISIT_CANCELLED:
         claimed().update(status=ReminderStatus.CANCELLED)
         return ReminderStatus.CANCELLED
@@ -105,7 +109,7 @@ def _deliver(reminder: Reminder, *, now: dt.datetime, attempts: list[ReminderAtt
 def send_claimed(ids: list[int], *, now: dt.datetime) -> list[str]:
     """Send claimed reminders (loaded in one query); the attempts are recorded together."""
     reminders = Reminder.objects.select_related(
-        "appointment__location", "appointment__patient", "appointment__procedure_type"
+        "appointment__location", "appointment__patient", "appointment__procedure_type", "order__patient"
     ).filter(pk__in=ids, status=ReminderStatus.SENDING).order_by("next_attempt_at", "pk")
     attempts: list[ReminderAttempt] = []
     try:
@@ -172,6 +176,7 @@ def reminder_retry(reminder: Reminder) -> bool:
     due = timezone.now()
     if reminder.channel == Channel.SMS:
         appointment = reminder.appointment
-        due = outside_quiet_hours(due, appointment.location.zone, deadline=max(appointment.arrival, due))
+        if appointment is not None:
+            due = outside_quiet_hours(due, appointment.location.zone, deadline=max(appointment.arrival, due))
     return bool(Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.FAILED).update(
         status=ReminderStatus.PENDING, next_attempt_at=due, attempts=0))

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scheduling.models import Reminder, ReminderKind
-from scheduling.reminders.links import link
+from clinic.models import Location
+from scheduling.reminders.links import link, order_link
 from scheduling.reminders.transports import Message
 
 SUBJECTS = {
@@ -32,6 +33,7 @@ SUBJECTS = {
     ReminderKind.VISIT_MOVED: gettext_lazy("Your visit has moved"),
     ReminderKind.VISIT_CANCELLED: gettext_lazy("Your visit is cancelled"),
     ReminderKind.WAITLIST_OFFER: gettext_lazy("An earlier time is open"),
+    ReminderKind.ORDER_BOOKING_LINK: gettext_lazy("Choose a time for your visit"),
 }
 
 
@@ -62,9 +64,29 @@ def _day(value: dt.date | dt.datetime) -> str:
 
 
 def render(reminder: Reminder) -> Message:
-    language = reminder.appointment.patient.language or settings.LANGUAGE_CODE
-    with translation.override(language):
+    patient = reminder.appointment.patient if reminder.appointment_id else reminder.order.patient
+    with translation.override(patient.language or settings.LANGUAGE_CODE):
+        if reminder.order_id and not reminder.appointment_id:
+            return _render_order_link(reminder)
         return _render(reminder)
+
+
+def _render_order_link(reminder: Reminder) -> Message:
+    """The link to book an ordered procedure: it names the clinic, never the procedure."""
+    order, patient = reminder.order, reminder.order.patient
+    location = Location.objects.filter(pk=reminder.context.get("location")).first() or \
+        Location.objects.filter(is_active=True).order_by("pk").first()
+    context = {"clinic": location.name, "phone": location.phone, "address": location.full_address,
+               "book_url": order_link(order)}
+    body = " ".join(render_to_string("reminders/order_booking_link.txt", context).split())
+    subject = str(SUBJECTS[reminder.kind])
+    html = ""
+    if reminder.channel == "email":
+        html = render_to_string("reminders/email.html", {
+            **context, "subject": subject, "body": body, "language": translation.get_language(),
+            "actions": [(gettext_lazy("Choose a time"), context["book_url"])]})
+    return Message(to=patient.phone if reminder.channel == "sms" else patient.email, body=body,
+                   idempotency_key=reminder.idempotency_key, subject=f"{location.name}: {subject}", html=html)
 
 
 def _render(reminder: Reminder) -> Message:

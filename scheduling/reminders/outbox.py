@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from clinic.models import Channel, Patient
-from scheduling.models import Appointment, Reminder, ReminderKind, ReminderStatus, ReminderStep
+from clinic.models import Channel, Location, Patient
+from scheduling.models import Appointment, ProcedureOrder, Reminder, ReminderKind, ReminderStatus, ReminderStep
 from scheduling.pathways.holds import blood_thinner_holds
 from scheduling.reminders.plan import Step, Visit, outside_quiet_hours, plan
 
@@ -77,10 +77,27 @@ def reminders_notify(appointment: Appointment, kind: str, *, now: dt.datetime,
                                    next_attempt_at=due, context=context or {}, idempotency_key=f"{appointment.pk}:{kind}:{uuid.uuid4().hex}")
 
 
+def order_link_send(order: ProcedureOrder, *, location: Location, now: dt.datetime) -> Reminder | None:
+    """Queue the message with the link to book an ordered procedure (None without consent).
+    `location` is the site whose name and phone the message gives."""
+    patient = order.patient
+    channel = channel_for(patient)
+    if channel is None:
+        return None
+    due = now
+    if channel == Channel.SMS:
+        due = outside_quiet_hours(now, location.zone, deadline=now + dt.timedelta(days=1))
+        if due > now and patient.email_consent and patient.email:
+            channel, due = Channel.EMAIL, now
+    return Reminder.objects.create(order=order, kind=ReminderKind.ORDER_BOOKING_LINK, channel=channel, due_at=due,
+                                   next_attempt_at=due, context={"location": location.pk},
+                                   idempotency_key=f"order-{order.pk}:{uuid.uuid4().hex}")
+
+
 def reminders_cancel(appointment: Appointment) -> int:
     """No reminder goes out for a visit that is cancelled or moved away from its time."""
     return Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING).exclude(
         kind=ReminderKind.VISIT_CANCELLED).update(status=ReminderStatus.CANCELLED)
 
 
-__all__ = ["ReminderKind", "channel_for", "reminders_cancel", "reminders_notify", "reminders_schedule"]
+__all__ = ["ReminderKind", "channel_for", "order_link_send", "reminders_cancel", "reminders_notify", "reminders_schedule"]
