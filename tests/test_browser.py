@@ -129,7 +129,7 @@ def book_a_consultation(you: Visitor) -> None:
 
     if you.javascript:
         page.evaluate("window.__marker = 1")
-    page.get_by_role("link", name="Later week").click()
+    page.get_by_role("link", name="Later week").first.click()
     expect(page.locator("#week-title")).to_have_text("Week of Monday, November 30")
     expect(page).to_have_url(re.compile(r"week=2026-11-30"))
     if you.javascript:
@@ -201,7 +201,7 @@ def test_an_ordered_procedure_is_booked_from_the_clinics_link(visitor, order, wi
     you.check("picker")
 
     # Not today's first time: it sits on the minimum notice's edge, and the clock moves.
-    page.get_by_role("link", name="Later week").click()
+    page.get_by_role("link", name="Later week").first.click()
     slot(page, NEXT_MONDAY, "9:00 AM").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check and book")
     expect(page.locator("main")).to_contain_text("Monday, November 30, 2026")
@@ -238,7 +238,7 @@ def test_a_patient_moves_then_cancels_a_visit_from_the_manage_link(visitor, appo
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose a new time")
     you.check("reschedule")
 
-    page.get_by_role("link", name="Later week").click()
+    page.get_by_role("link", name="Later week").first.click()
     slot(page, NEXT_MONDAY, "1:00 PM").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Move your visit")
     expect(page.locator("main")).to_contain_text("To: Monday, November 30, 2026 at 1:00 PM")
