@@ -108,7 +108,11 @@ def visitor(browser, site):
 
 
 def slot(page: Page, day: dt.date, time: str):
-    """The button for `time` on `day` in the week shown ("9:00 AM")."""
+    """The button for `time` on `day` in the week shown ("9:00 AM"). On a phone with JavaScript
+    the week shows one day at a time: its day link comes first."""
+    day_link = page.locator(f'.daylinks a[href="#day-{day.isoformat()}"]')
+    if day_link.count() and day_link.first.is_visible():
+        day_link.first.click()
     return page.locator(f"#day-{day.isoformat()}").get_by_role("button", name=re.compile(rf", {time}\b"))
 
 
