@@ -343,3 +343,14 @@ def test_the_clinic_sends_the_order_link_through_the_reminder_worker(client, cal
     assert "Interval Pain Center Bartlesville" in sms.body and "injection" not in sms.body.lower()
     message.refresh_from_db()
     assert message.status == "sent"
+
+
+def test_a_booking_at_night_is_confirmed_by_email_at_once_when_the_patient_allows_it(calendar, clock):
+    patient = Patient.objects.filter(preferred_channel="sms", sms_consent=True).exclude(phone="").first()
+    patient.email, patient.email_consent = "night@example.com", True
+    patient.save()
+    clock.move_to(local(dt.date(2026, 11, 24), 23))
+    appointment = consult(calendar, patient)
+    confirmation = appointment.reminders.get(kind=ReminderKind.BOOKING_CONFIRMATION)
+    assert confirmation.channel == "email" and confirmation.due_at == local(dt.date(2026, 11, 24), 23)
+    assert appointment.reminders.exclude(kind=ReminderKind.BOOKING_CONFIRMATION).first().channel == "sms"

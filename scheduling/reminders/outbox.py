@@ -49,12 +49,17 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
                   discharge=appointment.discharge, zone=zone,
                   hold_last_doses={hold.drug: hold.last_dose for hold in holds})
     steps = [step for step in _steps(appointment) if booked or step.anchor != "booked"]
-    rows = [
-        Reminder(appointment=appointment, kind=item.kind, channel=channel, due_at=item.due_at,
-                 next_attempt_at=item.due_at, context=item.context,
-                 idempotency_key=f"{appointment.pk}:{item.kind}:{uuid.uuid4().hex}")
-        for item in plan(steps, visit, sms=channel == Channel.SMS, now=now)
-    ]
+    patient = appointment.patient
+    email_allowed = patient.email_consent and bool(patient.email)
+    rows = []
+    for item in plan(steps, visit, sms=channel == Channel.SMS, now=now):
+        item_channel, due = channel, item.due_at
+        if item.kind == ReminderKind.BOOKING_CONFIRMATION and channel == Channel.SMS and due > now and email_allowed:
+            # Booked at night: the confirmation goes by email at once rather than as a text at 08:00.
+            item_channel, due = Channel.EMAIL, now
+        rows.append(Reminder(appointment=appointment, kind=item.kind, channel=item_channel, due_at=due,
+                             next_attempt_at=due, context=item.context,
+                             idempotency_key=f"{appointment.pk}:{item.kind}:{uuid.uuid4().hex}"))
     return Reminder.objects.bulk_create(rows)
 
 
