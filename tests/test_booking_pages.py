@@ -300,3 +300,48 @@ def test_a_new_patients_phone_is_stored_in_the_clinics_usual_form(client, calend
     book(client, calendar, phone="918.555.0177", email="", email_consent="")
     patient = Appointment.objects.get(procedure_start=local(NEXT_TUESDAY, 9)).patient
     assert patient.phone == "(918) 555-0177" and patient.preferred_channel == "sms"
+
+
+def test_a_refused_booking_leaves_no_new_patient_record(client, calendar):
+    hold(client, calendar)
+    token = started(client)
+    SlotHold.objects.update(expires_at=NOW - dt.timedelta(minutes=1))
+    services.appointment_book(patient=Patient.objects.order_by("pk").first(), procedure_type=calendar.consult,
+                              physician=calendar.okafor, start=local(NEXT_TUESDAY, 9))
+    before = Patient.objects.count()
+    assert client.post("/book/details/", {**details(), "started": token}).status_code == 409
+    assert Patient.objects.count() == before
+
+
+def test_someone_elses_visit_at_the_held_time_is_never_shown_as_yours(client, calendar):
+    victim = Patient.objects.exclude(phone="").order_by("pk").first()
+    hold(client, calendar)
+    token = started(client)
+    SlotHold.objects.update(expires_at=NOW - dt.timedelta(minutes=1))  # the hold lapsed ...
+    services.appointment_book(patient=victim, procedure_type=calendar.consult, physician=calendar.okafor,
+                              start=local(NEXT_TUESDAY, 9))  # ... and the front desk booked the victim there
+    page = client.post("/book/details/", {**details(first_name=victim.first_name, last_name=victim.last_name,
+                                                    date_of_birth=victim.date_of_birth.isoformat(),
+                                                    phone=victim.phone, email="", email_consent=""),
+                                          "started": token})
+    assert page.status_code == 409
+    assert client.get("/book/done/").status_code == 302  # nothing of the victim's to see
+
+
+def test_the_form_sent_twice_lands_on_the_one_booking(client, calendar):
+    hold(client, calendar)
+    token = started(client)
+    first = client.post("/book/details/", {**details(), "started": token})
+    again = client.post("/book/details/", {**details(), "started": token})
+    assert first["Location"] == again["Location"] == "/book/done/"
+    assert Appointment.objects.filter(patient__last_name="Quintero").count() == 1
+
+
+def test_an_ordered_procedures_hold_cannot_be_booked_through_the_public_form(client, calendar):
+    from scheduling.reminders.links import make_order_token
+    patient = Patient.objects.filter(payer__name="Medicare").order_by("pk").first()
+    patient.blood_thinners.clear()
+    order = calendar.order_for(patient, calendar.esi)
+    url = f"/book/order/{make_order_token(order)}/"
+    assert client.post(url, {"choice": value(local(NEXT_MONDAY, 9), calendar.okafor)}).status_code == 302
+    assert client.get("/book/details/")["Location"] == "/book/"

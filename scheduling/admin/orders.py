@@ -16,6 +16,7 @@ from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import OrderStatus, ProcedureOrder
 from scheduling.pathways.eligibility import eligible_window
+from scheduling.pathways.holds import first_bookable_day
 from scheduling.reminders.links import order_link
 from scheduling.reminders.outbox import order_link_send
 from scheduling.selectors import locations_offering
@@ -55,6 +56,20 @@ class OrderForm(forms.ModelForm):
             self.add_error(None, error.message)
 
 
+def _bookable_from(order: ProcedureOrder):
+    """The first day the patient could book the order online (None if none), as the booking
+    page computes it: from the first day they may take, up to the location's horizon."""
+    location = locations_offering(order.procedure_type).first()
+    if location is None:
+        return None, None
+    today = timezone.now().astimezone(location.zone).date()
+    not_before = first_bookable_day(patient=order.patient, procedure_type=order.procedure_type, today=today)
+    first, _last, eligibility = eligible_window(patient=order.patient, procedure_type=order.procedure_type,
+                                                order=order, first_day=not_before,
+                                                last_day=today + dt.timedelta(days=location.booking_horizon_days))
+    return first, eligibility
+
+
 @admin.register(ProcedureOrder)
 class ProcedureOrderAdmin(HistoryAdmin):
     form = OrderForm
@@ -84,10 +99,7 @@ class ProcedureOrderAdmin(HistoryAdmin):
         now, sent, skipped = timezone.now(), 0, []
         for order in queryset.select_related("patient", "procedure_type"):
             location = locations_offering(order.procedure_type).first()
-            today = timezone.localdate()
-            first, _last, _eligibility = eligible_window(patient=order.patient, procedure_type=order.procedure_type,
-                                                         order=order, first_day=today,
-                                                         last_day=today + dt.timedelta(days=365))
+            first, _eligibility = _bookable_from(order)
             if order.status != OrderStatus.OPEN or location is None or first is None:
                 skipped.append(f"{order.patient} ({_('cannot be booked online yet')})")
             elif order_link_send(order, location=location, now=now) is None:
@@ -107,11 +119,10 @@ class ProcedureOrderAdmin(HistoryAdmin):
         if obj.status != OrderStatus.OPEN:
             return _("The order is not open.")
         url = order_link(obj)
-        today = timezone.localdate()
-        first, _last, eligibility = eligible_window(patient=obj.patient, procedure_type=obj.procedure_type, order=obj,
-                                                    first_day=today, last_day=today + dt.timedelta(days=365))
+        first, eligibility = _bookable_from(obj)
         if first is None:
-            reasons = "; ".join(item.message for item in eligibility.unmet) or _("no day allowed")
+            reasons = "; ".join(item.message for item in eligibility.unmet) if eligibility else ""
+            reasons = reasons or _("no day within the booking horizon")
             return format_html('<strong>{}</strong> {}', _("The patient cannot book this online yet:"), reasons)
         return format_html(
             '<input type="text" readonly value="{}" size="60" onclick="this.select()" aria-label="{}"> '

@@ -25,7 +25,6 @@ from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import ACTIVE_STATUSES, Appointment, SlotHold
 from scheduling.pages.common import (
     current_hold_key,
-    first_bookable_day,
     hold_key,
     patient_page,
     preparation,
@@ -36,7 +35,7 @@ from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import DetailsForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, physicians_for, week_of
 from scheduling.pathways.eligibility import eligible_window
-from scheduling.pathways.holds import preparation_lines
+from scheduling.pathways.holds import first_bookable_day, preparation_lines
 from scheduling.reminders.links import LinkInvalid, link, order_for
 from scheduling.reminders.outbox import channel_for
 from scheduling.reminders.links import path as visit_path
@@ -45,6 +44,7 @@ from scheduling.services.holds import HOLD_MINUTES
 
 BOOKING_SESSION_KEY = "interval.booking"
 BOOKED_SESSION_KEY = "interval.booked"
+DONE_SECONDS = 30 * 60
 
 
 def _language(request: HttpRequest) -> str:
@@ -130,7 +130,7 @@ def hold(request: HttpRequest) -> HttpResponse:
     except BookingError:
         return _taken(request, search, start_at, locations, physicians,
                       _("Sorry, that time has just been taken. Here are the nearest free times."))
-    request.session[BOOKING_SESSION_KEY] = {"hold": held.pk, "location": held.location_id}
+    request.session[BOOKING_SESSION_KEY] = {"hold": held.pk}
     return redirect("book-details")
 
 
@@ -144,8 +144,8 @@ def _current_hold(request: HttpRequest) -> SlotHold | None:
 @patient_page
 def details(request: HttpRequest) -> HttpResponse:
     held = _current_hold(request)
-    if held is None:
-        if request.method == "POST" and request.session.get(BOOKED_SESSION_KEY):
+    if held is None or not held.procedure_type.self_bookable:  # an ordered procedure's hold is booked from its link
+        if request.method == "POST" and _just_booked(request):
             return redirect("book-done")  # the form sent twice: the first one booked it
         messages.info(request, _("Please pick a time first."))
         return redirect("book-start")
@@ -158,28 +158,20 @@ def details(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         choice = parse_choice(request.POST.get("choice", ""))
         if form.is_valid():
-            patient = None
+            data = form.cleaned_data
             try:
                 if choice is not None:  # a different time picked after the first one was taken
                     start_at, physician_id = choice
                     held = services.slot_hold(key=held.key, procedure_type=held.procedure_type,
                                               physician=Physician.objects.get(pk=physician_id), start=start_at)
-                    request.session[BOOKING_SESSION_KEY] = {"hold": held.pk, "location": held.location_id}
+                    request.session[BOOKING_SESSION_KEY] = {"hold": held.pk}
                     context["held"] = held
-                data = form.cleaned_data
-                patient = services.patient_for_booking(
-                    first_name=data["first_name"], last_name=data["last_name"], date_of_birth=data["date_of_birth"],
-                    phone=data["phone"], email=data["email"], sms_consent=data["sms_consent"],
-                    email_consent=data["email_consent"], language=_language(request))
-                appointment = services.appointment_book(
-                    patient=patient, procedure_type=held.procedure_type, physician=held.physician,
-                    start=held.procedure_start, hold_key=held.key,
-                    notes=f"Patient's note: {data['note']}" if data["note"].strip() else "")
+                appointment = services.online_booking_make(
+                    hold=held, first_name=data["first_name"], last_name=data["last_name"],
+                    date_of_birth=data["date_of_birth"], phone=data["phone"], email=data["email"],
+                    sms_consent=data["sms_consent"], email_consent=data["email_consent"],
+                    language=_language(request), note=data["note"])
             except (BookingError, Physician.DoesNotExist) as error:
-                twin = _same_booking(held, patient)
-                if twin is not None:  # the form sent twice at once: the other request booked it
-                    request.session[BOOKED_SESSION_KEY] = twin.pk
-                    return redirect("book-done")
                 wanted = choice[0] if choice else held.procedure_start
                 context["taken"] = _("Sorry, that time was taken while you were filling in the form. Your details "
                                      "are kept: pick one of these times and send the form again.") if isinstance(
@@ -187,16 +179,26 @@ def details(request: HttpRequest) -> HttpResponse:
                 context["alternatives"] = alternatives(search, wanted, timezone.now())
                 return render_local(request, "pages/details.html", context, location, status=409)
             request.session.pop(BOOKING_SESSION_KEY, None)
-            request.session[BOOKED_SESSION_KEY] = appointment.pk
+            # What the page says about messages follows what was ticked here, not any stored
+            # record, so it cannot tell whether the patient was already known.
+            _remember_booking(request, appointment, messages_allowed=bool(
+                (data["sms_consent"] and data["phone"]) or (data["email_consent"] and data["email"])))
             return redirect("book-done")
     return render_local(request, "pages/details.html", context, location, status=400 if form.errors else 200)
 
 
-def _same_booking(held: SlotHold, patient) -> Appointment | None:
-    if patient is None:
+def _remember_booking(request: HttpRequest, appointment: Appointment, *, messages_allowed: bool) -> None:
+    request.session[BOOKED_SESSION_KEY] = {"id": appointment.pk, "at": timezone.now().timestamp(),
+                                           "messages": messages_allowed}
+
+
+def _just_booked(request: HttpRequest) -> dict | None:
+    """The booking this browser made in the last half hour, if any: the confirmation page shows
+    it, and only for that long (a shared computer)."""
+    booked = request.session.get(BOOKED_SESSION_KEY)
+    if not isinstance(booked, dict) or timezone.now().timestamp() - booked.get("at", 0) > DONE_SECONDS:
         return None
-    return Appointment.objects.filter(patient=patient, physician=held.physician, procedure_start=held.procedure_start,
-                                      procedure_type=held.procedure_type, status__in=ACTIVE_STATUSES).first()
+    return booked
 
 
 def confirmation_context(appointment: Appointment) -> dict:
@@ -212,11 +214,13 @@ def confirmation_context(appointment: Appointment) -> dict:
 
 @patient_page
 def done(request: HttpRequest) -> HttpResponse:
+    booked = _just_booked(request)
     appointment = Appointment.objects.select_related("location", "procedure_type", "patient", "physician").filter(
-        pk=request.session.get(BOOKED_SESSION_KEY)).first()
+        pk=booked["id"]).first() if booked else None
     if appointment is None:
         return redirect("book-start")
-    return render_local(request, "pages/done.html", confirmation_context(appointment), appointment.location)
+    context = {**confirmation_context(appointment), "sends_messages": booked.get("messages", False)}
+    return render_local(request, "pages/done.html", context, appointment.location)
 
 
 # ---- An ordered procedure, from the clinic's link -------------------------------------------
@@ -280,7 +284,7 @@ def order(request: HttpRequest, token: str) -> HttpResponse:
                 token, order, search, week, locations, physicians, alternatives=alternatives(search, choice[0], now),
                 taken=_("Sorry, that time has just been taken. Here are the nearest free times.")),
                 search.location, status=409)
-        request.session[BOOKING_SESSION_KEY] = {"hold": held.pk, "location": held.location_id, "order": order.pk}
+        request.session[BOOKING_SESSION_KEY] = {"hold": held.pk, "order": order.pk}
         return redirect("book-order-confirm", token=token)
     week = week_of(search, parse_week(request.GET.get("week"), search, now), now)
     return render_week(request, "pages/times.html",
@@ -311,7 +315,7 @@ def order_confirm(request: HttpRequest, token: str) -> HttpResponse:
             context["pick_again_url"] = reverse("book-order", args=[token])
             return render_local(request, "pages/order_confirm.html", context, held.location, status=409)
         request.session.pop(BOOKING_SESSION_KEY, None)
-        request.session[BOOKED_SESSION_KEY] = appointment.pk
+        _remember_booking(request, appointment, messages_allowed=channel_for(order.patient) is not None)
         return redirect("book-done")
     return render_local(request, "pages/order_confirm.html", context, held.location)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 from django.conf import settings
@@ -13,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django_ratelimit.decorators import ratelimit
 
 from clinic.models import Location
-from scheduling.pathways.holds import blood_thinner_holds, first_day_holds_allow, preparation_lines
+from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
 from scheduling.pages.picker import Search
 from scheduling.services.holds import new_hold_key
 
@@ -76,10 +75,3 @@ def preparation(appointment_or_hold, patient=None) -> dict:
 
 
 
-
-def first_bookable_day(*, patient, procedure_type, today: dt.date) -> dt.date:
-    """The first day a patient may pick online. A procedure needs a day's notice at least
-    (fasting, a driver, the day's preparation message); a patient on a blood thinner needs
-    enough days to stop it. A consultation can be today."""
-    first = today + dt.timedelta(days=1) if procedure_type.requires_order else today
-    return max(first, first_day_holds_allow(patient=patient, procedure_type=procedure_type, today=today))

@@ -26,7 +26,6 @@ from scheduling.pages.booking import confirmation_context
 from scheduling.pages.calendar import visit_calendar
 from scheduling.pages.common import (
     current_hold_key,
-    first_bookable_day,
     hold_key,
     patient_page,
     render_local,
@@ -37,6 +36,7 @@ from scheduling.pages.picker import physicians_for
 from scheduling.pages.forms import CancelForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
 from scheduling.pathways.eligibility import eligible_window
+from scheduling.pathways.holds import first_bookable_day
 from scheduling.reminders.links import LinkInvalid, appointment_for, link, make_token
 from scheduling.reminders.links import path as visit_path
 
@@ -70,6 +70,7 @@ def _late(appointment: Appointment) -> bool:
 
 def _open_offers(appointment: Appointment) -> list[WaitlistOffer]:
     return list(WaitlistOffer.objects.filter(entry__appointment=appointment, status=OfferStatus.OPEN,
+                                             entry__status=WaitlistStatus.WAITING,
                                              expires_at__gt=timezone.now()).order_by("procedure_start"))
 
 

@@ -73,3 +73,12 @@ def first_day_holds_allow(*, patient: Patient, procedure_type: ProcedureType, to
         # A hold moves with the procedure day: k days later, it starts k days later.
         first = max(first, today + (today - hold.first_day_without) + dt.timedelta(days=1))
     return first
+
+
+def first_bookable_day(*, patient: Patient, procedure_type: ProcedureType, today: dt.date) -> dt.date:
+    """The first day a patient may take by themselves (booking online, moving a visit, taking a
+    waitlist offer). A procedure needs a day's notice at least (fasting, a driver, the day's
+    preparation message); a patient on a blood thinner needs enough days to stop it. A
+    consultation can be today."""
+    first = today + dt.timedelta(days=1) if procedure_type.requires_order else today
+    return max(first, first_day_holds_allow(patient=patient, procedure_type=procedure_type, today=today))

@@ -2,8 +2,9 @@
 
 from scheduling.services.booking import appointment_book, appointment_reschedule
 from scheduling.services.orders import order_create
-from scheduling.services.holds import slot_hold, slot_release
+from scheduling.services.holds import slot_hold
 from scheduling.services.outcomes import outcome_record
+from scheduling.services.online import online_booking_make
 from scheduling.services.patients import patient_for_booking
 from scheduling.services.waitlist import OfferGone, waitlist_accept, waitlist_join, waitlist_leave
 from scheduling.services.lifecycle import (
@@ -19,7 +20,6 @@ from scheduling.services.lifecycle import (
 __all__ = [
     "OfferGone",
     "slot_hold",
-    "slot_release",
     "waitlist_accept",
     "waitlist_join",
     "waitlist_leave",
@@ -33,6 +33,7 @@ __all__ = [
     "appointment_reschedule",
     "appointment_start",
     "order_create",
+    "online_booking_make",
     "outcome_record",
     "patient_for_booking",
 ]

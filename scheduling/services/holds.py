@@ -55,6 +55,3 @@ def slot_hold(
             expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
         )
 
-
-def slot_release(*, key: str) -> None:
-    SlotHold.objects.filter(key=key).delete()

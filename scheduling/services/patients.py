@@ -59,11 +59,8 @@ def patient_for_booking(
                 if email_consent and same_email and not candidate.email_consent:
                     candidate.email_consent = True
                     granted.append("email_consent")
-                if language and candidate.language != language:
-                    candidate.language = language
-                    granted.append("language")
                 if granted:
-                    candidate._change_reason = "Consent or language given on the booking page"
+                    candidate._change_reason = "Consent given on the booking page"
                     candidate.save(update_fields=granted)
                 return candidate
         # Texts when they said yes to texts, or gave only a phone; else email.

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import (
+    HOLDING_STATUSES,
     Appointment,
     AppointmentStatus,
     OfferStatus,
@@ -24,6 +25,7 @@ from scheduling.models import (
     WaitlistStatus,
 )
 from scheduling.pathways.eligibility import check_eligibility
+from scheduling.pathways.holds import first_bookable_day
 from scheduling.reminders.outbox import reminders_notify
 from scheduling.services.booking import appointment_reschedule
 
@@ -78,6 +80,9 @@ def waitlist_offer_freed(*, cancelled: Appointment, now: dt.datetime) -> list[Wa
         appointment = entry.appointment
         if not entry.any_physician and appointment.physician_id != cancelled.physician_id:
             continue
+        if day < first_bookable_day(patient=appointment.patient, procedure_type=appointment.procedure_type,
+                                    today=now.astimezone(location.zone).date()):
+            continue  # too soon for this patient (a blood thinner to stop, a procedure's notice)
         eligibility = check_eligibility(patient=appointment.patient, procedure_type=appointment.procedure_type,
                                         order=appointment.order, day=day, exclude=appointment)
         if not eligibility.eligible:
@@ -94,28 +99,45 @@ def waitlist_offer_freed(*, cancelled: Appointment, now: dt.datetime) -> list[Wa
 
 def waitlist_accept(*, offer: WaitlistOffer, now: dt.datetime | None = None) -> Appointment:
     """Move the entry's visit into the offered time. The first to accept wins; the others
-    get OfferGone and their offers are marked taken."""
+    get OfferGone, and their offers are marked taken."""
     now = now or timezone.now()
+    gone: tuple[str, str] | None = None  # (the offer's new status, the reason), written after the rollback
     with transaction.atomic():
-        offer = WaitlistOffer.objects.select_for_update().select_related("entry__appointment").get(pk=offer.pk)
+        offer = WaitlistOffer.objects.select_for_update().select_related(
+            "entry__appointment__location", "entry__appointment__patient", "entry__appointment__procedure_type",
+        ).get(pk=offer.pk)
+        entry, appointment = offer.entry, offer.entry.appointment
+        local_day = offer.procedure_start.astimezone(appointment.location.zone).date()
         if offer.status != OfferStatus.OPEN:
             raise OfferGone(_("That time has already been taken."))
         if offer.expires_at <= now:
-            offer.status = OfferStatus.EXPIRED
-            offer.save(update_fields=["status"])
-            raise OfferGone(_("That offer has expired."))
-        appointment = offer.entry.appointment
-        try:
-            with transaction.atomic():
-                moved = appointment_reschedule(appointment=appointment, start=offer.procedure_start,
-                                               physician=offer.physician, now=now)
-        except SlotUnavailable:
-            offer.status = OfferStatus.TAKEN
-            offer.save(update_fields=["status"])
-            raise OfferGone(_("That time has already been taken.")) from None
-        offer.status = OfferStatus.ACCEPTED
-        offer.save(update_fields=["status"])
-        WaitlistOffer.objects.filter(status=OfferStatus.OPEN, physician=offer.physician,
-                                     procedure_start=offer.procedure_start).update(status=OfferStatus.TAKEN)
-        WaitlistEntry.objects.filter(pk=offer.entry_id).update(status=WaitlistStatus.MOVED)
-    return moved
+            gone = (OfferStatus.EXPIRED, _("That offer has expired."))
+        elif (entry.status != WaitlistStatus.WAITING or appointment.status not in UPCOMING
+              or offer.procedure_start >= appointment.procedure_start
+              or local_day < first_bookable_day(patient=appointment.patient,
+                                                procedure_type=appointment.procedure_type,
+                                                today=now.astimezone(appointment.location.zone).date())):
+            gone = (OfferStatus.EXPIRED, _("That offer no longer applies to your visit."))
+        else:
+            try:
+                with transaction.atomic():
+                    moved = appointment_reschedule(appointment=appointment, start=offer.procedure_start,
+                                                   physician=offer.physician, now=now)
+            except SlotUnavailable:
+                # Taken for good only if a visit now holds the time (a patient's ten-minute hold
+                # on the booking pages may yet lapse).
+                taken = Appointment.objects.filter(physician=offer.physician, procedure_start=offer.procedure_start,
+                                                   status__in=HOLDING_STATUSES).exists()
+                gone = (OfferStatus.TAKEN if taken else OfferStatus.OPEN, _("That time has already been taken."))
+            else:
+                offer.status = OfferStatus.ACCEPTED
+                offer.save(update_fields=["status"])
+                WaitlistOffer.objects.filter(status=OfferStatus.OPEN, physician=offer.physician,
+                                             procedure_start=offer.procedure_start).update(status=OfferStatus.TAKEN)
+                WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistStatus.MOVED)
+                WaitlistOffer.objects.filter(entry=entry, status=OfferStatus.OPEN).update(status=OfferStatus.EXPIRED)
+                return moved
+    status, reason = gone
+    if status != OfferStatus.OPEN:
+        WaitlistOffer.objects.filter(pk=offer.pk, status=OfferStatus.OPEN).update(status=status)
+    raise OfferGone(reason)
