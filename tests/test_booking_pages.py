@@ -345,3 +345,9 @@ def test_an_ordered_procedures_hold_cannot_be_booked_through_the_public_form(cli
     url = f"/book/order/{make_order_token(order)}/"
     assert client.post(url, {"choice": value(local(NEXT_MONDAY, 9), calendar.okafor)}).status_code == 302
     assert client.get("/book/details/")["Location"] == "/book/"
+
+
+@pytest.mark.parametrize("choice", ["253402300799-1", "-5-1", "1796050800-0", "abc", "1796050800-99999999999999999999"])
+def test_a_forged_choice_gets_a_clear_page(client, calendar, choice):
+    page = client.post("/book/hold/", {"visit": "CONSULT_NEW", "location": calendar.location.pk, "choice": choice})
+    assert page.status_code in (400, 409)

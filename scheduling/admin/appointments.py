@@ -8,6 +8,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -364,9 +365,10 @@ class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
 
     def cancel_view(self, request, object_id):
         """The change page's "Cancel…" button: the same form as the list's action, for one visit."""
-        queryset = Appointment.objects.filter(pk=object_id)
-        if not queryset.exists():
+        appointment = self.get_object(request, unquote(object_id))
+        if appointment is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        queryset = Appointment.objects.filter(pk=appointment.pk)
         response = self.cancel(request, queryset)
         if response is None:  # cancelled (or refused, with a message): back to the visit
             return redirect("admin:scheduling_appointment_change", object_id)

@@ -180,18 +180,25 @@ def week_of(search: Search, monday: dt.date, now: dt.datetime) -> Week:
     )
 
 
+# Choices outside these years are not times anyone was offered.
+_EARLIEST_CHOICE = int(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc).timestamp())
+_LATEST_CHOICE = int(dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc).timestamp())
+
+
 def parse_choice(value: str) -> tuple[dt.datetime, int] | None:
     try:
         epoch, physician_id = (int(part) for part in value.split("-"))
-        return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc), physician_id
-    except (ValueError, OverflowError, OSError):
+    except ValueError:
         return None
+    if not _EARLIEST_CHOICE <= epoch < _LATEST_CHOICE or physician_id <= 0:
+        return None
+    return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc), physician_id
 
 
 def alternatives(search: Search, wanted: dt.datetime, now: dt.datetime) -> list[Choice]:
     """The free times nearest to one that was just taken, in time order."""
     first, last = search.window(now)
-    day = wanted.astimezone(search.location.zone).date()
+    day = min(max(wanted.astimezone(search.location.zone).date(), first), last)
     nearby = search.slots(max(first, day - dt.timedelta(days=3)), min(last, day + dt.timedelta(days=10)), now)
     if not nearby:
         nearby = search.slots(first, last, now, limit=ALTERNATIVES * 4)

@@ -60,6 +60,8 @@ def _time(instant: dt.datetime) -> str:
 
 
 def _day(value: dt.date | dt.datetime) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()  # already local: the cache must not see two zones' instants as equal
     return _formatted(value, _("l F j"), translation.get_language())
 
 
