@@ -281,12 +281,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"client_errors_without_traceback": {"()": "clinic.log.ClientErrorsWithoutTraceback"}},
+    "filters": {
+        "client_errors_without_traceback": {"()": "clinic.log.ClientErrorsWithoutTraceback"},
+        "patient_links_redacted": {"()": "clinic.log.PatientLinksRedacted"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["client_errors_without_traceback"],
+            "filters": ["client_errors_without_traceback", "patient_links_redacted"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

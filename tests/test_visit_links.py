@@ -104,3 +104,28 @@ def test_a_form_without_its_security_cookie_gets_a_page_with_the_phone(appointme
     strict = Client(enforce_csrf_checks=True)
     response = strict.post(path(appointment, "confirm"))
     assert response.status_code == 403 and "(918) 555-0140" in response.content.decode()
+
+
+def test_a_link_shows_only_the_visits_id(appointment):
+    token = make_token(appointment, "confirm")
+    assert token.split(":")[0] == str(appointment.pk)
+    assert str(int(appointment.procedure_start.timestamp())) not in token
+
+
+def test_links_sent_in_the_earlier_form_still_work(client, appointment):
+    from django.core import signing
+    legacy = signing.TimestampSigner(salt="interval.visit-link.confirm").sign(
+        f"{appointment.pk}.{int(appointment.procedure_start.timestamp())}")
+    assert client.get(f"/visit/{legacy}/confirm/").status_code == 200
+
+
+def test_log_lines_leave_out_link_tokens():
+    import logging
+    from clinic.log import PatientLinksRedacted
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found: %s", ("/visit/12:abc:def/",),
+                               None)
+    PatientLinksRedacted().filter(record)
+    assert record.getMessage() == "Not Found: /visit/…/"
+    order = logging.LogRecord("x", logging.INFO, __file__, 1, "GET /book/order/7:x:y/confirm/ 200", None, None)
+    PatientLinksRedacted().filter(order)
+    assert order.getMessage() == "GET /book/order/…/confirm/ 200"

@@ -2,7 +2,7 @@
 
 A link is single-purpose (the action is part of the signature's salt), bound to the visit's
 time (a link for the old time stops working once the visit moves), and expires when the visit
-starts. It carries no patient data: only a signed appointment id.
+starts. It carries no patient data: only the appointment's id, signed with its time.
 """
 
 from __future__ import annotations
@@ -28,17 +28,21 @@ class LinkInvalid(Exception):
     """The link is wrong, expired, or for a visit that has moved or ended."""
 
 
-def _signer(action: str) -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=f"interval.visit-link.{action}")
+def _signer(action: str, start: int | None = None) -> signing.TimestampSigner:
+    # The visit's time is part of the salt, not of the token: a link stops working when the
+    # visit moves, and the address (which lands in browser histories and server logs) shows
+    # only the visit's id.
+    suffix = f".{start}" if start is not None else ""
+    return signing.TimestampSigner(salt=f"interval.visit-link.{action}{suffix}")
 
 
-def _bound(appointment: Appointment) -> str:
-    return f"{appointment.pk}.{int(appointment.procedure_start.timestamp())}"
+def _start(appointment: Appointment) -> int:
+    return int(appointment.procedure_start.timestamp())
 
 
 def make_token(appointment: Appointment, action: str) -> str:
     assert action in ACTIONS
-    return _signer(action).sign(_bound(appointment))
+    return _signer(action, _start(appointment)).sign(str(appointment.pk))
 
 
 @lru_cache(maxsize=32)
@@ -62,15 +66,26 @@ def link(appointment: Appointment, action: str, url_name: str | None = None) -> 
 
 
 def appointment_for(token: str, action: str) -> Appointment:
+    moved = LinkInvalid(_("This link is for a visit that has been moved or removed."))
+    value = token.split(":", 1)[0]
     try:
-        value = _signer(action).unsign(token)
-        appointment_id, start = (int(part) for part in value.split("."))
+        if "." in value:  # the form of links sent before: "<id>.<start>", signed as such
+            appointment_id, start = (int(part) for part in _signer(action).unsign(token).split("."))
+        else:
+            appointment_id, start = int(value), None
     except (signing.BadSignature, ValueError):
         raise LinkInvalid(_("This link is not valid.")) from None
     appointment = Appointment.objects.select_related("location", "patient").filter(pk=appointment_id).first()
-    if appointment is None or int(appointment.procedure_start.timestamp()) != start:
-        raise LinkInvalid(_("This link is for a visit that has been moved or removed."))
-    if timezone.now() >= appointment.procedure_start - dt.timedelta(minutes=0):
+    if appointment is None:
+        raise moved
+    if start is None:
+        try:
+            _signer(action, _start(appointment)).unsign(token)
+        except signing.BadSignature:
+            raise moved from None  # a wrong signature, or one for the visit's old time
+    elif _start(appointment) != start:
+        raise moved
+    if timezone.now() >= appointment.procedure_start:
         raise LinkInvalid(_("This link has expired."))
     return appointment
 
