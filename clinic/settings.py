@@ -249,8 +249,10 @@ if env_str("RATELIMIT_IP_META_KEY"):
     RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY")
 BOOKING_SEARCH_RATE = env_str("BOOKING_SEARCH_RATE", "120/m")
 BOOKING_SUBMIT_RATE = env_str("BOOKING_SUBMIT_RATE", "20/m")
-for _name in ("BOOKING_SEARCH_RATE", "BOOKING_SUBMIT_RATE"):
-    if not re.fullmatch(r"\d+/[smhd]", globals()[_name]):
+# Picking a time holds it for everyone else for ten minutes: a client may hold only so many.
+BOOKING_HOLD_RATE = env_str("BOOKING_HOLD_RATE", "10/10m")
+for _name in ("BOOKING_SEARCH_RATE", "BOOKING_SUBMIT_RATE", "BOOKING_HOLD_RATE"):
+    if not re.fullmatch(r"\d+/\d*[smhd]", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must look like 60/m (a count per s, m, h or d); got {globals()[_name]!r}.")
 # A booking form sent back faster than a person can fill it in is asked to be sent again.
 BOOKING_FORM_MIN_SECONDS = env_int("BOOKING_FORM_MIN_SECONDS", 3, minimum=0)

@@ -351,3 +351,10 @@ def test_an_ordered_procedures_hold_cannot_be_booked_through_the_public_form(cli
 def test_a_forged_choice_gets_a_clear_page(client, calendar, choice):
     page = client.post("/book/hold/", {"visit": "CONSULT_NEW", "location": calendar.location.pk, "choice": choice})
     assert page.status_code in (400, 409)
+
+
+def test_a_client_can_hold_only_so_many_times(client, calendar, settings):
+    settings.BOOKING_HOLD_RATE = "3/10m"
+    for hour in (9, 10, 11):
+        assert hold(client, calendar, start=local(NEXT_TUESDAY, hour)).status_code == 302
+    assert hold(client, calendar, start=local(NEXT_TUESDAY, 13)).status_code == 429

@@ -60,7 +60,7 @@ def clinic_clock():
 @pytest.fixture
 def site(live_server, settings, demo_clinic) -> str:
     settings.BOOKING_FORM_MIN_SECONDS = 0  # the browser fills the form faster than a person
-    settings.BOOKING_SEARCH_RATE = settings.BOOKING_SUBMIT_RATE = "1000/m"
+    settings.BOOKING_SEARCH_RATE = settings.BOOKING_SUBMIT_RATE = settings.BOOKING_HOLD_RATE = "1000/m"
     settings.SITE_URL = live_server.url  # links in pages and messages point at the live server
     cache.clear()  # rate-limit counters
     yield live_server.url

@@ -26,6 +26,7 @@ from scheduling.models import ACTIVE_STATUSES, Appointment, SlotHold
 from scheduling.pages.common import (
     current_hold_key,
     hold_key,
+    holds_time,
     patient_page,
     preparation,
     render_local,
@@ -114,6 +115,7 @@ def _taken(request: HttpRequest, search: Search, wanted, locations, physicians, 
 
 @require_POST
 @patient_page
+@holds_time
 def hold(request: HttpRequest) -> HttpResponse:
     found = _public_search(request, request.POST)
     choice = parse_choice(request.POST.get("choice", ""))
@@ -263,6 +265,7 @@ def _order_picker_context(token: str, order, search: Search, week, locations, ph
 
 @require_http_methods(["GET", "POST"])
 @patient_page
+@holds_time
 def order(request: HttpRequest, token: str) -> HttpResponse:
     found = _order_search(request, token, request.POST if request.method == "POST" else request.GET)
     if isinstance(found, HttpResponse):

@@ -27,6 +27,16 @@ def _submit_rate(group, request) -> str:
     return settings.BOOKING_SUBMIT_RATE
 
 
+def _hold_rate(group, request) -> str:
+    return settings.BOOKING_HOLD_RATE
+
+
+def holds_time(view: Callable) -> Callable:
+    """A page whose POST holds a time: a client may hold only BOOKING_HOLD_RATE of them, so that
+    no one can keep the calendar blocked by picking times they never book."""
+    return ratelimit(group="booking-hold", key="ip", rate=_hold_rate, method="POST", block=True)(view)
+
+
 def patient_page(view: Callable) -> Callable:
     """A patient page: never stored by browsers or proxies (it can show health details), and
     rate-limited per client: searches (GET) and submissions (POST) each have their own limit."""

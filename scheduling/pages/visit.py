@@ -27,6 +27,7 @@ from scheduling.pages.calendar import visit_calendar
 from scheduling.pages.common import (
     current_hold_key,
     hold_key,
+    holds_time,
     patient_page,
     render_local,
     render_week,
@@ -155,6 +156,7 @@ def _int(value) -> int | None:
 
 @require_http_methods(["GET", "POST"])
 @patient_page
+@holds_time
 def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _visit(request, token)
     if isinstance(appointment, HttpResponse):
