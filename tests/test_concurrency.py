@@ -12,7 +12,7 @@ from django.db import connection, connections
 
 from scheduling import services
 from scheduling.errors import BookingError, SlotUnavailable
-from scheduling.models import Appointment, ProcedureOrder, SlotHold
+from scheduling.models import Appointment, ProcedureOrder, SlotHold, WaitlistOffer
 from scheduling.selectors import available_slots
 from tests.conftest import NEXT_MONDAY, NEXT_THURSDAY, local
 
@@ -183,3 +183,27 @@ def test_ten_visitors_holding_the_same_time_one_gets_it(postgres, calendar):
     refused = [r for r in results if isinstance(r, SlotUnavailable)]
     assert len(held) == 1 and len(refused) == 9, results
     assert SlotHold.objects.count() == 1
+
+
+def test_two_patients_taking_one_freed_time_at_once_one_gets_it(postgres, calendar):
+    tuesday = dt.date(2026, 12, 1)
+    patients = list(type(calendar.patients[0]).objects.order_by("pk")[:3])
+
+    def consult(patient, day, hour):
+        return services.appointment_book(patient=patient, procedure_type=calendar.consult,
+                                         physician=calendar.okafor, start=local(day, hour))
+
+    freed = consult(patients[0], tuesday, 9)
+    waiting = [consult(patients[1], dt.date(2026, 12, 8), 9), consult(patients[2], dt.date(2026, 12, 15), 9)]
+    for appointment in waiting:
+        services.waitlist_join(appointment=appointment)
+    services.appointment_cancel(appointment=freed, reason="Patient called")
+    offers = list(WaitlistOffer.objects.all())
+    assert len(offers) == 2
+
+    results = run_concurrently([lambda offer=offer: services.waitlist_accept(offer=offer) for offer in offers])
+    moved = [r for r in results if isinstance(r, Appointment)]
+    refused = [r for r in results if isinstance(r, services.OfferGone)]
+    assert len(moved) == 1 and len(refused) == 1, results
+    assert Appointment.objects.filter(procedure_start=local(tuesday, 9), status="scheduled").count() == 1
+    assert audit() == {"physician": 0, "room": 0, "patient": 0, "recovery_over_capacity": 0}
