@@ -225,6 +225,7 @@ def test_the_change_page_cancels_one_visit_with_a_reason(client, front_desk, cal
     assert f"/admin/scheduling/appointment/{appointment.pk}/cancel/" in change
     form = client.get(f"/admin/scheduling/appointment/{appointment.pk}/cancel/")
     assert form.status_code == 200 and "Cancel these visits" in form.content.decode()
+    assert f'href="/admin/scheduling/appointment/{appointment.pk}/change/"' in form.content.decode()  # "Keep it"
     done = client.post(f"/admin/scheduling/appointment/{appointment.pk}/cancel/",
                        {"apply": "1", "action": "cancel", "reason": "Patient called"})
     assert done.status_code == 302 and done["Location"].endswith(f"/appointment/{appointment.pk}/change/")

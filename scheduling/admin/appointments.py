@@ -371,7 +371,9 @@ class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
         queryset = Appointment.objects.filter(pk=appointment.pk)
         response = self.cancel(request, queryset)
         if response is None:  # cancelled (or refused, with a message): back to the visit
-            return redirect("admin:scheduling_appointment_change", object_id)
+            return redirect("admin:scheduling_appointment_change", appointment.pk)
+        response.context_data["back_url"] = reverse("admin:scheduling_appointment_change", args=[appointment.pk],
+                                                    current_app=self.admin_site.name)
         return response
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
