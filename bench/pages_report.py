@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 
 from bench.pages import ONE_DOCTOR_EVERY, PROFILE_RUNS, START_PATH, VISIT, WARMUP, PageFigures, Slowest
+from bench.report import text_lines
 from bench.seed import CLINIC_HOURS, EXTRA_PHYSICIANS
 from bench.stats import Timing
 
@@ -113,13 +114,7 @@ def _slowest_note(slowest: Slowest) -> list[str]:
 
 
 def console(figures: PageFigures) -> str:
-    table = [("figure", "measured", "target", "met", "times shown"), *rows(figures)]
-    widths = [max(len(row[column].replace("**", "")) for row in table) for column in range(5)]
-    lines = []
-    for index, row in enumerate(table):
-        lines.append("  ".join(cell.replace("**", "").ljust(width) for cell, width in zip(row, widths)))
-        if index == 0:
-            lines.append("  ".join("-" * width for width in widths))
+    lines = text_lines([("figure", "measured", "target", "met", "times shown"), *rows(figures)])
     slowest = figures.slowest
     lines.append(f"slowest picker request: {slowest.path} p50 {_ms(slowest.ms)}, {slowest.queries} queries, "
                  f"{slowest.weeks_loaded} weeks loaded" + (" (an empty week: the next free times searched)"

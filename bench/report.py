@@ -96,15 +96,19 @@ def rows(results: Results) -> list[tuple[str, str, str, str, str]]:
     ]
 
 
-def console_table(results: Results) -> str:
-    table = [("figure", "measured", "target", "met", "slots returned"), *rows(results)]
-    widths = [max(len(row[column].replace("**", "")) for row in table) for column in range(5)]
+def text_lines(table: list[tuple[str, ...]]) -> list[str]:
+    """A markdown-style table (header first, **bold** marks) as aligned plain-text lines."""
+    widths = [max(len(row[column].replace("**", "")) for row in table) for column in range(len(table[0]))]
     lines = []
     for index, row in enumerate(table):
         lines.append("  ".join(cell.replace("**", "").ljust(width) for cell, width in zip(row, widths)))
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return lines
+
+
+def console_table(results: Results) -> str:
+    return "\n".join(text_lines([("figure", "measured", "target", "met", "slots returned"), *rows(results)]))
 
 
 def markdown(results: Results) -> str:

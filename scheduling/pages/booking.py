@@ -28,8 +28,10 @@ from scheduling.pages.common import (
     hold_key,
     holds_time,
     patient_page,
+    pick_again,
     preparation,
     render_local,
+    render_taken,
     render_week,
 )
 from scheduling.pages.errors import patient_message, problem
@@ -105,14 +107,6 @@ def times(request: HttpRequest) -> HttpResponse:
     return render_week(request, "pages/times.html", _picker_context(search, week, locations, physicians), search)
 
 
-def _taken(request: HttpRequest, search: Search, wanted, locations, physicians, message: str) -> HttpResponse:
-    now = timezone.now()
-    week = week_of(search, parse_week(wanted.astimezone(search.location.zone).date().isoformat(), search, now), now)
-    return render_local(request, "pages/times.html", _picker_context(
-        search, week, locations, physicians, taken=message, alternatives=alternatives(search, wanted, now),
-    ), search.location, status=409)
-
-
 @require_POST
 @patient_page
 @holds_time
@@ -120,18 +114,17 @@ def hold(request: HttpRequest) -> HttpResponse:
     found = _public_search(request, request.POST)
     choice = parse_choice(request.POST.get("choice", ""))
     if found is None or choice is None:
-        return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
+        return pick_again(request)
     search, locations, physicians = found
     start_at, physician_id = choice
     physician = Physician.objects.filter(pk=physician_id).first()
     if physician is None:
-        return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
+        return pick_again(request)
     try:
         held = services.slot_hold(key=hold_key(request), procedure_type=search.procedure_type, physician=physician,
                                   start=start_at)
     except BookingError:
-        return _taken(request, search, start_at, locations, physicians,
-                      _("Sorry, that time has just been taken. Here are the nearest free times."))
+        return render_taken(request, _picker_context(search, None, locations, physicians), search, start_at)
     request.session[BOOKING_SESSION_KEY] = {"hold": held.pk}
     return redirect("book-details")
 
@@ -276,17 +269,13 @@ def order(request: HttpRequest, token: str) -> HttpResponse:
         choice = parse_choice(request.POST.get("choice", ""))
         physician = Physician.objects.filter(pk=choice[1]).first() if choice else None
         if physician is None or not search.allows(choice[0]):
-            return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
+            return pick_again(request)
         try:
             held = services.slot_hold(key=hold_key(request), procedure_type=order.procedure_type, physician=physician,
                                       start=choice[0], patient=order.patient)
         except BookingError:
-            week = week_of(search, parse_week(choice[0].astimezone(search.location.zone).date().isoformat(), search,
-                                              now), now)
-            return render_local(request, "pages/times.html", _order_picker_context(
-                token, order, search, week, locations, physicians, alternatives=alternatives(search, choice[0], now),
-                taken=_("Sorry, that time has just been taken. Here are the nearest free times.")),
-                search.location, status=409)
+            return render_taken(request, _order_picker_context(token, order, search, None, locations, physicians),
+                                search, choice[0])
         request.session[BOOKING_SESSION_KEY] = {"hold": held.pk, "order": order.pk}
         return redirect("book-order-confirm", token=token)
     week = week_of(search, parse_week(request.GET.get("week"), search, now), now)

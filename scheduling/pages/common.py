@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django_ratelimit.decorators import ratelimit
 
 from clinic.models import Location
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
-from scheduling.pages.picker import Search
+from scheduling.pages.errors import problem
+from scheduling.pages.picker import Search, alternatives, parse_week, week_of
 from scheduling.services.holds import new_hold_key
 
 HOLD_SESSION_KEY = "interval.hold"
@@ -85,3 +88,18 @@ def preparation(appointment_or_hold, patient=None) -> dict:
 
 
 
+
+
+def pick_again(request: HttpRequest) -> HttpResponse:
+    """A time sent back that no page offered (missing, forged, or outside the days allowed)."""
+    return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
+
+
+def render_taken(request: HttpRequest, context: dict, search: Search, wanted: dt.datetime) -> HttpResponse:
+    """The picker again, on the week of a time that could not be held, with the nearest free ones."""
+    now = timezone.now()
+    week = week_of(search, parse_week(wanted.astimezone(search.location.zone).date().isoformat(), search, now), now)
+    return render_local(request, "pages/times.html", {
+        **context, "week": week, "alternatives": alternatives(search, wanted, now),
+        "taken": _("Sorry, that time has just been taken. Here are the nearest free times."),
+    }, search.location, status=409)

@@ -29,13 +29,14 @@ from scheduling.pages.common import (
     hold_key,
     holds_time,
     patient_page,
+    pick_again,
     render_local,
+    render_taken,
     render_week,
 )
 from scheduling.pages.errors import patient_message, problem
-from scheduling.pages.picker import physicians_for
 from scheduling.pages.forms import CancelForm
-from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, week_of
+from scheduling.pages.picker import Search, parse_choice, parse_week, physicians_for, week_of
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import first_bookable_day
 from scheduling.reminders.links import LinkInvalid, appointment_for, link, make_token
@@ -179,18 +180,13 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         choice = parse_choice(request.POST.get("choice", ""))
         physician = appointment.procedure_type.physicians.filter(pk=choice[1]).first() if choice else None
         if physician is None or not search.allows(choice[0]):
-            return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
+            return pick_again(request)
         try:
             held = services.slot_hold(key=hold_key(request), procedure_type=appointment.procedure_type,
                                       physician=physician, start=choice[0], patient=appointment.patient,
                                       moving=appointment)
         except BookingError:
-            week = week_of(search, parse_week(choice[0].astimezone(search.location.zone).date().isoformat(), search,
-                                              now), now)
-            return render_local(request, "pages/times.html", {
-                **context, "week": week, "alternatives": alternatives(search, choice[0], now),
-                "taken": _("Sorry, that time has just been taken. Here are the nearest free times.")},
-                appointment.location, status=409)
+            return render_taken(request, context, search, choice[0])
         request.session[RESCHEDULE_SESSION_KEY] = {"hold": held.pk, "appointment": appointment.pk}
         return redirect("visit-reschedule-confirm", token=token)
     week = week_of(search, parse_week(request.GET.get("week"), search, now), now)
