@@ -11,6 +11,7 @@ from django.core.management import call_command
 from zoneinfo import ZoneInfo
 
 from clinic import roles
+from tests.browser import browser, site, visitor  # noqa: F401  (fixtures of the browser tests)
 from tests.services import require_postgres, require_redis
 
 

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
-from django.core.cache import cache
 from icalendar import Calendar
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from clinic.models import Patient, Physician, ProcedureType
 from scheduling import services
@@ -22,31 +19,12 @@ from scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus, P
 from scheduling.pathways.holds import preparation_lines
 from scheduling.reminders.links import link, order_link
 from tests.conftest import NEXT_MONDAY, NOW, local
-from tests.services import require_chromium
+from tests.browser import WIDTHS, Visitor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).parent / "artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
-SERIOUS = ("serious", "critical")
-
 # Tuesday 2026-12-01: Dr. Okafor's clinic block 08:00-16:00 (consultations), in the week after NOW's.
 NEXT_TUESDAY = dt.date(2026, 12, 1)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    executable = require_chromium()
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        # Playwright's sync API keeps an event loop on this thread, which Django takes for an
-        # async context and refuses the ORM in. The tests' own queries run between browser
-        # calls, never inside the loop, so they are safe.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(autouse=True)
@@ -55,56 +33,6 @@ def clinic_clock():
     seconds, so holds and sessions age as they do for a patient."""
     with time_machine.travel(NOW, tick=True):
         yield
-
-
-@pytest.fixture
-def site(live_server, settings, demo_clinic) -> str:
-    settings.BOOKING_FORM_MIN_SECONDS = 0  # the browser fills the form faster than a person
-    settings.BOOKING_SEARCH_RATE = settings.BOOKING_SUBMIT_RATE = settings.BOOKING_HOLD_RATE = "1000/m"
-    settings.SITE_URL = live_server.url  # links in pages and messages point at the live server
-    cache.clear()  # rate-limit counters
-    yield live_server.url
-    cache.clear()
-
-
-class Visitor:
-    """One person's browser at one width. `check` photographs the page they are on and runs
-    axe-core on it; without JavaScript axe cannot run (its timers never fire), and the same
-    pages are checked in the runs with it."""
-
-    def __init__(self, browser: Browser, site: str, scenario: str, width: str, *, javascript: bool = True):
-        self.context = browser.new_context(viewport=WIDTHS[width], locale="en-US", base_url=site,
-                                           java_script_enabled=javascript)
-        self.context.set_default_timeout(10_000)
-        self.page: Page = self.context.new_page()
-        self.name = f"{scenario}-{width}"
-        self.javascript = javascript
-        self.steps = 0
-
-    def check(self, step: str) -> None:
-        self.steps += 1
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SCREENSHOTS / f"{self.name}-{self.steps:02d}-{step}.png", full_page=True)
-        if not self.javascript:
-            return
-        violations = [v for v in Axe().run(self.page).response["violations"] if v["impact"] in SERIOUS]
-        assert not violations, f"{step} ({self.page.url}):\n" + "\n".join(
-            f"{v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(node["html"] for node in v["nodes"])
-            for v in violations)
-
-
-@pytest.fixture
-def visitor(browser, site):
-    contexts = []
-
-    def open_browser(scenario: str, width: str, **options) -> Visitor:
-        person = Visitor(browser, site, scenario, width, **options)
-        contexts.append(person.context)
-        return person
-
-    yield open_browser
-    for context in contexts:
-        context.close()
 
 
 def slot(page: Page, day: dt.date, time: str):

@@ -1,0 +1,3 @@
+"""The arrivals pages of the staff's day."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The attention pages of the staff's day."""
+
+urlpatterns: list = []

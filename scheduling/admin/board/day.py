@@ -1,0 +1,3 @@
+"""The day pages of the staff's day."""
+
+urlpatterns: list = []

@@ -1,0 +1,7 @@
+"""Routes of the staff's day, mounted at /admin/board/ (namespace "board")."""
+
+from scheduling.admin.board import arrivals, attention, day
+
+app_name = "board"
+
+urlpatterns = [*day.urlpatterns, *arrivals.urlpatterns, *attention.urlpatterns]
