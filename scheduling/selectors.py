@@ -15,7 +15,7 @@ from django.db.models import BigIntegerField, Func, Q
 
 from clinic.models import Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
-from scheduling.models import HOLDING_STATUSES, Appointment, SlotHold
+from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, SlotHold
 
 _MARGIN = dt.timedelta(days=1)  # room and patient spans reach past the procedure's own day
 LIMITED_CHUNK_DAYS = 7
@@ -257,3 +257,22 @@ def locations_offering(procedure_type: ProcedureType):
         schedule_blocks__physician__procedure_types=procedure_type,
         schedule_blocks__physician__is_active=True,
     ).distinct().order_by("name")
+
+
+def day_visits(*, location: Location, day: dt.date, include_cancelled: bool = False):
+    """A location's visits whose procedure starts on `day` (local), in arrival order.
+
+    The one read behind the staff's day: the board, the arrivals desk, a physician's day, the
+    printed day sheets and the day's CSV. Everything a line of those shows comes in one query
+    (plus one for the patients' blood thinners, which the hold flags need).
+    """
+    start, end = window_bounds(location, day, day)
+    visits = (
+        Appointment.objects.filter(location=location, procedure_start__gte=start, procedure_start__lt=end)
+        .select_related("patient", "physician__user", "room", "procedure_type", "order")
+        .prefetch_related("patient__blood_thinners")
+        .order_by("arrival", "procedure_start", "pk")
+    )
+    if not include_cancelled:
+        visits = visits.exclude(status=AppointmentStatus.CANCELLED)
+    return visits
