@@ -1,10 +1,10 @@
-"""Appointments in the admin: booking from offered times, the visit's lifecycle, outcomes.
+"""Appointments in the admin: the visit's lifecycle, outcomes.
 
-Moving a visit to another offered time is in `reschedule`."""
+Booking from the offered times is in `booking`, moving a visit to another one in `reschedule`."""
 
 from __future__ import annotations
 
-import datetime as dt
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import HistoryAdmin
-from clinic.models import Location, Physician, ProcedureType
 from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import (
@@ -31,9 +30,8 @@ from scheduling.models import (
 from scheduling.admin.booking import BookingAdminMixin
 from scheduling.admin.reminders import ReminderInline
 from scheduling.admin.reschedule import RescheduleAdminMixin
-from scheduling.pathways.eligibility import eligible_window
+from scheduling.admin.waitlist import JOIN_PERMISSION, can_join
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
-from scheduling.selectors import available_slots
 
 # The statuses a visit can be cancelled from (the lifecycle's transitions to cancelled).
 CANCELLABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN)
@@ -246,6 +244,10 @@ class AppointmentAdmin(BookingAdminMixin, RescheduleAdminMixin, HistoryAdmin):
         if obj is not None and obj.status in CANCELLABLE and request.user.has_perm("scheduling.cancel_appointment"):
             context["cancel_url"] = reverse("admin:scheduling_appointment_cancel", args=[obj.pk],
                                             current_app=self.admin_site.name)
+        if obj is not None and can_join(obj) and request.user.has_perm(JOIN_PERMISSION):
+            context["waitlist_url"] = reverse("admin:scheduling_waitlistentry_join", args=[obj.pk],
+                                              current_app=self.admin_site.name) + "?" + urlencode(
+                                                  {"next": request.get_full_path()})
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_actions(self, request):
