@@ -8,6 +8,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -298,7 +299,8 @@ class PatientAdmin(HistoryAdmin):
     search_fields = ["last_name", "first_name", "email", "phone", "member_id"]
     search_help_text = _("A name, a phone number in any style, or a date of birth (1961-04-17 or 4/17/1961).")
     list_select_related = ["payer"]
-    filter_horizontal = ["blood_thinners"]
+    # A short list: ticked in place, which reads better at the front desk's width than two lists.
+    formfield_overrides = {models.ManyToManyField: {"widget": forms.CheckboxSelectMultiple}}
     readonly_fields = ["created_at"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "date_of_birth", "needs_review"]}),

@@ -59,8 +59,9 @@ class BookableTimes:
     wanted_refusal: str = ""  # else why not
 
     def by_day(self) -> list[tuple[dt.date, list[Time]]]:
+        """The times by local day, each day's by physician, then by start."""
         zone = self.location.zone
-        return [(day, list(times)) for day, times in
+        return [(day, sorted(times, key=lambda time: (time.physician, time.slot.start))) for day, times in
                 groupby(self.times, key=lambda time: time.slot.start.astimezone(zone).date())]
 
 

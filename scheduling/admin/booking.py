@@ -41,6 +41,13 @@ class PatientPicker(AutocompleteSelect):
         return super().optgroups(name, [choice for choice in value if str(choice).isdigit()], attr)
 
 
+class OrderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, order: ProcedureOrder) -> str:
+        region = f", {order.get_region_display().lower()}" if order.region else ""
+        return gettext("%(procedure)s%(region)s, ordered %(day)s") % {
+            "procedure": order.procedure_type.name, "region": region, "day": f"{order.created_at:%d %b %Y}"}
+
+
 class BookingForm(forms.Form):
     """Parses what the booking page is asked; the view searches and books with it.
 
@@ -49,7 +56,7 @@ class BookingForm(forms.Form):
     """
 
     patient = forms.ModelChoiceField(queryset=Patient.objects.all(), required=False, label=_("Patient"))
-    order = forms.ModelChoiceField(
+    order = OrderChoiceField(
         queryset=ProcedureOrder.objects.filter(status=OrderStatus.OPEN).select_related("procedure_type"),
         required=False, label=_("Order"), empty_label=_("The oldest open order for it"),
         help_text=_("Procedures that need an order are booked against one of the patient's open orders."),
@@ -127,6 +134,9 @@ class BookingForm(forms.Form):
                 self.add_error("day", error)
         if self.booking and self.ready() and not cleaned.get("slot"):
             self.add_error("slot", _("Choose one of the offered times."))
+        if cleaned.get("day") and not self.data.get("day"):
+            self.data = self.data.copy()  # the form shows the day searched from
+            self.data["day"] = cleaned["day"].isoformat()
         return cleaned
 
     def _clean_wanted(self, cleaned, location: Location) -> None:
