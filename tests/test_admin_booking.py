@@ -89,6 +89,21 @@ def test_a_time_asked_for_in_the_query_string_is_shown_chosen_and_booked_exactly
         start, calendar.okafor, suite_2, order)
 
 
+def test_a_time_asked_for_before_the_patient_is_chosen_is_said_and_kept(client, front_desk, calendar):
+    client.force_login(front_desk)
+    suite_2 = calendar.location.rooms.filter(capabilities__code="fluoroscopy").order_by("pk")[1]
+    start = local(NEXT_MONDAY, 10, 15)
+    response = client.get(ADD, {"physician": calendar.okafor.pk, "room": suite_2.pk, "start": start.isoformat()})
+    page = response.content.decode()
+    assert "The time asked for: <strong>Mon 30 Nov 2026 10:15 CST</strong> with Dr. Maya Okafor" in page
+    assert suite_2.name in page and f'name="start" value="{start.isoformat()}"' in page
+    calendar.order_for(calendar.patients[0])
+    chosen = client.post(ADD, {"patient": calendar.patients[0].pk, "procedure_type": calendar.esi.pk,
+                               "location": calendar.location.pk, "physician": calendar.okafor.pk,
+                               "room": suite_2.pk, "start": start.isoformat(), "_find": "1"})
+    assert checked(chosen) == [value(start, calendar.okafor, suite_2)]
+
+
 def test_a_time_asked_for_that_is_not_free_says_why(client, front_desk, calendar):
     client.force_login(front_desk)
     calendar.order_for(calendar.patients[0])

@@ -242,3 +242,16 @@ def test_a_nurse_may_not_put_a_patient_on_the_waitlist(client, nurse, calendar):
     assert client.get(join_url(visit)).status_code == 403
     assert client.post(join_url(visit), {"any_physician": "on"}).status_code == 403
     assert not WaitlistEntry.objects.exists()
+
+
+def test_adding_to_the_waitlist_from_its_list_picks_the_patient_then_opens_their_visits(
+        client, front_desk, nurse, calendar):
+    add = reverse("admin:scheduling_waitlistentry_add")
+    client.force_login(front_desk)
+    ask = client.get(add)
+    assert ask.status_code == 200 and "admin-autocomplete" in ask.content.decode()
+    assert client.get(add, {"patient": "abc"}).status_code == 200
+    chosen = client.get(add, {"patient": calendar.patients[2].pk})
+    assert chosen["Location"] == patient_url(calendar.patients[2]) + "#upcoming-visits"
+    client.force_login(nurse)
+    assert client.get(add).status_code == 403

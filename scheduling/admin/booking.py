@@ -12,7 +12,6 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -22,7 +21,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import services
-from scheduling.admin.forms import check_day, parse_slot
+from scheduling.admin.forms import check_day, parse_slot, use_patient_picker
 from scheduling.admin.reschedule import local_time
 from scheduling.bookable import SEARCH_DAYS, bookable_times
 from scheduling.errors import BookingError
@@ -31,14 +30,6 @@ from scheduling.models import Appointment, OrderStatus, ProcedureOrder
 OVERRIDE_PERMISSION = "scheduling.override_eligibility_appointment"
 # What the times depend on: a change to any of them searches again.
 SEARCH_FIELDS = ("patient", "procedure_type", "order", "location", "physician", "day", "override_reason")
-
-
-class PatientPicker(AutocompleteSelect):
-    """The admin's patient autocomplete, which shows a malformed id from a query string as
-    nothing chosen (the field says it is not valid) instead of failing to render."""
-
-    def optgroups(self, name, value, attr=None):
-        return super().optgroups(name, [choice for choice in value if str(choice).isdigit()], attr)
 
 
 class OrderChoiceField(forms.ModelChoiceField):
@@ -91,9 +82,7 @@ class BookingForm(forms.Form):
     def __init__(self, data=None, *, user, admin_site):
         super().__init__(data)
         self.user = user
-        patient = self.fields["patient"]
-        patient.widget = PatientPicker(Appointment._meta.get_field("patient"), admin_site)
-        patient.widget.choices = patient.choices
+        use_patient_picker(self.fields["patient"], admin_site)
         if not user.has_perm(OVERRIDE_PERMISSION):
             del self.fields["override_reason"]  # only physicians override a pathway rule
         patient_id = (data or {}).get("patient", "")
@@ -222,6 +211,9 @@ class BookingAdminMixin:
             "found": found,
             "days": found.by_day() if found else [],
             "chosen": found.wanted.value if found and found.wanted else "",
+            # Until patient and procedure are chosen, the time the board asked for is said in words.
+            "asked": form.wanted if form.wanted and not found else None,
+            "asked_zone": form.cleaned_data["location"].zone if form.wanted else None,
             "media": self.media + form.media,
             "has_view_permission": self.has_view_permission(request),
         })

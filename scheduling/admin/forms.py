@@ -5,10 +5,27 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Location, Physician, Room
 from scheduling.bookable import Time
+from scheduling.models import Appointment
+
+
+class PatientPicker(AutocompleteSelect):
+    """The admin's patient autocomplete, which shows a malformed id from a query string as
+    nothing chosen (the field says it is not valid) instead of failing to render."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [choice for choice in value if str(choice).isdigit()], attr)
+
+
+def use_patient_picker(field: forms.ModelChoiceField, admin_site) -> None:
+    """Make a form's patient field the admin's autocomplete (searching as the patient list does:
+    name, phone in any style, date of birth) instead of a list of every patient."""
+    field.widget = PatientPicker(Appointment._meta.get_field("patient"), admin_site)
+    field.widget.choices = field.choices
 
 
 def bound_to_request(form_class, request):

@@ -15,7 +15,9 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy as _
 
+from clinic.models import Patient
 from scheduling import services
+from scheduling.admin.forms import use_patient_picker
 from scheduling.admin.reschedule import local_time
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, WaitlistEntry, WaitlistOffer, WaitlistStatus
@@ -40,6 +42,14 @@ class OfferInline(admin.TabularInline):
         return False
 
 
+class PatientChoiceForm(forms.Form):
+    patient = forms.ModelChoiceField(queryset=Patient.objects.all(), label=_("Patient"))
+
+    def __init__(self, data=None, *, admin_site):
+        super().__init__(data)
+        use_patient_picker(self.fields["patient"], admin_site)
+
+
 class JoinForm(forms.Form):
     any_physician = forms.BooleanField(
         label=_("Any physician who performs it"), required=False,
@@ -61,8 +71,22 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
         appointment = entry.appointment
         return f"{appointment.procedure_start.astimezone(appointment.location.zone):%a %d %b %Y %H:%M %Z}"
 
-    def has_add_permission(self, request) -> bool:
-        return False  # an entry belongs to a booked visit: see join_view
+    def add_view(self, request, form_url="", extra_context=None):
+        """An entry belongs to a booked visit: choose the patient, then one of their upcoming
+        visits on the patient's page ("Put on the waitlist…", see join_view)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PatientChoiceForm(request.GET or None, admin_site=self.admin_site)
+        if form.is_bound and form.is_valid():
+            return HttpResponseRedirect(
+                reverse("admin:clinic_patient_change", args=[form.cleaned_data["patient"].pk]) + "#upcoming-visits")
+        return TemplateResponse(request, "admin/scheduling/waitlistentry/choose_patient.html", {
+            **self.admin_site.each_context(request),
+            "title": _("Put a patient on the waitlist"),
+            "form": form,
+            "media": self.media + form.media,
+            "opts": self.opts,
+        })
 
     def get_urls(self):
         return [
