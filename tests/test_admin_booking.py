@@ -55,6 +55,8 @@ def test_the_patient_and_procedure_from_the_query_string_show_times_without_any_
     assert response.status_code == 200
     assert "errorlist" not in response.content.decode()
     assert offered(response)[0].startswith("2026-11-24T")  # from today, the procedure taken from the order
+    page = response.content.decode()
+    assert f'<option value="{calendar.esi.pk}" selected>' in page and 'value="2026-11-24"' in page
 
 
 def test_choosing_a_time_books_it(client, front_desk, calendar):

@@ -22,12 +22,11 @@ from django.utils.translation import gettext, gettext_lazy as _
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import services
 from scheduling.admin.forms import check_day, parse_slot, use_patient_picker
-from scheduling.admin.reschedule import local_time
+from scheduling.admin.reschedule import OVERRIDE_PERMISSION, local_time
 from scheduling.bookable import SEARCH_DAYS, bookable_times
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, OrderStatus, ProcedureOrder
 
-OVERRIDE_PERMISSION = "scheduling.override_eligibility_appointment"
 # What the times depend on: a change to any of them searches again.
 SEARCH_FIELDS = ("patient", "procedure_type", "order", "location", "physician", "day", "override_reason")
 
@@ -123,10 +122,18 @@ class BookingForm(forms.Form):
                 self.add_error("day", error)
         if self.booking and self.ready() and not cleaned.get("slot"):
             self.add_error("slot", _("Choose one of the offered times."))
-        if cleaned.get("day") and not self.data.get("day"):
-            self.data = self.data.copy()  # the form shows the day searched from
-            self.data["day"] = cleaned["day"].isoformat()
+        self._show_searched(cleaned)
         return cleaned
+
+    def _show_searched(self, cleaned) -> None:
+        """The form shows what the times were searched with: the day, the procedure of the order."""
+        shown = {"day": cleaned["day"].isoformat() if cleaned.get("day") else "",
+                 "procedure_type": cleaned["procedure_type"].pk if cleaned.get("procedure_type") else ""}
+        missing = {name: value for name, value in shown.items() if value and not self.data.get(name)}
+        if missing:
+            self.data = self.data.copy()
+            for name, value in missing.items():
+                self.data[name] = value
 
     def _clean_wanted(self, cleaned, location: Location) -> None:
         """The time picked to book, or asked for ahead with start, physician and room (which a
