@@ -209,6 +209,16 @@ def test_a_bad_query_string_is_an_error_in_words_not_a_crash(client, front_desk,
     assert response.status_code == 200 and words in response.content.decode()
 
 
+def test_an_order_booked_already_is_not_offered_again(client, front_desk, calendar):
+    client.force_login(front_desk)
+    order = calendar.order_for(calendar.patients[0])
+    services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi, physician=calendar.okafor,
+                              start=local(NEXT_MONDAY, 9), order=order)
+    response = client.get(ADD, {"patient": calendar.patients[0].pk, "order": order.pk})
+    assert "That order is not open, or is booked already." in response.content.decode()
+    assert not offered(response)
+
+
 def test_a_nurse_may_not_book(client, nurse):
     client.force_login(nurse)
     assert client.get(ADD).status_code == 403

@@ -25,7 +25,7 @@ from scheduling.admin.forms import check_day, parse_slot, use_patient_picker
 from scheduling.admin.reschedule import OVERRIDE_PERMISSION, local_time
 from scheduling.bookable import SEARCH_DAYS, bookable_times
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, OrderStatus, ProcedureOrder
+from scheduling.models import ACTIVE_STATUSES, Appointment, OrderStatus, ProcedureOrder
 
 # What the times depend on: a change to any of them searches again.
 SEARCH_FIELDS = ("patient", "procedure_type", "order", "location", "physician", "day", "override_reason")
@@ -47,10 +47,11 @@ class BookingForm(forms.Form):
 
     patient = forms.ModelChoiceField(queryset=Patient.objects.all(), required=False, label=_("Patient"))
     order = OrderChoiceField(
-        queryset=ProcedureOrder.objects.filter(status=OrderStatus.OPEN).select_related("procedure_type"),
+        queryset=ProcedureOrder.objects.filter(status=OrderStatus.OPEN).exclude(
+            appointments__status__in=ACTIVE_STATUSES).select_related("procedure_type"),
         required=False, label=_("Order"), empty_label=_("The oldest open order for it"),
         help_text=_("Procedures that need an order are booked against one of the patient's open orders."),
-        error_messages={"invalid_choice": _("That order is not open.")},
+        error_messages={"invalid_choice": _("That order is not open, or is booked already.")},
     )
     procedure_type = forms.ModelChoiceField(queryset=ProcedureType.objects.filter(is_active=True), required=False,
                                             label=_("Procedure"),
