@@ -1,6 +1,7 @@
 """The front desk on the phone with a patient, in a real browser at the staff's widths: find the
-caller by their number typed another way, open their page, book their ordered procedure from it.
-The patient page and the booking form are held to axe-core and photographed."""
+caller by their number typed another way, open their page, book their ordered procedure from it,
+put them on the waitlist for an earlier time. The patient page, the booking form and the waitlist
+page are held to axe-core and photographed."""
 
 from __future__ import annotations
 
@@ -73,11 +74,21 @@ def test_the_front_desk_finds_a_caller_by_phone_and_books_their_order_from_their
     page.get_by_role("button", name="Book this time").click()
     expect(page.locator(".messagelist")).to_contain_text(re.compile(rf"Booked {patient.first_name} {patient.last_name}"))
     you.check("booked")
-    page.goto(f"/admin/clinic/patient/{patient.pk}/change/")
-    expect(page.locator(".patient-overview").first).to_contain_text("Dr. Daniel Reyes")
-    you.check("patient-page-booked")
     appointment = Appointment.objects.get(patient=patient)
     start, physician_id, room_id = chosen.split("|")
     assert appointment.procedure_start == dt.datetime.fromisoformat(start)
     assert (appointment.physician_id, appointment.room_id, appointment.order_id) == (
         int(physician_id), int(room_id), order.pk)
+    page.goto(f"/admin/clinic/patient/{patient.pk}/change/")
+    expect(page.locator(".patient-overview").first).to_contain_text("Dr. Daniel Reyes")
+    you.check("patient-page-booked")
+
+    # The caller would take an earlier time, with any physician.
+    page.get_by_role("link", name="Put on the waitlist…").click()
+    page.get_by_label("Any physician who performs it").check()
+    you.check("waitlist")
+    page.get_by_role("button", name="Put on the waitlist").click()
+    expect(page.locator(".messagelist")).to_contain_text("is on the waitlist for a time earlier than")
+    expect(page.locator("#waitlist")).to_be_visible()
+    appointment.refresh_from_db()
+    assert appointment.waitlist_entry.any_physician

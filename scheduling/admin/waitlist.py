@@ -51,6 +51,7 @@ class PatientChoiceForm(forms.Form):
 
 
 class JoinForm(forms.Form):
+    label_suffix = ""  # a checkbox's label follows it
     any_physician = forms.BooleanField(
         label=_("Any physician who performs it"), required=False,
         help_text=_("Offer earlier times with the other physicians too, not only the booked one."))
