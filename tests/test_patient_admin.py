@@ -208,7 +208,7 @@ def test_the_front_desk_puts_a_caller_on_the_waitlist_from_the_visit(client, fro
     change = client.get(reverse("admin:scheduling_appointment_change", args=[visit.pk])).content.decode()
     assert join_url(visit) in change and "Put on the waitlist…" in change
     ask = client.get(join_url(visit), {"next": patient_url(visit.patient)})
-    assert ask.status_code == 200 and "Any physician who performs it" in ask.content.decode()
+    assert ask.status_code == 200 and "Any physician who performs it</label>" in ask.content.decode()
     done = client.post(join_url(visit), {"any_physician": "on", "next": patient_url(visit.patient)})
     assert done.status_code == 302 and done["Location"] == patient_url(visit.patient)
     entry = WaitlistEntry.objects.get(appointment=visit)

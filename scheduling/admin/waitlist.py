@@ -51,7 +51,6 @@ class PatientChoiceForm(forms.Form):
 
 
 class JoinForm(forms.Form):
-    label_suffix = ""  # a checkbox's label follows it
     any_physician = forms.BooleanField(
         label=_("Any physician who performs it"), required=False,
         help_text=_("Offer earlier times with the other physicians too, not only the booked one."))
@@ -111,7 +110,8 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
             back = reverse("admin:clinic_patient_change", args=[appointment.patient_id])
         entry = WaitlistEntry.objects.filter(appointment=appointment).first()
         form = JoinForm(request.POST if request.method == "POST" else None,
-                        initial={"any_physician": entry.any_physician if entry else False})
+                        initial={"any_physician": entry.any_physician if entry else False},
+                        label_suffix="")  # the checkbox's label follows it
         if form.is_bound and form.is_valid():
             try:
                 services.waitlist_join(appointment=appointment, any_physician=form.cleaned_data["any_physician"])
