@@ -30,7 +30,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["cancel", "reschedule", "check_in", "no_show"], ["appointment"])
     + _perms("scheduling", ["view"], ["procedureorder", "outcome", "pathwayrule", "eligibilityoverride",
                                       "reminderstep", "reminderattempt"])
-    + _perms("scheduling", ["view", "change"], ["reminder", "waitlistentry"])
+    + _perms("scheduling", ["view", "change"], ["reminder"])
+    # Puts a caller on the waitlist for an earlier time.
+    + _perms("scheduling", ["view", "add", "change"], ["waitlistentry"])
     + _perms("scheduling", ["view"], ["waitlistoffer"]),
     # Checks patients in, takes them through procedure and recovery; records pre-procedure
     # checks (blood thinners taken) and outcomes. Does not cancel or move visits.
@@ -60,7 +62,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view"], ["eligibilityoverride", "reminderattempt"])
     + _perms("scheduling", ["view", "change"], ["reminder"])
     + _perms("scheduling", ["view", "add", "change", "delete"], ["reminderstep"])
-    + _perms("scheduling", ["view", "change"], ["waitlistentry"])
+    + _perms("scheduling", ["view", "add", "change"], ["waitlistentry"])
     + _perms("scheduling", ["view"], ["waitlistoffer"])
     + _perms("auth", ["view", "add", "change"], ["user"])
     + _perms("auth", ["view"], ["group"]),

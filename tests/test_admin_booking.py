@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from scheduling import services
 from scheduling.models import Appointment, AppointmentStatus
-from tests.conftest import NEXT_MONDAY, local
+from tests.conftest import NEXT_MONDAY, NEXT_THURSDAY, local
 
 pytestmark = pytest.mark.django_db
 
@@ -18,56 +18,210 @@ ADD = reverse("admin:scheduling_appointment_add")
 
 def form(calendar, patient, **extra) -> dict:
     return {"patient": patient.pk, "procedure_type": calendar.esi.pk, "location": calendar.location.pk,
-            "physician_choice": "", "day": NEXT_MONDAY.isoformat(), "notes": "", **extra}
+            "physician": "", "day": NEXT_MONDAY.isoformat(), "notes": "", **extra}
 
 
 def offered(response) -> list[str]:
-    return re.findall(r'<option value="([^"]+\|[^"]+)"', response.content.decode())
+    return re.findall(r'name="slot" value="([^"]+)"', response.content.decode())
 
 
-def test_the_add_form_offers_available_times_instead_of_free_typing(client, front_desk, calendar):
+def checked(response) -> list[str]:
+    return re.findall(r'name="slot" value="([^"]+)" checked', response.content.decode())
+
+
+def value(start, physician, room) -> str:
+    return f"{start.isoformat()}|{physician.pk}|{room.pk}"
+
+
+def test_choosing_patient_and_procedure_shows_the_offered_times_at_once_without_an_error(
+        client, front_desk, calendar):
     client.force_login(front_desk)
     assert client.get(ADD).status_code == 200
     calendar.order_for(calendar.patients[0])
-    response = client.post(ADD, form(calendar, calendar.patients[0]))
+    response = client.post(ADD, {**form(calendar, calendar.patients[0]), "_find": "1"})
     assert response.status_code == 200
-    assert "Choose one of the available times." in response.content.decode()
+    page = response.content.decode()
+    assert "errornote" not in page and "errorlist" not in page
     choices = offered(response)
     assert choices and choices[0].startswith("2026-11-30T07:30:00-06:00|")
-    assert "Mon 30 Nov 07:30" in response.content.decode()
+    assert "Monday 30 November 2026" in page and "07:30" in page
+
+
+def test_the_patient_and_procedure_from_the_query_string_show_times_without_any_other_field(
+        client, front_desk, calendar):
+    client.force_login(front_desk)
+    order = calendar.order_for(calendar.patients[0])
+    response = client.get(ADD, {"patient": calendar.patients[0].pk, "order": order.pk})
+    assert response.status_code == 200
+    assert "errorlist" not in response.content.decode()
+    assert offered(response)[0].startswith("2026-11-24T")  # from today, the procedure taken from the order
+    page = response.content.decode()
+    assert f'<option value="{calendar.esi.pk}" selected>' in page and 'value="2026-11-24"' in page
 
 
 def test_choosing_a_time_books_it(client, front_desk, calendar):
     client.force_login(front_desk)
     calendar.order_for(calendar.patients[0])
     choice = offered(client.post(ADD, form(calendar, calendar.patients[0])))[2]
-    response = client.post(ADD, form(calendar, calendar.patients[0], slot=choice, notes="Prefers mornings"))
+    response = client.post(ADD, form(calendar, calendar.patients[0], slot=choice, notes="Prefers mornings",
+                                     _book="1"))
     assert response.status_code == 302, response.content.decode()[:2000]
     appointment = Appointment.objects.get()
+    assert response["Location"] == reverse("admin:scheduling_appointment_change", args=[appointment.pk])
     assert appointment.procedure_start == local(NEXT_MONDAY, 8)
     assert appointment.booked_by == front_desk and appointment.notes == "Prefers mornings"
 
 
-def test_a_time_taken_meanwhile_is_a_form_error_with_fresh_choices(client, front_desk, calendar):
+def test_a_time_asked_for_in_the_query_string_is_shown_chosen_and_booked_exactly(client, front_desk, calendar):
+    """The day board's "book here": a physician, a room that is not the engine's first pick, a start."""
+    client.force_login(front_desk)
+    order = calendar.order_for(calendar.patients[0])
+    suite_2 = calendar.location.rooms.filter(capabilities__code="fluoroscopy").order_by("pk")[1]
+    start = local(NEXT_MONDAY, 10, 15)
+    asked = {"patient": calendar.patients[0].pk, "procedure_type": calendar.esi.pk, "order": order.pk,
+             "physician": calendar.okafor.pk, "room": suite_2.pk, "start": start.isoformat()}
+    response = client.get(ADD, asked)
+    assert checked(response) == [value(start, calendar.okafor, suite_2)]
+    booked = client.post(ADD + "?" + "&".join(f"{k}={v}" for k, v in asked.items() if k != "start"), {
+        **{k: v for k, v in asked.items()}, "location": calendar.location.pk, "day": NEXT_MONDAY.isoformat(),
+        "slot": checked(response)[0], "_book": "1"})
+    assert booked.status_code == 302, booked.content.decode()[:3000]
+    appointment = Appointment.objects.get()
+    assert (appointment.procedure_start, appointment.physician, appointment.room, appointment.order) == (
+        start, calendar.okafor, suite_2, order)
+
+
+def test_a_time_asked_for_before_the_patient_is_chosen_is_said_and_kept(client, front_desk, calendar):
+    client.force_login(front_desk)
+    suite_2 = calendar.location.rooms.filter(capabilities__code="fluoroscopy").order_by("pk")[1]
+    start = local(NEXT_MONDAY, 10, 15)
+    response = client.get(ADD, {"physician": calendar.okafor.pk, "room": suite_2.pk, "start": start.isoformat()})
+    page = response.content.decode()
+    assert "The time asked for: <strong>Mon 30 Nov 2026 10:15 CST</strong> with Dr. Maya Okafor" in page
+    assert suite_2.name in page and f'name="start" value="{start.isoformat()}"' in page
+    calendar.order_for(calendar.patients[0])
+    chosen = client.post(ADD, {"patient": calendar.patients[0].pk, "procedure_type": calendar.esi.pk,
+                               "location": calendar.location.pk, "physician": calendar.okafor.pk,
+                               "room": suite_2.pk, "start": start.isoformat(), "_find": "1"})
+    assert checked(chosen) == [value(start, calendar.okafor, suite_2)]
+
+
+def test_a_time_asked_for_that_is_not_free_says_why(client, front_desk, calendar):
+    client.force_login(front_desk)
+    calendar.order_for(calendar.patients[0])
+    response = client.get(ADD, {"patient": calendar.patients[0].pk, "procedure_type": calendar.esi.pk,
+                                "physician": calendar.okafor.pk, "start": local(NEXT_MONDAY, 17).isoformat()})
+    page = response.content.decode()
+    assert "The time asked for cannot be booked:" in page
+    assert "no schedule block of this kind at that time" in page
+    assert not checked(response) and offered(response)
+
+
+def test_a_time_taken_meanwhile_says_so_and_shows_the_times_still_offered(client, front_desk, calendar):
     client.force_login(front_desk)
     calendar.order_for(calendar.patients[0])
     choice = offered(client.post(ADD, form(calendar, calendar.patients[0])))[0]
     calendar.order_for(calendar.patients[1])
     services.appointment_book(patient=calendar.patients[1], procedure_type=calendar.esi, physician=calendar.okafor,
                               start=local(NEXT_MONDAY, 7, 30))
-    response = client.post(ADD, form(calendar, calendar.patients[0], slot=choice))
+    response = client.post(ADD, form(calendar, calendar.patients[0], slot=choice, _book="1"))
     assert response.status_code == 200
     assert "physician is already booked" in response.content.decode()
-    assert choice not in offered(response)
+    assert choice not in offered(response) and offered(response)
     assert Appointment.objects.count() == 1
 
 
-def test_a_missing_order_is_a_form_error(client, front_desk, calendar):
+def test_booking_without_choosing_a_time_asks_for_one(client, front_desk, calendar):
     client.force_login(front_desk)
-    choice = f"{local(NEXT_MONDAY, 9).isoformat()}|{calendar.okafor.pk}|"
-    response = client.post(ADD, form(calendar, calendar.patients[0], slot=choice + "1"))
-    assert "needs a physician&#x27;s order" in response.content.decode() or "needs a physician's order" in \
-        response.content.decode()
+    calendar.order_for(calendar.patients[0])
+    response = client.post(ADD, form(calendar, calendar.patients[0], _book="1"))
+    assert "Choose one of the offered times." in response.content.decode() and offered(response)
+    assert not Appointment.objects.exists()
+
+
+def test_a_missing_order_is_said_in_words_and_no_time_is_offered(client, front_desk, calendar):
+    client.force_login(front_desk)
+    response = client.post(ADD, form(calendar, calendar.patients[0]))
+    page = response.content.decode()
+    assert "needs a physician&#x27;s order" in page
+    assert not offered(response)
+
+
+@pytest.fixture
+def esi_booked(calendar):
+    """Patient 0 has a lumbar ESI next Monday and a second order: the next may be 14 days later."""
+    calendar.order_for(calendar.patients[0])
+    services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi, physician=calendar.okafor,
+                              start=local(NEXT_MONDAY, 9))
+    return calendar.order_for(calendar.patients[0])
+
+
+def test_the_days_the_rules_refuse_offer_no_time_and_say_why(client, front_desk, calendar, esi_booked):
+    client.force_login(front_desk)
+    response = client.post(ADD, form(calendar, calendar.patients[0], day=NEXT_THURSDAY.isoformat()))
+    page = response.content.decode()
+    assert "The pathway rules do not allow Thu 3 Dec:" in page and "At least 14 days must pass" in page
+    assert "needs the relief from the last one" in page
+    assert not offered(response) and "No day in the next two weeks is allowed by the pathway rules." in page
+
+
+def test_a_physician_with_an_override_reason_sees_the_refused_times_and_why(
+        client, physician_user, calendar, esi_booked):
+    client.force_login(physician_user)
+    without = client.post(ADD, form(calendar, calendar.patients[0], day=NEXT_THURSDAY.isoformat()))
+    assert "Override reason" in without.content.decode()
+    assert not any(choice.startswith("2026-12-03") for choice in offered(without))
+    response = client.post(ADD, form(calendar, calendar.patients[0], day=NEXT_THURSDAY.isoformat(),
+                                     override_reason="Flare; seen in clinic"))
+    page = response.content.decode()
+    refused = [choice for choice in offered(response) if choice.startswith("2026-12-03")]
+    assert refused, "the refused Thursday is offered with the override"
+    assert "The rules refuse this day; booking needs your override:" in page and "At least 14 days must pass" in page
+    booked = client.post(ADD, form(calendar, calendar.patients[0], day=NEXT_THURSDAY.isoformat(),
+                                   override_reason="Flare; seen in clinic", slot=refused[0], _book="1"))
+    assert booked.status_code == 302
+    overrides = Appointment.objects.get(procedure_start__gte=local(NEXT_THURSDAY, 0)).overrides.all()
+    assert {override.reason for override in overrides} == {"Flare; seen in clinic"}
+    assert any("At least 14 days must pass" in override.unmet for override in overrides)
+
+
+def test_the_front_desk_never_sees_the_override(client, front_desk, calendar, esi_booked):
+    client.force_login(front_desk)
+    response = client.post(ADD, form(calendar, calendar.patients[0], day=NEXT_THURSDAY.isoformat(),
+                                     override_reason="Patient insists"))
+    page = response.content.decode()
+    assert "Override reason" not in page and 'name="override_reason"' not in page
+    assert not any(choice.startswith("2026-12-03") for choice in offered(response))
+
+
+@pytest.mark.parametrize("query, words", [
+    ({"start": "next week"}, "The time asked for is not a time"),
+    ({"patient": "abc"}, "Select a valid choice"),
+    ({"day": "2020-01-01"}, "Choose today or a later day."),
+    ({"day": "soon"}, "Enter a valid date."),
+    ({"location": "999999"}, "Select a valid choice"),
+    ({"physician": "999999"}, "That physician is not taking appointments."),
+])
+def test_a_bad_query_string_is_an_error_in_words_not_a_crash(client, front_desk, calendar, query, words):
+    client.force_login(front_desk)
+    response = client.get(ADD, {"patient": calendar.patients[0].pk, "procedure_type": calendar.esi.pk,
+                                "physician": calendar.okafor.pk, **query})
+    assert response.status_code == 200 and words in response.content.decode()
+
+
+def test_an_order_booked_already_is_not_offered_again(client, front_desk, calendar):
+    client.force_login(front_desk)
+    order = calendar.order_for(calendar.patients[0])
+    services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi, physician=calendar.okafor,
+                              start=local(NEXT_MONDAY, 9), order=order)
+    response = client.get(ADD, {"patient": calendar.patients[0].pk, "order": order.pk})
+    assert "That order is not open, or is booked already." in response.content.decode()
+    assert not offered(response)
+
+
+def test_a_nurse_may_not_book(client, nurse):
+    client.force_login(nurse)
+    assert client.get(ADD).status_code == 403
 
 
 def test_cancelling_from_the_list_asks_for_a_reason(client, front_desk, nurse, calendar):

@@ -7,12 +7,14 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.models.catalog import BloodThinner
-from clinic.models.validators import phone_validator
+from clinic.models.validators import PHONE_PUNCTUATION, phone_key, phone_validator
 
 
 class PayerKind(models.TextChoices):
@@ -44,6 +46,19 @@ class Payer(models.Model):
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("Text message (SMS)")
+
+
+class PatientQuerySet(models.QuerySet):
+    def with_phone(self, phone: str) -> "PatientQuerySet":
+        """Patients whose stored number is `phone`, however either was typed (see `phone_key`).
+
+        The database strips the punctuation the phone validator allows, so stored numbers need
+        no normalised copy; the number searched for must have at least a local number's digits.
+        """
+        digits = F("phone")
+        for character in PHONE_PUNCTUATION:
+            digits = Replace(digits, Value(character), Value(""))
+        return self.annotate(_phone_digits=digits).filter(_phone_digits__endswith=phone_key(phone))
 
 
 class Patient(models.Model):
@@ -79,6 +94,8 @@ class Patient(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     history = HistoricalRecords(m2m_fields=[blood_thinners])
+
+    objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name", "date_of_birth"]

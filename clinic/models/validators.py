@@ -37,6 +37,23 @@ def digits_of(phone: str) -> str:
     return re.sub(r"\D", "", phone or "")
 
 
+# The characters besides digits that `phone_validator` lets a stored number contain.
+PHONE_PUNCTUATION = " ().-+"
+# A North American number is ten digits; a leading country code 1 (or any longer prefix) is
+# dropped, so "+1 918 555 0142" and "(918) 555-0142" compare equal.
+PHONE_KEY_DIGITS = 10
+
+
+def phone_key(phone: str) -> str:
+    """The one normal form for comparing phone numbers: their last ten digits.
+
+    "(918) 555-0142", "918.555.0142", "+1 918 555 0142" and "9185550142" all give
+    "9185550142". The database computes the same from a stored number with
+    `Patient.objects.with_phone_digits()`, so a search matches without a stored copy.
+    """
+    return digits_of(phone)[-PHONE_KEY_DIGITS:]
+
+
 def validate_npi(value: str) -> None:
     """A National Provider Identifier: 10 digits whose last is a Luhn check digit over '80840' + the first 9."""
     if not (value.isdigit() and len(value) == 10):

@@ -1,10 +1,10 @@
-"""Appointments in the admin: booking from offered times, the visit's lifecycle, outcomes.
+"""Appointments in the admin: the visit's lifecycle, outcomes.
 
-Moving a visit to another offered time is in `reschedule`."""
+Booking from the offered times is in `booking`, moving a visit to another one in `reschedule`."""
 
 from __future__ import annotations
 
-import datetime as dt
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import HistoryAdmin
-from clinic.models import Location, Physician, ProcedureType
 from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import (
@@ -28,138 +27,14 @@ from scheduling.models import (
     EligibilityOverride,
     Outcome,
 )
-from scheduling.admin.forms import (
-    SLOT_CHOICES_LIMIT,
-    SLOT_SEARCH_DAYS,
-    bound_to_request,
-    parse_slot,
-    slot_choices,
-)
+from scheduling.admin.booking import BookingAdminMixin
 from scheduling.admin.reminders import ReminderInline
 from scheduling.admin.reschedule import RescheduleAdminMixin
-from scheduling.pathways.eligibility import eligible_window
+from scheduling.admin.waitlist import JOIN_PERMISSION, can_join
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
-from scheduling.selectors import available_slots
 
 # The statuses a visit can be cancelled from (the lifecycle's transitions to cancelled).
 CANCELLABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN)
-
-
-class AppointmentBookingForm(forms.ModelForm):
-    """Book from the times the engine offers, never a free-typed time.
-
-    First save: the form lists the available times for the day (or the next days with any).
-    Second save, with a time chosen: the booking service books it; a conflict, such as the
-    time being taken meanwhile, comes back as a form error with fresh choices.
-    """
-
-    location = forms.ModelChoiceField(queryset=Location.objects.filter(is_active=True), label=_("Location"))
-    physician_choice = forms.ModelChoiceField(
-        queryset=Physician.objects.filter(is_active=True).select_related("user"),
-        required=False,
-        label=_("Physician"),
-        empty_label=_("First available"),
-    )
-    day = forms.DateField(label=_("Day"), help_text=_("Times on this day, or the next days with free times."))
-    # Checked in clean() against the times offered then, not against a fixed list of choices.
-    slot = forms.CharField(label=_("Available time"), required=False, widget=forms.Select(choices=[]))
-    override_reason = forms.CharField(
-        label=_("Override reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Physicians only: book despite the unmet pathway rules shown, for this reason (kept on record)."),
-    )
-
-    class Meta:
-        model = Appointment
-        fields = ["patient", "procedure_type", "notes"]
-
-    def override_requested(self, cleaned) -> bool:
-        user = getattr(self.request, "user", None)
-        return bool((cleaned.get("override_reason") or "").strip()) and bool(
-            user and user.has_perm("scheduling.override_eligibility_appointment"))
-
-    def __init__(self, *args, **kwargs):
-        self.request = kwargs.pop("request", None)
-        super().__init__(*args, **kwargs)
-        self.fields["procedure_type"].queryset = ProcedureType.objects.filter(is_active=True)
-        locations = list(self.fields["location"].queryset[:2])
-        if len(locations) == 1:
-            self.fields["location"].initial = locations[0]
-        self.fields["day"].initial = timezone.localdate()
-        self.booked: Appointment | None = None
-
-    def clean_day(self):
-        day = self.cleaned_data["day"]
-        today = timezone.localdate()
-        if day < today:
-            raise forms.ValidationError(_("Choose today or a later day."))
-        location = self.cleaned_data.get("location") or Location.objects.filter(is_active=True).first()
-        horizon = location.booking_horizon_days if location else 90
-        if day > today + dt.timedelta(days=horizon):
-            raise forms.ValidationError(_("The clinic books at most %(days)s days ahead."), params={"days": horizon})
-        return day
-
-    def _offer_slots(self, cleaned) -> list:
-        location = cleaned["location"]
-        first_day, last_day = cleaned["day"], cleaned["day"] + dt.timedelta(days=SLOT_SEARCH_DAYS)
-        if not self.override_requested(cleaned):
-            # Only days the pathway rules allow for this patient, unless a physician overrides.
-            first_day, last_day, eligibility = eligible_window(
-                patient=cleaned["patient"], procedure_type=cleaned["procedure_type"], order=None,
-                first_day=first_day, last_day=last_day)
-            self.eligibility = eligibility
-            if first_day is None:
-                self.fields["slot"].widget.choices = [("", _("No time the rules allow"))]
-                return []
-        slots = available_slots(
-            procedure_type=cleaned["procedure_type"], location=location, first_day=first_day,
-            last_day=last_day, now=timezone.now(),
-            physician=cleaned.get("physician_choice"), patient=cleaned["patient"], limit=SLOT_CHOICES_LIMIT,
-            apply_minimum_notice=False,
-        )
-        self.fields["slot"].widget.choices = slot_choices(slots, location)
-        return slots
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors or not all(cleaned.get(name) for name in ("patient", "procedure_type", "location", "day")):
-            return cleaned
-        chosen = self.data.get(self.add_prefix("slot"))
-        self.eligibility = None
-        slots = self._offer_slots(cleaned)
-        if not chosen:
-            if self.eligibility is not None and not self.eligibility.eligible:
-                # Say why times are missing or start later than the day asked for.
-                for item in self.eligibility.unmet:
-                    self.add_error(None, item.message)
-            if not slots:
-                if self.eligibility is None or self.eligibility.eligible:
-                    raise forms.ValidationError(
-                        _("No free times in the %(days)s days from that day; try a later day."),
-                        params={"days": SLOT_SEARCH_DAYS + 1})
-                return cleaned
-            self.add_error("slot", _("Choose one of the available times."))
-            return cleaned
-        parsed = parse_slot(chosen, cleaned["location"])
-        if parsed is None:
-            self.add_error("slot", _("Choose one of the available times."))
-            return cleaned
-        start, physician, room = parsed
-        try:
-            self.booked = services.appointment_book(
-                patient=cleaned["patient"], procedure_type=cleaned["procedure_type"], physician=physician,
-                start=start, room=room, booked_by=getattr(self.request, "user", None),
-                override_reason=cleaned.get("override_reason", ""),
-            )
-        except BookingError as error:
-            field = error.field if error.field in self.fields else None
-            self.add_error(field if field not in ("start", "physician", "room") else "slot", error.message)
-            self._offer_slots(cleaned)
-            return cleaned
-        if cleaned.get("notes"):
-            self.booked.notes = cleaned["notes"]
-            self.booked.save(update_fields=["notes"])
-        self.instance = self.booked
-        return cleaned
 
 
 class OutcomeForm(forms.ModelForm):
@@ -226,7 +101,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
+class AppointmentAdmin(BookingAdminMixin, RescheduleAdminMixin, HistoryAdmin):
     list_display = ["local_start", "patient", "procedure_type", "physician", "room", "status", "location"]
     list_filter = ["status", "location", "physician", "procedure_type"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]
@@ -245,20 +120,10 @@ class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
     def local_start(self, obj: Appointment) -> str:
         return f"{obj.procedure_start.astimezone(obj.location.zone):%Y-%m-%d %H:%M %Z}"
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            return bound_to_request(AppointmentBookingForm, request)
-        return super().get_form(request, obj, change=change, **kwargs)
-
     def get_fields(self, request, obj=None):
-        if obj is None:
-            return ["patient", "procedure_type", "location", "physician_choice", "day", "slot", "override_reason",
-                    "notes"]
-        return self.change_fields
+        return self.change_fields  # a new visit is booked on the add page (BookingAdminMixin)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return []
         return [name for name in self.change_fields if name != "notes"]
 
     def has_change_permission(self, request, obj=None):
@@ -294,11 +159,10 @@ class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
         super().save_formset(request, form, formset, change)
 
     def save_model(self, request, obj, form, change):
-        if change:
-            obj._history_user = request.user
-            obj._change_reason = "Notes edited"
-            super().save_model(request, obj, form, change)
-        # On add, the booking service already saved the appointment inside form validation.
+        # Only a visit's notes are edited here; it was booked through the booking service.
+        obj._history_user = request.user
+        obj._change_reason = "Notes edited"
+        super().save_model(request, obj, form, change)
 
     def _run(self, request, queryset, service, permission: str, done: str):
         if not request.user.has_perm(f"scheduling.{permission}"):
@@ -380,6 +244,10 @@ class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
         if obj is not None and obj.status in CANCELLABLE and request.user.has_perm("scheduling.cancel_appointment"):
             context["cancel_url"] = reverse("admin:scheduling_appointment_cancel", args=[obj.pk],
                                             current_app=self.admin_site.name)
+        if obj is not None and can_join(obj) and request.user.has_perm(JOIN_PERMISSION):
+            context["waitlist_url"] = reverse("admin:scheduling_waitlistentry_join", args=[obj.pk],
+                                              current_app=self.admin_site.name) + "?" + urlencode(
+                                                  {"next": request.get_full_path()})
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_actions(self, request):

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import Location, Physician, Room
+from scheduling.bookable import Time
+from scheduling.models import Appointment
 
-# Times offered at once: from the day asked for and the next fourteen, at most sixty of them.
-SLOT_SEARCH_DAYS = 14
-SLOT_CHOICES_LIMIT = 60
+
+class PatientPicker(AutocompleteSelect):
+    """The admin's patient autocomplete, which shows a malformed id from a query string as
+    nothing chosen (the field says it is not valid) instead of failing to render."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [choice for choice in value if str(choice).isdigit()], attr)
+
+
+def use_patient_picker(field: forms.ModelChoiceField, admin_site) -> None:
+    """Make a form's patient field the admin's autocomplete (searching as the patient list does:
+    name, phone in any style, date of birth) instead of a list of every patient."""
+    field.widget = PatientPicker(Appointment._meta.get_field("patient"), admin_site)
+    field.widget.choices = field.choices
 
 
 def bound_to_request(form_class, request):
@@ -23,27 +38,32 @@ def bound_to_request(form_class, request):
     return RequestBound
 
 
-def slot_choices(slots: list, location: Location) -> list[tuple[str, str]]:
-    """The engine's slots as select choices, in the location's time zone.
-
-    A choice's value carries the start (with its UTC offset), the physician and the room, so
-    that the service is asked for exactly the time that was offered.
-    """
+def time_choices(times: list[Time], location: Location) -> list[tuple[str, str]]:
+    """The offered times as select choices, in the location's time zone."""
+    if not times:
+        return []
     zone = location.zone
-    names = {p.pk: p.name for p in Physician.objects.filter(pk__in={s.physician_id for s in slots}).select_related("user")}
-    rooms = dict(location.rooms.values_list("pk", "name"))
     return [("", _("Choose a time"))] + [
-        (
-            f"{slot.start.isoformat()}|{slot.physician_id}|{slot.room_id}",
-            f"{slot.start.astimezone(zone):%a %d %b %H:%M} — {names[slot.physician_id]}, {rooms[slot.room_id]} "
-            f"(arrive {slot.arrival.astimezone(zone):%H:%M})",
-        )
-        for slot in slots
+        (time.value, f"{time.slot.start.astimezone(zone):%a %d %b %H:%M} — {time.physician}, {time.room} "
+                     f"(arrive {time.slot.arrival.astimezone(zone):%H:%M})"
+                     + (f" — {_('the rules refuse this day')}" if time.refused else ""))
+        for time in times
     ]
 
 
+def check_day(day: dt.date, *, location: Location, today: dt.date) -> dt.date:
+    """The day to search times from: today or later, within the location's booking horizon."""
+    if day < today:
+        raise forms.ValidationError(_("Choose today or a later day."))
+    horizon = location.booking_horizon_days
+    if day > today + dt.timedelta(days=horizon):
+        raise forms.ValidationError(_("The clinic books at most %(days)s days ahead."), params={"days": horizon})
+    return day
+
+
 def parse_slot(value: str, location: Location) -> tuple[dt.datetime, Physician, Room] | None:
-    """The start, physician and room of a choice from `slot_choices`; None if it is not one."""
+    """The start, physician and room of an offered time's value (`bookable.slot_value`); None if
+    it is not one."""
     try:
         start_text, physician_id, room_id = value.split("|")
         start = dt.datetime.fromisoformat(start_text)

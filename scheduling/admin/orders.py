@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import HistoryAdmin
 from scheduling.admin.forms import bound_to_request
+from scheduling.admin.patients import book_url
 from scheduling import services
 from scheduling.errors import BookingError
-from scheduling.models import OrderStatus, ProcedureOrder
+from scheduling.models import ACTIVE_STATUSES, OrderStatus, ProcedureOrder
 from scheduling.pathways.eligibility import eligible_window
 from scheduling.pathways.holds import first_bookable_day
 from scheduling.reminders.links import order_link
@@ -129,6 +130,12 @@ class ProcedureOrderAdmin(HistoryAdmin):
             '<span class="help">{}</span>', url, _("Booking link"),
             _("Send this to the patient: it opens the times the pathway rules allow for this order, "
               "and shows the booked visit once it is booked."))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if (obj is not None and obj.status == OrderStatus.OPEN and request.user.has_perm("scheduling.add_appointment")
+                and not obj.appointments.filter(status__in=ACTIVE_STATUSES).exists()):
+            context["book_url"] = book_url(obj.patient, obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         return bound_to_request(super().get_form(request, obj, change=change, **kwargs), request)

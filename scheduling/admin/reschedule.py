@@ -16,11 +16,10 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from clinic.models import Physician
 from scheduling import services
-from scheduling.admin.forms import SLOT_CHOICES_LIMIT, SLOT_SEARCH_DAYS, parse_slot, slot_choices
+from scheduling.admin.forms import check_day, parse_slot, time_choices
+from scheduling.bookable import SEARCH_DAYS, bookable_times
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, AppointmentStatus
-from scheduling.pathways.eligibility import check_eligibility, patient_history
-from scheduling.selectors import available_slots
 
 MOVABLE_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 PERMISSION = "scheduling.reschedule_appointment"
@@ -73,61 +72,26 @@ class RescheduleForm(forms.Form):
                        override=False)
 
     def clean_day(self):
-        day = self.cleaned_data["day"]
-        if day < self.today:
-            raise forms.ValidationError(_("Choose today or a later day."))
-        horizon = self.location.booking_horizon_days
-        if day > self.today + dt.timedelta(days=horizon):
-            raise forms.ValidationError(_("The clinic books at most %(days)s days ahead."), params={"days": horizon})
-        return day
+        return check_day(self.cleaned_data["day"], location=self.location, today=self.today)
 
     def override_requested(self) -> bool:
         reason = (self.cleaned_data.get("override_reason") or "").strip()
         return bool(reason) and self.user.has_perm(OVERRIDE_PERMISSION)
 
-    def _eligible_days(self, first_day: dt.date, last_day: dt.date) -> set[dt.date]:
-        """The days the pathway rules allow the visit on, counting the patient's other visits
-        but not this one (else a minimum interval would keep it from moving a few days)."""
-        appointment = self.appointment
-        history = patient_history(appointment.patient, exclude=appointment)
-        allowed, day = set(), first_day
-        while day <= last_day:
-            eligibility = check_eligibility(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                            order=appointment.order, day=day, exclude=appointment, history=history)
-            if eligibility.eligible:
-                allowed.add(day)
-            elif day == first_day:
-                self.unmet = [item.message for item in eligibility.unmet]
-            day += dt.timedelta(days=1)
-        return allowed
-
     def offer(self, *, day: dt.date, physician: Physician | None, override: bool) -> list:
-        """Fill the time choices from `day` on; the slots offered."""
-        appointment = self.appointment
-        first_day, last_day = day, day + dt.timedelta(days=SLOT_SEARCH_DAYS)
-        allowed = None
-        self.unmet = []
-        # A follow-up's timing comes from its parent visit, not the rules (as in the service).
-        if not override and not appointment.follow_up_of_id:
-            allowed = self._eligible_days(first_day, last_day)
-            if not allowed:
-                self.fields["slot"].widget.choices = [("", _("No time the rules allow"))]
-                return []
-            first_day, last_day = min(allowed), max(allowed)
-        gaps = allowed is not None and len(allowed) < (last_day - first_day).days + 1
-        slots = available_slots(
-            procedure_type=appointment.procedure_type, location=self.location, first_day=first_day,
-            last_day=last_day, now=timezone.now(), physician=physician, patient=appointment.patient,
-            exclude_appointment=appointment, limit=None if gaps else SLOT_CHOICES_LIMIT, apply_minimum_notice=False,
-        )
-        if gaps:
-            zone = self.location.zone
-            slots = [slot for slot in slots if slot.start.astimezone(zone).date() in allowed][:SLOT_CHOICES_LIMIT]
-        self.fields["slot"].widget.choices = (
-            slot_choices(slots, self.location) if slots else
-            [("", _("No free times in the %(days)s days from that day") % {"days": SLOT_SEARCH_DAYS + 1})]
-        )
-        return slots
+        """Fill the time choices from `day` on; the times offered."""
+        found = bookable_times(patient=self.appointment.patient, procedure_type=self.appointment.procedure_type,
+                               location=self.location, first_day=day, now=timezone.now(), physician=physician,
+                               rebooking=self.appointment, override=override)
+        self.unmet = found.unmet
+        if found.times:
+            self.fields["slot"].widget.choices = time_choices(found.times, self.location)
+        elif found.unmet and not override and not found.rules_allow_any:
+            self.fields["slot"].widget.choices = [("", _("No time the rules allow"))]
+        else:
+            self.fields["slot"].widget.choices = [
+                ("", _("No free times in the %(days)s days from that day") % {"days": SEARCH_DAYS + 1})]
+        return found.times
 
     def _offer_again(self) -> list:
         if "day" not in self.cleaned_data:

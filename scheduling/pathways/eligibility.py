@@ -9,6 +9,8 @@ a payer's rule of a kind taking the place of the all-payer one.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.db.models import Exists, OuterRef, Q
 
@@ -24,16 +26,23 @@ from scheduling.models import (
 from scheduling.pathways.rules import Eligibility, PastProcedure, Rule, Unmet, evaluate
 
 
-def applicable_rules(procedure_type: ProcedureType, payer_id: int | None) -> list[PathwayRule]:
-    """Active rules for the procedure type: per kind, the payer's own rule, else the all-payer one."""
-    rules = PathwayRule.objects.filter(procedure_type=procedure_type, is_active=True).filter(
+def applicable_rules_by_type(procedure_types, payer_id: int | None) -> dict[int, list[PathwayRule]]:
+    """Active rules per procedure type (by id): per kind, the payer's own rule, else the all-payer
+    one. Two queries however many types (a patient's page checks all their open orders)."""
+    rules = PathwayRule.objects.filter(procedure_type__in=list(procedure_types), is_active=True).filter(
         Q(payer__isnull=True) | Q(payer_id=payer_id)
     ).prefetch_related("prerequisite_types")
-    chosen: dict[str, PathwayRule] = {}
+    chosen: dict[int, dict[str, PathwayRule]] = defaultdict(dict)
     for rule in rules:
-        if rule.kind not in chosen or rule.payer_id is not None:
-            chosen[rule.kind] = rule
-    return list(chosen.values())
+        kinds = chosen[rule.procedure_type_id]
+        if rule.kind not in kinds or rule.payer_id is not None:
+            kinds[rule.kind] = rule
+    return {procedure_type.pk: list(chosen[procedure_type.pk].values()) for procedure_type in procedure_types}
+
+
+def applicable_rules(procedure_type: ProcedureType, payer_id: int | None) -> list[PathwayRule]:
+    """Active rules for the procedure type: per kind, the payer's own rule, else the all-payer one."""
+    return applicable_rules_by_type([procedure_type], payer_id)[procedure_type.pk]
 
 
 def _as_rule(rule: PathwayRule) -> Rule:
@@ -58,8 +67,16 @@ def patient_history(patient: Patient, *, exclude: Appointment | None = None) -> 
     )
     if exclude is not None:
         appointments = appointments.exclude(pk=exclude.pk)
+    return history_of(appointments)
+
+
+def history_of(appointments: Iterable[Appointment]) -> list[PastProcedure]:
+    """`patient_history` from visits already loaded (with procedure type, order, location and
+    outcome), in procedure order; those that do not count are left out."""
     history = []
     for appointment in appointments:
+        if appointment.status not in HOLDING_STATUSES:
+            continue
         outcome = getattr(appointment, "outcome", None)
         history.append(PastProcedure(
             appointment_id=appointment.pk,
@@ -103,11 +120,15 @@ def _order_requirements(procedure_type: ProcedureType, order: ProcedureOrder | N
 
 def check_eligibility(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
                       day: dt.date, exclude: Appointment | None = None,
-                      history: list[PastProcedure] | None = None) -> Eligibility:
-    """Every unmet requirement for `procedure_type` on `day` (the local date of the procedure)."""
+                      history: list[PastProcedure] | None = None,
+                      rules: list[PathwayRule] | None = None) -> Eligibility:
+    """Every unmet requirement for `procedure_type` on `day` (the local date of the procedure).
+
+    `history` and `rules` (from `patient_history` and `applicable_rules`) spare their queries
+    when one caller checks many days or orders."""
     eligibility = Eligibility()
     _order_requirements(procedure_type, order, patient, day, eligibility)
-    rules = applicable_rules(procedure_type, patient.payer_id)
+    rules = rules if rules is not None else applicable_rules(procedure_type, patient.payer_id)
     if rules:
         history = history if history is not None else patient_history(patient, exclude=exclude)
         region = order.region if order else ""
@@ -189,16 +210,19 @@ def eligible_window(*, patient: Patient, procedure_type: ProcedureType, order: P
 
 
 def choose_order(*, patient: Patient, procedure_type: ProcedureType, day: dt.date,
-                 rebooking: Appointment | None = None) -> tuple[ProcedureOrder | None, Eligibility]:
+                 rebooking: Appointment | None = None, orders: list[ProcedureOrder] | None = None,
+                 history: list[PastProcedure] | None = None,
+                 rules: list[PathwayRule] | None = None) -> tuple[ProcedureOrder | None, Eligibility]:
     """The order a booking on `day` uses: the oldest bookable one the patient is eligible with,
-    else the oldest, with what it lacks."""
-    orders = bookable_orders(patient, procedure_type, rebooking)
+    else the oldest, with what it lacks. `orders` (from `bookable_orders`), `history` and `rules`
+    spare their queries when one caller asks about many days."""
+    orders = orders if orders is not None else bookable_orders(patient, procedure_type, rebooking)
     if not orders:
         return None, Eligibility([Unmet(no_order_reason(patient, procedure_type))])
     first: tuple[ProcedureOrder, Eligibility] | None = None
     for order in orders:
         eligibility = check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
-                                        exclude=rebooking)
+                                        exclude=rebooking, history=history, rules=rules)
         if eligibility.eligible:
             return order, eligibility
         first = first or (order, eligibility)

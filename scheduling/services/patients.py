@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django.db import transaction
 
 from clinic.models import Channel, Patient
-
-
-def _digits(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone or "")
-    return digits[-10:]
+from clinic.models.validators import digits_of, phone_key
 
 
 def _formatted(phone: str) -> str:
     """A ten-digit North American number in the clinic's usual form, "(918) 555-0111"."""
-    digits = re.sub(r"\D", "", phone or "")
+    digits = digits_of(phone)
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
     if len(digits) == 10:
@@ -44,12 +39,12 @@ def patient_for_booking(
     taken away: that is done with the clinic).
     """
     first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
-    phone_digits = _digits(phone)
+    phone_digits = phone_key(phone)
     with transaction.atomic():
         candidates = Patient.objects.select_for_update().filter(
             first_name__iexact=first_name, last_name__iexact=last_name, date_of_birth=date_of_birth)
         for candidate in candidates:
-            same_phone = bool(phone_digits) and _digits(candidate.phone) == phone_digits
+            same_phone = bool(phone_digits) and phone_key(candidate.phone) == phone_digits
             same_email = bool(email) and candidate.email.lower() == email.lower()
             if same_phone or same_email:
                 granted = []

@@ -33,6 +33,7 @@ from scheduling.services.booking import appointment_reschedule
 OFFERS_PER_FREED_TIME = 5
 OFFER_HOURS = 24
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+NOT_UPCOMING = "Only an upcoming visit can go on the waitlist."
 
 
 class OfferGone(BookingError):
@@ -41,9 +42,13 @@ class OfferGone(BookingError):
     code = "offer_gone"
 
 
+@transaction.atomic
 def waitlist_join(*, appointment: Appointment, any_physician: bool = False) -> WaitlistEntry:
+    """Put an upcoming visit on the waitlist (again), or change whether any physician will do."""
+    # Locked, so that a cancellation or a move at the same moment is seen here.
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status not in UPCOMING or appointment.follow_up_of_id:
-        raise BookingError("Only an upcoming visit can go on the waitlist.", code="invalid_transition")
+        raise BookingError(NOT_UPCOMING, code="invalid_transition")
     entry, _created = WaitlistEntry.objects.update_or_create(
         appointment=appointment, defaults={"status": WaitlistStatus.WAITING, "any_physician": any_physician})
     return entry

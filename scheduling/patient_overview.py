@@ -1,0 +1,108 @@
+"""One patient's record as the front desk reads it on the phone: visits, open orders and what the
+pathway rules still need for them, outcomes, the waitlist, and the messages sent.
+
+Loaded in a fixed number of queries, however long the patient's history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.models import Location, Patient
+from scheduling.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    OrderStatus,
+    ProcedureOrder,
+    Reminder,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from scheduling.pathways.eligibility import applicable_rules_by_type, check_eligibility, history_of
+
+# The latest messages shown; older ones are in the reminders list.
+REMINDERS_SHOWN = 40
+
+
+@dataclass
+class OrderLine:
+    order: ProcedureOrder
+    visit: Appointment | None  # the active visit booked against it
+    unmet: list[str] = field(default_factory=list)  # what the rules still need, as of today
+    allowed_from: dt.date | None = None  # when waiting alone satisfies them
+
+
+@dataclass
+class PatientOverview:
+    upcoming: list[Appointment]  # still to happen or under way, soonest first
+    past: list[Appointment]  # done, cancelled, missed, most recent first
+    orders: list[OrderLine]
+    outcomes: list[Appointment]  # visits with an outcome, most recent first
+    waitlist: list[WaitlistEntry]
+    reminders: list[Reminder]
+    zone: ZoneInfo  # for a message about an order, which has no location of its own
+
+
+def patient_overview(patient: Patient, *, now: dt.datetime | None = None) -> PatientOverview:
+    now = now or timezone.now()
+    visits = list(
+        Appointment.objects.filter(patient=patient)
+        .select_related("location", "physician__user", "room", "procedure_type", "order", "outcome",
+                        "waitlist_entry")
+        .order_by("procedure_start", "pk")
+    )
+    upcoming = [visit for visit in visits if visit.status in ACTIVE_STATUSES and visit.discharge >= now]
+    upcoming_ids = {visit.pk for visit in upcoming}
+    past = [visit for visit in reversed(visits) if visit.pk not in upcoming_ids]
+    waitlist = []
+    for visit in visits:
+        entry = getattr(visit, "waitlist_entry", None)
+        if entry is not None:
+            entry.appointment = visit
+            waitlist.append(entry)
+    waitlist.sort(key=lambda entry: (entry.status != WaitlistStatus.WAITING, -entry.created_at.timestamp()))
+
+    location = Location.objects.filter(is_active=True).order_by("pk").first()
+    zone = location.zone if location else timezone.get_current_timezone()
+    return PatientOverview(
+        upcoming=upcoming,
+        past=past,
+        orders=_open_orders(patient, visits, today=now.astimezone(zone).date()),
+        outcomes=[visit for visit in reversed(visits) if getattr(visit, "outcome", None) is not None],
+        waitlist=waitlist,
+        reminders=list(
+            Reminder.objects.filter(Q(appointment__patient=patient) | Q(order__patient=patient))
+            .select_related("appointment__location", "appointment__procedure_type", "order__procedure_type")
+            .order_by("-due_at", "-pk")[:REMINDERS_SHOWN]
+        ),
+        zone=zone,
+    )
+
+
+def _open_orders(patient: Patient, visits: list[Appointment], *, today: dt.date) -> list[OrderLine]:
+    """The open orders, each with its booked visit or what the one eligibility check says today."""
+    orders = list(
+        ProcedureOrder.objects.filter(patient=patient, status=OrderStatus.OPEN)
+        .select_related("procedure_type", "ordering_physician__user")
+        .order_by("created_at", "pk")
+    )
+    if not orders:
+        return []
+    booked = {visit.order_id: visit for visit in visits if visit.order_id and visit.status in ACTIVE_STATUSES}
+    rules = applicable_rules_by_type({order.procedure_type for order in orders}, patient.payer_id)
+    history = history_of(visits)
+    lines = []
+    for order in orders:
+        line = OrderLine(order=order, visit=booked.get(order.pk))
+        if line.visit is None:
+            eligibility = check_eligibility(patient=patient, procedure_type=order.procedure_type, order=order,
+                                            day=today, history=history, rules=rules[order.procedure_type_id])
+            line.unmet = [item.message for item in eligibility.unmet]
+            line.allowed_from = eligibility.earliest
+        lines.append(line)
+    return lines
