@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import ngettext
 
 from scheduling.models import Appointment
-from scheduling.stranded import StrandedVisit, stranded_visits
+from scheduling.stranded import StrandedVisit, attention_count_clear, stranded_visits
 
 CONFIRMED = "_stranded_confirmed"
 STRANDED_IDS = "_stranded_visits"
@@ -64,6 +64,7 @@ class StrandedConfirmMixin:
             return change()
         if CONFIRMED in request.POST:
             response = change()
+            attention_count_clear()
             ids = [int(pk) for pk in request.POST.get(STRANDED_IDS, "").split(",") if pk.isdigit()]
             if _saved(response) and ids:
                 self.message_user(request, ngettext(
@@ -76,7 +77,9 @@ class StrandedConfirmMixin:
         if stranded is None:  # the form did not validate: nothing was saved
             return response
         if not stranded:
-            return change()
+            response = change()
+            attention_count_clear()  # it may have resolved some
+            return response
         return self._confirmation(request, stranded)
 
     def _try(self, request, change, before) -> tuple[list[StrandedVisit] | None, object]:
@@ -127,6 +130,8 @@ def stranded_rows(stranded: list[StrandedVisit]) -> list[dict]:
         rows.append({
             "appointment": appointment,
             "when": f"{start:%a %d %b %Y %H:%M %Z}",
+            "day": f"{start:%a %d %b %Y}",
+            "time": f"{start:%H:%M %Z}",
             "arrival": f"{arrival:%H:%M}",
             "reasons": item.reasons,
             "change_url": reverse("admin:scheduling_appointment_change", args=[appointment.pk]),

@@ -24,7 +24,7 @@ from scheduling import services
 from scheduling.confirm_stranded import stranded_rows
 from scheduling.errors import BookingError
 from scheduling.models import Appointment
-from scheduling.stranded import StrandedVisit, stranded_visits, upcoming_until
+from scheduling.stranded import StrandedVisit, attention_count_clear, stranded_visits, upcoming_until
 
 VIEW_PERMISSION = "scheduling.view_appointment"
 MOVE_PERMISSION = "scheduling.reschedule_appointment"
@@ -134,6 +134,7 @@ def _act(request, query, location, now):
     else:
         messages.warning(request, _("That visit is no longer stranded (or not on this list); nothing was changed."))
         return HttpResponseRedirect(request.get_full_path())
+    attention_count_clear()
     if kind == "cancel":
         appointment = chosen[0]
         try:
