@@ -193,6 +193,14 @@ class PhysicianAdmin(StrandedConfirmMixin, admin.ModelAdmin):
     def stranded_scope(self, obj: Physician) -> Q:
         return Q(physician_id=obj.pk)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The time-off inline is typed and shown in the physician's zone, as on its own page.
+        physician = self.get_object(request, object_id) if object_id else None
+        zone = physician.zone if physician is not None else default_zone()
+        with timezone.override(zone):
+            extra_context = {**(extra_context or {}), "subtitle": _("Times in %(zone)s") % {"zone": zone.key}}
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("credentialed procedure types"), ordering="_procedure_type_count")
     def procedure_type_count(self, obj: Physician) -> int:
         return obj._procedure_type_count
@@ -225,7 +233,7 @@ def _own_physician_only(request) -> bool:
 
 @admin.register(TimeOff)
 class TimeOffAdmin(StrandedConfirmMixin, admin.ModelAdmin):
-    list_display = ["physician", "starts_at", "ends_at", "reason"]
+    list_display = ["physician", "starts", "ends", "reason"]
     list_filter = ["physician"]
     list_select_related = ["physician__user"]
     search_fields = ["physician__user__last_name", "reason"]
@@ -242,11 +250,19 @@ class TimeOffAdmin(StrandedConfirmMixin, admin.ModelAdmin):
         else:
             zone = request.user.physician.zone if _own_physician_only(request) else default_zone()
         with timezone.override(zone):
-            extra_context = {**(extra_context or {}), "subtitle": f"Times in {zone.key}"}
+            extra_context = {**(extra_context or {}), "subtitle": _("Times in %(zone)s") % {"zone": zone.key}}
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    @admin.display(description=_("starts at"), ordering="starts_at")
+    def starts(self, obj: TimeOff) -> str:
+        return f"{obj.starts_at.astimezone(obj.zone):%Y-%m-%d %H:%M %Z}"
+
+    @admin.display(description=_("ends at"), ordering="ends_at")
+    def ends(self, obj: TimeOff) -> str:
+        return f"{obj.ends_at.astimezone(obj.zone):%Y-%m-%d %H:%M %Z}"
+
     def get_queryset(self, request):
-        time_off = super().get_queryset(request)
+        time_off = super().get_queryset(request).prefetch_related("physician__schedule_blocks__location")
         if _own_physician_only(request):
             return time_off.filter(physician=request.user.physician)
         return time_off

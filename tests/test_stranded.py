@@ -481,3 +481,11 @@ def test_time_off_of_a_physician_without_blocks_is_shown_in_the_clinics_default_
     time_off = TimeOff.objects.create(physician=physician, starts_at=local(dt.date(2026, 12, 1), 8),
                                       ends_at=local(dt.date(2026, 12, 1), 17))
     assert str(time_off) == "Dr. Ann Lee off 2026-12-01 09:00 to 2026-12-01 18:00 EST"
+
+
+def test_the_time_off_list_shows_each_physicians_times_in_their_zone(client, manager, calendar):
+    TimeOff.objects.create(physician=calendar.okafor, starts_at=local(dt.date(2026, 12, 1), 8),
+                           ends_at=local(dt.date(2026, 12, 1), 17), reason="Dentist")
+    client.force_login(manager)
+    page = client.get(reverse("admin:clinic_timeoff_changelist")).content.decode()
+    assert "2026-12-01 08:00 CST" in page and "2026-12-01 17:00 CST" in page

@@ -64,7 +64,13 @@ class Physician(models.Model):
     def zone(self) -> zoneinfo.ZoneInfo:
         """The zone of the physician's own times (time off may span locations): that of the
         first location they have blocks at, else the clinic's default."""
-        time_zone = self.schedule_blocks.order_by("location__name").values_list("location__time_zone", flat=True).first()
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("schedule_blocks")
+        if prefetched is not None:  # a list of time off prefetches the blocks and their locations
+            locations = sorted((block.location.name, block.location.time_zone) for block in prefetched)
+            time_zone = locations[0][1] if locations else None
+        else:
+            time_zone = self.schedule_blocks.order_by("location__name").values_list(
+                "location__time_zone", flat=True).first()
         return zoneinfo.ZoneInfo(time_zone) if time_zone else default_zone()
 
     @property
