@@ -99,7 +99,11 @@ class StrandedConfirmMixin:
                 transaction.set_rollback(True)
         finally:
             request._stranded_trial = False
-        already = {item.appointment.pk for item in stranded_visits(now=now, visits=Appointment.objects.filter(scope))}
+        if not after:
+            return [], response
+        # Visits stranded before the change are not its doing (only those stranded after can be).
+        before_change = Appointment.objects.filter(pk__in=[item.appointment.pk for item in after])
+        already = {item.appointment.pk for item in stranded_visits(now=now, visits=before_change)}
         return [item for item in after if item.appointment.pk not in already], response
 
     def _confirmation(self, request, stranded: list[StrandedVisit]):

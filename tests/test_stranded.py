@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.urls import reverse
@@ -96,6 +97,8 @@ def test_adding_a_closure_lists_exactly_the_visits_it_strands_and_saves_nothing_
     assert "Lumbar medial branch block (diagnostic)" in page
     assert "The clinic is closed that day (Ice storm)." in page
     assert not Closure.objects.filter(first_day=MONDAY).exists()
+    assert not LogEntry.objects.filter(user=manager).exists()
+    assert "was added successfully" not in client.get(reverse("admin:index")).content.decode()
 
     response = client.post(reverse("admin:clinic_closure_add"), confirm(data, response))
     assert Closure.objects.filter(first_day=MONDAY, reason="Ice storm").exists()
