@@ -98,6 +98,7 @@ def test_adding_a_closure_lists_exactly_the_visits_it_strands_and_saves_nothing_
     assert "The clinic is closed that day (Ice storm)." in page
     assert not Closure.objects.filter(first_day=MONDAY).exists()
     assert not LogEntry.objects.filter(user=manager).exists()
+    assert "was added successfully" not in page
     assert "was added successfully" not in client.get(reverse("admin:index")).content.decode()
 
     response = client.post(reverse("admin:clinic_closure_add"), confirm(data, response))
