@@ -493,3 +493,22 @@ def test_the_time_off_list_shows_each_physicians_times_in_their_zone(client, man
     client.force_login(manager)
     page = client.get(reverse("admin:clinic_timeoff_changelist")).content.decode()
     assert "2026-12-01 08:00 CST" in page and "2026-12-01 17:00 CST" in page
+
+
+def test_a_patient_already_sent_the_confirmation_gets_one_moved_notice(front_desk, calendar, monday_visits,
+                                                                        closed_monday):
+    ana = monday_visits[0]
+    ana.reminders.filter(kind=ReminderKind.BOOKING_CONFIRMATION).update(status=ReminderStatus.SENT)
+    assert services.appointment_move_to_nearest(appointment=ana, by=front_desk).moved
+    assert ana.reminders.filter(kind=ReminderKind.VISIT_MOVED, status=ReminderStatus.PENDING).count() == 1
+
+
+def test_the_front_desk_is_told_to_call_a_patient_who_takes_no_messages(front_desk, calendar, monday_visits,
+                                                                         closed_monday):
+    ana = monday_visits[0]
+    Patient.objects.filter(pk=ana.patient_id).update(email_consent=False)
+    ana.refresh_from_db()
+    result = services.appointment_move_to_nearest(appointment=ana, by=front_desk)
+    assert result.moved
+    assert "The patient has no consent to messages: call them." in result.message
+    assert not ana.reminders.filter(kind=ReminderKind.VISIT_MOVED).exists()
