@@ -354,10 +354,11 @@ def test_the_patients_are_told_and_no_reminder_of_the_old_time_stays_pending(
         visit.refresh_from_db()
         pending = Reminder.objects.filter(appointment=visit, status=ReminderStatus.PENDING)
         assert not pending.filter(pk__in=before).exists()
-        notice = pending.get(kind=ReminderKind.VISIT_MOVED)
+        notice = pending.get(kind=ReminderKind.CLINIC_MOVED)
         message = render(notice)
         assert link(visit, "manage") in message.body
-        assert "your visit has moved to Wednesday January 13" in message.body
+        assert "we had to move your visit. It is now on Wednesday January 13" in message.body
+        assert not pending.filter(kind=ReminderKind.VISIT_MOVED).exists()
         assert not pending.filter(kind=ReminderKind.BOOKING_CONFIRMATION).exists()  # the notice replaces it
         assert pending.filter(kind=ReminderKind.ARRIVAL, due_at__date__gte=WEDNESDAY - dt.timedelta(days=1)).exists()
 
@@ -495,12 +496,14 @@ def test_the_time_off_list_shows_each_physicians_times_in_their_zone(client, man
     assert "2026-12-01 08:00 CST" in page and "2026-12-01 17:00 CST" in page
 
 
-def test_a_patient_already_sent_the_confirmation_gets_one_moved_notice(front_desk, calendar, monday_visits,
+def test_a_patient_already_sent_the_confirmation_gets_one_notice_of_the_move(front_desk, calendar, monday_visits,
                                                                         closed_monday):
     ana = monday_visits[0]
     ana.reminders.filter(kind=ReminderKind.BOOKING_CONFIRMATION).update(status=ReminderStatus.SENT)
     assert services.appointment_move_to_nearest(appointment=ana, by=front_desk).moved
-    assert ana.reminders.filter(kind=ReminderKind.VISIT_MOVED, status=ReminderStatus.PENDING).count() == 1
+    pending = ana.reminders.filter(status=ReminderStatus.PENDING)
+    assert pending.filter(kind=ReminderKind.CLINIC_MOVED).count() == 1
+    assert not pending.filter(kind=ReminderKind.VISIT_MOVED).exists()  # one notice, not two
 
 
 def test_the_front_desk_is_told_to_call_a_patient_who_takes_no_messages(front_desk, calendar, monday_visits,
@@ -511,4 +514,15 @@ def test_the_front_desk_is_told_to_call_a_patient_who_takes_no_messages(front_de
     result = services.appointment_move_to_nearest(appointment=ana, by=front_desk)
     assert result.moved
     assert "The patient has no consent to messages: call them." in result.message
-    assert not ana.reminders.filter(kind=ReminderKind.VISIT_MOVED).exists()
+    assert not ana.reminders.filter(kind=ReminderKind.CLINIC_MOVED).exists()
+
+
+def test_the_notice_of_the_clinics_move_is_in_the_patients_language(front_desk, calendar, monday_visits,
+                                                                     closed_monday):
+    ana = monday_visits[0]
+    Patient.objects.filter(pk=ana.patient_id).update(language="es")
+    services.appointment_move_to_nearest(appointment=ana, by=front_desk)
+    message = render(Reminder.objects.get(appointment=ana, kind=ReminderKind.CLINIC_MOVED,
+                                          status=ReminderStatus.PENDING))
+    assert "lo sentimos, tuvimos que cambiar su cita" in message.body
+    assert "Tuvimos que cambiar su cita" in message.subject

@@ -100,7 +100,7 @@ def test_a_manager_closes_a_day_sees_the_stranded_visits_first_and_moves_them_al
         visit.refresh_from_db()
         assert visit.procedure_start.astimezone(location.zone).date() == WEDNESDAY
         assert visit.status == AppointmentStatus.SCHEDULED
-        notices = visit.reminders.filter(kind=ReminderKind.VISIT_MOVED, status=ReminderStatus.PENDING)
+        notices = visit.reminders.filter(kind=ReminderKind.CLINIC_MOVED, status=ReminderStatus.PENDING)
         assert notices.count() == 1
     assert not Appointment.objects.filter(pk__in=[v.pk for v in monday_visits],
                                           procedure_start__date=MONDAY).exists()

@@ -86,16 +86,16 @@ def nearest_offered_slot(*, appointment: Appointment, now: dt.datetime) -> engin
 
 
 def _tell_patient_moved(appointment: Appointment, *, now: dt.datetime) -> Reminder | None:
-    """The clinic moved the visit: the patient gets the "visit moved" notice with their link.
+    """The clinic moved the visit: the patient gets its notice, with their link to see or change it.
 
-    The reschedule sends it only to a patient already told of the old time; a confirmation not
-    yet sent is replaced by it here, so the patient hears once, of the new time."""
-    pending = Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING)
-    notice = pending.filter(kind=ReminderKind.VISIT_MOVED).first()
-    if notice is not None:
-        return notice
-    pending.filter(kind=ReminderKind.BOOKING_CONFIRMATION).update(status=ReminderStatus.CANCELLED)
-    return reminders_notify(appointment, ReminderKind.VISIT_MOVED, now=now)
+    It takes the place of the plain "visit moved" notice the reschedule may have written, and
+    of a booking confirmation not sent yet, so the patient hears once, of the new time, and
+    that it was the clinic's doing."""
+    Reminder.objects.filter(
+        appointment=appointment, status=ReminderStatus.PENDING,
+        kind__in=[ReminderKind.VISIT_MOVED, ReminderKind.CLINIC_MOVED, ReminderKind.BOOKING_CONFIRMATION],
+    ).update(status=ReminderStatus.CANCELLED)
+    return reminders_notify(appointment, ReminderKind.CLINIC_MOVED, now=now)
 
 
 def _told(appointment: Appointment) -> str:
