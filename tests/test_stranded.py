@@ -419,6 +419,7 @@ def test_a_nurse_sees_the_list_but_may_not_move_or_cancel(client, nurse, calenda
     response = attention(client, nurse, calendar)
     assert response.status_code == 200 and listed(response) == ["Ana", "Ben"]
     assert "Move to the nearest time" not in response.content.decode()
+    assert "The front desk or the clinic manager can move or cancel these visits." in response.content.decode()
     url = f"{ATTENTION}?location={calendar.location.pk}"
     assert client.post(url, {"action": "move_all"}).status_code == 403
     assert client.post(url, {"action": "cancel", "visit": monday_visits[0].pk, "reason": "x"}).status_code == 403
