@@ -93,7 +93,7 @@ def test_a_manager_closes_a_day_sees_the_stranded_visits_first_and_moves_them_al
     expect(page.locator(".messagelist")).to_contain_text("Ana Stranded, Lumbar medial branch block (diagnostic): "
                                                          "Moved to Wed 13 Jan 2027 07:30 CST")
     expect(page.locator(".messagelist")).to_contain_text("Moved to Wed 13 Jan 2027 08:00 CST")
-    expect(page.locator(".attention")).to_contain_text("Nothing needs attention")
+    expect(page.locator(".attention")).to_contain_text("Every visit your change left without a possible time now has one")
     you.check("moved")
 
     for visit in monday_visits:

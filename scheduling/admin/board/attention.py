@@ -109,8 +109,7 @@ def attention_view(request):
     if not query.is_bound:
         query = AttentionQuery({})
         query.is_valid()
-    location = query.cleaned_data.get("location") or (None if query.cleaned_data["visits"] else
-                                                     _default_location(request.user))
+    location = query.cleaned_data.get("location") or _default_location(request.user)
     now = timezone.now()
     if request.method == "POST":
         return _act(request, query, location, now)
