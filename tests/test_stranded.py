@@ -527,3 +527,13 @@ def test_the_notice_of_the_clinics_move_is_in_the_patients_language(front_desk, 
                                           status=ReminderStatus.PENDING))
     assert "lo sentimos, tuvimos que cambiar su cita" in message.body
     assert "Tuvimos que cambiar su cita" in message.subject
+
+
+def test_changing_a_blocks_kind_lists_the_visits_booked_into_it(client, manager, calendar, monday_visits):
+    block = ScheduleBlock.objects.get(physician=calendar.okafor, weekday=0)
+    client.force_login(manager)
+    response = client.post(reverse("admin:clinic_scheduleblock_change", args=[block.pk]),
+                           block_form(block, kind="clinic"))
+    assert listed(response) == ["Ana", "Ben"]
+    block.refresh_from_db()
+    assert block.kind == "procedures"
