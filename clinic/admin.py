@@ -9,7 +9,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -29,6 +29,8 @@ from clinic.models import (
     ScheduleBlock,
     TimeOff,
 )
+from clinic.models.physicians import default_zone
+from scheduling.confirm_stranded import StrandedConfirmMixin
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -48,7 +50,7 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(StrandedConfirmMixin, admin.ModelAdmin):
     list_display = ["name", "city", "state", "time_zone", "phone", "recovery_bays", "room_count", "is_active"]
     list_filter = ["is_active", "time_zone", "state"]
     search_fields = ["name", "city", "address_line", "phone"]
@@ -65,9 +67,24 @@ class LocationAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_room_count=Count("rooms", distinct=True))
 
+    def stranded_scope(self, obj: Location) -> Q:
+        return Q(location_id=obj.pk)
+
     @admin.display(description=_("rooms"), ordering="_room_count")
     def room_count(self, obj: Location) -> int:
         return obj._room_count
+
+
+@admin.register(Closure)
+class ClosureAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+    list_display = ["location", "first_day", "last_day", "reason"]
+    list_filter = ["location"]
+    list_select_related = ["location"]
+    search_fields = ["reason", "location__name"]
+    date_hierarchy = "first_day"
+
+    def stranded_scope(self, obj: Closure) -> Q:
+        return Q(location_id=obj.location_id)
 
 
 @admin.register(Capability)
@@ -84,7 +101,7 @@ class RoomOutOfServiceInline(admin.TabularInline):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(StrandedConfirmMixin, admin.ModelAdmin):
     list_display = ["name", "location", "kind", "capability_list", "is_active"]
     list_filter = ["location", "kind", "capabilities", "is_active"]
     search_fields = ["name", "location__name"]
@@ -103,6 +120,9 @@ class RoomAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("capabilities")
+
+    def stranded_scope(self, obj: Room) -> Q:
+        return Q(room_id=obj.pk)
 
     @admin.display(description=_("capabilities"))
     def capability_list(self, obj: Room) -> str:
@@ -156,7 +176,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Physician)
-class PhysicianAdmin(admin.ModelAdmin):
+class PhysicianAdmin(StrandedConfirmMixin, admin.ModelAdmin):
     list_display = ["name", "credentials", "npi", "procedure_type_count", "locations", "is_active"]
     list_filter = ["is_active", "schedule_blocks__location", "procedure_types"]
     search_fields = ["user__first_name", "user__last_name", "user__username", "npi"]
@@ -173,6 +193,17 @@ class PhysicianAdmin(admin.ModelAdmin):
             .prefetch_related("schedule_blocks__location")
         )
 
+    def stranded_scope(self, obj: Physician) -> Q:
+        return Q(physician_id=obj.pk)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The time-off inline is typed and shown in the physician's zone, as on its own page.
+        physician = self.get_object(request, object_id) if object_id else None
+        zone = physician.zone if physician is not None else default_zone()
+        with timezone.override(zone):
+            extra_context = {**(extra_context or {}), "subtitle": _("Times in %(zone)s") % {"zone": zone.key}}
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("credentialed procedure types"), ordering="_procedure_type_count")
     def procedure_type_count(self, obj: Physician) -> int:
         return obj._procedure_type_count
@@ -187,12 +218,15 @@ class PhysicianAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScheduleBlock)
-class ScheduleBlockAdmin(admin.ModelAdmin):
+class ScheduleBlockAdmin(StrandedConfirmMixin, admin.ModelAdmin):
     list_display = ["physician", "weekday", "start_time", "end_time", "kind", "location", "valid_from", "valid_until"]
     list_filter = ["kind", "weekday", "location", "physician"]
     list_select_related = ["physician__user", "location"]
     search_fields = ["physician__user__last_name", "physician__user__first_name"]
     ordering = ["physician__user__last_name", "weekday", "start_time"]
+
+    def stranded_scope(self, obj: ScheduleBlock) -> Q:
+        return Q(physician_id=obj.physician_id)
 
 
 def _own_physician_only(request) -> bool:
@@ -201,15 +235,37 @@ def _own_physician_only(request) -> bool:
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
-    list_display = ["physician", "starts_at", "ends_at", "reason"]
+class TimeOffAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+    list_display = ["physician", "starts", "ends", "reason"]
     list_filter = ["physician"]
     list_select_related = ["physician__user"]
     search_fields = ["physician__user__last_name", "reason"]
     date_hierarchy = "starts_at"
 
+    def stranded_scope(self, obj: TimeOff) -> Q:
+        return Q(physician_id=obj.physician_id)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Times are typed and shown in the physician's zone, as the title's (TimeOff.zone).
+        time_off = self.get_object(request, object_id) if object_id else None
+        if time_off is not None:
+            zone = time_off.zone
+        else:
+            zone = request.user.physician.zone if _own_physician_only(request) else default_zone()
+        with timezone.override(zone):
+            extra_context = {**(extra_context or {}), "subtitle": _("Times in %(zone)s") % {"zone": zone.key}}
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("starts at"), ordering="starts_at")
+    def starts(self, obj: TimeOff) -> str:
+        return f"{obj.starts_at.astimezone(obj.zone):%Y-%m-%d %H:%M %Z}"
+
+    @admin.display(description=_("ends at"), ordering="ends_at")
+    def ends(self, obj: TimeOff) -> str:
+        return f"{obj.ends_at.astimezone(obj.zone):%Y-%m-%d %H:%M %Z}"
+
     def get_queryset(self, request):
-        time_off = super().get_queryset(request)
+        time_off = super().get_queryset(request).prefetch_related("physician__schedule_blocks__location")
         if _own_physician_only(request):
             return time_off.filter(physician=request.user.physician)
         return time_off

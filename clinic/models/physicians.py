@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -10,6 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from clinic.models.catalog import ProcedureType, ScheduleKind
 from clinic.models.locations import Location
 from clinic.models.validators import validate_npi
+
+
+def default_zone() -> zoneinfo.ZoneInfo:
+    """The clinic's default zone (TIME_ZONE), for times that belong to no location."""
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 class Weekday(models.IntegerChoices):
@@ -52,6 +59,19 @@ class Physician(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The zone of the physician's own times (time off may span locations): that of the
+        first location they have blocks at, else the clinic's default."""
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("schedule_blocks")
+        if prefetched is not None:  # a list of time off prefetches the blocks and their locations
+            locations = sorted((block.location.name, block.location.time_zone) for block in prefetched)
+            time_zone = locations[0][1] if locations else None
+        else:
+            time_zone = self.schedule_blocks.order_by("location__name").values_list(
+                "location__time_zone", flat=True).first()
+        return zoneinfo.ZoneInfo(time_zone) if time_zone else default_zone()
 
     @property
     def name(self) -> str:
@@ -162,7 +182,14 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.physician} off {self.starts_at:%Y-%m-%d %H:%M} to {self.ends_at:%Y-%m-%d %H:%M}"
+        zone = self.zone
+        starts, ends = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
+        return f"{self.physician} off {starts:%Y-%m-%d %H:%M} to {ends:%Y-%m-%d %H:%M %Z}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """Staff read and type time off in the physician's zone."""
+        return self.physician.zone if self.physician_id else default_zone()
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

@@ -1,4 +1,4 @@
-from scheduling.models.appointments import ACTIVE_STATUSES, HOLDING_STATUSES, Appointment, AppointmentStatus
+from scheduling.models.appointments import ACTIVE_STATUSES, BOOKED_STATUSES, HOLDING_STATUSES, Appointment, AppointmentStatus
 from scheduling.models.orders import (
     AuthorizationStatus,
     Laterality,
@@ -27,6 +27,7 @@ __all__ = [
     "WaitlistOffer",
     "WaitlistStatus",
     "ACTIVE_STATUSES",
+    "BOOKED_STATUSES",
     "Anchor",
     "AttemptOutcome",
     "Reminder",

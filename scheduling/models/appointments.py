@@ -43,6 +43,13 @@ ACTIVE_STATUSES = [
     AppointmentStatus.IN_RECOVERY,
 ]
 
+# Statuses of a visit that is booked and not yet begun: the patient is expected at its time,
+# so the clinic can still move or cancel it (and must, if a change of plans strands it).
+BOOKED_STATUSES = [
+    AppointmentStatus.SCHEDULED,
+    AppointmentStatus.CONFIRMED,
+]
+
 
 class Appointment(models.Model):
     """One visit, with its instants stored explicitly (DESIGN.md section 2).

@@ -25,6 +25,7 @@ class ReminderKind(models.TextChoices):
     TRIAL_REMOVAL = "trial_removal", _("Trial lead-removal visit")
     CHECK_IN = "post_procedure_check_in", _("Post-procedure check-in")
     VISIT_MOVED = "visit_moved", _("Visit moved")
+    CLINIC_MOVED = "clinic_moved", _("Visit moved by the clinic")
     VISIT_CANCELLED = "visit_cancelled", _("Visit cancelled")
     WAITLIST_OFFER = "waitlist_offer", _("Earlier time offered")
     ORDER_BOOKING_LINK = "order_booking_link", _("Link to book an ordered procedure")

@@ -31,6 +31,7 @@ SUBJECTS = {
     ReminderKind.TRIAL_REMOVAL: gettext_lazy("Your follow-up visit"),
     ReminderKind.CHECK_IN: gettext_lazy("How are you feeling?"),
     ReminderKind.VISIT_MOVED: gettext_lazy("Your visit has moved"),
+    ReminderKind.CLINIC_MOVED: gettext_lazy("We had to move your visit"),
     ReminderKind.VISIT_CANCELLED: gettext_lazy("Your visit is cancelled"),
     ReminderKind.WAITLIST_OFFER: gettext_lazy("An earlier time is open"),
     ReminderKind.ORDER_BOOKING_LINK: gettext_lazy("Choose a time for your visit"),
@@ -117,7 +118,8 @@ def _render(reminder: Reminder) -> Message:
         context["confirm_url"] = link(appointment, "confirm")
         context["cancel_url"] = link(appointment, "cancel")
         context["reschedule_url"] = link(appointment, "manage", "visit-reschedule")
-    if reminder.kind in (ReminderKind.BOOKING_CONFIRMATION, ReminderKind.VISIT_MOVED, ReminderKind.WAITLIST_OFFER):
+    if reminder.kind in (ReminderKind.BOOKING_CONFIRMATION, ReminderKind.VISIT_MOVED, ReminderKind.CLINIC_MOVED,
+                         ReminderKind.WAITLIST_OFFER):
         context["manage_url"] = link(appointment, "manage")
     if reminder.kind == ReminderKind.VISIT_CANCELLED:
         context["book_url"] = settings.SITE_URL.rstrip("/") + reverse("book-start")

@@ -6,6 +6,7 @@ from scheduling.services.holds import slot_hold
 from scheduling.services.outcomes import outcome_record
 from scheduling.services.online import online_booking_make
 from scheduling.services.patients import patient_for_booking
+from scheduling.services.replan import ReplanResult, appointment_move_to_nearest, appointments_move_to_nearest
 from scheduling.services.waitlist import OfferGone, waitlist_accept, waitlist_join, waitlist_leave
 from scheduling.services.lifecycle import (
     appointment_cancel,
@@ -19,6 +20,9 @@ from scheduling.services.lifecycle import (
 
 __all__ = [
     "OfferGone",
+    "ReplanResult",
+    "appointment_move_to_nearest",
+    "appointments_move_to_nearest",
     "slot_hold",
     "waitlist_accept",
     "waitlist_join",
