@@ -1,4 +1,10 @@
-from scheduling.models.appointments import ACTIVE_STATUSES, HOLDING_STATUSES, Appointment, AppointmentStatus
+from scheduling.models.appointments import (
+    ACTIVE_STATUSES,
+    BEFORE_PROCEDURE_STATUSES,
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentStatus,
+)
 from scheduling.models.orders import (
     AuthorizationStatus,
     Laterality,
@@ -27,6 +33,7 @@ __all__ = [
     "WaitlistOffer",
     "WaitlistStatus",
     "ACTIVE_STATUSES",
+    "BEFORE_PROCEDURE_STATUSES",
     "Anchor",
     "AttemptOutcome",
     "Reminder",

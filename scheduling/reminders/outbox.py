@@ -51,8 +51,16 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     steps = [step for step in _steps(appointment) if booked or step.anchor != "booked"]
     patient = appointment.patient
     email_allowed = patient.email_consent and bool(patient.email)
+    # A hold message already sent for the same drug and last-dose day is not repeated when the
+    # visit moves within the day (a passed hold reminder is otherwise due again at once).
+    holds_told = {(r.context.get("drug"), r.context.get("last_dose")) for r in Reminder.objects.filter(
+        appointment=appointment, kind=ReminderKind.BLOOD_THINNER_HOLD,
+        status__in=[ReminderStatus.SENDING, ReminderStatus.SENT]).only("context")}
     rows = []
     for item in plan(steps, visit, sms=channel == Channel.SMS, now=now):
+        if item.kind == ReminderKind.BLOOD_THINNER_HOLD and (
+                item.context.get("drug"), item.context.get("last_dose")) in holds_told:
+            continue
         item_channel, due = channel, item.due_at
         if item.kind == ReminderKind.BOOKING_CONFIRMATION and channel == Channel.SMS and due > now and email_allowed:
             # Booked at night: the confirmation goes by email at once rather than as a text at 08:00.
