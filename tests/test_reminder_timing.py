@@ -154,3 +154,13 @@ def test_the_plan_makes_a_passed_hold_reminder_due_now_and_still_drops_other_pas
     planned = plan(steps, visit, sms=False, now=now)
     assert [(item.kind, item.due_at) for item in planned] == [("blood_thinner_hold", now)]
     assert planned[0].context == {"drug": "Warfarin", "last_dose": "2026-11-23"}
+
+
+def test_a_spanish_speaking_patient_gets_the_passed_hold_message_in_spanish(calendar, clock):
+    clock.move_to(local(dt.date(2026, 11, 25), 15))
+    patient = on_warfarin()
+    patient.language = "es"
+    patient.save()
+    visit = book(calendar, patient, local(NEXT_MONDAY, 9), code="ESI_IL")
+    body = render(hold_reminders(visit)[0]).body
+    assert "el último día para tomar su medicamento para diluir la sangre fue el martes 24 de noviembre" in body
