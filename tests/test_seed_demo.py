@@ -26,10 +26,10 @@ def counts() -> dict[str, int]:
 
 
 def test_running_seed_demo_twice_gives_the_same_counts(demo_clinic):
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
     after_first = counts()
     second = io.StringIO()
-    call_command("seed_demo", stdout=second)
+    call_command("seed_demo", "--no-activity", stdout=second)
     assert counts() == after_first
     assert "procedure types: 0 created, 15 already there" in second.getvalue()
     assert "patients: 0 created, 50 already there" in second.getvalue()
@@ -38,7 +38,7 @@ def test_running_seed_demo_twice_gives_the_same_counts(demo_clinic):
 def test_seed_demo_creates_what_is_missing_and_says_so(demo_clinic):
     Patient.objects.filter(first_name="James").delete()
     output = io.StringIO()
-    call_command("seed_demo", stdout=output)
+    call_command("seed_demo", "--no-activity", stdout=output)
     assert "patients: 2 created, 48 already there" in output.getvalue()
     assert Patient.objects.filter(first_name="James").count() == 2
 
@@ -85,7 +85,7 @@ def test_the_demo_hold_table_matches_design(demo_clinic):
 
 def test_seed_demo_keeps_what_the_manager_edited(demo_clinic):
     ProcedureType.objects.filter(code="ESI_IL").update(procedure_minutes=25)
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
     assert ProcedureType.objects.get(code="ESI_IL").procedure_minutes == 25
 
 
