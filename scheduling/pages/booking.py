@@ -158,7 +158,7 @@ def details(request: HttpRequest) -> HttpResponse:
         # since. Book nothing; show the time held now, with free times near the form's own.
         shown = _shown_time(request.POST.get("shown"))
         context.update(changed=_("You picked another time in another window since this page was shown. Your time "
-                                 "is now the one below: send the form to book it, or pick one of these times."),
+                                 "is now the one above: send the form to book it, or pick one of these times."),
                        alternatives=alternatives(search, shown or held.procedure_start, timezone.now()))
         form.is_valid()  # keep what was typed, with its errors
         return render_local(request, "pages/details.html", context, location, status=409)
