@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from clinic.demo import SeedReport
-from clinic.models import BloodThinner, Channel, Location, Patient, Payer, Physician, ProcedureType
+from clinic.models import BloodThinner, Channel, Location, Patient, Payer, Physician, ProcedureFamily, ProcedureType
 from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, AppointmentStatus, ProcedureOrder, Reminder, ReminderStatus
@@ -55,11 +55,12 @@ PATHS = {
     S.NO_SHOW: [S.NO_SHOW],
     S.CANCELLED: [S.CANCELLED],
 }
-UNDER_WAY = {S.CHECKED_IN, S.IN_PROCEDURE, S.IN_RECOVERY}
+# A visit can only be under way, done or missed on a day the clinic is open.
+ON_THE_DAY = {S.CHECKED_IN, S.IN_PROCEDURE, S.IN_RECOVERY, S.COMPLETED, S.NO_SHOW}
 
 
 @dataclass(frozen=True)
-class Visit:
+class DemoVisit:
     code: str
     status: str
     days_from_today: int = 0  # the first day tried; the first free time on or after it is taken
@@ -73,7 +74,7 @@ class DemoPatient:
     first_name: str
     last_name: str
     born: dt.date
-    visits: tuple[Visit, ...]
+    visits: tuple[DemoVisit, ...]
     orders_after: tuple[tuple[str, dict], ...] = ()  # open orders the story ends with
     payer: str = "Medicare"
     blood_thinner: str = ""
@@ -86,46 +87,46 @@ LUMBAR = {"region": "lumbar"}
 # The pathway stories: each patient's completed visits, and the order they can (or cannot) book.
 STORIES = [
     DemoPatient("Harlan", "Pruitt", dt.date(1954, 3, 9), (
-        Visit("MBB_LUMBAR", S.COMPLETED, -35, pain=(8, 1), order=LUMBAR),
-        Visit("MBB_LUMBAR", S.COMPLETED, -21, pain=(7, 1), order=LUMBAR),
+        DemoVisit("MBB_LUMBAR", S.COMPLETED, -35, pain=(8, 1), order=LUMBAR),
+        DemoVisit("MBB_LUMBAR", S.COMPLETED, -21, pain=(7, 1), order=LUMBAR),
     ), orders_after=(("RFA_LUMBAR", LUMBAR),)),
     DemoPatient("Loretta", "Haines", dt.date(1961, 8, 22), (
-        Visit("SCS_TRIAL", S.COMPLETED, -30, pain=(8, 2), order={"region": "thoracic", "psych_evaluation": -60}),
+        DemoVisit("SCS_TRIAL", S.COMPLETED, -30, pain=(8, 2), order={"region": "thoracic", "psych_evaluation": -60}),
     ), orders_after=(("SCS_IMPLANT", {"region": "thoracic"}),)),
     DemoPatient("Dolores", "Vance", dt.date(1958, 11, 2), (
-        Visit("ESI_IL", S.COMPLETED, -28, pain=(6, 5), order=LUMBAR),
+        DemoVisit("ESI_IL", S.COMPLETED, -28, pain=(6, 5), order=LUMBAR),
     ), orders_after=(("ESI_IL", LUMBAR),)),
 ]
 
 # Today's board, earliest first (the visits that are further along take the earlier times),
 # and the coming days.
 TODAY = [
-    DemoPatient("Vernon", "Oakes", dt.date(1949, 6, 30), (Visit("CONSULT_NEW", S.COMPLETED),)),
-    DemoPatient("Marisol", "Ybarra", dt.date(1972, 2, 14), (Visit("ESI_TF", S.NO_SHOW, order=LUMBAR),)),
-    DemoPatient("Clyde", "Farris", dt.date(1957, 9, 5), (Visit("MBB_LUMBAR", S.IN_RECOVERY, order=LUMBAR),),
+    DemoPatient("Vernon", "Oakes", dt.date(1949, 6, 30), (DemoVisit("CONSULT_NEW", S.COMPLETED),)),
+    DemoPatient("Marisol", "Ybarra", dt.date(1972, 2, 14), (DemoVisit("ESI_TF", S.NO_SHOW, order=LUMBAR),)),
+    DemoPatient("Clyde", "Farris", dt.date(1957, 9, 5), (DemoVisit("MBB_LUMBAR", S.IN_RECOVERY, order=LUMBAR),),
                 channel=Channel.SMS),
-    DemoPatient("Bernice", "Tolliver", dt.date(1963, 4, 18), (Visit("ESI_IL", S.IN_PROCEDURE, order=LUMBAR),)),
+    DemoPatient("Bernice", "Tolliver", dt.date(1963, 4, 18), (DemoVisit("ESI_IL", S.IN_PROCEDURE, order=LUMBAR),)),
     DemoPatient("Arlo", "Kingsley", dt.date(1968, 12, 1), (
-        Visit("MBB_CERVICAL", S.CHECKED_IN, order={"region": "cervical"}),)),
-    DemoPatient("Opal", "Whitacre", dt.date(1945, 7, 27), (Visit("FOLLOW_UP", S.CONFIRMED),), payer="Self-pay"),
-    DemoPatient("Desmond", "Achebe", dt.date(1975, 10, 9), (Visit("ESI_CAUDAL", S.SCHEDULED, order=LUMBAR),)),
+        DemoVisit("MBB_CERVICAL", S.CHECKED_IN, order={"region": "cervical"}),)),
+    DemoPatient("Opal", "Whitacre", dt.date(1945, 7, 27), (DemoVisit("FOLLOW_UP", S.CONFIRMED),), payer="Self-pay"),
+    DemoPatient("Desmond", "Achebe", dt.date(1975, 10, 9), (DemoVisit("ESI_CAUDAL", S.SCHEDULED, order=LUMBAR),)),
     DemoPatient("Imogene", "Sutter", dt.date(1952, 1, 23), (
-        Visit("CONSULT_NEW", S.CANCELLED, cancel_reason="The patient has the flu; will call to rebook."),)),
-    DemoPatient("Royce", "Delacroix", dt.date(1966, 5, 12), (Visit("CONSULT_NEW", S.SCHEDULED),),
+        DemoVisit("CONSULT_NEW", S.CANCELLED, cancel_reason="The patient has the flu; will call to rebook."),)),
+    DemoPatient("Royce", "Delacroix", dt.date(1966, 5, 12), (DemoVisit("CONSULT_NEW", S.SCHEDULED),),
                 payer="Self-pay", channel=Channel.SMS),
 ]
 COMING_DAYS = [
-    DemoPatient("Lucille", "Barrow", dt.date(1950, 3, 3), (Visit("ESI_IL", S.CONFIRMED, 1, order=LUMBAR),)),
-    DemoPatient("Thaddeus", "Moody", dt.date(1959, 8, 8), (Visit("CONSULT_NEW", S.SCHEDULED, 1),)),
+    DemoPatient("Lucille", "Barrow", dt.date(1950, 3, 3), (DemoVisit("ESI_IL", S.CONFIRMED, 1, order=LUMBAR),)),
+    DemoPatient("Thaddeus", "Moody", dt.date(1959, 8, 8), (DemoVisit("CONSULT_NEW", S.SCHEDULED, 1),)),
     DemoPatient("Nadine", "Castellanos", dt.date(1970, 4, 29), (
-        Visit("MBB_LUMBAR", S.SCHEDULED, 2, order=LUMBAR),), channel=Channel.SMS),
+        DemoVisit("MBB_LUMBAR", S.SCHEDULED, 2, order=LUMBAR),), channel=Channel.SMS),
     DemoPatient("Elmer", "Quaid", dt.date(1947, 12, 19), (
-        Visit("VERTEBROPLASTY", S.SCHEDULED, 3, order={"region": "thoracic", "imaging": -2}),)),
+        DemoVisit("VERTEBROPLASTY", S.SCHEDULED, 3, order={"region": "thoracic", "imaging": -2}),)),
     # Booked today for a visit three days away: too late for the warfarin hold, which the
     # visit's page and the board flag for the staff.
-    DemoPatient("Gertrude", "Pike", dt.date(1948, 2, 11), (Visit("ESI_TF", S.SCHEDULED, 3, order=LUMBAR),),
+    DemoPatient("Gertrude", "Pike", dt.date(1948, 2, 11), (DemoVisit("ESI_TF", S.SCHEDULED, 3, order=LUMBAR),),
                 blood_thinner="Warfarin", booked_today=True),
-    DemoPatient("Wendell", "Harrow", dt.date(1964, 9, 17), (Visit("FOLLOW_UP", S.CONFIRMED, 4),),
+    DemoPatient("Wendell", "Harrow", dt.date(1964, 9, 17), (DemoVisit("FOLLOW_UP", S.CONFIRMED, 4),),
                 payer="Self-pay"),
 ]
 
@@ -152,7 +153,7 @@ class _Activity:
         """Book each new patient's visits, then take them to their statuses: a story one visit
         after the other (its next step depends on the last one's outcome); a day's visits once
         all are booked, as a day fills up before anyone cancels or fails to come."""
-        booked: list[tuple[Appointment, Visit]] = []
+        booked: list[tuple[Appointment, DemoVisit]] = []
         for person in people:
             if Patient.objects.filter(first_name=person.first_name, last_name=person.last_name,
                                       date_of_birth=person.born).exists():
@@ -209,7 +210,7 @@ class _Activity:
             raise _NoRoom
         return slots[0]
 
-    def _book(self, patient: Patient, visit: Visit, *, booked_today: bool, today_only: bool) -> Appointment:
+    def _book(self, patient: Patient, visit: DemoVisit, *, booked_today: bool, today_only: bool) -> Appointment:
         procedure_type = ProcedureType.objects.get(code=visit.code)
         first_day = self.today + dt.timedelta(days=visit.days_from_today)
         if visit.days_from_today < 0:  # the past: the first free day from then, before today
@@ -232,20 +233,21 @@ class _Activity:
         self.report.record("demo visits", True, count=1 + appointment.follow_ups.count())
         return appointment
 
-    def _settle(self, appointment: Appointment, visit: Visit) -> None:
+    def _settle(self, appointment: Appointment, visit: DemoVisit) -> None:
         """Take the visit to its status, record its outcome, and its reminders due before now as sent."""
         self._walk(appointment, visit)
         for follow_up in appointment.follow_ups.all():  # the SCS trial's lead removal, done as planned
             if visit.status == S.COMPLETED and follow_up.procedure_start < self.now:
-                self._walk(follow_up, Visit(follow_up.procedure_type.code, S.COMPLETED))
+                self._walk(follow_up, DemoVisit(follow_up.procedure_type.code, S.COMPLETED))
             self._sent_before_now(follow_up)
         if visit.pain is not None:
             before, after = visit.pain
             services.outcome_record(appointment=appointment, pain_before=before, pain_after=after,
-                                    relief_duration_hours=6 if visit.code.startswith("MBB_") else None)
+                                    relief_duration_hours=6 if appointment.procedure_type.family
+                                    == ProcedureFamily.DIAGNOSTIC_BLOCK else None)  # the pain diary's 6 hours
         self._sent_before_now(appointment)
 
-    def _walk(self, appointment: Appointment, visit: Visit) -> None:
+    def _walk(self, appointment: Appointment, visit: DemoVisit) -> None:
         for status in PATHS[visit.status]:
             if status == S.CANCELLED:
                 services.appointment_cancel(appointment=appointment, reason=visit.cancel_reason,
@@ -279,6 +281,5 @@ def seed_demo_activity(report: SeedReport, *, now: dt.datetime) -> None:
         activity.seed(TODAY, today_only=True)
     else:
         # A weekend or a holiday: no visit is under way; the rest go on the next days.
-        activity.seed([person for person in TODAY if not (UNDER_WAY | {S.COMPLETED, S.NO_SHOW}) & {
-            visit.status for visit in person.visits}])
+        activity.seed([person for person in TODAY if not ON_THE_DAY & {visit.status for visit in person.visits}])
     activity.seed(COMING_DAYS)
