@@ -105,7 +105,7 @@ def _overlaps(spans: list[engine.Span], start: dt.datetime, end: dt.datetime) ->
 @transaction.atomic
 def seed_large_clinic(*, today: dt.date) -> LargeClinic:
     """`today` must be the location's today, which `seed_demo` also uses for the schedules' start."""
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())  # its own visits below
     location = Location.objects.get(name="Interval Pain Center Bartlesville")
     location.recovery_bays = RECOVERY_BAYS
     location.save(update_fields=["recovery_bays"])

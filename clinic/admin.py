@@ -62,6 +62,8 @@ class LocationAdmin(StrandedConfirmMixin, admin.ModelAdmin):
             _("Capacity and booking policy"),
             {"fields": ["recovery_bays", "slot_interval_minutes", "minimum_notice_hours", "booking_horizon_days"]},
         ),
+        (_("What patients are told"), {"fields": ["what_to_bring", "late_cancellation_hours",
+                                                  "late_cancellation_note"]}),
     ]
 
     def get_queryset(self, request):

@@ -1,8 +1,19 @@
 """The demo clinic of DESIGN.md: Bartlesville, OK, with its whole catalog.
 
-`seed_demo_clinic` is idempotent: every row is found by its natural key (a code, a name, a
-patient's name and date of birth) and created only when missing, so running it twice leaves
-the same rows, and what the clinic manager has since edited in the admin is kept. All people are fictitious; phone numbers are in the 555-01xx range.
+`seed_demo_clinic` is idempotent: it creates what is missing and never changes or duplicates
+what exists, so running it twice leaves the same rows and what the clinic manager has since
+edited in the admin is kept. "Missing" is decided by a stable key that no edit in the admin
+changes:
+
+- a row with a natural key (a procedure code, a room's or drug's name, a patient's name and
+  date of birth, a username) is missing when no row has that key;
+- a row without one belongs to its owner, and the owner's set is missing as a whole: a
+  physician's weekly schedule blocks when the physician has none, a location's holidays when
+  the location is new. A block's own fields (weekday, times) are what the manager edits, so
+  they cannot be its key: keyed by them, an edited block came back beside the edited one.
+  A block the manager deleted is not recreated either, while the physician has others.
+
+All people are fictitious; phone numbers are in the 555-01xx range.
 """
 
 from __future__ import annotations
@@ -174,6 +185,7 @@ _LAST_NAMES = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Mill
                "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
                "Walker", "Hall", "Young", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson"]
 PATIENT_COUNT = 50
+HISTORY_WEEKS = 12  # how far back the physicians' weekly templates start
 
 
 @dataclass
@@ -183,8 +195,8 @@ class SeedReport:
     procedure_types: dict = field(default_factory=dict)
     payers: dict = field(default_factory=dict)
 
-    def record(self, label: str, created: bool) -> None:
-        (self.created if created else self.updated)[label] += 1
+    def record(self, label: str, created: bool, count: int = 1) -> None:
+        (self.created if created else self.updated)[label] += count
 
     def lines(self) -> list[str]:
         labels = list(dict.fromkeys([*self.created, *self.updated]))
@@ -312,7 +324,9 @@ def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
 def _seed_physicians(location, procedure_types, today, report: SeedReport) -> None:
     User = get_user_model()
     physician_group = Group.objects.get(name=roles.PHYSICIAN)
-    valid_from = _monday_of(today)
+    # The template has held for a while: the demo's past visits (scheduling.demo_activity)
+    # were booked in it.
+    valid_from = _monday_of(today) - datetime.timedelta(weeks=HISTORY_WEEKS)
     for username, first, last, npi, codes, blocks in PHYSICIANS:
         user, user_created = User.objects.get_or_create(
             username=username,
@@ -326,17 +340,16 @@ def _seed_physicians(location, procedure_types, today, report: SeedReport) -> No
         if created:
             physician.procedure_types.set([procedure_types[code] for code in codes])
         report.record("physicians", created)
-        for weekday, start, end, kind in blocks:
-            # The template is kept by (weekday, start): a re-run leaves the manager's later
-            # blocks and the original validity alone.
-            _, created = ScheduleBlock.objects.get_or_create(
-                physician=physician,
-                location=location,
-                weekday=weekday,
-                start_time=_time(start),
-                defaults={"end_time": _time(end), "kind": kind, "valid_from": valid_from},
-            )
-            report.record("schedule blocks", created)
+        if ScheduleBlock.objects.filter(physician=physician).exists():
+            # The weekly template is the manager's once it exists: edited, added or deleted
+            # blocks all stay as they are (see the module's docstring).
+            report.record("schedule blocks", False, count=len(blocks))
+            continue
+        ScheduleBlock.objects.bulk_create(
+            ScheduleBlock(physician=physician, location=location, weekday=weekday, start_time=_time(start),
+                          end_time=_time(end), kind=kind, valid_from=valid_from)
+            for weekday, start, end, kind in blocks)
+        report.record("schedule blocks", True, count=len(blocks))
 
 
 def _seed_patients(payers, blood_thinners, report: SeedReport) -> None:

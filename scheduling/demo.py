@@ -1,4 +1,11 @@
-"""The demo clinic's pathway rules (DESIGN.md section 4), created when missing."""
+"""The demo clinic's pathway rules (DESIGN.md section 4) and reminder plans, created when missing.
+
+Both belong to their procedure type, and neither has a key the manager cannot edit (a step's
+days, a rule's figures are what the admin changes): a procedure type's plan, or its rules, are
+seeded when it has none at all, and otherwise left exactly as the manager made them. Keyed by
+their own fields, an edited reminder step gained a twin on the next run, and a deleted one
+came back.
+"""
 
 from __future__ import annotations
 
@@ -85,29 +92,35 @@ def reminder_plan(procedure_type) -> list[tuple[str, str, int, int, dt.time | No
 @transaction.atomic
 def seed_demo_reminder_plans(report: SeedReport) -> None:
     for procedure_type in report.procedure_types.values():
-        for kind, anchor, days, minutes, at_time in reminder_plan(procedure_type):
-            _, created = ReminderStep.objects.get_or_create(
-                procedure_type=procedure_type, kind=kind, anchor=anchor, days=days, minutes=minutes,
-                defaults={"at_time": at_time})
-            report.record("reminder steps", created)
+        steps = reminder_plan(procedure_type)
+        if ReminderStep.objects.filter(procedure_type=procedure_type).exists():
+            report.record("reminder steps", False, count=len(steps))
+            continue
+        ReminderStep.objects.bulk_create(
+            ReminderStep(procedure_type=procedure_type, kind=kind, anchor=anchor, days=days, minutes=minutes,
+                         at_time=at_time)
+            for kind, anchor, days, minutes, at_time in steps)
+        report.record("reminder steps", True, count=len(steps))
 
 
 @transaction.atomic
 def seed_demo_pathways(report: SeedReport) -> None:
+    with_rules = set(PathwayRule.objects.values_list("procedure_type__code", flat=True).distinct())
     for seed in RULES:
-        rule, created = PathwayRule.objects.get_or_create(
+        if seed.code in with_rules:
+            report.record("pathway rules", False)
+            continue
+        rule = PathwayRule.objects.create(
             procedure_type=report.procedure_types[seed.code],
             kind=seed.kind,
             payer=report.payers[seed.payer] if seed.payer else None,
-            defaults={
-                "count": seed.count,
-                "min_relief_percent": seed.min_relief_percent,
-                "within_days": seed.within_days,
-                "min_interval_days": seed.min_interval_days,
-                "min_interval_months": seed.min_interval_months,
-                "source": seed.source,
-            },
+            count=seed.count,
+            min_relief_percent=seed.min_relief_percent,
+            within_days=seed.within_days,
+            min_interval_days=seed.min_interval_days,
+            min_interval_months=seed.min_interval_months,
+            source=seed.source,
         )
-        if created and seed.prerequisites:
+        if seed.prerequisites:
             rule.prerequisite_types.set([report.procedure_types[code] for code in seed.prerequisites])
-        report.record("pathway rules", created)
+        report.record("pathway rules", True)

@@ -38,8 +38,10 @@ NEXT_THURSDAY = datetime.date(2026, 12, 3)  # Drs. Reyes and Nair: procedures 07
 
 
 def seed_demo() -> None:
+    """The demo clinic without its visits: tests book on a free calendar (the visits' own
+    tests, in test_demo_activity.py, seed them)."""
     with time_machine.travel(NOW, tick=False):
-        call_command("seed_demo", stdout=io.StringIO())
+        call_command("seed_demo", "--no-activity", stdout=io.StringIO())
 
 
 @pytest.fixture(scope="session")

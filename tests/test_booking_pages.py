@@ -41,9 +41,11 @@ def details(**overrides) -> dict:
     return data
 
 
-def started(client) -> str:
-    page = client.get("/book/details/")
-    return re.search(r'name="started" value="([^"]+)"', page.content.decode()).group(1)
+def rendered(client) -> dict:
+    """The hidden fields of the details form as the page shows it: when it was shown (the guard
+    against scripts) and the held time it books."""
+    page = client.get("/book/details/").content.decode()
+    return {name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1) for name in ("started", "held", "shown")}
 
 
 def hold(client, calendar, start=None, physician=None):
@@ -53,7 +55,7 @@ def hold(client, calendar, start=None, physician=None):
 
 def book(client, calendar, **overrides):
     assert hold(client, calendar).status_code == 302
-    return client.post("/book/details/", {**details(**overrides), "started": started(client)})
+    return client.post("/book/details/", {**details(**overrides), **rendered(client)})
 
 
 # ---- Start page and picker -------------------------------------------------------------------
@@ -164,18 +166,18 @@ def test_a_held_time_is_not_offered_to_anyone_else(client, client2, calendar):
 
 def test_a_time_taken_while_filling_in_the_form_offers_alternatives_and_keeps_the_details(client, calendar):
     hold(client, calendar)
-    token = started(client)
+    token = rendered(client)
     SlotHold.objects.update(expires_at=NOW - dt.timedelta(minutes=1))  # the hold ran out ...
     other = Patient.objects.order_by("pk").first()
     services.appointment_book(patient=other, procedure_type=calendar.consult, physician=calendar.okafor,
                               start=local(NEXT_TUESDAY, 9))  # ... and the front desk gave the time away
-    page = client.post("/book/details/", {**details(), "started": token})
+    page = client.post("/book/details/", {**details(), **token})
     text = page.content.decode()
     assert page.status_code == 409
     assert "taken while you were filling in the form" in text
     assert 'value="Quintero"' in text  # nothing typed is lost
     choice = re.search(r'name="choice" value="([^"]+)"', text).group(1)
-    retry = client.post("/book/details/", {**details(), "started": token, "choice": choice})
+    retry = client.post("/book/details/", {**details(), **token, "choice": choice})
     assert retry.status_code == 302
     assert Appointment.objects.filter(patient__last_name="Quintero").exists()
 
@@ -201,7 +203,7 @@ def test_a_form_filled_in_by_a_script_is_not_booked(client, calendar, settings):
     settings.BOOKING_FORM_MIN_SECONDS = 3
     page = book(client, calendar)  # the clock is frozen: sent back "instantly"
     assert page.status_code == 400
-    page = client.post("/book/details/", {**details(), "started": "forged"})
+    page = client.post("/book/details/", {**details(), **rendered(client), "started": "forged"})
     assert page.status_code == 400
     assert not Appointment.objects.filter(procedure_start=local(NEXT_TUESDAY, 9)).exists()
 
@@ -304,37 +306,87 @@ def test_a_new_patients_phone_is_stored_in_the_clinics_usual_form(client, calend
 
 def test_a_refused_booking_leaves_no_new_patient_record(client, calendar):
     hold(client, calendar)
-    token = started(client)
+    token = rendered(client)
     SlotHold.objects.update(expires_at=NOW - dt.timedelta(minutes=1))
     services.appointment_book(patient=Patient.objects.order_by("pk").first(), procedure_type=calendar.consult,
                               physician=calendar.okafor, start=local(NEXT_TUESDAY, 9))
     before = Patient.objects.count()
-    assert client.post("/book/details/", {**details(), "started": token}).status_code == 409
+    assert client.post("/book/details/", {**details(), **token}).status_code == 409
     assert Patient.objects.count() == before
 
 
 def test_someone_elses_visit_at_the_held_time_is_never_shown_as_yours(client, calendar):
     victim = Patient.objects.exclude(phone="").order_by("pk").first()
     hold(client, calendar)
-    token = started(client)
+    token = rendered(client)
     SlotHold.objects.update(expires_at=NOW - dt.timedelta(minutes=1))  # the hold lapsed ...
     services.appointment_book(patient=victim, procedure_type=calendar.consult, physician=calendar.okafor,
                               start=local(NEXT_TUESDAY, 9))  # ... and the front desk booked the victim there
     page = client.post("/book/details/", {**details(first_name=victim.first_name, last_name=victim.last_name,
                                                     date_of_birth=victim.date_of_birth.isoformat(),
                                                     phone=victim.phone, email="", email_consent=""),
-                                          "started": token})
+                                          **token})
     assert page.status_code == 409
     assert client.get("/book/done/").status_code == 302  # nothing of the victim's to see
 
 
 def test_the_form_sent_twice_lands_on_the_one_booking(client, calendar):
     hold(client, calendar)
-    token = started(client)
-    first = client.post("/book/details/", {**details(), "started": token})
-    again = client.post("/book/details/", {**details(), "started": token})
+    token = rendered(client)
+    first = client.post("/book/details/", {**details(), **token})
+    again = client.post("/book/details/", {**details(), **token})
     assert first["Location"] == again["Location"] == "/book/done/"
     assert Appointment.objects.filter(patient__last_name="Quintero").count() == 1
+
+
+def test_a_form_from_another_tab_books_nothing_and_says_which_time_is_held_now(client, calendar):
+    hold(client, calendar, start=local(NEXT_TUESDAY, 9))
+    first_tab = rendered(client)  # the form for 09:00 ...
+    hold(client, calendar, start=local(NEXT_TUESDAY, 11))  # ... then 11:00 picked in a second tab
+    page = client.post("/book/details/", {**details(), **first_tab})
+    text = page.content.decode()
+    assert page.status_code == 409
+    assert not Appointment.objects.filter(patient__last_name="Quintero").exists()
+    assert "You picked another time in another window" in text
+    assert "11:00 AM" in text and 'value="Quintero"' in text  # the time held now; nothing typed is lost
+    assert value(local(NEXT_TUESDAY, 9), calendar.okafor) in text  # the form's own time can be picked again
+    assert 'name="choice"' in text and not re.search(r'name="choice" value="[^"]+" checked', text)
+    # Sent again as the page now shows it, the form books the time it shows.
+    again = client.post("/book/details/", {**details(), **rendered(client)})
+    assert again.status_code == 302
+    assert Appointment.objects.get(patient__last_name="Quintero").procedure_start == local(NEXT_TUESDAY, 11)
+
+
+def test_the_other_tabs_form_can_take_back_its_own_time(client, calendar):
+    hold(client, calendar, start=local(NEXT_TUESDAY, 9))
+    first_tab = rendered(client)
+    hold(client, calendar, start=local(NEXT_TUESDAY, 11))
+    text = client.post("/book/details/", {**details(), **first_tab}).content.decode()
+    held_now = re.search(r'name="held" value="([^"]+)"', text).group(1)
+    choice = value(local(NEXT_TUESDAY, 9), calendar.okafor)
+    booked = client.post("/book/details/", {**details(), **first_tab, "held": held_now, "choice": choice})
+    assert booked.status_code == 302
+    assert Appointment.objects.get(patient__last_name="Quintero").procedure_start == local(NEXT_TUESDAY, 9)
+
+
+def test_a_form_from_another_tab_after_the_visit_was_booked_there_says_so(client, calendar):
+    hold(client, calendar, start=local(NEXT_TUESDAY, 9))
+    first_tab = rendered(client)
+    hold(client, calendar, start=local(NEXT_TUESDAY, 11))
+    assert client.post("/book/details/", {**details(), **rendered(client)}).status_code == 302  # booked 11:00
+    late = client.post("/book/details/", {**details(), **first_tab}, follow=True)
+    text = late.content.decode()
+    assert "This form was not sent: you booked the visit below in another window." in text
+    assert Appointment.objects.filter(patient__last_name="Quintero").count() == 1
+    assert Appointment.objects.get(patient__last_name="Quintero").procedure_start == local(NEXT_TUESDAY, 11)
+
+
+def test_a_form_without_its_held_time_books_nothing(client, calendar):
+    hold(client, calendar)
+    fields = rendered(client)
+    del fields["held"]
+    page = client.post("/book/details/", {**details(), **fields})
+    assert page.status_code == 409 and not Appointment.objects.filter(patient__last_name="Quintero").exists()
 
 
 def test_an_ordered_procedures_hold_cannot_be_booked_through_the_public_form(client, calendar):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -9,6 +10,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from clinic.models import BloodThinner, Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
+from scheduling.models import PathwayRule, ReminderStep
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +26,10 @@ def counts() -> dict[str, int]:
 
 
 def test_running_seed_demo_twice_gives_the_same_counts(demo_clinic):
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
     after_first = counts()
     second = io.StringIO()
-    call_command("seed_demo", stdout=second)
+    call_command("seed_demo", "--no-activity", stdout=second)
     assert counts() == after_first
     assert "procedure types: 0 created, 15 already there" in second.getvalue()
     assert "patients: 0 created, 50 already there" in second.getvalue()
@@ -36,7 +38,7 @@ def test_running_seed_demo_twice_gives_the_same_counts(demo_clinic):
 def test_seed_demo_creates_what_is_missing_and_says_so(demo_clinic):
     Patient.objects.filter(first_name="James").delete()
     output = io.StringIO()
-    call_command("seed_demo", stdout=output)
+    call_command("seed_demo", "--no-activity", stdout=output)
     assert "patients: 2 created, 48 already there" in output.getvalue()
     assert Patient.objects.filter(first_name="James").count() == 2
 
@@ -83,7 +85,7 @@ def test_the_demo_hold_table_matches_design(demo_clinic):
 
 def test_seed_demo_keeps_what_the_manager_edited(demo_clinic):
     ProcedureType.objects.filter(code="ESI_IL").update(procedure_minutes=25)
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
     assert ProcedureType.objects.get(code="ESI_IL").procedure_minutes == 25
 
 
@@ -106,3 +108,59 @@ def test_demo_logins_let_each_role_sign_in(client, demo_clinic, settings):
     call_command("demo_logins", stdout=io.StringIO())
     for username in ("admin", "manager", "frontdesk", "nurse", "okafor"):
         assert client.login(username=username, password="interval-demo"), username
+
+
+def test_seed_demo_neither_reverts_nor_duplicates_an_edited_schedule_block(demo_clinic):
+    block = ScheduleBlock.objects.get(physician__user__username="okafor", weekday=0)
+    block.start_time, block.end_time = dt.time(9), dt.time(14)
+    block.save()
+    before = ScheduleBlock.objects.count()
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
+    assert ScheduleBlock.objects.count() == before
+    monday = ScheduleBlock.objects.filter(physician__user__username="okafor", weekday=0)
+    assert [(b.start_time, b.end_time) for b in monday] == [(dt.time(9), dt.time(14))]
+
+
+def test_seed_demo_does_not_bring_back_a_schedule_block_the_manager_deleted(demo_clinic):
+    ScheduleBlock.objects.filter(physician__user__username="reyes", weekday=4).delete()
+    before = ScheduleBlock.objects.count()
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
+    assert ScheduleBlock.objects.count() == before
+    assert not ScheduleBlock.objects.filter(physician__user__username="reyes", weekday=4).exists()
+
+
+def test_a_new_physician_of_the_demo_gets_the_whole_weekly_template(demo_clinic):
+    Physician.objects.filter(user__username="nair").delete()
+    output = io.StringIO()
+    call_command("seed_demo", "--no-activity", stdout=output)
+    assert ScheduleBlock.objects.filter(physician__user__username="nair").count() == 4
+    assert "schedule blocks: 4 created, 8 already there" in output.getvalue()
+
+
+def test_seed_demo_neither_reverts_nor_duplicates_an_edited_reminder_step(demo_clinic):
+    step = ReminderStep.objects.get(procedure_type__code="ESI_IL", kind="confirmation_request")
+    step.days, step.at_time = 3, dt.time(11)
+    step.save()
+    before = ReminderStep.objects.count()
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
+    assert ReminderStep.objects.count() == before
+    steps = ReminderStep.objects.filter(procedure_type__code="ESI_IL", kind="confirmation_request")
+    assert [(s.days, s.at_time) for s in steps] == [(3, dt.time(11))]
+
+
+def test_seed_demo_does_not_bring_back_a_reminder_step_or_rule_the_manager_deleted(demo_clinic):
+    ReminderStep.objects.filter(procedure_type__code="ESI_IL", kind="check_in").delete()
+    PathwayRule.objects.filter(procedure_type__code="RFA_LUMBAR", payer__name="Medicare").delete()
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
+    assert not ReminderStep.objects.filter(procedure_type__code="ESI_IL", kind="check_in").exists()
+    assert not PathwayRule.objects.filter(procedure_type__code="RFA_LUMBAR", payer__name="Medicare").exists()
+
+
+def test_seed_demo_keeps_an_edited_pathway_rule_without_a_twin(demo_clinic):
+    rule = PathwayRule.objects.get(procedure_type__code="ESI_IL", kind="min_interval")
+    rule.min_interval_days = 21
+    rule.save()
+    before = PathwayRule.objects.count()
+    call_command("seed_demo", "--no-activity", stdout=io.StringIO())
+    assert PathwayRule.objects.count() == before
+    assert PathwayRule.objects.get(procedure_type__code="ESI_IL", kind="min_interval").min_interval_days == 21

@@ -219,12 +219,23 @@ def test_an_ordered_procedure_is_booked_from_the_link_with_its_preparation(clien
     assert held.status_code == 302 and held["Location"] == url + "confirm/"
     review = client.get(held["Location"]).content.decode()
     assert "Monday, November 30, 2026" in review and "Getting ready" in review
-    booked = client.post(held["Location"])
+    booked = client.post(held["Location"], {"held": re.search(r'name="held" value="(\d+)"', review).group(1)})
     assert booked["Location"] == "/book/done/"
     appointment = Appointment.objects.get(order=order)
     assert appointment.procedure_start == local(NEXT_MONDAY, 9) and appointment.patient == order.patient
     again = client.get(url)  # the link now shows the booked visit
     assert again.status_code == 302 and again["Location"] == links.path(appointment, "manage")
+
+
+def test_an_order_confirmation_from_another_tab_books_nothing(client, calendar, order):
+    url = f"/book/order/{make_order_token(order)}/"
+    client.post(url, {"choice": value(local(NEXT_MONDAY, 9), calendar.okafor)})
+    first_tab = client.get(url + "confirm/").content.decode()
+    client.post(url, {"choice": value(local(NEXT_MONDAY, 11), calendar.okafor)})  # a second tab
+    page = client.post(url + "confirm/", {"held": re.search(r'name="held" value="(\d+)"', first_tab).group(1)})
+    text = page.content.decode()
+    assert page.status_code == 409 and "You picked another time in another window" in text
+    assert "11:00 AM" in text and not Appointment.objects.filter(order=order).exists()
 
 
 def test_the_order_picker_offers_only_days_the_rules_allow(client, calendar, order):

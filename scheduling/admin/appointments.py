@@ -31,7 +31,7 @@ from scheduling.admin.booking import BookingAdminMixin
 from scheduling.admin.reminders import ReminderInline
 from scheduling.admin.reschedule import RescheduleAdminMixin
 from scheduling.admin.waitlist import JOIN_PERMISSION, can_join
-from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
+from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
 
 # The statuses a visit can be cancelled from (the lifecycle's transitions to cancelled).
 CANCELLABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN)
@@ -141,10 +141,9 @@ class AppointmentAdmin(BookingAdminMixin, RescheduleAdminMixin, HistoryAdmin):
         holds = blood_thinner_holds(patient=obj.patient, procedure_type=obj.procedure_type, procedure_day=day)
         if not holds:
             return _("None needed for this procedure and the patient's medicines.")
-        today, upcoming = timezone.localdate(), obj.status in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+        late = {hold.drug for hold in holds_told_too_late(obj)}
         return format_html_join(mark_safe("<br>"), "{}{}", (
-            (_("CHECK, the hold should have begun already: ") if upcoming and hold.too_late(today) else "",
-             hold.instruction())
+            (_("CHECK, the hold should have begun already: ") if hold.drug in late else "", hold.instruction())
             for hold in holds
         ))
 
@@ -241,6 +240,12 @@ class AppointmentAdmin(BookingAdminMixin, RescheduleAdminMixin, HistoryAdmin):
         return response
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            for hold in holds_told_too_late(obj):
+                self.message_user(request, _(
+                    "Blood-thinner hold too late: the patient was told after the last day to take %(drug)s "
+                    "(%(last_dose)s). Check with the patient before the procedure.") % {
+                    "drug": hold.drug, "last_dose": f"{hold.last_dose:%a %Y-%m-%d}"}, messages.WARNING)
         if obj is not None and obj.status in CANCELLABLE and request.user.has_perm("scheduling.cancel_appointment"):
             context["cancel_url"] = reverse("admin:scheduling_appointment_cancel", args=[obj.pk],
                                             current_app=self.admin_site.name)

@@ -7,7 +7,8 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from clinic.admin import HistoryAdmin
@@ -71,6 +72,27 @@ def _bookable_from(order: ProcedureOrder):
     return first, eligibility
 
 
+def _why_no_link(order: ProcedureOrder, first_day, location) -> str:
+    """Why the booking link is not sent for this order, in words for staff ("" when it can be).
+    A booked order says when and links to the visit; the reason it is not bookable otherwise."""
+    if order.status == OrderStatus.COMPLETED:
+        return _("the order is completed")
+    if order.status == OrderStatus.CANCELLED:
+        return _("the order is cancelled")
+    booked = order.appointments.filter(status__in=ACTIVE_STATUSES).select_related("location").order_by(
+        "procedure_start").first()
+    if booked is not None:
+        local = booked.procedure_start.astimezone(booked.location.zone)
+        return format_html('{} <a href="{}">{}</a>', _("already booked for"),
+                           reverse("admin:scheduling_appointment_change", args=[booked.pk]),
+                           f"{local:%a %Y-%m-%d %H:%M %Z}")
+    if location is None:
+        return _("no location offers this procedure")
+    if first_day is None:
+        return _("cannot be booked online yet")
+    return ""
+
+
 @admin.register(ProcedureOrder)
 class ProcedureOrderAdmin(HistoryAdmin):
     form = OrderForm
@@ -100,18 +122,20 @@ class ProcedureOrderAdmin(HistoryAdmin):
         now, sent, skipped = timezone.now(), 0, []
         for order in queryset.select_related("patient", "procedure_type"):
             location = locations_offering(order.procedure_type).first()
-            first, _eligibility = _bookable_from(order)
-            if order.status != OrderStatus.OPEN or location is None or first is None:
-                skipped.append(f"{order.patient} ({_('cannot be booked online yet')})")
+            first = _bookable_from(order)[0] if order.status == OrderStatus.OPEN else None
+            reason = _why_no_link(order, first, location)
+            if reason:
+                skipped.append(format_html("{} ({})", order.patient, reason))
             elif order_link_send(order, location=location, now=now) is None:
-                skipped.append(f"{order.patient} ({_('no consent to texts or email')})")
+                skipped.append(format_html("{} ({})", order.patient, _("no consent to texts or email")))
             else:
                 sent += 1
         if sent:
             self.message_user(request, _("%(count)d booking link(s) will go out within a minute.") % {"count": sent},
                               messages.SUCCESS)
         if skipped:
-            self.message_user(request, _("Not sent: %(names)s.") % {"names": "; ".join(skipped)}, messages.WARNING)
+            self.message_user(request, format_html("{} {}.", _("Not sent:"), format_html_join("; ", "{}", (
+                (reason,) for reason in skipped))), messages.WARNING)
 
     @admin.display(description=_("Booking link for the patient"))
     def booking_link(self, obj: ProcedureOrder) -> str:

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling.models import Appointment, AppointmentStatus, EligibilityOverride, Outcome, ProcedureOrder
-from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
+from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
 
 MAX_WINDOW_DAYS = 92
 EARLIEST_DAY, LATEST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
@@ -132,7 +132,8 @@ class HoldSerializer(serializers.Serializer):
     last_dose = serializers.DateField()
     restart_guidance = serializers.CharField()
     instruction = serializers.CharField()
-    too_late = serializers.BooleanField(help_text="The hold should already have begun: check with the patient.")
+    too_late = serializers.BooleanField(help_text="The patient was told of the hold after its last-dose day (the visit "
+                                                  "was booked or moved too late for it): check with the patient.")
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
@@ -214,12 +215,11 @@ class AppointmentSerializer(serializers.ModelSerializer):
     @extend_schema_field(HoldSerializer(many=True))
     def get_blood_thinner_holds(self, appointment: Appointment) -> list[dict]:
         day = appointment.procedure_start.astimezone(appointment.location.zone).date()
-        upcoming = appointment.status in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
-        today = timezone.localdate()
+        late = {hold.drug for hold in holds_told_too_late(appointment)}
         return [
             {"drug": hold.drug, "hold_days": hold.hold_days, "last_dose": hold.last_dose.isoformat(),
              "restart_guidance": hold.restart_guidance, "instruction": hold.instruction(),
-             "too_late": upcoming and hold.too_late(today)}
+             "too_late": hold.drug in late}
             for hold in blood_thinner_holds(patient=appointment.patient, procedure_type=appointment.procedure_type,
                                             procedure_day=day)
         ]

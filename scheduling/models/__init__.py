@@ -1,4 +1,11 @@
-from scheduling.models.appointments import ACTIVE_STATUSES, BOOKED_STATUSES, HOLDING_STATUSES, Appointment, AppointmentStatus
+from scheduling.models.appointments import (
+    ACTIVE_STATUSES,
+    BEFORE_PROCEDURE_STATUSES,
+    BOOKED_STATUSES,
+    HOLDING_STATUSES,
+    Appointment,
+    AppointmentStatus,
+)
 from scheduling.models.orders import (
     AuthorizationStatus,
     Laterality,
@@ -28,6 +35,7 @@ __all__ = [
     "WaitlistStatus",
     "ACTIVE_STATUSES",
     "BOOKED_STATUSES",
+    "BEFORE_PROCEDURE_STATUSES",
     "Anchor",
     "AttemptOutcome",
     "Reminder",

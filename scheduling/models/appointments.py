@@ -51,6 +51,15 @@ BOOKED_STATUSES = [
 ]
 
 
+# Statuses of a visit whose procedure has not begun: what must happen before it (a blood
+# thinner stopped in time) can still be checked.
+BEFORE_PROCEDURE_STATUSES = [
+    AppointmentStatus.SCHEDULED,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.CHECKED_IN,
+]
+
+
 class Appointment(models.Model):
     """One visit, with its instants stored explicitly (DESIGN.md section 2).
 

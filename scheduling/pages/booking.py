@@ -140,8 +140,11 @@ def _current_hold(request: HttpRequest) -> SlotHold | None:
 def details(request: HttpRequest) -> HttpResponse:
     held = _current_hold(request)
     if held is None or not held.procedure_type.self_bookable:  # an ordered procedure's hold is booked from its link
-        if request.method == "POST" and _just_booked(request):
-            return redirect("book-done")  # the form sent twice: the first one booked it
+        booked = _just_booked(request) if request.method == "POST" else None
+        if booked:
+            if request.POST.get("held") != str(booked.get("hold")):
+                messages.info(request, _("This form was not sent: you booked the visit below in another window."))
+            return redirect("book-done")  # else the form sent twice: the first one booked it
         messages.info(request, _("Please pick a time first."))
         return redirect("book-start")
     location = held.location
@@ -150,6 +153,15 @@ def details(request: HttpRequest) -> HttpResponse:
     context = {"held": held, "form": form, "hold_minutes": HOLD_MINUTES,
                "expired": held.expires_at <= timezone.now(), "alternatives": [],
                "change_url": f"{reverse('book-times')}?visit={held.procedure_type.code}&location={location.pk}"}
+    if request.method == "POST" and request.POST.get("held") != str(held.pk):
+        # The form shows another time than the one held now: another window picked a new one
+        # since. Book nothing; show the time held now, with free times near the form's own.
+        shown = _shown_time(request.POST.get("shown"))
+        context.update(changed=_("You picked another time in another window since this page was shown. Your time "
+                                 "is now the one above: send the form to book it, or pick one of these times."),
+                       alternatives=alternatives(search, shown or held.procedure_start, timezone.now()))
+        form.is_valid()  # keep what was typed, with its errors
+        return render_local(request, "pages/details.html", context, location, status=409)
     if request.method == "POST":
         choice = parse_choice(request.POST.get("choice", ""))
         if form.is_valid():
@@ -177,14 +189,23 @@ def details(request: HttpRequest) -> HttpResponse:
             # What the page says about messages follows what was ticked here, not any stored
             # record, so it cannot tell whether the patient was already known.
             _remember_booking(request, appointment, messages_allowed=bool(
-                (data["sms_consent"] and data["phone"]) or (data["email_consent"] and data["email"])))
+                (data["sms_consent"] and data["phone"]) or (data["email_consent"] and data["email"])), hold=held.pk)
             return redirect("book-done")
     return render_local(request, "pages/details.html", context, location, status=400 if form.errors else 200)
 
 
-def _remember_booking(request: HttpRequest, appointment: Appointment, *, messages_allowed: bool) -> None:
+def _remember_booking(request: HttpRequest, appointment: Appointment, *, messages_allowed: bool,
+                      hold: int | None = None) -> None:
     request.session[BOOKED_SESSION_KEY] = {"id": appointment.pk, "at": timezone.now().timestamp(),
-                                           "messages": messages_allowed}
+                                           "messages": messages_allowed, "hold": hold}
+
+
+def _shown_time(value: str | None) -> dt.datetime | None:
+    """The time a details form showed (its `shown` field: seconds since the epoch), if readable."""
+    try:
+        return dt.datetime.fromtimestamp(int(value), tz=dt.timezone.utc) if value else None
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _just_booked(request: HttpRequest) -> dict | None:
@@ -296,6 +317,12 @@ def order_confirm(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("book-order", token=token)
     context = {"held": held, "order": order, "order_token": token, "hold_minutes": HOLD_MINUTES,
                "expired": held.expires_at <= timezone.now(), **preparation(held, order.patient)}
+    if request.method == "POST" and request.POST.get("held") != str(held.pk):
+        # Another window picked another time since this page was shown: book nothing.
+        context["error"] = _("You picked another time in another window since this page was shown. Your time is "
+                             "now the one below: book it, or pick another.")
+        context["pick_again_url"] = reverse("book-order", args=[token])
+        return render_local(request, "pages/order_confirm.html", context, held.location, status=409)
     if request.method == "POST":
         try:
             appointment = services.appointment_book(patient=order.patient, procedure_type=order.procedure_type,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from clinic.models import Patient, ProcedureType
+from scheduling.models import BEFORE_PROCEDURE_STATUSES, ReminderKind, ReminderStatus
 
 PRESCRIBER_NOTE = gettext_lazy("Stop only with the approval of the doctor who prescribes it.")
 
@@ -33,9 +34,10 @@ class Hold:
                                   "first": date_format(self.first_day_without, _("l F j"))}
         return f"{text} {self.restart_guidance} {PRESCRIBER_NOTE}".replace("  ", " ").strip()
 
-    def too_late(self, today: dt.date) -> bool:
-        """The hold should already have begun: the clinic must check the patient stopped in time."""
-        return self.first_day_without < today
+    def too_late(self, told_on: dt.date) -> bool:
+        """Told on `told_on`, the patient cannot stop in time: the last-dose day has passed, so
+        they may have taken a dose they should not have, and the clinic must check."""
+        return self.last_dose < told_on
 
 
 def blood_thinner_holds(*, patient: Patient, procedure_type: ProcedureType, procedure_day: dt.date) -> list[Hold]:
@@ -49,6 +51,28 @@ def blood_thinner_holds(*, patient: Patient, procedure_type: ProcedureType, proc
                           last_dose=last_dose, first_day_without=last_dose + dt.timedelta(days=1),
                           restart_guidance=drug.restart_guidance))
     return sorted(holds, key=lambda hold: hold.last_dose)
+
+
+def holds_told_too_late(appointment) -> list[Hold]:
+    """The blood-thinner holds of a visit not yet under way that its patient heard of too late:
+    the visit was booked (or moved) after the last-dose day, and staff must check with the
+    patient before the procedure.
+
+    The patient is told by the hold's message, which goes out at once when its time has passed
+    at booking; without one (no consent to messages) they are told when the visit is booked."""
+    if appointment.status not in BEFORE_PROCEDURE_STATUSES:
+        return []
+    zone = appointment.location.zone
+    holds = blood_thinner_holds(patient=appointment.patient, procedure_type=appointment.procedure_type,
+                                procedure_day=appointment.procedure_start.astimezone(zone).date())
+    if not holds:
+        return []
+    told_on = {}
+    for drug, due_at in appointment.reminders.filter(kind=ReminderKind.BLOOD_THINNER_HOLD).exclude(
+            status=ReminderStatus.CANCELLED).order_by("due_at").values_list("context__drug", "due_at"):
+        told_on[drug] = due_at.astimezone(zone).date()
+    booked_on = appointment.created_at.astimezone(zone).date()
+    return [hold for hold in holds if hold.too_late(told_on.get(hold.drug, booked_on))]
 
 
 def preparation_lines(procedure_type: ProcedureType) -> list[str]:

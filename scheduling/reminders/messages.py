@@ -127,7 +127,10 @@ def _render(reminder: Reminder) -> Message:
         offered = dt.datetime.fromisoformat(reminder.context["start"]).astimezone(zone)
         context["offer_day"], context["offer_time"] = _day(offered), _time(offered)
     if reminder.context.get("last_dose"):
-        context["last_dose"] = _day(dt.date.fromisoformat(reminder.context["last_dose"]))
+        last_dose = dt.date.fromisoformat(reminder.context["last_dose"])
+        context["last_dose"] = _day(last_dose)
+        # Booked after the last-dose day: the message cannot say "today is the last day".
+        context["hold_passed"] = last_dose < sending_day
     body = " ".join(render_to_string(f"reminders/{reminder.kind}.txt", context).split())
     to = patient.phone if reminder.channel == "sms" else patient.email
     subject = str(SUBJECTS[reminder.kind])

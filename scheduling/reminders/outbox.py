@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 
 from clinic.models import Channel, Location, Patient
-from scheduling.models import Appointment, ProcedureOrder, Reminder, ReminderKind, ReminderStatus, ReminderStep
+from scheduling.models import Anchor, Appointment, ProcedureOrder, Reminder, ReminderKind, ReminderStatus, ReminderStep
 from scheduling.pathways.holds import blood_thinner_holds
 from scheduling.reminders.plan import Step, Visit, outside_quiet_hours, plan
 
@@ -51,8 +51,16 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     steps = [step for step in _steps(appointment) if booked or step.anchor != "booked"]
     patient = appointment.patient
     email_allowed = patient.email_consent and bool(patient.email)
+    # A hold message already sent for the same drug and last-dose day is not repeated when the
+    # visit moves within the day (a passed hold reminder is otherwise due again at once).
+    holds_told = {(r.context.get("drug"), r.context.get("last_dose")) for r in Reminder.objects.filter(
+        appointment=appointment, kind=ReminderKind.BLOOD_THINNER_HOLD,
+        status__in=[ReminderStatus.SENDING, ReminderStatus.SENT]).only("context")}
     rows = []
     for item in plan(steps, visit, sms=channel == Channel.SMS, now=now):
+        if item.kind == ReminderKind.BLOOD_THINNER_HOLD and (
+                item.context.get("drug"), item.context.get("last_dose")) in holds_told:
+            continue
         item_channel, due = channel, item.due_at
         if item.kind == ReminderKind.BOOKING_CONFIRMATION and channel == Channel.SMS and due > now and email_allowed:
             # Booked at night: the confirmation goes by email at once rather than as a text at 08:00.
@@ -61,6 +69,36 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
                              next_attempt_at=due, context=item.context,
                              idempotency_key=f"{appointment.pk}:{item.kind}:{uuid.uuid4().hex}"))
     return Reminder.objects.bulk_create(rows)
+
+
+def reminders_retime_after_discharge(appointment: Appointment, *, discharged_at: dt.datetime,
+                                     now: dt.datetime) -> list[Reminder]:
+    """Time the visit's pending after-discharge reminders (the pain-diary prompts) from when the
+    patient really left, not from the planned discharge: a diagnostic block's diary asks for
+    the relief 1, 3 and 6 hours after the injection, and a visit runs late or early.
+
+    Prompts already sent are not sent again; the ones still to come are re-planned."""
+    steps = [step for step in _steps(appointment) if step.anchor == Anchor.AFTER_DISCHARGE]
+    if not steps:
+        return []
+    kinds = {step.kind for step in steps}
+    ours = Reminder.objects.filter(appointment=appointment, kind__in=kinds)
+    already_out = ours.filter(status__in=[ReminderStatus.SENDING, ReminderStatus.SENT]).count()
+    pending = ours.filter(status=ReminderStatus.PENDING)
+    if not pending.exists():
+        return []
+    pending.update(status=ReminderStatus.CANCELLED)
+    channel = channel_for(appointment.patient)
+    if channel is None:
+        return []
+    visit = Visit(booked_at=now, arrival=appointment.arrival, start=appointment.procedure_start,
+                  discharge=discharged_at, zone=appointment.location.zone)
+    planned = plan(steps, visit, sms=channel == Channel.SMS, now=now)[already_out:]
+    return Reminder.objects.bulk_create([
+        Reminder(appointment=appointment, kind=item.kind, channel=channel, due_at=item.due_at,
+                 next_attempt_at=item.due_at, context=item.context,
+                 idempotency_key=f"{appointment.pk}:{item.kind}:{uuid.uuid4().hex}")
+        for item in planned])
 
 
 def reminders_notify(appointment: Appointment, kind: str, *, now: dt.datetime,
@@ -105,4 +143,5 @@ def reminders_cancel(appointment: Appointment) -> int:
         kind=ReminderKind.VISIT_CANCELLED).update(status=ReminderStatus.CANCELLED)
 
 
-__all__ = ["ReminderKind", "channel_for", "order_link_send", "reminders_cancel", "reminders_notify", "reminders_schedule"]
+__all__ = ["ReminderKind", "channel_for", "order_link_send", "reminders_cancel", "reminders_notify",
+           "reminders_retime_after_discharge", "reminders_schedule"]

@@ -59,9 +59,15 @@ def outside_quiet_hours(due: dt.datetime, zone: ZoneInfo, *, deadline: dt.dateti
     return _local(evening_day, LAST_BEFORE_QUIET, zone)
 
 
+# Reminders that go out at once when their time has passed at booking: the confirmation, and
+# the blood-thinner hold, which a patient booked after the last-dose day's reminder time (or
+# after that day) must still get; dropped, the patient would never hear of it.
+DUE_AT_ONCE_WHEN_PASSED = ("booked", "hold_start")
+
+
 def plan(steps: list[Step], visit: Visit, *, sms: bool, now: dt.datetime) -> list[Planned]:
     """The reminders of a visit with their due instants; those already past are dropped,
-    except the booking confirmation, which is due at once."""
+    except the booking confirmation and the blood-thinner holds, which are due at once."""
     zone, visit_day = visit.zone, visit.start.astimezone(visit.zone).date()
     planned: list[Planned] = []
     for step in steps:
@@ -80,10 +86,12 @@ def plan(steps: list[Step], visit: Visit, *, sms: bool, now: dt.datetime) -> lis
             for drug, last_dose in sorted(visit.hold_last_doses.items()):
                 dues.append((_local(last_dose, step.at_time, zone), {"drug": drug, "last_dose": last_dose.isoformat()}))
         for due, context in dues:
+            if step.anchor in DUE_AT_ONCE_WHEN_PASSED:
+                due = max(due, now)
             if sms and step.anchor not in ("after_discharge",):
                 due = outside_quiet_hours(due, zone, deadline=visit.arrival)
             elif sms:
                 due = outside_quiet_hours(due, zone, deadline=due + dt.timedelta(days=2))
-            if step.anchor == "booked" or due >= now:
+            if step.anchor in DUE_AT_ONCE_WHEN_PASSED or due >= now:
                 planned.append(Planned(step.kind, due, context))
     return sorted(planned, key=lambda item: item.due_at)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from scheduling.errors import BookingError, InvalidTransition
 from scheduling.models import Appointment, AppointmentStatus, OrderStatus
 from scheduling.models import ReminderKind, WaitlistEntry, WaitlistStatus
-from scheduling.reminders.outbox import reminders_cancel, reminders_notify
+from scheduling.reminders.outbox import reminders_cancel, reminders_notify, reminders_retime_after_discharge
 from scheduling.services.waitlist import waitlist_offer_freed
 
 S = AppointmentStatus
@@ -104,7 +104,13 @@ def appointment_move_to_recovery(*, appointment: Appointment, by=None) -> Appoin
 
 
 def appointment_complete(*, appointment: Appointment, by=None) -> Appointment:
-    return _transition(appointment, S.COMPLETED, by=by)
+    """The patient leaves now: the prompts timed from discharge (the pain diary) count from now,
+    not from the planned discharge."""
+    now = timezone.now()
+    with transaction.atomic():
+        completed = _transition(appointment, S.COMPLETED, by=by)
+        reminders_retime_after_discharge(completed, discharged_at=now, now=now)
+    return completed
 
 
 def appointment_mark_no_show(*, appointment: Appointment, by=None) -> Appointment:

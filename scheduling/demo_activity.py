@@ -1,0 +1,285 @@
+"""The demo clinic's visits: a past that shows every pathway, and a day board that is alive.
+
+Relative to the day it runs, `seed_demo_activity` seeds
+
+- a few weeks of completed visits with outcomes, each a patient's story through one pathway:
+  two qualifying lumbar medial branch blocks, so RFA can be booked; a successful SCS trial
+  (with its psychological evaluation and lead removal), so the implant can be booked; an
+  epidural injection that gave little relief, so a repeat is refused;
+- today's visits in every status (scheduled, confirmed, checked in, in procedure, in recovery,
+  completed, cancelled, no-show), and a few in the coming days, one of them for a patient on
+  warfarin booked too late for the hold.
+
+Stable keys. Every visit belongs to a patient who exists only for it (fictitious names below),
+and a patient's visits are seeded when the patient is created, never again: a second run adds
+nothing, on the same day or any later one, and what staff have done with the visits since is
+kept. A patient whose visits cannot be placed (a calendar already full) is not created either,
+so a later run tries again.
+
+How the past is made. Every visit is booked through `appointment_book`, which takes the
+instant it is booked at (`now`): a visit five weeks ago is booked as of a week before it, so
+the availability engine, the orders and the one eligibility check (scheduling.pathways) run
+exactly as they did for a real booking. The lifecycle's transitions then take each visit to its
+status through `_transition`, the step every lifecycle service takes, without the guards that
+read today's clock (a check-in only on the visit's day, a no-show only after arrival): the
+demo's past cannot be lived at today's clock, and the product code has no clock to travel
+with. Reminders that would have gone out before now are recorded as sent at their due time, so
+the worker does not send weeks of stale messages when the demo starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from clinic.demo import SeedReport
+from clinic.models import BloodThinner, Channel, Location, Patient, Payer, Physician, ProcedureFamily, ProcedureType
+from scheduling import services
+from scheduling.errors import BookingError
+from scheduling.models import Appointment, AppointmentStatus, ProcedureOrder, Reminder, ReminderStatus
+from scheduling.selectors import available_slots
+from scheduling.services.lifecycle import _transition
+
+S = AppointmentStatus
+
+# The lifecycle's path to each status, from scheduled.
+PATHS = {
+    S.SCHEDULED: [],
+    S.CONFIRMED: [S.CONFIRMED],
+    S.CHECKED_IN: [S.CONFIRMED, S.CHECKED_IN],
+    S.IN_PROCEDURE: [S.CONFIRMED, S.CHECKED_IN, S.IN_PROCEDURE],
+    S.IN_RECOVERY: [S.CONFIRMED, S.CHECKED_IN, S.IN_PROCEDURE, S.IN_RECOVERY],
+    S.COMPLETED: [S.CONFIRMED, S.CHECKED_IN, S.IN_PROCEDURE, S.IN_RECOVERY, S.COMPLETED],
+    S.NO_SHOW: [S.NO_SHOW],
+    S.CANCELLED: [S.CANCELLED],
+}
+# A visit can only be under way, done or missed on a day the clinic is open.
+ON_THE_DAY = {S.CHECKED_IN, S.IN_PROCEDURE, S.IN_RECOVERY, S.COMPLETED, S.NO_SHOW}
+
+
+@dataclass(frozen=True)
+class DemoVisit:
+    code: str
+    status: str
+    days_from_today: int = 0  # the first day tried; the first free time on or after it is taken
+    pain: tuple[int, int] | None = None  # outcome of a completed procedure: pain before, after
+    order: dict = field(default_factory=dict)  # what the procedure's order records
+    cancel_reason: str = ""
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    first_name: str
+    last_name: str
+    born: dt.date
+    visits: tuple[DemoVisit, ...]
+    orders_after: tuple[tuple[str, dict], ...] = ()  # open orders the story ends with
+    payer: str = "Medicare"
+    blood_thinner: str = ""
+    booked_today: bool = False  # booked as of now, not a week before the visit
+    channel: str = Channel.EMAIL
+
+
+LUMBAR = {"region": "lumbar"}
+
+# The pathway stories: each patient's completed visits, and the order they can (or cannot) book.
+STORIES = [
+    DemoPatient("Harlan", "Pruitt", dt.date(1954, 3, 9), (
+        DemoVisit("MBB_LUMBAR", S.COMPLETED, -35, pain=(8, 1), order=LUMBAR),
+        DemoVisit("MBB_LUMBAR", S.COMPLETED, -21, pain=(7, 1), order=LUMBAR),
+    ), orders_after=(("RFA_LUMBAR", LUMBAR),)),
+    DemoPatient("Loretta", "Haines", dt.date(1961, 8, 22), (
+        DemoVisit("SCS_TRIAL", S.COMPLETED, -30, pain=(8, 2), order={"region": "thoracic", "psych_evaluation": -60}),
+    ), orders_after=(("SCS_IMPLANT", {"region": "thoracic"}),)),
+    DemoPatient("Dolores", "Vance", dt.date(1958, 11, 2), (
+        DemoVisit("ESI_IL", S.COMPLETED, -28, pain=(6, 5), order=LUMBAR),
+    ), orders_after=(("ESI_IL", LUMBAR),)),
+]
+
+# Today's board, earliest first (the visits that are further along take the earlier times),
+# and the coming days.
+TODAY = [
+    DemoPatient("Vernon", "Oakes", dt.date(1949, 6, 30), (DemoVisit("CONSULT_NEW", S.COMPLETED),)),
+    DemoPatient("Marisol", "Ybarra", dt.date(1972, 2, 14), (DemoVisit("ESI_TF", S.NO_SHOW, order=LUMBAR),)),
+    DemoPatient("Clyde", "Farris", dt.date(1957, 9, 5), (DemoVisit("MBB_LUMBAR", S.IN_RECOVERY, order=LUMBAR),),
+                channel=Channel.SMS),
+    DemoPatient("Bernice", "Tolliver", dt.date(1963, 4, 18), (DemoVisit("ESI_IL", S.IN_PROCEDURE, order=LUMBAR),)),
+    DemoPatient("Arlo", "Kingsley", dt.date(1968, 12, 1), (
+        DemoVisit("MBB_CERVICAL", S.CHECKED_IN, order={"region": "cervical"}),)),
+    DemoPatient("Opal", "Whitacre", dt.date(1945, 7, 27), (DemoVisit("FOLLOW_UP", S.CONFIRMED),), payer="Self-pay"),
+    DemoPatient("Desmond", "Achebe", dt.date(1975, 10, 9), (DemoVisit("ESI_CAUDAL", S.SCHEDULED, order=LUMBAR),)),
+    DemoPatient("Imogene", "Sutter", dt.date(1952, 1, 23), (
+        DemoVisit("CONSULT_NEW", S.CANCELLED, cancel_reason="The patient has the flu; will call to rebook."),)),
+    DemoPatient("Royce", "Delacroix", dt.date(1966, 5, 12), (DemoVisit("CONSULT_NEW", S.SCHEDULED),),
+                payer="Self-pay", channel=Channel.SMS),
+]
+COMING_DAYS = [
+    DemoPatient("Lucille", "Barrow", dt.date(1950, 3, 3), (DemoVisit("ESI_IL", S.CONFIRMED, 1, order=LUMBAR),)),
+    DemoPatient("Thaddeus", "Moody", dt.date(1959, 8, 8), (DemoVisit("CONSULT_NEW", S.SCHEDULED, 1),)),
+    DemoPatient("Nadine", "Castellanos", dt.date(1970, 4, 29), (
+        DemoVisit("MBB_LUMBAR", S.SCHEDULED, 2, order=LUMBAR),), channel=Channel.SMS),
+    DemoPatient("Elmer", "Quaid", dt.date(1947, 12, 19), (
+        DemoVisit("VERTEBROPLASTY", S.SCHEDULED, 3, order={"region": "thoracic", "imaging": -2}),)),
+    # Booked today for a visit three days away: too late for the warfarin hold, which the
+    # visit's page and the board flag for the staff.
+    DemoPatient("Gertrude", "Pike", dt.date(1948, 2, 11), (DemoVisit("ESI_TF", S.SCHEDULED, 3, order=LUMBAR),),
+                blood_thinner="Warfarin", booked_today=True),
+    DemoPatient("Wendell", "Harrow", dt.date(1964, 9, 17), (DemoVisit("FOLLOW_UP", S.CONFIRMED, 4),),
+                payer="Self-pay"),
+]
+
+EVERYONE = [*STORIES, *TODAY, *COMING_DAYS]
+
+
+class _NoRoom(Exception):
+    """A demo visit found no free time: its patient is left out for a later run."""
+
+
+class _Activity:
+    def __init__(self, report: SeedReport, now: dt.datetime):
+        self.report, self.now = report, now
+        self.location = Location.objects.filter(is_active=True).order_by("pk").first()
+        self.zone = self.location.zone
+        self.today = now.astimezone(self.zone).date()
+        self.ordering_physician = Physician.objects.filter(user__username="okafor").first() or \
+            Physician.objects.filter(is_active=True).order_by("pk").first()
+
+    def local(self, day: dt.date, hour: int = 0) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(hour)).replace(tzinfo=self.zone)
+
+    def seed(self, people: list[DemoPatient], *, today_only: bool = False, story: bool = False) -> None:
+        """Book each new patient's visits, then take them to their statuses: a story one visit
+        after the other (its next step depends on the last one's outcome); a day's visits once
+        all are booked, as a day fills up before anyone cancels or fails to come."""
+        booked: list[tuple[Appointment, DemoVisit]] = []
+        for person in people:
+            if Patient.objects.filter(first_name=person.first_name, last_name=person.last_name,
+                                      date_of_birth=person.born).exists():
+                self.report.record("demo patients with visits", False)
+                continue
+            try:
+                with transaction.atomic():
+                    booked += self._seed_patient(person, today_only=today_only, story=story)
+                self.report.record("demo patients with visits", True)
+            except _NoRoom:
+                self.report.record("demo patients left out (no free time)", True)
+        for appointment, visit in booked:
+            self._settle(appointment, visit)
+
+    def _seed_patient(self, person: DemoPatient, *, today_only: bool, story: bool) -> list:
+        payer = Payer.objects.filter(name=person.payer).first()
+        handle = f"{person.first_name}.{person.last_name}".lower()
+        number = EVERYONE.index(person)  # 555-0100 to 0139: fictional, and not the clinic's 0140
+        patient = Patient.objects.create(
+            first_name=person.first_name, last_name=person.last_name, date_of_birth=person.born,
+            email=f"{handle}@example.com", phone=f"(918) 555-{100 + number:04d}",
+            preferred_channel=person.channel, email_consent=True, sms_consent=person.channel == Channel.SMS,
+            payer=payer,
+        )
+        if person.blood_thinner:
+            patient.blood_thinners.set(BloodThinner.objects.filter(name=person.blood_thinner))
+        booked = []
+        for visit in person.visits:
+            appointment = self._book(patient, visit, booked_today=person.booked_today, today_only=today_only)
+            if story:
+                self._settle(appointment, visit)
+            else:
+                booked.append((appointment, visit))
+        for code, details in person.orders_after:
+            self._order(patient, code, details)
+        return booked
+
+    def _order(self, patient: Patient, code: str, details: dict) -> ProcedureOrder:
+        values = {"region": details.get("region", "")}
+        if "psych_evaluation" in details:
+            values["psych_evaluation_date"] = self.today + dt.timedelta(days=details["psych_evaluation"])
+        if "imaging" in details:
+            values.update(imaging_confirms_acute_fracture=True,
+                          imaging_date=self.today + dt.timedelta(days=details["imaging"]))
+        return services.order_create(patient=patient, procedure_type=ProcedureType.objects.get(code=code),
+                                     ordering_physician=self.ordering_physician, **values)
+
+    def _slot(self, procedure_type: ProcedureType, patient: Patient, first_day: dt.date, last_day: dt.date,
+              booked_at: dt.datetime):
+        slots = available_slots(procedure_type=procedure_type, location=self.location, first_day=first_day,
+                                last_day=last_day, now=booked_at, patient=patient, apply_minimum_notice=False,
+                                limit=1)
+        if not slots:
+            raise _NoRoom
+        return slots[0]
+
+    def _book(self, patient: Patient, visit: DemoVisit, *, booked_today: bool, today_only: bool) -> Appointment:
+        procedure_type = ProcedureType.objects.get(code=visit.code)
+        first_day = self.today + dt.timedelta(days=visit.days_from_today)
+        if visit.days_from_today < 0:  # the past: the first free day from then, before today
+            last_day = self.today - dt.timedelta(days=1)
+        elif today_only:
+            last_day = first_day
+        else:
+            last_day = first_day + dt.timedelta(days=10)
+        # Booked a week before the visit's day, as a clinic books; or now, when the story says so.
+        booked_at = self.now if booked_today else self.local(first_day - dt.timedelta(days=7), 10)
+        slot = self._slot(procedure_type, patient, first_day, last_day, booked_at)
+        order = self._order(patient, visit.code, visit.order) if procedure_type.requires_order else None
+        try:
+            appointment = services.appointment_book(
+                patient=patient, procedure_type=procedure_type,
+                physician=Physician.objects.get(pk=slot.physician_id), start=slot.start, order=order,
+                now=booked_at)
+        except BookingError as error:
+            raise _NoRoom from error
+        self.report.record("demo visits", True, count=1 + appointment.follow_ups.count())
+        return appointment
+
+    def _settle(self, appointment: Appointment, visit: DemoVisit) -> None:
+        """Take the visit to its status, record its outcome, and its reminders due before now as sent."""
+        self._walk(appointment, visit)
+        for follow_up in appointment.follow_ups.all():  # the SCS trial's lead removal, done as planned
+            if visit.status == S.COMPLETED and follow_up.procedure_start < self.now:
+                self._walk(follow_up, DemoVisit(follow_up.procedure_type.code, S.COMPLETED))
+            self._sent_before_now(follow_up)
+        if visit.pain is not None:
+            before, after = visit.pain
+            services.outcome_record(appointment=appointment, pain_before=before, pain_after=after,
+                                    relief_duration_hours=6 if appointment.procedure_type.family
+                                    == ProcedureFamily.DIAGNOSTIC_BLOCK else None)  # the pain diary's 6 hours
+        self._sent_before_now(appointment)
+
+    def _walk(self, appointment: Appointment, visit: DemoVisit) -> None:
+        for status in PATHS[visit.status]:
+            if status == S.CANCELLED:
+                services.appointment_cancel(appointment=appointment, reason=visit.cancel_reason,
+                                            notify_patient=False)
+            else:
+                _transition(appointment, status, by=None, reason=f"{S(status).label} (demo)")
+
+    def _sent_before_now(self, appointment: Appointment) -> None:
+        """Reminders due before now would have gone out: record them so, at their due time."""
+        for reminder in Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING,
+                                                due_at__lte=self.now):
+            reminder.status, reminder.sent_at = ReminderStatus.SENT, reminder.due_at
+            reminder.save(update_fields=["status", "sent_at"])
+
+
+def _is_open(activity: _Activity, day: dt.date) -> bool:
+    """Whether the clinic sees patients on `day` (a physician's clinic block, no closure)."""
+    consult = ProcedureType.objects.get(code="CONSULT_NEW")
+    return bool(available_slots(procedure_type=consult, location=activity.location, first_day=day, last_day=day,
+                                now=activity.local(day), apply_minimum_notice=False, limit=1))
+
+
+@transaction.atomic
+def seed_demo_activity(report: SeedReport, *, now: dt.datetime) -> None:
+    """Seed the demo's visits around `now` (see the module's docstring). Safe to run any number of times."""
+    activity = _Activity(report, now)
+    if activity.location is None or activity.ordering_physician is None:
+        return
+    activity.seed(STORIES, story=True)
+    if _is_open(activity, activity.today):
+        activity.seed(TODAY, today_only=True)
+    else:
+        # A weekend or a holiday: no visit is under way; the rest go on the next days.
+        activity.seed([person for person in TODAY if not ON_THE_DAY & {visit.status for visit in person.visits}])
+    activity.seed(COMING_DAYS)
