@@ -35,6 +35,8 @@ from scheduling.admin.forms import (
     parse_slot,
     slot_choices,
 )
+from scheduling.admin.appointment_export import AppointmentExportMixin
+from scheduling.admin.checks import PreProcedureCheckInline
 from scheduling.admin.reminders import ReminderInline
 from scheduling.admin.reschedule import RescheduleAdminMixin
 from scheduling.pathways.eligibility import eligible_window
@@ -226,7 +228,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
+class AppointmentAdmin(AppointmentExportMixin, RescheduleAdminMixin, HistoryAdmin):
     list_display = ["local_start", "patient", "procedure_type", "physician", "room", "status", "location"]
     list_filter = ["status", "location", "physician", "procedure_type"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]
@@ -268,7 +270,8 @@ class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
             "scheduling.record_outcome_appointment")
 
     def get_inlines(self, request, obj):
-        return [] if obj is None else [OutcomeInline, OverrideInline, FollowUpInline, ReminderInline]
+        return [] if obj is None else [PreProcedureCheckInline, OutcomeInline, OverrideInline, FollowUpInline,
+                                       ReminderInline]
 
     @admin.display(description=_("blood-thinner holds"))
     def blood_thinner_holds(self, obj: Appointment) -> str:
