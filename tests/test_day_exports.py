@@ -51,7 +51,7 @@ def test_a_physicians_day_sheet_lists_only_their_visits_with_what_to_check(clien
     assert [sheet.title for sheet in response.context["sheets"]] == ["Dr. Maya Okafor"]
     assert [line.visit for line in response.context["sheets"][0].lines] == [first, second]
     assert first.patient.full_name in page and consult.patient.full_name not in page
-    assert "08:30" in page and "09:00–09:20" in page  # arrival, then the procedure, in Chicago time
+    assert "08:30" in page and "09:00–<wbr>09:20" in page  # arrival, then the procedure, in Chicago time
     assert first.patient.date_of_birth.isoformat() in page
     assert "Warfarin: no dose since" in page  # the hold to check
     assert 'id="header"' not in page and "nav-sidebar" not in page  # no admin chrome
