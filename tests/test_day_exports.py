@@ -227,3 +227,20 @@ def test_the_checks_are_shown_on_the_appointments_admin_page(client, nurse, day,
     client.force_login(nurse)
     page = client.get(reverse("admin:scheduling_appointment_change", args=[first.pk])).content.decode()
     assert "Pre-procedure checks (recorded at check-in)" in page and "nurse-test" in page
+
+
+def test_the_exports_queries_do_not_grow_with_its_visits(client, front_desk, day, calendar):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(front_desk)
+    read_csv(client.get(CHANGELIST_EXPORT))  # warm the session and permission caches
+    with CaptureQueriesContext(connection) as few:
+        assert len(read_csv(client.get(CHANGELIST_EXPORT))) == 3
+    for index, patient in enumerate(calendar.patients[3:8]):
+        patient.blood_thinners.set([BloodThinner.objects.get(name__iexact="warfarin")])
+        book(calendar, patient=patient, start=local(NEXT_MONDAY, 11 + index))
+    with CaptureQueriesContext(connection) as more:
+        lines = read_csv(client.get(CHANGELIST_EXPORT))
+    assert len(lines) == 8 and len(more) == len(few)
+    assert lines[-1]["Checks needed"] == "Blood thinner stopped; Consent form signed"
