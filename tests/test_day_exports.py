@@ -226,7 +226,10 @@ def test_the_checks_are_shown_on_the_appointments_admin_page(client, nurse, day,
     services.appointment_check_in(appointment=first, confirmed_checks=[CheckKind.CONSENT], by=nurse)
     client.force_login(nurse)
     page = client.get(reverse("admin:scheduling_appointment_change", args=[first.pk])).content.decode()
-    assert "Pre-procedure checks (recorded at check-in)" in page and "nurse-test" in page
+    assert "<label>Pre-procedure checks:</label>" in page
+    assert ("✓ Consent form signed: Signed consent for this procedure. — confirmed by nurse-test at 2026-11-30 "
+            "08:40 CST") in page
+    assert "○ Blood thinner stopped: Warfarin: no dose since Wed Nov 25 — not confirmed" in page
 
 
 def test_the_exports_queries_do_not_grow_with_its_visits(client, front_desk, day, calendar):

@@ -36,7 +36,7 @@ from scheduling.admin.forms import (
     slot_choices,
 )
 from scheduling.admin.appointment_export import AppointmentExportMixin
-from scheduling.admin.checks import PreProcedureCheckInline
+from scheduling.admin.checks import AppointmentChecksMixin
 from scheduling.admin.reminders import ReminderInline
 from scheduling.admin.reschedule import RescheduleAdminMixin
 from scheduling.pathways.eligibility import eligible_window
@@ -228,7 +228,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(AppointmentExportMixin, RescheduleAdminMixin, HistoryAdmin):
+class AppointmentAdmin(AppointmentExportMixin, AppointmentChecksMixin, RescheduleAdminMixin, HistoryAdmin):
     list_display = ["local_start", "patient", "procedure_type", "physician", "room", "status", "location"]
     list_filter = ["status", "location", "physician", "procedure_type"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]
@@ -240,8 +240,8 @@ class AppointmentAdmin(AppointmentExportMixin, RescheduleAdminMixin, HistoryAdmi
     history_list_display = ["status", "procedure_start", "physician", "room"]
     change_fields = ["status", "location", "patient", "procedure_type", "order", "physician", "room", "arrival",
                      "procedure_start", "procedure_end", "discharge", "room_start", "room_end", "follow_up_of",
-                     "preparation", "blood_thinner_holds", "booked_by", "cancel_reason", "cancelled_by",
-                     "cancelled_at", "notes"]
+                     "preparation", "blood_thinner_holds", "pre_procedure_checks", "booked_by", "cancel_reason",
+                     "cancelled_by", "cancelled_at", "notes"]
 
     @admin.display(description=_("start (local)"), ordering="procedure_start")
     def local_start(self, obj: Appointment) -> str:
@@ -270,8 +270,7 @@ class AppointmentAdmin(AppointmentExportMixin, RescheduleAdminMixin, HistoryAdmi
             "scheduling.record_outcome_appointment")
 
     def get_inlines(self, request, obj):
-        return [] if obj is None else [PreProcedureCheckInline, OutcomeInline, OverrideInline, FollowUpInline,
-                                       ReminderInline]
+        return [] if obj is None else [OutcomeInline, OverrideInline, FollowUpInline, ReminderInline]
 
     @admin.display(description=_("blood-thinner holds"))
     def blood_thinner_holds(self, obj: Appointment) -> str:
