@@ -12,7 +12,9 @@ import time_machine
 from playwright.sync_api import expect
 
 from scheduling import services
-from scheduling.models import AppointmentStatus, CheckKind, PreProcedureCheck
+from clinic.models import BloodThinner, ProcedureType
+from scheduling.models import AppointmentStatus, PreProcedureCheck
+from scheduling.pathways.checks import checks_needed
 from tests.browser import SCREENSHOTS, STAFF_WIDTHS, sign_in
 from tests.conftest import NEXT_MONDAY, NOW, local
 from tests.test_booking_services import book
@@ -26,12 +28,16 @@ PDFS = SCREENSHOTS.parent / "pdf"
 
 @pytest.fixture
 def day(calendar):
-    """Monday: Dr. Okafor's ESIs at 09:00 and 10:00, Dr. Reyes's consultation at 13:00. The
-    clock then moves to 08:40 that day, and runs: the live server answers in real seconds."""
+    """Monday: Dr. Okafor's sympathetic block under sedation at 09:00 for a patient on warfarin
+    (fasting, driver, blood thinner and consent to check) and an ESI at 10:00 (consent), Dr.
+    Reyes's consultation at 13:00 (nothing). The clock then moves to 08:40 that day, and runs:
+    the live server answers in real seconds."""
     for patient in calendar.patients[:3]:
         patient.blood_thinners.clear()
+    calendar.patients[0].blood_thinners.set([BloodThinner.objects.get(name__iexact="warfarin")])
+    sympathetic = ProcedureType.objects.get(code="SYMPATHETIC_BLOCK")
     visits = [
-        book(calendar, patient=calendar.patients[0], start=local(NEXT_MONDAY, 9)),
+        book(calendar, patient=calendar.patients[0], procedure_type=sympathetic, start=local(NEXT_MONDAY, 9)),
         book(calendar, patient=calendar.patients[1], start=local(NEXT_MONDAY, 10)),
         book(calendar, patient=calendar.patients[2], procedure_type=calendar.consult, physician=calendar.reyes,
              start=local(NEXT_MONDAY, 13)),
@@ -60,22 +66,26 @@ def test_the_front_desk_checks_a_patient_in_and_records_the_checks(visitor, fron
 
     row.get_by_role("link", name="Check in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check in")
+    expect(page.locator(".check-row")).to_have_count(4)
+    for label in ("Fasting confirmed", "Driver present", "Blood thinner stopped", "Consent form signed"):
+        page.get_by_label(re.compile(f"^{label}")).check()
     you.check("checks")
-    page.get_by_label(re.compile("^Consent form signed")).check()
     page.get_by_role("button", name="Check in").click()
 
     expect(page.locator(".messagelist")).to_contain_text(f"{first.patient.full_name}: checked in.")
     expect(page.locator(f"#visit-{first.pk} .state")).to_have_text("Checked in")
-    expect(page.locator(f"#visit-{first.pk} .check-done")).to_have_text(re.compile("Consent"))
+    expect(page.locator(f"#visit-{first.pk} .check-done")).to_have_count(4)
     you.check("checked-in")
-    check = PreProcedureCheck.objects.get(appointment=first)
-    assert (check.kind, check.confirmed_by) == (CheckKind.CONSENT, front_desk) and check.confirmed_at
+    checks = PreProcedureCheck.objects.filter(appointment=first).order_by("pk")
+    assert [(check.kind, check.confirmed_by) for check in checks] == [
+        (kind, front_desk) for kind in ("fasting", "driver", "blood_thinner", "consent")]
+    assert all(check.confirmed_at for check in checks)
 
 
 @pytest.mark.parametrize("width", STAFF_WIDTHS)
 def test_a_nurse_starts_a_procedure_and_moves_the_patient_to_recovery(visitor, nurse, day, width):
     first, second, _ = day
-    services.appointment_check_in(appointment=first, confirmed_checks=[CheckKind.CONSENT])
+    services.appointment_check_in(appointment=first, confirmed_checks=[need.kind for need in checks_needed(first)])
     services.appointment_check_in(appointment=second)  # the consent form is not confirmed
     you = visitor("arrivals-nurse", width)
     sign_in(you, nurse)
