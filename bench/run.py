@@ -208,14 +208,20 @@ def main() -> int:
     from bench import reminders as reminder_bench  # Django is set up by now
 
     dispatch = reminder_bench.measure(url)
+    from bench import csv_export
+
+    print("Measuring the CSV export (i) ...", flush=True)
+    exported = csv_export.measure(user=user)
     path = report.write(results)
     with open(path, "a", encoding="utf-8") as markdown:
         markdown.write(reminder_bench.markdown(dispatch))
+        markdown.write(csv_export.markdown(exported))
         if page_figures is not None:
             markdown.write(pages_report.markdown(page_figures))
     print()
     print(report.console_table(results))
     print(reminder_bench.console(dispatch))
+    print(csv_export.console(exported))
     if page_figures is not None:
         print()
         print(pages_report.console(page_figures))

@@ -27,7 +27,9 @@ from scheduling.models import (
     EligibilityOverride,
     Outcome,
 )
+from scheduling.admin.appointment_export import AppointmentExportMixin
 from scheduling.admin.booking import BookingAdminMixin
+from scheduling.admin.checks import AppointmentChecksMixin
 from scheduling.admin.reminders import ReminderInline
 from scheduling.admin.reschedule import RescheduleAdminMixin
 from scheduling.admin.waitlist import JOIN_PERMISSION, can_join
@@ -101,7 +103,8 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(BookingAdminMixin, RescheduleAdminMixin, HistoryAdmin):
+class AppointmentAdmin(BookingAdminMixin, AppointmentExportMixin, AppointmentChecksMixin, RescheduleAdminMixin,
+                       HistoryAdmin):
     list_display = ["local_start", "patient", "procedure_type", "physician", "room", "status", "location"]
     list_filter = ["status", "location", "physician", "procedure_type"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]
@@ -113,8 +116,8 @@ class AppointmentAdmin(BookingAdminMixin, RescheduleAdminMixin, HistoryAdmin):
     history_list_display = ["status", "procedure_start", "physician", "room"]
     change_fields = ["status", "location", "patient", "procedure_type", "order", "physician", "room", "arrival",
                      "procedure_start", "procedure_end", "discharge", "room_start", "room_end", "follow_up_of",
-                     "preparation", "blood_thinner_holds", "booked_by", "cancel_reason", "cancelled_by",
-                     "cancelled_at", "notes"]
+                     "preparation", "blood_thinner_holds", "pre_procedure_checks", "booked_by", "cancel_reason",
+                     "cancelled_by", "cancelled_at", "notes"]
 
     @admin.display(description=_("start (local)"), ordering="procedure_start")
     def local_start(self, obj: Appointment) -> str:
