@@ -40,6 +40,8 @@ from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, AppointmentStatus, ProcedureOrder, Reminder, ReminderStatus
 from scheduling.selectors import available_slots
+from scheduling.pathways.checks import checks_needed
+from scheduling.services.checks import checks_record
 from scheduling.services.lifecycle import _transition
 
 S = AppointmentStatus
@@ -254,6 +256,9 @@ class _Activity:
                                             notify_patient=False)
             else:
                 _transition(appointment, status, by=None, reason=f"{S(status).label} (demo)")
+                if status == S.CHECKED_IN:  # the desk saw what the visit needs, as at a real check-in
+                    checks_record(appointment=appointment, by=None, now=self.now,
+                                  confirmed=[need.kind for need in checks_needed(appointment)])
 
     def _sent_before_now(self, appointment: Appointment) -> None:
         """Reminders due before now would have gone out: record them so, at their due time."""

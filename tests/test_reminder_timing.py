@@ -34,7 +34,7 @@ def book(calendar, patient, start, code="MBB_LUMBAR", **kwargs):
 
 def walk_to_recovery(appointment):
     services.appointment_check_in(appointment=appointment)
-    services.appointment_start(appointment=appointment)
+    services.appointment_start(appointment=appointment, reason="Checks recorded on paper")
     services.appointment_move_to_recovery(appointment=appointment)
 
 
