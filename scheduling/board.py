@@ -206,15 +206,15 @@ class DayBoard:
         return next((visit for visit in self.visits if visit.pk == pk), None)
 
 
-def visit_flags(appointment: Appointment, *, now: dt.datetime) -> list[Flag]:
-    """What the staff must look at for this visit, in words.
+def visit_flags(appointment: Appointment, *, now: dt.datetime, zone) -> list[Flag]:
+    """What the staff must look at for this visit, in words; `zone` is its location's.
 
     Uses the patient's prefetched blood thinners (`day_visits` prefetches them): no query.
     """
     if appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
         return []
     flags = []
-    patient, zone = appointment.patient, appointment.location.zone
+    patient = appointment.patient
     if (appointment.status == AppointmentStatus.SCHEDULED and appointment.discharge > now
             and appointment.procedure_start - now <= CONFIRM_WITHIN):
         flags.append(Flag("not_confirmed", _("Not confirmed, less than 48 h before")))
@@ -289,7 +289,7 @@ def _pack(items: list, key) -> int:
 def _board_visit(appointment: Appointment, scale: _Scale, zone, now: dt.datetime) -> BoardVisit:
     room_seconds = (appointment.room_end - appointment.room_start).total_seconds() or 1
     status_label = appointment.get_status_display()
-    flags = visit_flags(appointment, now=now)
+    flags = visit_flags(appointment, now=now, zone=zone)
     local = {name: getattr(appointment, name).astimezone(zone)
              for name in ("arrival", "procedure_start", "procedure_end", "discharge")}
     label = _("%(patient)s, %(code)s, %(physician)s, %(room)s, %(start)s to %(end)s (arrives %(arrival)s, "
@@ -507,12 +507,15 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
 
 def board_fingerprint(*, location: Location, day: dt.date) -> str:
     """What changes whenever a visit of the day is booked, moved, cancelled or moves on: the
-    board reloads only when this does. One aggregate query."""
+    board reloads only when this does. One aggregate query: the latest change, and how many
+    visits are in each status (two changes within the clock's resolution still show)."""
     start, end = window_bounds(location, day, day)
     figures = Appointment.objects.filter(location=location, procedure_start__gte=start, procedure_start__lt=end) \
-        .aggregate(count=Count("pk"), latest=Max("updated_at"))
-    latest = figures["latest"].isoformat() if figures["latest"] else "-"
-    return f"{figures['count']}:{latest}"
+        .aggregate(latest=Max("updated_at"), **{status: Count("pk", filter=Q(status=status))
+                                                 for status in AppointmentStatus.values})
+    latest = figures.pop("latest")
+    counts = ",".join(str(figures[status]) for status in AppointmentStatus.values)
+    return f"{latest.isoformat() if latest else '-'}/{counts}"
 
 
 def earlier_outcomes(*, patient_ids, before: dt.datetime) -> dict[int, list[Outcome]]:

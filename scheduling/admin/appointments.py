@@ -86,6 +86,19 @@ class AppointmentBookingForm(forms.ModelForm):
             self.fields["location"].initial = locations[0]
         self.fields["day"].initial = timezone.localdate()
         self.booked: Appointment | None = None
+        if not self.is_bound and self.initial.get("slot"):
+            self._offer_prefilled_slot(self.initial["slot"], self.initial.get("location"))
+
+    def _offer_prefilled_slot(self, value: str, location_id) -> None:
+        """A time chosen on the day board ("book here", `?slot=start|physician|room`) is the
+        one choice shown; the booking still checks it like any offered time."""
+        location = Location.objects.filter(pk=location_id, is_active=True).first() if str(location_id).isdigit() else None
+        parsed = parse_slot(value, location) if location is not None else None
+        if parsed is None:
+            return
+        start, physician, room = parsed
+        self.fields["slot"].widget.choices = [
+            (value, f"{start.astimezone(location.zone):%a %d %b %H:%M} — {physician.name}, {room.name}")]
 
     def clean_day(self):
         day = self.cleaned_data["day"]
