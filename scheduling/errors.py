@@ -35,3 +35,9 @@ class NotEligible(BookingError):
 
 class InvalidTransition(BookingError):
     code = "invalid_transition"
+
+
+class ChecksMissing(BookingError):
+    """A procedure would start while pre-procedure checks are not confirmed, and no reason was given."""
+
+    code = "checks_missing"

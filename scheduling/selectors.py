@@ -11,11 +11,11 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import BigIntegerField, Func, Q
+from django.db.models import BigIntegerField, Func, Prefetch, Q
 
 from clinic.models import Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
-from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, SlotHold
+from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, PreProcedureCheck, SlotHold
 
 _MARGIN = dt.timedelta(days=1)  # room and patient spans reach past the procedure's own day
 LIMITED_CHUNK_DAYS = 7
@@ -264,13 +264,15 @@ def day_visits(*, location: Location, day: dt.date, include_cancelled: bool = Fa
 
     The one read behind the staff's day: the board, the arrivals desk, a physician's day, the
     printed day sheets and the day's CSV. Everything a line of those shows comes in one query
-    (plus one for the patients' blood thinners, which the hold flags need).
+    (plus one for the patients' blood thinners, which the hold flags need, and one for the
+    pre-procedure checks recorded at check-in).
     """
     start, end = window_bounds(location, day, day)
     visits = (
         Appointment.objects.filter(location=location, procedure_start__gte=start, procedure_start__lt=end)
-        .select_related("patient", "physician__user", "room", "procedure_type", "order")
-        .prefetch_related("patient__blood_thinners")
+        .select_related("location", "patient", "physician__user", "room", "procedure_type", "order")
+        .prefetch_related("patient__blood_thinners",
+                          Prefetch("checks", queryset=PreProcedureCheck.objects.select_related("confirmed_by")))
         .order_by("arrival", "procedure_start", "pk")
     )
     if not include_cancelled:

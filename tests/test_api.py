@@ -269,7 +269,11 @@ def test_the_day_of_the_visit_through_the_api(calendar, clock, desk, nurse, book
     assert desk.post(f"{base}/check-in/").json()["status"] == "checked_in"
     assert desk.post(f"{base}/start/").status_code == 403  # the front desk does not run procedures
     clinical = api_as(nurse)
-    assert clinical.post(f"{base}/start/").json()["status"] == "in_procedure"
+    unchecked = clinical.post(f"{base}/start/")
+    assert unchecked.status_code == 400 and unchecked.json()["code"] == "checks_missing"
+    assert "consent form signed" in unchecked.json()["detail"]
+    started = clinical.post(f"{base}/start/", {"reason": "Consent signed on paper"}, format="json")
+    assert started.json()["status"] == "in_procedure"
     assert clinical.post(f"{base}/recovery/").json()["status"] == "in_recovery"
     assert clinical.post(f"{base}/complete/").json()["status"] == "completed"
     again = desk.post(f"{base}/no-show/")

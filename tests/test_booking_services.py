@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 
@@ -177,7 +178,8 @@ def test_cancelling_needs_a_reason_records_who_and_frees_the_time(calendar, fron
 def test_the_whole_lifecycle_is_recorded(calendar, clock, nurse):
     appointment = book(calendar)
     clock.move_to(local(NEXT_MONDAY, 8, 40))
-    for step in (services.appointment_confirm, services.appointment_check_in, services.appointment_start,
+    check_in = functools.partial(services.appointment_check_in, confirmed_checks=["consent"])
+    for step in (services.appointment_confirm, check_in, services.appointment_start,
                  services.appointment_move_to_recovery, services.appointment_complete):
         step(appointment=appointment, by=nurse)
     assert appointment.status == AppointmentStatus.COMPLETED

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
-from scheduling.models import Appointment, AppointmentStatus, EligibilityOverride, Outcome, ProcedureOrder
+from scheduling.models import Appointment, AppointmentStatus, CheckKind, EligibilityOverride, Outcome, ProcedureOrder
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
 
 MAX_WINDOW_DAYS = 92
@@ -252,6 +252,16 @@ class RescheduleSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
+
+
+class CheckInSerializer(serializers.Serializer):
+    checks = serializers.ListField(child=serializers.ChoiceField(choices=CheckKind.choices), required=False,
+                                   default=list, help_text="The pre-procedure checks seen at check-in.")
+
+
+class StartSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True,
+                                   help_text="Why the procedure starts with checks not confirmed (then required).")
 
 
 class AppointmentFilterSerializer(serializers.Serializer):

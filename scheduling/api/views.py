@@ -233,15 +233,21 @@ class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, views
     def confirm(self, request, pk=None):
         return self._transition(services.appointment_confirm, request)
 
-    @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
+    @extend_schema(request=s.CheckInSerializer, responses=s.AppointmentSerializer)
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
-        return self._transition(services.appointment_check_in, request)
+        data = s.CheckInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._done(services.appointment_check_in(appointment=self.get_object(), by=request.user,
+                                                        confirmed_checks=data.validated_data["checks"]))
 
-    @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
+    @extend_schema(request=s.StartSerializer, responses=s.AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        return self._transition(services.appointment_start, request)
+        data = s.StartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._done(services.appointment_start(appointment=self.get_object(), by=request.user,
+                                                     reason=data.validated_data["reason"]))
 
     @extend_schema(request=_NO_BODY, responses=s.AppointmentSerializer)
     @action(detail=True, methods=["post"])

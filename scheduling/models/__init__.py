@@ -7,6 +7,7 @@ from scheduling.models.orders import (
     ProcedureOrder,
     Region,
 )
+from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
 from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
 from scheduling.models.reminders import (
@@ -21,6 +22,8 @@ from scheduling.models.reminders import (
 from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
+    "CheckKind",
+    "PreProcedureCheck",
     "OfferStatus",
     "SlotHold",
     "WaitlistEntry",

@@ -7,13 +7,17 @@ why, and shows in the admin history.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db import transaction
 from django.utils import timezone
 
-from scheduling.errors import BookingError, InvalidTransition
+from scheduling.errors import BookingError, ChecksMissing, InvalidTransition
 from scheduling.models import Appointment, AppointmentStatus, OrderStatus
 from scheduling.models import ReminderKind, WaitlistEntry, WaitlistStatus
+from scheduling.pathways.checks import visit_checks
 from scheduling.reminders.outbox import reminders_cancel, reminders_notify
+from scheduling.services.checks import checks_record
 from scheduling.services.waitlist import waitlist_offer_freed
 
 S = AppointmentStatus
@@ -48,7 +52,8 @@ def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fi
         for name, value in fields.items():
             setattr(current, name, value)
         current._history_user = by
-        current._change_reason = reason or _VERBS[to].capitalize()
+        # The history keeps 100 characters of a reason; the full text stays on its own record.
+        current._change_reason = (reason or _VERBS[to].capitalize())[:100]
         current.save(update_fields=["status", "updated_at", *fields])
         if to in (S.CANCELLED, S.NO_SHOW):
             reminders_cancel(current)  # in the same transaction: no reminder for a visit that is off
@@ -86,17 +91,41 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by=None, notify
     return cancelled
 
 
-def appointment_check_in(*, appointment: Appointment, by=None) -> Appointment:
-    """Patients check in on the day of their visit, not before."""
+def appointment_check_in(*, appointment: Appointment, by=None, confirmed_checks: Collection[str] = ()
+                         ) -> Appointment:
+    """Check the patient in and record the pre-procedure checks seen at the desk, by `by`.
+
+    Patients check in on the day of their visit, not before. `confirmed_checks` are kinds of
+    check (`CheckKind`) the visit needs; those not confirmed stay open for later, and starting
+    the procedure without them needs a reason."""
     zone = appointment.location.zone
     visit_day = appointment.procedure_start.astimezone(zone).date()
     if timezone.now().astimezone(zone).date() != visit_day:
         raise InvalidTransition(f"Patients check in on the day of their visit ({visit_day:%A %B %-d}).")
-    return _transition(appointment, S.CHECKED_IN, by=by)
+    with transaction.atomic():
+        checked_in = _transition(appointment, S.CHECKED_IN, by=by)
+        checks_record(appointment=checked_in, confirmed=confirmed_checks, by=by, now=timezone.now())
+    return checked_in
 
 
-def appointment_start(*, appointment: Appointment, by=None) -> Appointment:
-    return _transition(appointment, S.IN_PROCEDURE, by=by)
+def appointment_start(*, appointment: Appointment, by=None, reason: str = "") -> Appointment:
+    """Start the procedure. If a pre-procedure check is not confirmed, only with a reason, which
+    stays on each missing check and in the visit's history."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if S.IN_PROCEDURE not in ALLOWED.get(current.status, set()):
+            return _transition(appointment, S.IN_PROCEDURE, by=by)  # refused, in the usual words
+        missing = visit_checks(current).missing
+        if not missing:
+            return _transition(appointment, S.IN_PROCEDURE, by=by)
+        words = ", ".join(item.label.lower() for item in missing)
+        if not reason:
+            raise ChecksMissing(f"Not confirmed: {words}. Confirm the checks, or say why the procedure starts "
+                                "without them.", field="reason")
+        checks_record(appointment=current, confirmed=(), by=by, now=timezone.now())  # rows for every need
+        current.checks.filter(kind__in=[item.kind for item in missing]).update(missing_reason=reason[:300])
+        return _transition(appointment, S.IN_PROCEDURE, by=by, reason=f"Started without {words}: {reason}")
 
 
 def appointment_move_to_recovery(*, appointment: Appointment, by=None) -> Appointment:

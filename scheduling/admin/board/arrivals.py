@@ -1,3 +1,82 @@
-"""The arrivals pages of the staff's day."""
+"""The arrivals desk: a location's visits of one day in arrival order, where each patient is
+in their day (expected, late, checked in, in procedure, in recovery, done), the checks each
+visit needs and has, and what the user may do next."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from scheduling.admin.board.actions import VisitAction, actions_for
+from scheduling.admin.board.params import day_choice
+from scheduling.admin.board.states import ARRIVAL_STATES, VisitState, arrival_state
+from scheduling.models import Appointment
+from scheduling.pathways.checks import VisitChecks, visit_checks
+from scheduling.selectors import day_visits
+
+VIEW_PERMISSION = "scheduling.view_appointment"
+
+
+@dataclass(frozen=True)
+class ArrivalRow:
+    visit: Appointment
+    arrival: dt.datetime  # in the location's zone, like every time below
+    start: dt.datetime
+    end: dt.datetime
+    state: VisitState
+    checks: VisitChecks
+    actions: list[VisitAction]
+
+
+def arrival_rows(user, visits, *, now: dt.datetime) -> list[ArrivalRow]:
+    rows = []
+    for visit in visits:
+        zone = visit.location.zone
+        checks = visit_checks(visit)
+        rows.append(ArrivalRow(
+            visit=visit, arrival=visit.arrival.astimezone(zone), start=visit.procedure_start.astimezone(zone),
+            end=visit.procedure_end.astimezone(zone), state=arrival_state(visit, now=now), checks=checks,
+            actions=actions_for(user, visit, now=now, checks=checks),
+        ))
+    return rows
+
+
+def arrivals(request):
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied
+    choice = day_choice(request.GET)
+    show_cancelled = request.GET.get("cancelled") == "1"
+    now = timezone.now()
+    rows = []
+    if choice.location is not None:
+        visits = day_visits(location=choice.location, day=choice.day, include_cancelled=show_cancelled)
+        rows = arrival_rows(request.user, visits, now=now)
+    counts = {state.key: 0 for state in ARRIVAL_STATES}
+    for row in rows:
+        counts[row.state.key] += 1
+    today = now.astimezone(choice.location.zone).date() if choice.location else None
+    return TemplateResponse(request, "admin/board/arrivals.html", {
+        **admin.site.each_context(request),
+        "title": gettext("Arrivals"),
+        "choice": choice,
+        "rows": rows,
+        "summary": [(state, counts[state.key]) for state in ARRIVAL_STATES if counts[state.key]],
+        "show_cancelled": show_cancelled,
+        "today": today,
+        "previous_day": choice.day - dt.timedelta(days=1) if choice.day else None,
+        "next_day": choice.day + dt.timedelta(days=1) if choice.day else None,
+        "now_local": now.astimezone(choice.location.zone) if choice.location else None,
+        "here": request.get_full_path(),
+    })
+
+
+urlpatterns = [
+    path("arrivals/", admin.site.admin_view(arrivals), name="arrivals"),
+]

@@ -1,7 +1,8 @@
 """Routes of the staff's day, mounted at /admin/board/ (namespace "board")."""
 
-from scheduling.admin.board import arrivals, attention, day
+from scheduling.admin.board import actions, arrivals, attention, checkin, day
 
 app_name = "board"
 
-urlpatterns = [*day.urlpatterns, *arrivals.urlpatterns, *attention.urlpatterns]
+urlpatterns = [*day.urlpatterns, *arrivals.urlpatterns, *attention.urlpatterns, *checkin.urlpatterns,
+               *actions.urlpatterns]

@@ -1,0 +1,67 @@
+"""How the staff's pages show a visit's status: one word and one tone per status, and the
+arrivals desk's state ("late" is a status plus the clock). Templates take the `tone` as a CSS
+class and always print the `label` beside it: never colour alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from scheduling.models import Appointment, AppointmentStatus
+
+S = AppointmentStatus
+
+
+@dataclass(frozen=True)
+class VisitState:
+    key: str
+    label: str
+    tone: str  # a CSS class suffix: state-<tone>
+
+
+# The appointment's own status as the board and the sheets show it.
+STATUS_TONES: dict[str, str] = {
+    S.SCHEDULED: "pending",
+    S.CONFIRMED: "expected",
+    S.CHECKED_IN: "here",
+    S.IN_PROCEDURE: "procedure",
+    S.IN_RECOVERY: "recovery",
+    S.COMPLETED: "done",
+    S.CANCELLED: "off",
+    S.NO_SHOW: "off",
+}
+
+
+def status_state(visit: Appointment) -> VisitState:
+    return VisitState(visit.status, visit.get_status_display(), STATUS_TONES[visit.status])
+
+
+EXPECTED = VisitState("expected", _("Expected"), "expected")
+LATE = VisitState("late", _("Late"), "late")
+CHECKED_IN = VisitState("checked_in", _("Checked in"), "here")
+IN_PROCEDURE = VisitState("in_procedure", _("In procedure"), "procedure")
+IN_RECOVERY = VisitState("in_recovery", _("In recovery"), "recovery")
+DONE = VisitState("done", _("Done"), "done")
+NO_SHOW = VisitState("no_show", _("No-show"), "off")
+CANCELLED = VisitState("cancelled", _("Cancelled"), "off")
+
+ARRIVAL_STATES = [EXPECTED, LATE, CHECKED_IN, IN_PROCEDURE, IN_RECOVERY, DONE, NO_SHOW, CANCELLED]
+
+_BY_STATUS = {
+    S.CHECKED_IN: CHECKED_IN,
+    S.IN_PROCEDURE: IN_PROCEDURE,
+    S.IN_RECOVERY: IN_RECOVERY,
+    S.COMPLETED: DONE,
+    S.NO_SHOW: NO_SHOW,
+    S.CANCELLED: CANCELLED,
+}
+
+
+def arrival_state(visit: Appointment, *, now: dt.datetime) -> VisitState:
+    """Where the patient is in their day: a visit not checked in is late once its arrival time
+    has passed (not merely once the procedure should have started)."""
+    if visit.status in _BY_STATUS:
+        return _BY_STATUS[visit.status]
+    return LATE if now >= visit.arrival else EXPECTED
