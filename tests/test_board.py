@@ -125,6 +125,7 @@ def test_cancelled_visits_are_hidden_unless_asked_for(client, front_desk, monday
 @pytest.mark.parametrize("params, message", [
     ({"date": "2026-13-45"}, "Enter the date as YYYY-MM-DD"),
     ({"date": "tomorrow"}, "Enter the date as YYYY-MM-DD"),
+    ({"date": "9999-12-31"}, "Choose a day between 1900-01-01 and 2999-12-31"),
     ({"location": "999999"}, "There is no such location"),
     ({"location": "abc"}, "There is no such location"),
     ({"physician": "abc"}, "There is no such physician"),
@@ -304,7 +305,7 @@ def test_the_nurses_view_shows_visits_under_way_and_the_recovery_lane(client, nu
     for visit in (waiting, operating, recovering):
         services.appointment_check_in(appointment=visit, by=nurse)
     for visit in (operating, recovering):
-        services.appointment_start(appointment=visit, by=nurse)
+        services.appointment_start(appointment=visit, by=nurse, reason="Consent form signed in the room")
     services.appointment_move_to_recovery(appointment=recovering, by=nurse)
     client.force_login(nurse)
     html = text(client.get("/admin/board/recovery/"))
@@ -379,3 +380,14 @@ def test_the_board_makes_as_many_queries_for_150_visits_as_for_10(client, front_
     assert "150 visits" in html
     assert few_queries == many_queries, (few_queries, many_queries)
     assert many_queries <= 40
+
+
+def test_the_visit_panel_offers_the_actions_the_role_allows(client, front_desk, nurse, calendar):
+    visit = book(calendar, calendar.patients[0], local(TODAY, 10), physician=calendar.reyes)
+    desk = text(board(client, front_desk, visit=visit.pk))
+    desk_panel = desk[desk.index('id="visit-panel"'):desk.index("</section>")]
+    assert ">Check in<" in desk_panel and ">Cancel<" in desk_panel
+    assert f'name="next" value="/admin/board/?visit={visit.pk}"' in desk_panel
+    ward = text(board(client, nurse, visit=visit.pk))
+    ward_panel = ward[ward.index('id="visit-panel"'):ward.index("</section>")]
+    assert ">Check in<" in ward_panel and ">Cancel<" not in ward_panel

@@ -23,13 +23,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinic.models import Location, Physician, Room
+from scheduling.admin.board.actions import actions_for
+from scheduling.admin.board.params import FIRST_DAY, LAST_DAY
 from scheduling.board import DayBoard, board_fingerprint, day_board, earlier_outcomes
 from scheduling.models import Appointment, AppointmentStatus
 
-try:  # the visit's actions (check in, start, cancel, ...) are drawn by the actions module
-    from scheduling.admin.board.actions import actions_for
-except ImportError:  # pragma: no cover - until that module is part of the board
-    actions_for = None
 
 VIEW_PERMISSION = "scheduling.view_appointment"
 REFRESH_SECONDS = 30
@@ -72,6 +70,10 @@ class BoardQuery(forms.Form):
         if room is not None and location is not None and room.location_id != location.pk:
             self.add_error("room", _("%(room)s is not at %(location)s.") % {"room": room.name,
                                                                             "location": location.name})
+        day = cleaned.get("date")
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            self.add_error("date", _("Choose a day between %(first)s and %(last)s.") % {
+                "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
         if location is not None and cleaned.get("date") is None and "date" not in self.errors:
             cleaned["date"] = timezone.now().astimezone(location.zone).date()
         return cleaned
@@ -145,8 +147,7 @@ def _selected(request: HttpRequest, board: DayBoard, visit_id: int | None, now: 
     visit = board.visit(visit_id)
     if visit is None:
         return {"visit_missing": visit_id}
-    actions = actions_for(request.user, visit.appointment, now=now) if actions_for is not None else None
-    return {"selected": visit, "actions": actions, "actions_ready": actions_for is not None}
+    return {"selected": visit, "actions": actions_for(request.user, visit.appointment, now=now)}
 
 
 def _board_page(request: HttpRequest, *, template: str, path_name: str, title: str,
