@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.models import Location, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
@@ -31,10 +32,24 @@ from scheduling.selectors import availability_request, capable_room_ids, day_vis
 DEFAULT_OPENS, DEFAULT_CLOSES = 7 * 60, 18 * 60
 # A visit still scheduled this close to its start has not been confirmed in time.
 CONFIRM_WITHIN = dt.timedelta(hours=48)
-ROW_HEIGHT = 46  # px of one row of a lane; the template's SVGs are drawn in pixels vertically
+ROW_HEIGHT = 58  # px of one row of a lane; the template's SVGs are drawn in pixels vertically
 RECOVERY_HEIGHT = 56
 # Statuses of visits under way, the nurse's view: checked in, in procedure, in recovery.
 UNDER_WAY = (AppointmentStatus.CHECKED_IN, AppointmentStatus.IN_PROCEDURE, AppointmentStatus.IN_RECOVERY)
+# The status written in a narrow block (the legend spells each out; the full word is in the
+# block's accessible name, its tooltip and the list).
+STATUS_SHORT = {
+    AppointmentStatus.SCHEDULED: gettext_lazy("Sched."),
+    AppointmentStatus.CONFIRMED: gettext_lazy("Conf."),
+    AppointmentStatus.CHECKED_IN: gettext_lazy("In"),
+    AppointmentStatus.IN_PROCEDURE: gettext_lazy("Proc."),
+    AppointmentStatus.IN_RECOVERY: gettext_lazy("Rec."),
+    AppointmentStatus.COMPLETED: gettext_lazy("Done"),
+    AppointmentStatus.CANCELLED: gettext_lazy("Canc."),
+    AppointmentStatus.NO_SHOW: gettext_lazy("No-show"),
+}
+COMPACT_MINUTES = 45  # a block shorter than this (room time) is too narrow for the full status
+OFFER_MINUTES = 60  # an offer is drawn over its free stretch up to this long, so its time reads
 # Visits whose time is still to come: a late hold or a missing confirmation still matters.
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 
@@ -74,6 +89,7 @@ class BoardVisit:
     recovery: Span  # [room_end, discharge)
     procedure_span: Span  # [procedure_start, procedure_end), the physician's lane
     label: str  # the whole visit in words: what a screen reader and the block's tooltip say
+    block_status: str  # the status as the block writes it: in full, or short where the block is narrow
     row: int = 0
     physician_row: int = 0
     earlier_outcomes: list[Outcome] = field(default_factory=list)  # filled where a page shows them
@@ -165,6 +181,7 @@ class DayBoard:
     opens: dt.datetime  # local
     closes: dt.datetime
     ticks: list[Tick]
+    hours: int  # how many hours the board spans (the page keeps an hour readable, scrolling if need be)
     room_lanes: list[Lane]
     physician_lanes: list[Lane]
     recovery: list[RecoveryCell]
@@ -318,6 +335,7 @@ def _board_visit(appointment: Appointment, scale: _Scale, zone, now: dt.datetime
         recovery=scale.span(appointment.room_end, appointment.discharge),
         procedure_span=scale.span(appointment.procedure_start, appointment.procedure_end),
         label=label,
+        block_status=str(STATUS_SHORT[appointment.status]) if room_seconds < COMPACT_MINUTES * 60 else status_label,
     )
 
 
@@ -416,8 +434,10 @@ def _offers(*, location: Location, day: dt.date, now: dt.datetime, lanes: list[L
                         None)
             if slot is None:
                 continue
+            room_from = slot.start - setup
+            drawn_until = min(gap_end, max(slot.end + turnover, room_from + dt.timedelta(minutes=OFFER_MINUTES)))
             lane.offers.append(Offer(
-                span=scale.span(slot.start - setup, slot.end + turnover), start=slot.start.astimezone(location.zone),
+                span=scale.span(room_from, drawn_until), start=slot.start.astimezone(location.zone),
                 physician=physicians[slot.physician_id], room=room,
                 slot_value=f"{slot.start.isoformat()}|{slot.physician_id}|{slot.room_id}",
             ))
@@ -497,7 +517,8 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
                 known_physicians=physicians)
 
     return DayBoard(
-        location=location, day=day, opens=opens, closes=closes, ticks=ticks, room_lanes=room_lanes,
+        location=location, day=day, opens=opens, closes=closes, ticks=ticks,
+        hours=min((closes_minutes - opens_minutes) // 60, 24), room_lanes=room_lanes,
         physician_lanes=physician_lanes, recovery=recovery, recovery_bays=location.recovery_bays,
         recovery_peak=max((cell.count for cell in recovery), default=0), visits=visits,
         now_left=round(scale.at(now), 3) if day == today and opens <= now < closes else None,

@@ -70,7 +70,10 @@ def test_the_board_draws_each_visit_as_room_time_around_a_solid_procedure(client
     assert '<rect class="procedure" x="14.286%" width="57.143%"' in suite_1
     assert 'class="room-time"' in suite_1 and 'class="prep"' in suite_1 and 'class="recovery"' in suite_1
     # The status is written in the block and in the list, not only coloured.
-    assert "MBB_LUMBAR · Okafor · Scheduled" in suite_1
+    # A 35-minute block writes its status short; the legend spells it out.
+    assert re.search(r'<text class="what" x="3" y="26">MBB_LUMBAR · Okafor</text>\s*<text class="state" x="3" y="39">'
+                     r'Sched.</text>', suite_1)
+    assert "Scheduled (Sched.)" in html
     assert re.search(r'<span class="status-badge status-scheduled">Scheduled</span>', html)
 
 
@@ -192,7 +195,7 @@ def test_the_board_filtered_by_room_shows_that_lane_only(client, front_desk, mon
 def test_physician_lanes_show_a_physician_alternating_between_rooms(client, front_desk, calendar, monday):
     html = text(board(client, front_desk, date=NEXT_MONDAY.isoformat(), lanes="physicians"))
     okafor = lane(html, f"physician-{calendar.okafor.pk}")
-    rooms_in_order = re.findall(r'<text class="who" x="4" y="15">([^<]+)</text>', okafor)
+    rooms_in_order = re.findall(r'<text class="who" x="3" y="13">([^<]+)</text>', okafor)
     assert rooms_in_order == ["Fluoro Suite 1", "Fluoro Suite 2", "Fluoro Suite 1"]
     assert "Procedures 07:30-15:30" in html
     assert not re.search(r'id="room-\d', html)  # the toggle replaces the room lanes

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from clinic.models import Location, Physician, Room
 from scheduling.admin.board.actions import actions_for
 from scheduling.admin.board.params import FIRST_DAY, LAST_DAY
-from scheduling.board import DayBoard, board_fingerprint, day_board, earlier_outcomes
+from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes
 from scheduling.models import Appointment, AppointmentStatus
 
 
@@ -98,6 +98,7 @@ def _controls(query: BoardQuery) -> BoardQuery:
     """The controls as they should show this board: the defaults filled in, rooms of its location."""
     shown = BoardQuery(initial={key: value for key, value in query.cleaned_data.items() if value is not None})
     shown.fields["room"].queryset = Room.objects.filter(location=query.cleaned_data["location"]).order_by("name")
+    shown.fields["room"].label_from_instance = lambda room: room.name
     return shown
 
 
@@ -193,7 +194,7 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         "physician": physician,
         "show_physician_lanes": cleaned.get("lanes") == "physicians",
         "can_add": request.user.has_perm("scheduling.add_appointment"),
-        "statuses": AppointmentStatus.choices,
+        "statuses": [(value, label, STATUS_SHORT[value]) for value, label in AppointmentStatus.choices],
         "fingerprint": board_fingerprint(location=board.location, day=board.day),
         **_links(query, path_name),
         **_selected(request, board, visit_id, now),
