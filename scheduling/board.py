@@ -147,6 +147,7 @@ class Lane:
     offers: list[Offer] = field(default_factory=list)
     bands: list[Band] = field(default_factory=list)
     rows: int = 1
+    row_labels: list[tuple[int, str]] = field(default_factory=list)  # (top px, words): a physician's rooms
 
     @property
     def height(self) -> int:
@@ -506,8 +507,19 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
                                                             "start": f"{block.start_time:%H:%M}",
                                                             "end": f"{block.end_time:%H:%M}"}))
         lane.subtitle = ", ".join(band.label for band in lane.bands) or _("No schedule block")
-        lane.rows = _pack(sorted(lane.visits, key=lambda v: (v.is_cancelled, v.appointment.procedure_start)),
-                          lambda v: ((v.appointment.procedure_start, v.appointment.procedure_end), "physician_row"))
+        # One row per room the physician works in, so that flipping between rooms shows as a
+        # zig-zag; visits that overlap within a room (a cancelled one, shown on request) get more.
+        row = 0
+        for room_id in sorted({v.appointment.room_id for v in lane.visits},
+                              key=lambda pk: next(r.name for r in rooms if r.pk == pk)):
+            in_room = [v for v in lane.visits if v.appointment.room_id == room_id]
+            used = _pack(sorted(in_room, key=lambda v: (v.is_cancelled, v.appointment.procedure_start)),
+                         lambda v: ((v.appointment.procedure_start, v.appointment.procedure_end), "physician_row"))
+            for visit in in_room:
+                visit.physician_row += row
+            lane.row_labels.append((row * ROW_HEIGHT, in_room[0].appointment.room.name))
+            row += used
+        lane.rows = max(row, 1)
         physician_lanes.append(lane)
 
     today = now.astimezone(zone).date()

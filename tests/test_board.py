@@ -195,8 +195,11 @@ def test_the_board_filtered_by_room_shows_that_lane_only(client, front_desk, mon
 def test_physician_lanes_show_a_physician_alternating_between_rooms(client, front_desk, calendar, monday):
     html = text(board(client, front_desk, date=NEXT_MONDAY.isoformat(), lanes="physicians"))
     okafor = lane(html, f"physician-{calendar.okafor.pk}")
-    rooms_in_order = re.findall(r'<text class="who" x="3" y="13">([^<]+)</text>', okafor)
-    assert rooms_in_order == ["Fluoro Suite 1", "Fluoro Suite 2", "Fluoro Suite 1"]
+    # A row per room: Fluoro Suite 1 on top, Fluoro Suite 2 below; the visits zig-zag between them.
+    assert re.findall(r'<text class="row-label" x="4" y="(\d+)">([^<]+)</text>', okafor) == [
+        ("12", "Fluoro Suite 1"), ("70", "Fluoro Suite 2")]
+    rows = re.findall(r'aria-label="([^,]+), MBB_LUMBAR[^"]*">.*?<svg x="[\d.]+%" y="(\d+)"', okafor, re.S)
+    assert [top for _, top in rows] == ["7", "65", "7"]
     assert "Procedures 07:30-15:30" in html
     assert not re.search(r'id="room-\d', html)  # the toggle replaces the room lanes
 
