@@ -90,6 +90,10 @@ class BoardVisit:
     procedure_span: Span  # [procedure_start, procedure_end), the physician's lane
     label: str  # the whole visit in words: what a screen reader and the block's tooltip say
     block_status: str  # the status as the block writes it: in full, or short where the block is narrow
+    arrival_hm: str  # the local times as the page writes them, "07:30"
+    start_hm: str
+    end_hm: str
+    discharge_hm: str
     row: int = 0
     physician_row: int = 0
     earlier_outcomes: list[Outcome] = field(default_factory=list)  # filled where a page shows them
@@ -97,6 +101,12 @@ class BoardVisit:
     @property
     def top(self) -> int:
         return self.row * ROW_HEIGHT
+
+    @property
+    def whiskers(self) -> tuple[int, int, int]:
+        """Heights in the lane: of the preparation line, the block, the recovery line."""
+        top = self.row * ROW_HEIGHT
+        return top + 3, top + 7, top + 55
 
     @property
     def physician_top(self) -> int:
@@ -121,6 +131,10 @@ class Offer:
     room: Room
     slot_value: str  # the add form's slot choice: start|physician|room
     url: str = ""  # the add form, prefilled (set by the view, which knows the admin's URLs)
+
+    @property
+    def start_hm(self) -> str:
+        return f"{self.start:%H:%M}"
 
     @property
     def label(self) -> str:
@@ -167,6 +181,10 @@ class RecoveryCell:
     bar_height: int  # px of RECOVERY_HEIGHT
     bar_top: int
     over: bool
+
+    @property
+    def start_hm(self) -> str:
+        return f"{self.start:%H:%M}"
 
 
 @dataclass
@@ -224,29 +242,44 @@ class DayBoard:
         return next((visit for visit in self.visits if visit.pk == pk), None)
 
 
-def visit_flags(appointment: Appointment, *, now: dt.datetime, zone) -> list[Flag]:
+class _Words:
+    """The board's words, translated once per board rather than once per visit."""
+
+    def __init__(self):
+        self.not_confirmed = _("Not confirmed, less than 48 h before")
+        self.hold_too_late = _("Blood-thinner hold too late: %(drugs)s")
+        self.needs_review = _("Patient needs front-desk review")
+        self.no_consent = _("No consent to contact")
+        self.label = _("%(patient)s, %(code)s, %(physician)s, %(room)s, %(start)s to %(end)s (arrives %(arrival)s, "
+                       "leaves %(discharge)s), %(status)s")
+        self.statuses = {value: str(label) for value, label in AppointmentStatus.choices}
+        self.short = {value: str(label) for value, label in STATUS_SHORT.items()}
+
+
+def visit_flags(appointment: Appointment, *, now: dt.datetime, zone, words: _Words | None = None) -> list[Flag]:
     """What the staff must look at for this visit, in words; `zone` is its location's.
 
     Uses the patient's prefetched blood thinners (`day_visits` prefetches them): no query.
     """
     if appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
         return []
+    words = words or _Words()
     flags = []
     patient = appointment.patient
     if (appointment.status == AppointmentStatus.SCHEDULED and appointment.discharge > now
             and appointment.procedure_start - now <= CONFIRM_WITHIN):
-        flags.append(Flag("not_confirmed", _("Not confirmed, less than 48 h before")))
-    if appointment.status in UPCOMING:
+        flags.append(Flag("not_confirmed", words.not_confirmed))
+    if appointment.status in UPCOMING and patient.blood_thinners.all():
         today = now.astimezone(zone).date()
         holds = blood_thinner_holds(patient=patient, procedure_type=appointment.procedure_type,
                                     procedure_day=appointment.procedure_start.astimezone(zone).date())
         late = [hold.drug for hold in holds if hold.too_late(today)]
         if late:
-            flags.append(Flag("hold_too_late", _("Blood-thinner hold too late: %(drugs)s") % {"drugs": ", ".join(late)}))
+            flags.append(Flag("hold_too_late", words.hold_too_late % {"drugs": ", ".join(late)}))
     if patient.needs_review:
-        flags.append(Flag("needs_review", _("Patient needs front-desk review")))
+        flags.append(Flag("needs_review", words.needs_review))
     if not (patient.sms_consent or patient.email_consent):
-        flags.append(Flag("no_consent", _("No consent to contact")))
+        flags.append(Flag("no_consent", words.no_consent))
     return flags
 
 
@@ -304,18 +337,18 @@ def _pack(items: list, key) -> int:
     return max(len(row_ends), 1)
 
 
-def _board_visit(appointment: Appointment, scale: _Scale, zone, now: dt.datetime) -> BoardVisit:
+def _board_visit(appointment: Appointment, scale: _Scale, zone, now: dt.datetime, words: _Words) -> BoardVisit:
     room_seconds = (appointment.room_end - appointment.room_start).total_seconds() or 1
-    status_label = appointment.get_status_display()
-    flags = visit_flags(appointment, now=now, zone=zone)
+    status_label = words.statuses[appointment.status]
+    flags = visit_flags(appointment, now=now, zone=zone, words=words)
     local = {name: getattr(appointment, name).astimezone(zone)
              for name in ("arrival", "procedure_start", "procedure_end", "discharge")}
-    label = _("%(patient)s, %(code)s, %(physician)s, %(room)s, %(start)s to %(end)s (arrives %(arrival)s, "
-              "leaves %(discharge)s), %(status)s") % {
+    hm = {name: f"{instant:%H:%M}" for name, instant in local.items()}
+    label = words.label % {
         "patient": appointment.patient.full_name, "code": appointment.procedure_type.code,
         "physician": appointment.physician.name, "room": appointment.room.name,
-        "start": f"{local['procedure_start']:%H:%M}", "end": f"{local['procedure_end']:%H:%M}",
-        "arrival": f"{local['arrival']:%H:%M}", "discharge": f"{local['discharge']:%H:%M}", "status": status_label,
+        "start": hm["procedure_start"], "end": hm["procedure_end"], "arrival": hm["arrival"],
+        "discharge": hm["discharge"], "status": status_label,
     }
     if flags:
         label += ". " + ". ".join(flag.label for flag in flags)
@@ -336,7 +369,9 @@ def _board_visit(appointment: Appointment, scale: _Scale, zone, now: dt.datetime
         recovery=scale.span(appointment.room_end, appointment.discharge),
         procedure_span=scale.span(appointment.procedure_start, appointment.procedure_end),
         label=label,
-        block_status=str(STATUS_SHORT[appointment.status]) if room_seconds < COMPACT_MINUTES * 60 else status_label,
+        block_status=words.short[appointment.status] if room_seconds < COMPACT_MINUTES * 60 else status_label,
+        arrival_hm=hm["arrival"], start_hm=hm["procedure_start"], end_hm=hm["procedure_end"],
+        discharge_hm=hm["discharge"],
     )
 
 
@@ -386,60 +421,66 @@ def _representative_types(rooms: list[Room], kinds: set[str]) -> dict[int, Proce
     return chosen
 
 
+def _gaps(lane: Lane, opens: dt.datetime, closes: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The room's free stretches within the board's span."""
+    busy = sorted((visit.appointment.room_start, visit.appointment.room_end) for visit in lane.visits
+                  if visit.appointment.status in HOLDING_STATUSES)
+    gaps, free_from = [], opens
+    for start, end in busy:
+        if start > free_from:
+            gaps.append((free_from, start))
+        free_from = max(free_from, end)
+    if free_from < closes:
+        gaps.append((free_from, closes))
+    return gaps
+
+
 def _offers(*, location: Location, day: dt.date, now: dt.datetime, lanes: list[Lane], rooms: list[Room],
             kinds: set[str], scale: _Scale, opens: dt.datetime, closes: dt.datetime,
             physician: Physician | None, known_physicians: dict[int, Physician]) -> None:
     """Fill each room lane's offers: in each free stretch, the first start the engine offers there.
 
     One availability load per representative procedure type (not per room or gap); the engine
-    then runs on that plain data once per room, which costs no query.
+    then runs on that plain data for each stretch long enough, one room at a time (the engine
+    gives a start the first free room; asked one room at a time, it says what each could take).
     """
     representative = _representative_types([room for room in rooms if room.is_active], kinds)
-    by_type: dict[int, list[int]] = defaultdict(list)
-    types: dict[int, ProcedureType] = {}
-    for room_id, procedure_type in representative.items():
-        by_type[procedure_type.pk].append(room_id)
-        types[procedure_type.pk] = procedure_type
-    slots_by_room: dict[int, list[engine.Slot]] = defaultdict(list)
-    for type_id, room_ids in by_type.items():
-        request = availability_request(procedure_type=types[type_id], location=location, first_day=day, last_day=day,
-                                       now=now, physician=physician, apply_minimum_notice=False)
-        for room_input in request.rooms:
-            if room_input.id in room_ids:
-                # The engine gives each start the first free room; asked one room at a time, it
-                # says what each room could take.
-                slots_by_room[room_input.id] = engine.find_slots(dataclasses.replace(request, rooms=[room_input]))
+    requests: dict[int, engine.Request] = {}
+    for procedure_type in {procedure_type.pk: procedure_type for procedure_type in representative.values()}.values():
+        requests[procedure_type.pk] = availability_request(
+            procedure_type=procedure_type, location=location, first_day=day, last_day=day, now=now,
+            physician=physician, apply_minimum_notice=False)
     physicians = dict(known_physicians)
-    wanted = {slot.physician_id for slots in slots_by_room.values() for slot in slots} - set(physicians)
-    if wanted:
-        physicians.update(Physician.objects.select_related("user").in_bulk(wanted))
+    rooms_by_id = {room.pk: room for room in rooms}
     for lane in lanes:
-        slots = slots_by_room.get(lane.object_id)
-        if not slots:
+        procedure_type = representative.get(lane.object_id)
+        if procedure_type is None:
             continue
-        procedure_type = representative[lane.object_id]
+        request = requests[procedure_type.pk]
+        room_input = next((room for room in request.rooms if room.id == lane.object_id), None)
+        if room_input is None:
+            continue
         setup = dt.timedelta(minutes=procedure_type.setup_minutes)
         turnover = dt.timedelta(minutes=procedure_type.turnover_minutes)
-        busy = sorted((visit.appointment.room_start, visit.appointment.room_end) for visit in lane.visits
-                      if visit.appointment.status in HOLDING_STATUSES)
-        gaps, free_from = [], opens
-        for start, end in busy:
-            if start > free_from:
-                gaps.append((free_from, start))
-            free_from = max(free_from, end)
-        if free_from < closes:
-            gaps.append((free_from, closes))
-        room = next(room for room in rooms if room.pk == lane.object_id)
-        for gap_start, gap_end in gaps:
-            slot = next((slot for slot in slots if gap_start <= slot.start - setup and slot.end + turnover <= gap_end),
-                        None)
+        prep = dt.timedelta(minutes=procedure_type.prep_minutes)
+        room_time = setup + dt.timedelta(minutes=procedure_type.procedure_minutes) + turnover
+        for gap_start, gap_end in _gaps(lane, opens, closes):
+            if gap_end - gap_start < room_time:
+                continue
+            earliest = max(request.earliest, gap_start + setup - prep) if request.earliest else gap_start + setup - prep
+            latest = min(request.latest, gap_end) if request.latest else gap_end
+            found = engine.find_slots(dataclasses.replace(request, rooms=[room_input], earliest=earliest,
+                                                          latest=latest, limit=1))
+            slot = next((slot for slot in found if slot.end + turnover <= gap_end), None)
             if slot is None:
                 continue
+            if slot.physician_id not in physicians:  # known from the day's blocks; looked up only if not
+                physicians[slot.physician_id] = Physician.objects.select_related("user").get(pk=slot.physician_id)
             room_from = slot.start - setup
             drawn_until = min(gap_end, max(slot.end + turnover, room_from + dt.timedelta(minutes=OFFER_MINUTES)))
             lane.offers.append(Offer(
                 span=scale.span(room_from, drawn_until), start=slot.start.astimezone(location.zone),
-                physician=physicians[slot.physician_id], room=room,
+                physician=physicians[slot.physician_id], room=rooms_by_id[lane.object_id],
                 slot_value=f"{slot.start.isoformat()}|{slot.physician_id}|{slot.room_id}",
             ))
 
@@ -468,7 +509,8 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
                                location.slot_interval_minutes or 15, location.recovery_bays, zone)
     shown = [a for a in appointments
              if (physician is None or a.physician_id == physician.pk) and (room is None or a.room_id == room.pk)]
-    visits = [_board_visit(appointment, scale, zone, now) for appointment in shown]
+    words = _Words()
+    visits = [_board_visit(appointment, scale, zone, now, words) for appointment in shown]
 
     room_ids_with_visits = {visit.appointment.room_id for visit in visits}
     room_lanes = []
