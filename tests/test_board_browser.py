@@ -70,7 +70,9 @@ def test_the_board_of_a_busy_day_reads_well_and_opens_a_visit(visitor, front_des
     you = visitor("board", width)
     sign_in(you, front_desk)
     page = you.page
-    page.goto("/admin/board/")
+    page.goto("/admin/")
+    you.check("admin-index")
+    page.locator("#today-module").get_by_role("link", name="Day board").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Day board")
     suite = page.locator(f"#room-{busy_day[0].room_id}")
     expect(suite.get_by_role("link", name=re.compile(rf"^{busy_day[0].patient.full_name}, ESI_IL"))).to_be_visible()
