@@ -110,7 +110,8 @@ class BoardVisit:
 
     @property
     def physician_top(self) -> int:
-        return self.physician_row * ROW_HEIGHT
+        """The block's top in a physician's lane, below its row's room name."""
+        return self.physician_row * ROW_HEIGHT + 12
 
     @property
     def pk(self) -> int:
@@ -559,7 +560,7 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
                          lambda v: ((v.appointment.procedure_start, v.appointment.procedure_end), "physician_row"))
             for visit in in_room:
                 visit.physician_row += row
-            lane.row_labels.append((row * ROW_HEIGHT, in_room[0].appointment.room.name))
+            lane.row_labels.append((row * ROW_HEIGHT + 10, in_room[0].appointment.room.name))
             row += used
         lane.rows = max(row, 1)
         physician_lanes.append(lane)

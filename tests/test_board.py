@@ -197,9 +197,9 @@ def test_physician_lanes_show_a_physician_alternating_between_rooms(client, fron
     okafor = lane(html, f"physician-{calendar.okafor.pk}")
     # A row per room: Fluoro Suite 1 on top, Fluoro Suite 2 below; the visits zig-zag between them.
     assert re.findall(r'<text class="row-label" x="4" y="(\d+)">([^<]+)</text>', okafor) == [
-        ("12", "Fluoro Suite 1"), ("70", "Fluoro Suite 2")]
+        ("10", "Fluoro Suite 1"), ("68", "Fluoro Suite 2")]
     rows = re.findall(r'aria-label="([^,]+), MBB_LUMBAR[^"]*">.*?<svg x="[\d.]+%" y="(\d+)"', okafor, re.S)
-    assert [top for _, top in rows] == ["7", "65", "7"]
+    assert [top for _, top in rows] == ["12", "70", "12"]
     assert "Procedures 07:30-15:30" in html
     assert not re.search(r'id="room-\d', html)  # the toggle replaces the room lanes
 
