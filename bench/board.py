@@ -161,7 +161,7 @@ def _ms(value: float) -> str:
 def rows(figure: BoardFigure) -> list[tuple[str, str, str, str, str]]:
     """(figure, measured, target, met, visits)."""
     return [(
-        f"(i) day board, {figure.visits} visits, {figure.rooms} rooms (in process)",
+        f"(j) day board, {figure.visits} visits, {figure.rooms} rooms (in process)",
         f"p50 {_ms(figure.timing.p50)}, p95 {_ms(figure.timing.p95)}, {figure.queries} queries",
         f"p95 <= {TARGET_P95_MS:.0f} ms", "yes" if figure.met else "**no**", f"{figure.visits}",
     )]

@@ -90,7 +90,7 @@ def board_only() -> int:
     print("Seeding the large clinic ...", flush=True)
     clinic = seed_large_clinic(today=timezone.localdate())
     user = get_user_model().objects.create_superuser("bench", "bench@interval.example", password=None)
-    print("Measuring the day board (i) ...", flush=True)
+    print("Measuring the day board (j) ...", flush=True)
     figure = board.measure(location=Location.objects.get(pk=clinic.location_id), user=user,
                            first_day=clinic.first_day, last_day=clinic.last_day)
     board.write_section(figure, RESULTS_PATH)
@@ -245,7 +245,12 @@ def main() -> int:
     from bench import reminders as reminder_bench  # Django is set up by now
 
     dispatch = reminder_bench.measure(url)
-    print("Measuring the day board (i) ...", flush=True)
+    from bench import csv_export
+
+    print("Measuring the CSV export (i) ...", flush=True)
+    exported = csv_export.measure(user=user)
+    # After the export, whose month the board's extra day must not change.
+    print("Measuring the day board (j) ...", flush=True)
     from bench import board as day_board
 
     board_figure = day_board.measure(location=location, user=user, first_day=clinic.first_day,
@@ -253,12 +258,14 @@ def main() -> int:
     path = report.write(results)
     with open(path, "a", encoding="utf-8") as markdown:
         markdown.write(reminder_bench.markdown(dispatch))
+        markdown.write(csv_export.markdown(exported))
         if page_figures is not None:
             markdown.write(pages_report.markdown(page_figures))
         markdown.write(day_board.markdown(board_figure))
     print()
     print(report.console_table(results))
     print(reminder_bench.console(dispatch))
+    print(csv_export.console(exported))
     if page_figures is not None:
         print()
         print(pages_report.console(page_figures))

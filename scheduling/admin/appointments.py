@@ -35,6 +35,8 @@ from scheduling.admin.forms import (
     parse_slot,
     slot_choices,
 )
+from scheduling.admin.appointment_export import AppointmentExportMixin
+from scheduling.admin.checks import AppointmentChecksMixin
 from scheduling.admin.reminders import ReminderInline
 from scheduling.admin.reschedule import RescheduleAdminMixin
 from scheduling.pathways.eligibility import eligible_window
@@ -239,7 +241,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
+class AppointmentAdmin(AppointmentExportMixin, AppointmentChecksMixin, RescheduleAdminMixin, HistoryAdmin):
     list_display = ["local_start", "patient", "procedure_type", "physician", "room", "status", "location"]
     list_filter = ["status", "location", "physician", "procedure_type"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]
@@ -251,8 +253,8 @@ class AppointmentAdmin(RescheduleAdminMixin, HistoryAdmin):
     history_list_display = ["status", "procedure_start", "physician", "room"]
     change_fields = ["status", "location", "patient", "procedure_type", "order", "physician", "room", "arrival",
                      "procedure_start", "procedure_end", "discharge", "room_start", "room_end", "follow_up_of",
-                     "preparation", "blood_thinner_holds", "booked_by", "cancel_reason", "cancelled_by",
-                     "cancelled_at", "notes"]
+                     "preparation", "blood_thinner_holds", "pre_procedure_checks", "booked_by", "cancel_reason",
+                     "cancelled_by", "cancelled_at", "notes"]
 
     @admin.display(description=_("start (local)"), ordering="procedure_start")
     def local_start(self, obj: Appointment) -> str:

@@ -15,12 +15,14 @@ list of visits from `day_visits` (which prefetches both) costs no query per visi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clinic.models import BloodThinner, ProcedureType
 from scheduling.models import Appointment, CheckKind
 from scheduling.pathways.holds import blood_thinner_holds
 
@@ -53,26 +55,48 @@ def procedure_day(visit: Appointment) -> dt.date:
     return visit.procedure_start.astimezone(visit.location.zone).date()
 
 
+def needed_kinds(*, procedure_type: ProcedureType, drugs: Iterable[BloodThinner]) -> list[str]:
+    """The rule: the kinds of check a visit of `procedure_type` needs for a patient taking
+    `drugs`, in the order a nurse asks them. A drug needs checking when the procedure's
+    bleeding risk asks to hold it (the hold table's days for that risk are more than none)."""
+    kinds = []
+    if procedure_type.fasting_hours or procedure_type.is_sedated:
+        kinds.append(CheckKind.FASTING)
+    if procedure_type.driver_required:
+        kinds.append(CheckKind.DRIVER)
+    if any(drug.hold_days(procedure_type.bleeding_risk) for drug in drugs):
+        kinds.append(CheckKind.BLOOD_THINNER)
+    if procedure_type.requires_order:
+        kinds.append(CheckKind.CONSENT)
+    return kinds
+
+
+def with_recorded(needed: list[str], recorded: Iterable[str]) -> list[str]:
+    """The kinds to show for a visit: those needed now, then any recorded at check-in that the
+    catalog no longer asks for (the record stands)."""
+    return [*needed, *(kind for kind in recorded if kind not in needed)]
+
+
 def checks_needed(visit: Appointment) -> list[CheckNeed]:
-    """The checks this visit needs before its procedure starts, in the order a nurse asks them."""
+    """The checks this visit needs before its procedure starts, each with what to check."""
     procedure_type = visit.procedure_type
     needs = []
-    if procedure_type.fasting_hours or procedure_type.is_sedated:
-        needs.append(CheckNeed(CheckKind.FASTING, ngettext(
-            "No solid food for %(hours)d hour before arrival.", "No solid food for %(hours)d hours before arrival.",
-            procedure_type.fasting_hours) % {"hours": procedure_type.fasting_hours}
-            if procedure_type.fasting_hours else _("Sedation: nothing to eat before arrival.")))
-    if procedure_type.driver_required:
-        needs.append(CheckNeed(CheckKind.DRIVER, _("An adult drives the patient home.")))
-    holds = blood_thinner_holds(patient=visit.patient, procedure_type=procedure_type,
-                                procedure_day=procedure_day(visit))
-    if holds:
-        needs.append(CheckNeed(CheckKind.BLOOD_THINNER, "; ".join(
-            _("%(drug)s: no dose since %(day)s") % {"drug": hold.drug,
-                                                     "day": date_format(hold.first_day_without, "D M j")}
-            for hold in holds)))
-    if procedure_type.requires_order:
-        needs.append(CheckNeed(CheckKind.CONSENT, _("Signed consent for this procedure.")))
+    for kind in needed_kinds(procedure_type=procedure_type, drugs=visit.patient.blood_thinners.all()):
+        if kind == CheckKind.FASTING:
+            detail = (ngettext("No solid food for %(hours)d hour before arrival.",
+                               "No solid food for %(hours)d hours before arrival.",
+                               procedure_type.fasting_hours) % {"hours": procedure_type.fasting_hours}
+                      if procedure_type.fasting_hours else _("Sedation: nothing to eat before arrival."))
+        elif kind == CheckKind.DRIVER:
+            detail = _("An adult drives the patient home.")
+        elif kind == CheckKind.BLOOD_THINNER:
+            holds = blood_thinner_holds(patient=visit.patient, procedure_type=procedure_type,
+                                        procedure_day=procedure_day(visit))
+            detail = "; ".join(_("%(drug)s: no dose since %(day)s") % {
+                "drug": hold.drug, "day": date_format(hold.first_day_without, "D M j")} for hold in holds)
+        else:
+            detail = _("Signed consent for this procedure.")
+        needs.append(CheckNeed(kind, detail))
     return needs
 
 
@@ -129,11 +153,11 @@ def visit_checks(visit: Appointment) -> VisitChecks:
     """The visit's needed checks with what was recorded: the rule's needs now, plus any check
     recorded at check-in that the catalog no longer asks for (the record stands)."""
     rows = {row.kind: row for row in visit.checks.all()}  # prefetched by day_visits
+    needs = {need.kind: need.detail for need in checks_needed(visit)}
     items = []
-    for need in checks_needed(visit):
-        row = rows.pop(need.kind, None)
-        items.append(_state(need.kind, row.detail if row and row.detail else need.detail, row))
-    items += [_state(kind, row.detail, row) for kind, row in rows.items()]
+    for kind in with_recorded(list(needs), rows):
+        row = rows.get(kind)
+        items.append(_state(kind, row.detail if row and row.detail else needs.get(kind, ""), row))
     return VisitChecks(tuple(items))
 
 
