@@ -397,3 +397,14 @@ def test_the_visit_panel_offers_the_actions_the_role_allows(client, front_desk, 
     ward = text(board(client, nurse, visit=visit.pk))
     ward_panel = ward[ward.index('id="visit-panel"'):ward.index("</section>")]
     assert ">Check in<" in ward_panel and ">Cancel<" not in ward_panel
+
+
+def test_the_board_links_to_the_days_print_sheets_and_csv(client, front_desk, monday):
+    html = text(board(client, front_desk, date=NEXT_MONDAY.isoformat(), physician=monday[0].physician_id))
+    print_url = re.search(r'href="(/admin/board/print/[^"]+)">Print<', html).group(1)
+    assert f"date={NEXT_MONDAY.isoformat()}" in print_url and f"physician={monday[0].physician_id}" in print_url
+    assert client.get(print_url).status_code == 200
+    export_url = re.search(r'href="(/admin/board/export.csv[^"]+)">CSV<', html).group(1)
+    response = client.get(export_url)
+    assert response.status_code == 200
+    assert monday[0].patient.last_name in b"".join(response.streaming_content).decode()
