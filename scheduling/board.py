@@ -18,7 +18,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q
+from django.core.cache import cache
+from django.db.models import Count, F, Max, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -49,6 +50,7 @@ STATUS_SHORT = {
     AppointmentStatus.NO_SHOW: gettext_lazy("No-show"),
 }
 COMPACT_MINUTES = 45  # a block shorter than this (room time) is too narrow for the full status
+OFFERS_SECONDS = 60  # how long the times found for a day's board are kept (see `_cached_offers`)
 OFFER_MINUTES = 60  # an offer is drawn over its free stretch up to this long, so its time reads
 # Visits whose time is still to come: a late hold or a missing confirmation still matters.
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
@@ -212,6 +214,7 @@ class DayBoard:
     is_today: bool
     rooms: list[Room]
     physicians: list[Physician]
+    fingerprint: str  # `board_fingerprint` of the day: the script reloads the board when it changes
 
     recovery_height: int = RECOVERY_HEIGHT
 
@@ -404,13 +407,17 @@ def _recovery_cells(visits: list[Appointment], scale: _Scale, opens: dt.datetime
     return cells
 
 
-def _representative_types(rooms: list[Room], kinds: set[str]) -> dict[int, ProcedureType]:
+def _representative_types(rooms: list[Room], blocks: list[ScheduleBlock]) -> dict[int, ProcedureType]:
     """For each room, the procedure type its free stretches are offered for: of the active
-    types the room can host and that someone works that day, the self-bookable first, then the
-    shortest. Types that book a follow-up visit are left out (their offer depends on another day)."""
+    types the room can host and that a physician working that day (`blocks`) does in such a
+    block, the self-bookable first, then the shortest. Types that book a follow-up visit are left
+    out (their offer depends on another day)."""
     types = list(
-        ProcedureType.objects.filter(is_active=True, follow_up_type__isnull=True, schedule_kind__in=kinds)
-        .prefetch_related("required_capabilities", "alternative_capabilities")
+        ProcedureType.objects.filter(
+            is_active=True, follow_up_type__isnull=True, physicians__is_active=True,
+            physicians__schedule_blocks__in=[block.pk for block in blocks],
+            physicians__schedule_blocks__kind=F("schedule_kind"),
+        ).distinct().prefetch_related("required_capabilities", "alternative_capabilities")
     )
     types.sort(key=lambda procedure_type: (not procedure_type.self_bookable, procedure_type.total_minutes,
                                            procedure_type.code))
@@ -437,7 +444,7 @@ def _gaps(lane: Lane, opens: dt.datetime, closes: dt.datetime) -> list[tuple[dt.
 
 
 def _offers(*, location: Location, day: dt.date, now: dt.datetime, lanes: list[Lane], rooms: list[Room],
-            kinds: set[str], scale: _Scale, opens: dt.datetime, closes: dt.datetime,
+            blocks: list[ScheduleBlock], scale: _Scale, opens: dt.datetime, closes: dt.datetime,
             physician: Physician | None, known_physicians: dict[int, Physician]) -> None:
     """Fill each room lane's offers: in each free stretch, the first start the engine offers there.
 
@@ -445,7 +452,7 @@ def _offers(*, location: Location, day: dt.date, now: dt.datetime, lanes: list[L
     then runs on that plain data for each stretch long enough, one room at a time (the engine
     gives a start the first free room; asked one room at a time, it says what each could take).
     """
-    representative = _representative_types([room for room in rooms if room.is_active], kinds)
+    representative = _representative_types([room for room in rooms if room.is_active], blocks)
     requests: dict[int, engine.Request] = {}
     for procedure_type in {procedure_type.pk: procedure_type for procedure_type in representative.values()}.values():
         requests[procedure_type.pk] = availability_request(
@@ -484,6 +491,36 @@ def _offers(*, location: Location, day: dt.date, now: dt.datetime, lanes: list[L
                 physician=physicians[slot.physician_id], room=rooms_by_id[lane.object_id],
                 slot_value=f"{slot.start.isoformat()}|{slot.physician_id}|{slot.room_id}",
             ))
+
+
+def _cached_offers(*, location: Location, day: dt.date, now: dt.datetime, lanes: list[Lane], fingerprint: str,
+                   physician: Physician | None, room: Room | None, known_physicians: dict[int, Physician],
+                   **arguments) -> None:
+    """`_offers`, kept for a minute under the day's fingerprint: every board open on the day
+    asks again when anything changes, and most of a board's time is finding these. A booking,
+    cancellation or status change makes a new fingerprint; what it cannot see (a patient holding
+    a time on the booking pages, a physician's time off) is at most a minute old, and the
+    booking form checks the time again anyway."""
+    key = "board-offers:" + ":".join(str(part) for part in (
+        location.pk, day.isoformat(), physician.pk if physician else "-", room.pk if room else "-", fingerprint,
+        int(now.timestamp()) // OFFERS_SECONDS))
+    cached = cache.get(key)
+    if cached is None:
+        _offers(location=location, day=day, now=now, lanes=lanes, physician=physician,
+                known_physicians=known_physicians, **arguments)
+        cache.set(key, {lane.object_id: [(offer.span.left, offer.span.width, offer.start, offer.physician.pk,
+                                          offer.slot_value) for offer in lane.offers] for lane in lanes},
+                  OFFERS_SECONDS)
+        return
+    physicians = dict(known_physicians)
+    wanted = {offer[3] for offers in cached.values() for offer in offers} - set(physicians)
+    if wanted:
+        physicians.update(Physician.objects.select_related("user").in_bulk(wanted))
+    rooms = {room.pk: room for room in arguments["rooms"]}
+    for lane in lanes:
+        lane.offers = [Offer(span=Span(left, width), start=start, physician=physicians[physician_id],
+                             room=rooms[lane.object_id], slot_value=slot_value)
+                       for left, width, start, physician_id, slot_value in cached.get(lane.object_id, [])]
 
 
 def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: Physician | None = None,
@@ -566,10 +603,11 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
         physician_lanes.append(lane)
 
     today = now.astimezone(zone).date()
+    fingerprint = board_fingerprint(location=location, day=day)
     if offer_times and day >= today and room_lanes:
-        _offers(location=location, day=day, now=now, lanes=room_lanes, rooms=rooms,
-                kinds={block.kind for block in blocks}, scale=scale, opens=opens, closes=closes, physician=physician,
-                known_physicians=physicians)
+        _cached_offers(location=location, day=day, now=now, lanes=room_lanes, fingerprint=fingerprint,
+                       physician=physician, room=room, known_physicians=physicians, rooms=rooms,
+                       blocks=blocks, scale=scale, opens=opens, closes=closes)
 
     return DayBoard(
         location=location, day=day, opens=opens, closes=closes, ticks=ticks,
@@ -577,7 +615,7 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
         physician_lanes=physician_lanes, recovery=recovery, recovery_bays=location.recovery_bays,
         recovery_peak=max((cell.count for cell in recovery), default=0), visits=visits,
         now_left=round(scale.at(now), 3) if day == today and opens <= now < closes else None,
-        is_today=day == today, rooms=rooms, physicians=list(physicians.values()),
+        is_today=day == today, rooms=rooms, physicians=list(physicians.values()), fingerprint=fingerprint,
     )
 
 

@@ -11,6 +11,7 @@ from html import unescape
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -369,12 +370,17 @@ def _crowded_location(count: int):
     return location
 
 
-def _board_queries(client, location) -> int:
-    client.get("/admin/board/", {"location": location.pk, "date": NEXT_MONDAY.isoformat()})  # session, caches
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get("/admin/board/", {"location": location.pk, "date": NEXT_MONDAY.isoformat()})
-    assert response.status_code == 200
-    return len(captured)
+def _board_queries(client, location) -> tuple[int, int]:
+    """Queries of the board with the times to book found afresh, then kept from the first."""
+    counts = []
+    client.get("/admin/board/", {"location": location.pk, "date": NEXT_MONDAY.isoformat()})  # the session
+    cache.clear()
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/admin/board/", {"location": location.pk, "date": NEXT_MONDAY.isoformat()})
+        assert response.status_code == 200 and 'class="offer"' in text(response)
+        counts.append(len(captured))
+    return counts[0], counts[1]
 
 
 def test_the_board_makes_as_many_queries_for_150_visits_as_for_10(client, front_desk, calendar):
@@ -385,7 +391,8 @@ def test_the_board_makes_as_many_queries_for_150_visits_as_for_10(client, front_
     html = text(client.get("/admin/board/", {"location": many.pk, "date": NEXT_MONDAY.isoformat()}))
     assert "150 visits" in html
     assert few_queries == many_queries, (few_queries, many_queries)
-    assert many_queries <= 40
+    cold, warm = many_queries
+    assert warm < cold <= 45
 
 
 def test_the_visit_panel_offers_the_actions_the_role_allows(client, front_desk, nurse, calendar):

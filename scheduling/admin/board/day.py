@@ -198,7 +198,7 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         "show_physician_lanes": cleaned.get("lanes") == "physicians",
         "can_add": request.user.has_perm("scheduling.add_appointment"),
         "statuses": [(value, label, STATUS_SHORT[value]) for value, label in AppointmentStatus.choices],
-        "fingerprint": board_fingerprint(location=board.location, day=board.day),
+        "fingerprint": board.fingerprint,
         **_links(query, path_name),
         **_selected(request, board, visit_id, now),
     }
