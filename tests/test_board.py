@@ -415,3 +415,11 @@ def test_the_board_links_to_the_days_print_sheets_and_csv(client, front_desk, mo
     response = client.get(export_url)
     assert response.status_code == 200
     assert monday[0].patient.last_name in b"".join(response.streaming_content).decode()
+
+
+def test_coordinates_keep_a_decimal_point_in_a_language_that_writes_commas(client, front_desk, monday):
+    client.force_login(front_desk)
+    html = text(client.get("/admin/board/", {"date": NEXT_MONDAY.isoformat()}, headers={"Accept-Language": "es"}))
+    assert '<html lang="es"' in html
+    assert re.search(r'<rect class="bay-load" x="\d+\.\d+%"', html) and not re.search(r'x="\d+,\d+%"', html)
+    assert '<rect class="procedure" x="14.286%" width="57.143%"' in html
