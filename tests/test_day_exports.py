@@ -199,6 +199,7 @@ def test_the_list_links_to_its_export_with_its_filters(client, front_desk, day, 
     client.force_login(front_desk)
     page = client.get(reverse("admin:scheduling_appointment_changelist") + "?status__exact=scheduled").content.decode()
     assert f'href="{CHANGELIST_EXPORT}?status__exact=scheduled">Export these to CSV' in page
+    assert f'href="{reverse("board:arrivals")}">Today\'s arrivals' in page
 
 
 def test_the_selected_rows_export_through_the_lists_action(client, front_desk, day):

@@ -264,3 +264,32 @@ def test_starting_with_checks_missing_needs_a_reason_which_stays_on_the_record(c
     assert visit.history.first().history_change_reason == (
         "Started without consent form signed: Consent signed in the hospital's form")
     assert visit.history.first().history_user == nurse
+
+
+def test_checking_in_before_the_visits_day_is_refused_in_words(client, front_desk, visit, clock):
+    client.force_login(front_desk)
+    response = client.post(reverse("board:visit-check-in", args=[visit.pk]), {"checks": ["consent"]})
+    visit.refresh_from_db()
+    assert response.status_code == 200 and visit.status == S.SCHEDULED
+    assert said(response) == [
+        f"{visit.patient.full_name}: Patients check in on the day of their visit (Monday November 30)."]
+    assert not PreProcedureCheck.objects.filter(appointment=visit).exists()
+
+
+def test_checks_are_not_recorded_through_check_in_once_the_procedure_has_started(client, nurse, visit, on_the_day):
+    services.appointment_check_in(appointment=visit)
+    services.appointment_start(appointment=visit, reason="Consent signed on paper")
+    client.force_login(nurse)
+    response = client.post(reverse("board:visit-check-in", args=[visit.pk]), {"checks": ["consent"]})
+    assert said(response) == [f"{visit.patient.full_name}: This visit is in procedure; it cannot be checked in."]
+    assert not PreProcedureCheck.objects.get(appointment=visit).is_confirmed
+
+
+def test_the_checks_service_refuses_a_visit_no_longer_between_check_in_and_start(nurse, visit, on_the_day):
+    from scheduling.errors import InvalidTransition
+    from scheduling.services.checks import visit_checks_confirm
+
+    services.appointment_check_in(appointment=visit)
+    services.appointment_start(appointment=visit, reason="Consent signed on paper")
+    with pytest.raises(InvalidTransition, match="its checks are recorded between check-in and the start"):
+        visit_checks_confirm(appointment=visit, confirmed=["consent"], by=nurse, now=ON_THE_DAY)

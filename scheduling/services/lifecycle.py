@@ -116,15 +116,15 @@ def appointment_start(*, appointment: Appointment, by=None, reason: str = "") ->
         current = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if S.IN_PROCEDURE not in ALLOWED.get(current.status, set()):
             return _transition(appointment, S.IN_PROCEDURE, by=by)  # refused, in the usual words
-        missing = visit_checks(current).missing
-        if not missing:
+        checks = visit_checks(current)
+        if checks.complete:
             return _transition(appointment, S.IN_PROCEDURE, by=by)
-        words = ", ".join(item.label.lower() for item in missing)
+        words = checks.missing_words()
         if not reason:
             raise ChecksMissing(f"Not confirmed: {words}. Confirm the checks, or say why the procedure starts "
                                 "without them.", field="reason")
         checks_record(appointment=current, confirmed=(), by=by, now=timezone.now())  # rows for every need
-        current.checks.filter(kind__in=[item.kind for item in missing]).update(missing_reason=reason[:300])
+        current.checks.filter(kind__in=[item.kind for item in checks.missing]).update(missing_reason=reason[:300])
         return _transition(appointment, S.IN_PROCEDURE, by=by, reason=f"Started without {words}: {reason}")
 
 

@@ -128,7 +128,7 @@ def day_url(location: Location, day: dt.date) -> str:
     """The staff's day for a location and day: where an action returns when no `next` is given."""
     try:
         base = reverse("board:day")
-    except NoReverseMatch:  # the board's page is mounted by its own module
+    except NoReverseMatch:  # the day board names its page "day"; until it is mounted, the arrivals desk
         base = reverse("board:arrivals")
     return f"{base}?location={location.pk}&date={day.isoformat()}"
 
