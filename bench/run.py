@@ -67,7 +67,44 @@ def _machine(connection) -> dict[str, str]:
     }
 
 
+def board_only() -> int:
+    """`python -m bench.run --only board`: the day board's figure alone, into results.md."""
+    url = environment.database_url()
+    os.environ.update(environment.settings_environment(url))
+    print(f"Recreating the benchmark database ({url}) ...", flush=True)
+    environment.recreate_database(url)
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from bench import board
+    from bench.report import RESULTS_PATH
+    from bench.seed import seed_large_clinic
+    from clinic.models import Location
+
+    call_command("migrate", verbosity=0)
+    print("Seeding the large clinic ...", flush=True)
+    clinic = seed_large_clinic(today=timezone.localdate())
+    user = get_user_model().objects.create_superuser("bench", "bench@interval.example", password=None)
+    print("Measuring the day board (j) ...", flush=True)
+    figure = board.measure(location=Location.objects.get(pk=clinic.location_id), user=user,
+                           first_day=clinic.first_day, last_day=clinic.last_day)
+    board.write_section(figure, RESULTS_PATH)
+    print(board.console(figure))
+    print(f"Written to bench/{RESULTS_PATH.name} ({board.SECTION[3:]})")
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--only", "board"]:
+        return board_only()
+    if sys.argv[1:]:
+        print("usage: python -m bench.run [--only board]", file=sys.stderr)
+        return 2
     started_at_clock = time.perf_counter()
     url = environment.database_url()
     server_environment = environment.settings_environment(url)
@@ -212,12 +249,19 @@ def main() -> int:
 
     print("Measuring the CSV export (i) ...", flush=True)
     exported = csv_export.measure(user=user)
+    # After the export, whose month the board's extra day must not change.
+    print("Measuring the day board (j) ...", flush=True)
+    from bench import board as day_board
+
+    board_figure = day_board.measure(location=location, user=user, first_day=clinic.first_day,
+                                     last_day=clinic.last_day)
     path = report.write(results)
     with open(path, "a", encoding="utf-8") as markdown:
         markdown.write(reminder_bench.markdown(dispatch))
         markdown.write(csv_export.markdown(exported))
         if page_figures is not None:
             markdown.write(pages_report.markdown(page_figures))
+        markdown.write(day_board.markdown(board_figure))
     print()
     print(report.console_table(results))
     print(reminder_bench.console(dispatch))
@@ -225,6 +269,8 @@ def main() -> int:
     if page_figures is not None:
         print()
         print(pages_report.console(page_figures))
+    print()
+    print(day_board.console(board_figure))
     print()
     for problem in problems:
         print(f"PROBLEM: {problem}")

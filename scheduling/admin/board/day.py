@@ -1,3 +1,244 @@
-"""The day pages of the staff's day."""
+"""The day board (`/admin/board/`), the physician's day, the nurse's procedure-and-recovery view,
+and the cheap "did anything change?" question the board's script asks.
 
-urlpatterns: list = []
+The views parse the query string (a bad value is a page that says so, never an error 500), ask
+`scheduling.board` for the day, and draw it. Everything works with links and GET forms; the
+script only refreshes the board and opens a visit without a reload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from clinic.models import Location, Physician, Room
+from scheduling.admin.board.actions import actions_for
+from scheduling.admin.board.params import FIRST_DAY, LAST_DAY
+from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes
+from scheduling.models import Appointment, AppointmentStatus
+
+
+VIEW_PERMISSION = "scheduling.view_appointment"
+REFRESH_SECONDS = 30
+# The part of each page the script swaps in when the day changed or a visit is opened.
+FRAGMENTS = {"admin/board/day.html": "admin/board/_board.html", "admin/board/my_day.html": "admin/board/_my_day.html",
+             "admin/board/recovery.html": "admin/board/_recovery.html"}
+
+
+class BoardQuery(forms.Form):
+    """The board's query string. Every field is optional; the defaults are the user's first
+    location and today there."""
+
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True).order_by("name"), required=False, label=gettext_lazy("Location"),
+        empty_label=None, error_messages={"invalid_choice": gettext_lazy("There is no such location; choose one from the list.")})
+    date = forms.DateField(required=False, label=gettext_lazy("Date"), input_formats=["%Y-%m-%d"],
+                           widget=forms.DateInput(attrs={"type": "date"}),
+                           error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD, e.g. 2026-11-24.")})
+    physician = forms.ModelChoiceField(
+        queryset=Physician.objects.filter(is_active=True).select_related("user"), required=False,
+        label=gettext_lazy("Physician"), empty_label=gettext_lazy("All physicians"),
+        error_messages={"invalid_choice": gettext_lazy("There is no such physician; choose one from the list.")})
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.all(), required=False, label=gettext_lazy("Room"), empty_label=gettext_lazy("All rooms"),
+        error_messages={"invalid_choice": gettext_lazy("There is no such room; choose one from the list.")})
+    cancelled = forms.BooleanField(required=False, label=gettext_lazy("Show cancelled visits"))
+    lanes = forms.ChoiceField(
+        required=False, label=gettext_lazy("Lanes"),
+        choices=[("rooms", gettext_lazy("Rooms")), ("physicians", gettext_lazy("Physicians"))])
+    visit = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput,
+                               error_messages={"invalid": gettext_lazy("A visit is given by its number.")})
+
+    def clean(self):
+        cleaned = super().clean()
+        location, room = cleaned.get("location"), cleaned.get("room")
+        if location is None and "location" not in self.errors:
+            location = cleaned["location"] = self.fields["location"].queryset.first()
+            if location is None:
+                raise forms.ValidationError(_("No location is active yet: add one under Locations first."))
+        if room is not None and location is not None and room.location_id != location.pk:
+            self.add_error("room", _("%(room)s is not at %(location)s.") % {"room": room.name,
+                                                                            "location": location.name})
+        day = cleaned.get("date")
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            self.add_error("date", _("Choose a day between %(first)s and %(last)s.") % {
+                "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
+        if location is not None and cleaned.get("date") is None and "date" not in self.errors:
+            cleaned["date"] = timezone.now().astimezone(location.zone).date()
+        return cleaned
+
+    def params(self, **changes) -> dict[str, str]:
+        """The query string of this board with `changes` (None removes a key)."""
+        cleaned = self.cleaned_data
+        values = {
+            "location": cleaned["location"].pk,
+            "date": cleaned["date"].isoformat(),
+            "physician": cleaned["physician"].pk if cleaned.get("physician") else None,
+            "room": cleaned["room"].pk if cleaned.get("room") else None,
+            "cancelled": "1" if cleaned.get("cancelled") else None,
+            "lanes": cleaned.get("lanes") if cleaned.get("lanes") == "physicians" else None,
+            "visit": cleaned.get("visit"),
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value not in (None, "")}
+
+
+def _controls(query: BoardQuery) -> BoardQuery:
+    """The controls as they should show this board: the defaults filled in, rooms of its location."""
+    shown = BoardQuery(initial={key: value for key, value in query.cleaned_data.items() if value is not None})
+    shown.fields["room"].queryset = Room.objects.filter(location=query.cleaned_data["location"]).order_by("name")
+    shown.fields["room"].label_from_instance = lambda room: room.name
+    return shown
+
+
+def _query(params: dict) -> str:
+    return "?" + urlencode(params)
+
+
+def _require_view(request: HttpRequest) -> None:
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied
+
+
+def _invalid(request: HttpRequest, query: BoardQuery, template: str, title: str) -> TemplateResponse:
+    return TemplateResponse(request, template, {
+        **admin.site.each_context(request), "title": title, "query": query, "invalid": True,
+    }, status=400)
+
+
+def _links(query: BoardQuery, path_name: str) -> dict:
+    """Links of the board's controls, each a plain GET link."""
+    day = query.cleaned_data["date"]
+    location = query.cleaned_data["location"]
+    today = timezone.now().astimezone(location.zone).date()
+    without_visit = query.params(visit=None)
+    return {
+        "previous_url": _query({**without_visit, "date": (day - dt.timedelta(days=1)).isoformat()}),
+        "next_url": _query({**without_visit, "date": (day + dt.timedelta(days=1)).isoformat()}),
+        "today_url": _query({**without_visit, "date": today.isoformat()}) if day != today else "",
+        "room_lanes_url": _query(query.params(lanes=None)),
+        "physician_lanes_url": _query(query.params(lanes="physicians")),
+        "cancelled_url": _query(query.params(cancelled=None if query.cleaned_data.get("cancelled") else "1",
+                                             visit=None)),
+        "visit_base": _query(without_visit) + "&visit=",
+        "filter_base": _query(query.params(visit=None, room=None, physician=None)) + "&",
+        "clear_filters_url": _query(query.params(visit=None, room=None, physician=None)),
+        "close_visit_url": _query(without_visit),
+        "changes_url": reverse("board:changes") + _query({"location": location.pk, "date": day.isoformat()}),
+        "board_url": reverse(path_name),
+        "refresh_seconds": REFRESH_SECONDS,
+        "self_url": _query(query.params()),
+        # The printed sheets and the CSV of the same day (and physician or room) are their own pages.
+        "print_query": _query(query.params(visit=None, cancelled=None, lanes=None)),
+        "export_query": _query(query.params(visit=None, lanes=None, physician=None, room=None)),
+    }
+
+
+def _selected(request: HttpRequest, board: DayBoard, visit_id: int | None, now: dt.datetime) -> dict:
+    if visit_id is None:
+        return {}
+    visit = board.visit(visit_id)
+    if visit is None:
+        return {"visit_missing": visit_id}
+    return {"selected": visit, "actions": actions_for(request.user, visit.appointment, now=now)}
+
+
+def _board_page(request: HttpRequest, *, template: str, path_name: str, title: str,
+                physician_from_user: bool = False) -> TemplateResponse:
+    _require_view(request)
+    query = BoardQuery(request.GET)
+    if not query.is_valid():
+        return _invalid(request, query, template, title)
+    cleaned = query.cleaned_data
+    now = timezone.now()
+    visit_id = cleaned.get("visit")
+    physician = cleaned.get("physician")
+    if physician_from_user and physician is None:
+        physician = Physician.objects.filter(user=request.user).select_related("user").first()
+        if physician is None:
+            return TemplateResponse(request, template, {
+                **admin.site.each_context(request), "title": title, "query": _controls(query), "not_a_physician": True,
+                **_links(query, path_name)})
+    board = day_board(location=cleaned["location"], day=cleaned["date"], now=now, physician=physician,
+                      room=cleaned.get("room"), include_cancelled=bool(cleaned.get("cancelled")),
+                      offer_times=template == "admin/board/day.html")
+    if visit_id is not None and board.visit(visit_id) is None and not cleaned.get("cancelled"):
+        # A visit of another day or location (a link from elsewhere): show it on its own day.
+        appointment = Appointment.objects.filter(pk=visit_id).select_related("location").first()
+        if appointment is not None and appointment.location.is_active:
+            day = appointment.procedure_start.astimezone(appointment.location.zone).date()
+            if (appointment.location_id, day) != (cleaned["location"].pk, cleaned["date"]):
+                return redirect(reverse(path_name) + _query(query.params(
+                    location=appointment.location_id, date=day.isoformat(), room=None, physician=None,
+                    cancelled="1" if appointment.status == "cancelled" else None)))
+    add_url = reverse("admin:scheduling_appointment_add")
+    for lane in board.room_lanes:
+        for offer in lane.offers:
+            offer.url = add_url + _query({
+                "location": board.location.pk, "physician": offer.physician.pk, "room": offer.room.pk,
+                "start": offer.start.isoformat()})
+    context = {
+        **admin.site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        "query": _controls(query),
+        "board": board,
+        "physician": physician,
+        "show_physician_lanes": cleaned.get("lanes") == "physicians",
+        "can_add": request.user.has_perm("scheduling.add_appointment"),
+        "statuses": [(value, label, STATUS_SHORT[value]) for value, label in AppointmentStatus.choices],
+        "fingerprint": board.fingerprint,
+        **_links(query, path_name),
+        **_selected(request, board, visit_id, now),
+    }
+    if physician_from_user:
+        outcomes = earlier_outcomes(patient_ids=[visit.appointment.patient_id for visit in board.visits],
+                                    before=board.opens)
+        for visit in board.visits:
+            visit.earlier_outcomes = outcomes.get(visit.appointment.patient_id, [])
+    fragment = request.headers.get("X-Board-Fragment") == "1"
+    return TemplateResponse(request, FRAGMENTS[template] if fragment else template, context)
+
+
+def board_view(request: HttpRequest) -> TemplateResponse:
+    return _board_page(request, template="admin/board/day.html", path_name="board:day", title=_("Day board"))
+
+
+def my_day_view(request: HttpRequest) -> TemplateResponse:
+    return _board_page(request, template="admin/board/my_day.html", path_name="board:my_day", title=_("My day"),
+                       physician_from_user=True)
+
+
+def recovery_view(request: HttpRequest) -> TemplateResponse:
+    return _board_page(request, template="admin/board/recovery.html", path_name="board:recovery",
+                       title=_("Procedures and recovery"))
+
+
+def changes_view(request: HttpRequest) -> JsonResponse:
+    """The day's fingerprint; the board reloads its lanes when it differs from the one it shows."""
+    _require_view(request)
+    query = BoardQuery(request.GET)
+    if not query.is_valid():
+        return JsonResponse({"errors": {field: [str(e) for e in errors] for field, errors in query.errors.items()}},
+                            status=400)
+    fingerprint = board_fingerprint(location=query.cleaned_data["location"], day=query.cleaned_data["date"])
+    return JsonResponse({"fingerprint": fingerprint}, headers={"Cache-Control": "no-store"})
+
+
+urlpatterns = [
+    path("", admin.site.admin_view(board_view), name="day"),
+    path("changes/", admin.site.admin_view(changes_view), name="changes"),
+    path("my-day/", admin.site.admin_view(my_day_view), name="my_day"),
+    path("recovery/", admin.site.admin_view(recovery_view), name="recovery"),
+]
