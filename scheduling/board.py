@@ -223,6 +223,7 @@ class DayBoard:
     recovery: list[RecoveryCell]
     recovery_bays: int
     recovery_peak: int
+    in_recovery_now: int  # patients the nurses have in recovery (by status), whatever the plan said
     visits: list[BoardVisit]  # shown (after the filters), in arrival order
     now_left: float | None
     is_today: bool
@@ -393,12 +394,20 @@ def _board_visit(appointment: Appointment, scale: _Scale, zone, now: dt.datetime
     )
 
 
+def _bay_span(visit: Appointment, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """When the visit holds a recovery bay: as planned, [procedure end, discharge), except that a
+    patient the nurse has already taken to recovery holds one from now if that is earlier."""
+    if visit.status == AppointmentStatus.IN_RECOVERY and now < visit.procedure_end:
+        return now, visit.discharge
+    return visit.procedure_end, visit.discharge
+
+
 def _recovery_cells(visits: list[Appointment], scale: _Scale, opens: dt.datetime, closes: dt.datetime,
-                    step_minutes: int, bays: int, zone) -> list[RecoveryCell]:
+                    step_minutes: int, bays: int, zone, now: dt.datetime) -> list[RecoveryCell]:
     """Bays in use per step: the most patients in recovery at once within each step."""
+    spans = [span for span in (_bay_span(visit, now) for visit in visits) if span[1] > span[0]]
     events = sorted(
-        [(visit.procedure_end, 1) for visit in visits if visit.discharge > visit.procedure_end]
-        + [(visit.discharge, -1) for visit in visits if visit.discharge > visit.procedure_end],
+        [(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans],
         key=lambda event: (event[0], event[1]),  # a bay freed at 10:00 is free for one taken at 10:00
     )
     cells, in_recovery, index, step = [], 0, 0, dt.timedelta(minutes=step_minutes)
@@ -565,7 +574,7 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
              for minutes in range(opens_minutes, closes_minutes, 60)]
 
     recovery = _recovery_cells([a for a in appointments if a.status in HOLDING_STATUSES], scale, opens, closes,
-                               location.slot_interval_minutes or 15, location.recovery_bays, zone)
+                               location.slot_interval_minutes or 15, location.recovery_bays, zone, now)
     shown = [a for a in appointments
              if (physician is None or a.physician_id == physician.pk) and (room is None or a.room_id == room.pk)]
     words = _Words()
@@ -635,6 +644,7 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
         hours=min((closes_minutes - opens_minutes) // 60, 24), room_lanes=room_lanes,
         physician_lanes=physician_lanes, recovery=recovery, recovery_bays=location.recovery_bays,
         recovery_peak=max((cell.count for cell in recovery), default=0), visits=visits,
+        in_recovery_now=sum(1 for a in appointments if a.status == AppointmentStatus.IN_RECOVERY),
         now_left=round(scale.at(now), 3) if day == today and opens <= now < closes else None,
         is_today=day == today, rooms=rooms, physicians=list(physicians.values()), fingerprint=fingerprint,
     )

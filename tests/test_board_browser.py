@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from clinic.models import BloodThinner, Patient, Physician, ProcedureType, Room
 from scheduling import services
-from scheduling.models import ProcedureOrder
+from scheduling.models import PreProcedureCheck, ProcedureOrder
 from tests.browser import STAFF_WIDTHS, sign_in
 from tests.conftest import NOW, local
 
@@ -141,3 +141,53 @@ def test_the_board_works_without_javascript(visitor, front_desk, busy_day):
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("link", name=re.compile(rf"^{busy_day[6].patient.full_name}, .*Cancelled"))).to_be_visible()
     you.check("cancelled")
+
+
+@pytest.mark.parametrize("width", list(STAFF_WIDTHS))
+def test_the_front_desk_checks_a_patient_in_from_the_board_and_records_the_checks(
+        visitor, front_desk, busy_day, width):
+    fourth = busy_day[3]  # an epidural at 09:00, arriving 08:30, not yet here
+    you = visitor("board-check-in", width)
+    sign_in(you, front_desk)
+    page = you.page
+    page.goto("/admin/board/")
+    page.get_by_role("link", name=re.compile(rf"^{fourth.patient.full_name}, ")).first.locator("rect.procedure").click()
+    panel = page.locator("#visit-panel")
+    expect(panel).to_contain_text(fourth.patient.date_of_birth.isoformat())
+    panel.get_by_role("link", name=re.compile("^Check in")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check in")
+    for box in page.locator(".check-row input[type=checkbox]").all():
+        box.check()
+    you.check("board-checks")
+    page.get_by_role("button", name="Check in").click()
+
+    expect(page.locator(".messagelist")).to_contain_text(f"{fourth.patient.full_name}: checked in.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Day board")  # back where the desk started
+    expect(page.get_by_role("link", name=re.compile(rf"^{fourth.patient.full_name}, ")).first) \
+        .to_have_accessible_name(re.compile("Checked in"))
+    you.check("board-checked-in")
+    checks = PreProcedureCheck.objects.filter(appointment=fourth)
+    assert checks.exists() and all(check.confirmed_by == front_desk and check.confirmed_at for check in checks)
+
+
+@pytest.mark.parametrize("width", list(STAFF_WIDTHS))
+def test_a_nurse_moves_a_visit_to_recovery_and_sees_the_recovery_lane_change(visitor, nurse, busy_day, width):
+    second = busy_day[1]  # in procedure since 08:00, planned to end 08:20
+    you = visitor("board-recovery", width)
+    sign_in(you, nurse)
+    page = you.page
+    page.goto(f"/admin/board/?visit={second.pk}")
+    recovery = page.locator("#recovery .recovery-now")
+    expect(recovery).to_have_text("now 1 of 4 in recovery")
+    bays = page.locator("#recovery rect.bay-load title")
+    assert "08:00: 1 / 4" in bays.all_text_contents()  # the patient taken to recovery at 07:50
+    page.locator("#visit-panel").get_by_role("button", name="To recovery").click()
+
+    expect(recovery).to_have_text("now 2 of 4 in recovery")
+    expect(page.get_by_role("link", name=re.compile(rf"^{second.patient.full_name}, ")).first) \
+        .to_have_accessible_name(re.compile("In recovery"))
+    # Taken to recovery before its planned end (08:20), the patient holds a bay from now.
+    assert "08:00: 2 / 4" in bays.all_text_contents()
+    you.check("board-in-recovery")
+    second.refresh_from_db()
+    assert second.status == "in_recovery"
