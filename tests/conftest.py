@@ -103,6 +103,15 @@ def superuser(db):
     return get_user_model().objects.create_superuser("root-test", "root@example.com", "pw-for-tests-only")
 
 
+@pytest.fixture
+def practising_physician(calendar):
+    """Dr Okafor's login: in the Physician group and linked to an active physician record, the
+    two things a pathway-rule override needs."""
+    user = calendar.okafor.user
+    user.groups.add(Group.objects.get(name=roles.PHYSICIAN))
+    return get_user_model().objects.get(pk=user.pk)
+
+
 def local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour, minute)).replace(tzinfo=ZoneInfo("America/Chicago"))
 
