@@ -65,7 +65,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view", "add", "change"], ["waitlistentry"])
     + _perms("scheduling", ["view"], ["waitlistoffer"])
     + _perms("auth", ["view", "add", "change"], ["user"])
-    + _perms("auth", ["view"], ["group"]),
+    + _perms("auth", ["view"], ["group"])
+    # Sees failed sign-ins and unlocks a locked-out colleague (deleting the attempts).
+    + _perms("axes", ["view", "delete"], ["accessattempt"])
+    + _perms("axes", ["view"], ["accesslog", "accessfailurelog"]),
 }
 
 

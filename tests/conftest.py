@@ -26,6 +26,15 @@ def postgres(db) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_counters():
+    """API throttles and page rate limits count in the cache, which outlives a test's database:
+    every test starts with none of the requests of the tests before it counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
