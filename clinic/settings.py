@@ -203,6 +203,8 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: a user, or an address
 AXES_RESET_ON_SUCCESS = True
+# A try during the pause does not restart it: the pause ends when it says it will.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "clinic.login_guard.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["password", "token"]
 if env_str("RATELIMIT_IP_META_KEY"):  # the same client address as the booking pages' limits
