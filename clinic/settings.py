@@ -207,8 +207,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "clinic.login_guard.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["password", "token"]
-if env_str("RATELIMIT_IP_META_KEY"):  # the same client address as the booking pages' limits
-    AXES_IPWARE_META_PRECEDENCE_ORDER = [env_str("RATELIMIT_IP_META_KEY"), "REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "clinic.addresses.client_address"  # behind a proxy too
 # Two-factor sign-in (django-otp, TOTP apps plus one-time recovery codes) for every staff user.
 # On by default whenever DEBUG is off; off in development so the demo logins work as they are.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", not DEBUG)
@@ -247,8 +246,8 @@ for _name in ("API_USER_RATE", "API_ANON_RATE"):
     if not re.fullmatch(r"[1-9]\d*/[smhd]", globals()[_name]):  # DRF reads no multiple: 10/5m would be 10/m
         raise ImproperlyConfigured(f"{_name} must look like 300/m (a count per s, m, h or d); got {globals()[_name]!r}.")
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "rest_framework.throttling.UserRateThrottle",
-    "rest_framework.throttling.AnonRateThrottle",
+    "scheduling.api.throttles.PerUserThrottle",
+    "scheduling.api.throttles.PerAddressThrottle",
 ]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": API_USER_RATE, "anon": API_ANON_RATE}
 SPECTACULAR_SETTINGS = {
@@ -295,7 +294,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
-# Cache: rate-limit counters. Several web processes need one shared cache (Redis) for a limit
+# Cache: rate-limit counters and API throttles. Several web processes need one shared cache (Redis) for a limit
 # per client to hold; the in-process cache suits one process.
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
