@@ -11,6 +11,7 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib import admin
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -26,7 +27,7 @@ class LockoutBackend(AxesStandaloneBackend):
 def locked_out(request, original_response=None, credentials=None):
     context = {
         **admin.site.each_context(request),
-        "title": "Sign-in paused",
+        "title": _("Sign-in paused"),
         "failure_limit": settings.LOGIN_FAILURE_LIMIT,
         "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES,
     }
