@@ -206,7 +206,6 @@ AXES_RESET_ON_SUCCESS = True
 # A try during the pause does not restart it: the pause ends when it says it will.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "clinic.login_guard.locked_out"
-AXES_SENSITIVE_PARAMETERS = ["password", "token"]
 AXES_CLIENT_IP_CALLABLE = "clinic.addresses.client_address"  # behind a proxy too
 # Two-factor sign-in (django-otp, TOTP apps plus one-time recovery codes) for every staff user.
 # On by default whenever DEBUG is off; off in development so the demo logins work as they are.
