@@ -39,11 +39,13 @@ class TwoFactorRequiredMiddleware:
 
     def __call__(self, request):
         if settings.STAFF_2FA_REQUIRED and self._needs_code(request):
-            if request.path_info.startswith("/api/"):
+            path_info = request.path_info
+            if path_info.startswith("/api/v1/"):
                 return JsonResponse({"code": "two_factor_required",
                                      "detail": str(_("Sign in to the admin with your second factor first."))},
                                     status=403)
-            if request.path_info.startswith(reverse("admin:index")) and not self._exempt(request.path_info):
+            # The admin, and the API's schema and docs pages (a person in a browser).
+            if path_info.startswith((reverse("admin:index"), "/api/")) and not self._exempt(path_info):
                 view = "two_factor:verify" if django_otp.user_has_device(request.user) else "two_factor:setup"
                 return HttpResponseRedirect(f"{reverse(view)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -132,6 +132,12 @@ def test_the_api_refuses_a_session_without_the_second_step_but_takes_tokens(clie
     assert Client().get("/api/v1/locations/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
 
 
+def test_the_api_docs_send_a_person_to_the_second_step(client, front_desk):
+    client.force_login(front_desk)
+    response = client.get("/api/docs/")
+    assert response.status_code == 302 and response["Location"] == f"{SETUP}?next=%2Fapi%2Fdocs%2F"
+
+
 def test_signing_out_works_before_the_second_step(client, front_desk):
     client.force_login(front_desk)
     assert client.post("/admin/logout/").status_code == 200
