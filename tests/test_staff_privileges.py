@@ -89,6 +89,20 @@ def test_a_practising_physician_overrides_through_the_api(calendar, practising_p
     assert EligibilityOverride.objects.get().overridden_by == practising_physician
 
 
+def test_ordering_despite_a_prerequisite_needs_a_practising_physician_too(calendar, manager, practising_physician):
+    manager.groups.add(Group.objects.get(name=roles.PHYSICIAN))
+    ablation = {"patient": calendar.patients[0].pk, "procedure_type": "RFA_LUMBAR",
+                "ordering_physician": calendar.okafor.pk, "region": "lumbar", "override_reason": "Blocks done elsewhere"}
+    responses = {}
+    for user in (manager, practising_physician):
+        client = APIClient()
+        client.force_authenticate(User.objects.get(pk=user.pk))
+        responses[user.username] = client.post("/api/v1/orders/", ablation, format="json")
+    refused = responses[manager.username]
+    assert refused.status_code == 400 and refused.json()["detail"].startswith("Only a physician can override")
+    assert responses[practising_physician.username].status_code == 201
+
+
 def test_the_admin_booking_form_offers_the_override_only_to_a_practising_physician(
         client, calendar, manager, practising_physician):
     manager.groups.add(Group.objects.get(name=roles.PHYSICIAN))
