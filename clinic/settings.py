@@ -86,7 +86,8 @@ MIDDLEWARE = [
 # Staff accounts: each needs the signed-in user, so they run after AuthenticationMiddleware.
 # Session limits first (an expired session is signed out before anything else looks at it),
 # then the second factor, then the lockout guard (last, as django-axes asks).
-MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1:1] = [
+_AFTER_AUTHENTICATION = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE[_AFTER_AUTHENTICATION:_AFTER_AUTHENTICATION] = [
     "clinic.session_limits.SessionLimitsMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "clinic.two_factor.TwoFactorRequiredMiddleware",
@@ -293,8 +294,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
-# Cache: rate-limit counters and API throttles. Several web processes need one shared cache (Redis) for a limit
-# per client to hold; the in-process cache suits one process.
+# Cache: rate-limit counters and API throttles. Several web processes need one shared cache
+# (Redis) for a limit per client to hold; the in-process cache suits one process.
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL; got {CACHE_URL!r}.")
