@@ -44,8 +44,18 @@ def test_a_first_sign_in_sets_up_the_app_and_shows_the_recovery_codes(visitor, s
     expect(page.locator(".codes li")).to_have_count(10)
     you.check("recovery-codes")
 
+    recovery_code = page.locator(".codes li").first.inner_text()
     page.get_by_role("link", name="I have kept them; continue").click()
     expect(page.get_by_role("heading", name="Clinic administration")).to_be_visible()
+
+    # The next sign-in, with the phone left at home: a recovery code instead.
+    later = visitor("two-step-sign-in-again", width)
+    type_password(later.page, front_desk.username, PASSWORD)
+    expect(later.page.get_by_role("heading", name="Second step of sign-in")).to_be_visible()
+    later.check("code")
+    later.page.get_by_label("Code from your app, or a recovery code").fill(recovery_code)
+    later.page.get_by_role("button", name="Continue").click()
+    expect(later.page.get_by_role("heading", name="Clinic administration")).to_be_visible()
 
 
 def test_the_fifth_wrong_password_shows_the_paused_page(visitor, front_desk, width):
