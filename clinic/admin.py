@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from clinic import patient_search
+from clinic import patient_search, roles
 from clinic.models import (
     BloodThinner,
     Capability,
@@ -390,7 +390,9 @@ class PatientAdmin(HistoryAdmin):
 
 class StaffUserAdmin(UserAdmin):
     """Managers add and edit staff logins, but only a superuser grants superuser status or raw
-    permissions, or touches a superuser's account (including its password)."""
+    permissions, or touches a superuser's account (including its password). Nobody changes their
+    own roles or status, and nobody grants a role with permissions they do not hold themselves
+    (see clinic/roles.py)."""
 
     def get_queryset(self, request):
         users = super().get_queryset(request)
@@ -400,7 +402,24 @@ class StaffUserAdmin(UserAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             readonly += ["is_superuser", "user_permissions"]
+        if obj is not None and obj.pk == request.user.pk:
+            readonly += [name for name in roles.OWN_PRIVILEGE_FIELDS if name not in readonly]
         return readonly
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not roles.may_edit_login(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and (obj.pk == request.user.pk or not roles.may_edit_login(request.user, obj)):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = roles.grantable_groups(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 admin.site.unregister(User)

@@ -65,7 +65,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view", "add", "change"], ["waitlistentry"])
     + _perms("scheduling", ["view"], ["waitlistoffer"])
     + _perms("auth", ["view", "add", "change"], ["user"])
-    + _perms("auth", ["view"], ["group"]),
+    + _perms("auth", ["view"], ["group"])
+    # Sees failed sign-ins and unlocks a locked-out colleague (deleting the attempts).
+    + _perms("axes", ["view", "delete"], ["accessattempt"])
+    + _perms("axes", ["view"], ["accesslog", "accessfailurelog"]),
 }
 
 
@@ -92,3 +95,37 @@ def sync_role_groups(apps, schema_editor=None) -> None:
             if permission is not None:
                 wanted.append(permission)
         group.permissions.set(wanted)
+
+
+def _codenames(permissions) -> set[str]:
+    return {f"{app_label}.{codename}" for app_label, codename in
+            permissions.values_list("content_type__app_label", "codename")}
+
+
+def grantable_groups(actor):
+    """The role groups `actor` may put a login in: those whose every permission `actor` holds,
+    so that nobody hands out more than they have (a manager cannot make a physician)."""
+    from django.contrib.auth.models import Group
+
+    groups = Group.objects.prefetch_related("permissions__content_type")
+    if actor.is_superuser:
+        return groups
+    held = actor.get_all_permissions()
+    allowed = [group.pk for group in groups
+               if {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()} <= held]
+    return Group.objects.filter(pk__in=allowed)
+
+
+def may_edit_login(actor, target) -> bool:
+    """Whether `actor` may change `target`'s login (details, password, roles). Only a superuser
+    touches a superuser or a login holding permissions `actor` lacks: changing its password would
+    hand `actor` those permissions."""
+    if actor.is_superuser or target.pk == actor.pk:
+        return True
+    if target.is_superuser:
+        return False
+    return target.get_all_permissions() <= actor.get_all_permissions()
+
+
+# What nobody changes on their own login, superusers included: a second person grants rights.
+OWN_PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]

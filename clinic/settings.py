@@ -8,6 +8,7 @@ A bad value stops start-up with ImproperlyConfigured naming the variable.
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -61,6 +62,13 @@ INSTALLED_APPS = [
     "clinic",
     "scheduling",
 ]
+# Staff accounts: lockout after failed sign-ins, two-factor devices and recovery codes.
+INSTALLED_APPS += [
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -75,6 +83,16 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
+# Staff accounts: each needs the signed-in user, so they run after AuthenticationMiddleware.
+# Session limits first (an expired session is signed out before anything else looks at it),
+# then the second factor, then the lockout guard (last, as django-axes asks).
+_AFTER_AUTHENTICATION = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE[_AFTER_AUTHENTICATION:_AFTER_AUTHENTICATION] = [
+    "clinic.session_limits.SessionLimitsMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "clinic.two_factor.TwoFactorRequiredMiddleware",
+]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
@@ -171,6 +189,39 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "scheduling.pages.errors.csrf_failure"
 
+# Staff accounts.
+# Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username, or
+# from one address, sign-in is refused for LOGIN_LOCKOUT_MINUTES; a manager can unlock sooner
+# (Axes > Access attempts). Attempts live in the database, so every web process sees them.
+AUTHENTICATION_BACKENDS = [
+    "clinic.login_guard.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: a user, or an address
+AXES_RESET_ON_SUCCESS = True
+# A try during the pause does not restart it: the pause ends when it says it will.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "clinic.login_guard.locked_out"
+AXES_CLIENT_IP_CALLABLE = "clinic.addresses.client_address"  # behind a proxy too
+# Two-factor sign-in (django-otp, TOTP apps plus one-time recovery codes) for every staff user.
+# On by default whenever DEBUG is off; off in development so the demo logins work as they are.
+STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Interval")
+# Sessions end after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after sign-in
+# whatever happens.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 8 * 60 if DEBUG else 30, minimum=1)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1, maximum=12)
+if SESSION_IDLE_MINUTES > SESSION_MAX_HOURS * 60:
+    raise ImproperlyConfigured(
+        f"SESSION_IDLE_MINUTES ({SESSION_IDLE_MINUTES}) cannot be longer than SESSION_MAX_HOURS ({SESSION_MAX_HOURS} h)."
+    )
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
 # History: who changed what and when, shown in the admin. Reverting from there would bypass
 # the booking services (and their no-double-booking checks), so it is off.
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -187,6 +238,18 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "scheduling.api.errors.api_exception_handler",
 }
+# API throttling: per token or signed-in user, and per address for requests without one.
+# Counted in the cache (CACHE_URL: shared by every web process when it is Redis).
+API_USER_RATE = env_str("API_USER_RATE", "300/m")
+API_ANON_RATE = env_str("API_ANON_RATE", "30/m")
+for _name in ("API_USER_RATE", "API_ANON_RATE"):
+    if not re.fullmatch(r"[1-9]\d*/[smhd]", globals()[_name]):  # DRF reads no multiple: 10/5m would be 10/m
+        raise ImproperlyConfigured(f"{_name} must look like 300/m (a count per s, m, h or d); got {globals()[_name]!r}.")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "scheduling.api.throttles.PerUserThrottle",
+    "scheduling.api.throttles.PerAddressThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": API_USER_RATE, "anon": API_ANON_RATE}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Interval API",
     "DESCRIPTION": "Appointment and procedure scheduling for interventional pain clinics.",
@@ -231,8 +294,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
 }
 
-# Cache: rate-limit counters. Several web processes need one shared cache (Redis) for a limit
-# per client to hold; the in-process cache suits one process.
+# Cache: rate-limit counters and API throttles. Several web processes need one shared cache
+# (Redis) for a limit per client to hold; the in-process cache suits one process.
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL; got {CACHE_URL!r}.")

@@ -10,6 +10,7 @@ admin.site.index_title = "Clinic administration"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="book-start", permanent=False)),
     path("admin/board/", include("scheduling.admin.board.urls")),
+    path("admin/two-factor/", include("clinic.two_factor")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("scheduling.pages.urls")),

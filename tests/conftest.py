@@ -26,6 +26,15 @@ def postgres(db) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_counters():
+    """API throttles and page rate limits count in the cache, which outlives a test's database:
+    every test starts with none of the requests of the tests before it counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -101,6 +110,15 @@ def manager(demo_clinic):
 @pytest.fixture
 def superuser(db):
     return get_user_model().objects.create_superuser("root-test", "root@example.com", "pw-for-tests-only")
+
+
+@pytest.fixture
+def practising_physician(calendar):
+    """Dr Okafor's login: in the Physician group and linked to an active physician record, the
+    two things a pathway-rule override needs."""
+    user = calendar.okafor.user
+    user.groups.add(Group.objects.get(name=roles.PHYSICIAN))
+    return get_user_model().objects.get(pk=user.pk)
 
 
 def local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:

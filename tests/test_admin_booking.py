@@ -166,8 +166,8 @@ def test_the_days_the_rules_refuse_offer_no_time_and_say_why(client, front_desk,
 
 
 def test_a_physician_with_an_override_reason_sees_the_refused_times_and_why(
-        client, physician_user, calendar, esi_booked):
-    client.force_login(physician_user)
+        client, practising_physician, calendar, esi_booked):
+    client.force_login(practising_physician)
     without = client.post(ADD, form(calendar, calendar.patients[0], day=NEXT_THURSDAY.isoformat()))
     assert "Override reason" in without.content.decode()
     assert not any(choice.startswith("2026-12-03") for choice in offered(without))

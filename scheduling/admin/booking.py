@@ -22,10 +22,11 @@ from django.utils.translation import gettext, gettext_lazy as _
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import services
 from scheduling.admin.forms import check_day, parse_slot, use_patient_picker
-from scheduling.admin.reschedule import OVERRIDE_PERMISSION, local_time
+from scheduling.admin.reschedule import local_time
 from scheduling.bookable import SEARCH_DAYS, bookable_times
 from scheduling.errors import BookingError
 from scheduling.models import ACTIVE_STATUSES, Appointment, OrderStatus, ProcedureOrder
+from scheduling.pathways.overrides import may_override_rules
 
 # What the times depend on: a change to any of them searches again.
 SEARCH_FIELDS = ("patient", "procedure_type", "order", "location", "physician", "day", "override_reason")
@@ -83,7 +84,7 @@ class BookingForm(forms.Form):
         super().__init__(data)
         self.user = user
         use_patient_picker(self.fields["patient"], admin_site)
-        if not user.has_perm(OVERRIDE_PERMISSION):
+        if not may_override_rules(user):
             del self.fields["override_reason"]  # only physicians override a pathway rule
         patient_id = (data or {}).get("patient", "")
         if str(patient_id).isdigit():

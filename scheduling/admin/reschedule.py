@@ -20,10 +20,10 @@ from scheduling.admin.forms import check_day, parse_slot, time_choices
 from scheduling.bookable import SEARCH_DAYS, bookable_times
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, AppointmentStatus
+from scheduling.pathways.overrides import may_override_rules
 
 MOVABLE_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 PERMISSION = "scheduling.reschedule_appointment"
-OVERRIDE_PERMISSION = "scheduling.override_eligibility_appointment"
 
 
 def local_time(appointment: Appointment) -> str:
@@ -62,7 +62,7 @@ class RescheduleForm(forms.Form):
         if credentialed.filter(pk=appointment.physician_id).exists():
             self.fields["physician"].initial = appointment.physician_id
         self.fields["day"].initial = self.today
-        if not user.has_perm(OVERRIDE_PERMISSION):
+        if not may_override_rules(user):
             # Only physicians may override a pathway rule; the service refuses anyone else.
             del self.fields["override_reason"]
         self.moving = bool(data) and "_reschedule" in data
@@ -76,7 +76,7 @@ class RescheduleForm(forms.Form):
 
     def override_requested(self) -> bool:
         reason = (self.cleaned_data.get("override_reason") or "").strip()
-        return bool(reason) and self.user.has_perm(OVERRIDE_PERMISSION)
+        return bool(reason) and may_override_rules(self.user)
 
     def offer(self, *, day: dt.date, physician: Physician | None, override: bool) -> list:
         """Fill the time choices from `day` on; the times offered."""

@@ -45,4 +45,7 @@ def api_exception_handler(exc, context):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         code = getattr(detail, "code", None) or exc.default_code
         response.data = {"code": code, "detail": str(detail)}
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            # DRF has set the Retry-After header; the body says the same for clients that read JSON.
+            response.data["retry_after"] = int(response["Retry-After"])
     return response

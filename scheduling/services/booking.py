@@ -30,6 +30,7 @@ from scheduling.models import (
     SlotHold,
 )
 from scheduling.pathways.eligibility import check_eligibility, choose_order
+from scheduling.pathways.overrides import may_override_rules
 from scheduling.pathways.rules import Eligibility, Unmet
 from scheduling.reminders.outbox import reminders_notify, reminders_schedule
 from scheduling.selectors import availability_request, capable_room_ids, segments_of
@@ -179,7 +180,7 @@ def _overridden(eligibility: Eligibility, *, by, override_reason: str) -> list[U
         return []
     if not override_reason.strip():
         raise NotEligible(eligibility.explain(), unmet=eligibility.unmet)
-    if by is None or not by.has_perm("scheduling.override_eligibility_appointment"):
+    if not may_override_rules(by):
         raise NotEligible("Only a physician can override a pathway rule. " + eligibility.explain(),
                           unmet=eligibility.unmet)
     return eligibility.unmet

@@ -9,6 +9,7 @@ from clinic.models import Patient, Physician, ProcedureType
 from scheduling.errors import NotEligible
 from scheduling.models import ProcedureOrder, RuleKind
 from scheduling.pathways.eligibility import check_eligibility
+from scheduling.pathways.overrides import may_override_rules
 
 
 @transaction.atomic
@@ -26,7 +27,7 @@ def order_create(*, patient: Patient, procedure_type: ProcedureType, ordering_ph
     if prerequisites:
         if not override_reason.strip():
             raise NotEligible(" ".join(item.message for item in prerequisites), unmet=prerequisites)
-        if by is None or not by.has_perm("scheduling.override_eligibility_appointment"):
+        if not may_override_rules(by):
             raise NotEligible("Only a physician can override a pathway rule. "
                               + " ".join(item.message for item in prerequisites), unmet=prerequisites)
         note = f"Ordered despite: {' '.join(item.message for item in prerequisites)} Reason: {override_reason.strip()}"
