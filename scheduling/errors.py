@@ -35,3 +35,9 @@ class NotEligible(BookingError):
 
 class InvalidTransition(BookingError):
     code = "invalid_transition"
+
+
+class IdempotencyKeyReused(BookingError):
+    """An `Idempotency-Key` sent again with a different request: the client reused a key."""
+
+    code = "idempotency_key_reused"

@@ -15,6 +15,7 @@ from scheduling.models.orders import (
     Region,
 )
 from scheduling.models.holds import SlotHold
+from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
 from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
 from scheduling.models.reminders import (
     Anchor,
@@ -28,6 +29,8 @@ from scheduling.models.reminders import (
 from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
+    "IDEMPOTENCY_KEY_LIFETIME",
+    "IdempotentRequest",
     "OfferStatus",
     "SlotHold",
     "WaitlistEntry",
