@@ -15,12 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic import patient_search
+from clinic.access_log import AccessLoggedAdmin
 from clinic.models import (
     BloodThinner,
     Capability,
     Closure,
     Location,
     Patient,
+    PatientAccess,
     Payer,
     Physician,
     ProcedureType,
@@ -348,7 +350,7 @@ class PayerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(HistoryAdmin):
+class PatientAdmin(AccessLoggedAdmin, HistoryAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "phone", "email", "preferred_channel", "payer",
                     "needs_review"]
     list_display_links = ["last_name", "first_name"]
@@ -405,3 +407,24 @@ class StaffUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, StaffUserAdmin)
+
+
+@admin.register(PatientAccess)
+class PatientAccessAdmin(admin.ModelAdmin):
+    """The access log, for the clinic manager: read and filter, never add, change or delete."""
+
+    list_display = ["at", "username", "patient", "what", "address"]
+    list_filter = [("at", admin.DateFieldListFilter), ("user", admin.RelatedOnlyFieldListFilter),
+                   ("patient", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["username", "patient__last_name", "patient__first_name", "what"]
+    list_select_related = ["patient"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.access_log import AccessLoggedAdmin
 from clinic.admin import HistoryAdmin
 from scheduling import services
 from scheduling.errors import BookingError
@@ -101,7 +102,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(BookingAdminMixin, RescheduleAdminMixin, HistoryAdmin):
+class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, RescheduleAdminMixin, HistoryAdmin):
     list_display = ["local_start", "patient", "procedure_type", "physician", "room", "status", "location"]
     list_filter = ["status", "location", "physician", "procedure_type"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.access_log import AccessLoggedViewSet
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import services
 from scheduling.api import idempotency
@@ -53,14 +54,15 @@ class PhysicianViewSet(_ReadOnly):
     required_permissions = {"*": "clinic.view_physician"}
 
 
-class PatientViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class PatientViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Patient.objects.prefetch_related("blood_thinners").order_by("last_name", "first_name", "pk")
     serializer_class = s.PatientSerializer
     permission_classes = [ActionPermission]
     required_permissions = {"create": "clinic.add_patient", "*": "clinic.view_patient"}
+    patient_key = "id"
 
 
-class OrderViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class OrderViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = ProcedureOrder.objects.select_related("procedure_type").order_by("-created_at", "-pk")
     serializer_class = s.OrderSerializer
     permission_classes = [ActionPermission]
@@ -154,7 +156,7 @@ def slots_json(slots, location: Location) -> dict:
 _NO_BODY = inline_serializer("Empty", fields={})
 
 
-class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class AppointmentViewSet(AccessLoggedViewSet, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.AppointmentSerializer
     permission_classes = [ActionPermission]
     required_permissions = {
