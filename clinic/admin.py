@@ -52,7 +52,7 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(Location)
-class LocationAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class LocationAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["name", "city", "state", "time_zone", "phone", "recovery_bays", "room_count", "is_active"]
     list_filter = ["is_active", "time_zone", "state"]
     search_fields = ["name", "city", "address_line", "phone"]
@@ -80,7 +80,7 @@ class LocationAdmin(StrandedConfirmMixin, admin.ModelAdmin):
 
 
 @admin.register(Closure)
-class ClosureAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class ClosureAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["location", "first_day", "last_day", "reason"]
     list_filter = ["location"]
     list_select_related = ["location"]
@@ -105,7 +105,7 @@ class RoomOutOfServiceInline(admin.TabularInline):
 
 
 @admin.register(Room)
-class RoomAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class RoomAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["name", "location", "kind", "capability_list", "is_active"]
     list_filter = ["location", "kind", "capabilities", "is_active"]
     search_fields = ["name", "location__name"]
@@ -180,7 +180,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Physician)
-class PhysicianAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class PhysicianAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["name", "credentials", "npi", "procedure_type_count", "locations", "is_active"]
     list_filter = ["is_active", "schedule_blocks__location", "procedure_types"]
     search_fields = ["user__first_name", "user__last_name", "user__username", "npi"]
@@ -222,7 +222,7 @@ class PhysicianAdmin(StrandedConfirmMixin, admin.ModelAdmin):
 
 
 @admin.register(ScheduleBlock)
-class ScheduleBlockAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class ScheduleBlockAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["physician", "weekday", "start_time", "end_time", "kind", "location", "valid_from", "valid_until"]
     list_filter = ["kind", "weekday", "location", "physician"]
     list_select_related = ["physician__user", "location"]
@@ -239,7 +239,7 @@ def _own_physician_only(request) -> bool:
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class TimeOffAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["physician", "starts", "ends", "reason"]
     list_filter = ["physician"]
     list_select_related = ["physician__user"]
@@ -336,7 +336,7 @@ class BloodThinnerAdmin(HistoryAdmin):
 
 
 @admin.register(Payer)
-class PayerAdmin(admin.ModelAdmin):
+class PayerAdmin(HistoryAdmin):
     list_display = ["name", "kind", "requires_prior_authorization", "patient_count"]
     list_filter = ["kind", "requires_prior_authorization"]
     search_fields = ["name"]
