@@ -15,8 +15,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 ERROR_DESCRIPTIONS = {
-    400: "The input was refused: `invalid` with the field `errors`, or `not_eligible` with the "
-         "`unmet` rules when an order or a pathway rule refuses the booking.",
+    400: "The input was refused: `invalid` with the field `errors` (also for text holding control "
+         "characters), or `not_eligible` with the `unmet` rules when an order or a pathway rule refuses "
+         "the booking.",
     401: "No valid credentials: `not_authenticated` or `authentication_failed`.",
     403: "The role does not allow this: `permission_denied`.",
     404: "`not_found`: no such record, or a page past the end of the list.",
@@ -59,19 +60,24 @@ class IntervalAutoSchema(AutoSchema):
         return [*super().get_override_parameters(), RETRY_AFTER]
 
     def error_statuses(self) -> set[int]:
-        statuses = {429}
+        # Any request can be refused as bad input (a control character anywhere in it) or
+        # throttled; a path with an id or a page number can name nothing.
+        statuses = {400, 429}
         if getattr(self.view, "permission_classes", None):
             statuses |= {401, 403}
         if "{" in self.path or self._is_list_view():
             statuses.add(404)
         if self.method in ("POST", "PUT", "PATCH"):
-            statuses |= {400, 415}
-        elif any(parameter.get("in") == "query" and parameter.get("name") != "page"
-                 for parameter in self._get_parameters()):
-            statuses.add(400)
+            statuses.add(415)
         extra = getattr(self.view, "error_statuses", {})
         statuses |= set(extra.get(getattr(self.view, "action", None), ()))
         return statuses
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.PrimaryKeyRelatedField) and schema.get("type") == "integer":
+            schema["minimum"] = 1  # record ids start at 1
+        return schema
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
