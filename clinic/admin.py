@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -413,12 +415,23 @@ admin.site.register(User, StaffUserAdmin)
 class PatientAccessAdmin(admin.ModelAdmin):
     """The access log, for the clinic manager: read and filter, never add, change or delete."""
 
-    list_display = ["at", "username", "patient", "what", "address"]
-    list_filter = [("at", admin.DateFieldListFilter), ("user", admin.RelatedOnlyFieldListFilter),
-                   ("patient", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["at", "username", "patient_filter_link", "page", "address"]
+    # Staff are few, patients many: users and dates in the sidebar, a patient by their link
+    # in the list (or the search box).
+    list_filter = [("at", admin.DateFieldListFilter), ("user", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["username", "patient__last_name", "patient__first_name", "what"]
     list_select_related = ["patient"]
     date_hierarchy = "at"
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_filter_link(self, entry: PatientAccess) -> str:
+        return format_html('<a href="?patient={}" title="{}">{}</a>', entry.patient_id,
+                           _("Only this patient"), entry.patient if entry.patient else entry.patient_id)
+
+    @admin.display(description=_("page or endpoint"), ordering="what")
+    def page(self, entry: PatientAccess) -> str:
+        # Long paths may wrap after each slash instead of widening the table.
+        return mark_safe("/<wbr>".join(escape(part) for part in entry.what.split("/")))
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -117,6 +117,10 @@ def test_the_manager_reads_and_filters_the_log_but_cannot_add_change_or_delete(c
     listing = client.get("/admin/clinic/patientaccess/", {"user__id__exact": front_desk.pk})
     assert listing.status_code == 200
     assert front_desk.username in listing.content.decode()
+    other = calendar.patients[5]
+    assert client.get("/admin/clinic/patientaccess/", {"patient": other.pk}).context["cl"].result_count == 0
+    assert client.get("/admin/clinic/patientaccess/",
+                      {"patient": calendar.patients[0].pk}).context["cl"].result_count == 1
     entry = PatientAccess.objects.get()
     assert client.get(f"/admin/clinic/patientaccess/{entry.pk}/change/").status_code == 200  # a read-only view
     assert client.post(f"/admin/clinic/patientaccess/{entry.pk}/change/", {"what": "x"}).status_code == 403
