@@ -1,8 +1,10 @@
 """The API keeps the promises of its OpenAPI schema: schemathesis generates requests for every
 operation from `/api/schema/` and sends them to a live server with a superuser's token.
 
-Any 5xx, a response that does not match the schema, or a status the schema does not list fails
-the run. Examples are bounded and seeded so the run is stable and short (about a minute).
+Any 5xx, a response that does not match the schema, a status or content type the schema does not
+list fails the run. Generation is deterministic (the same cases every run) and bounded: every
+boundary and negative case of the schema (the coverage phase), then 10 generated cases per
+operation; about two minutes on a quiet machine. The NUL byte is generated too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ pytestmark = pytest.mark.schemathesis
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 MAX_EXAMPLES = 10
-SEED = 11
 
 
 def book_visits(superuser) -> None:
@@ -63,6 +64,8 @@ def schemathesis_config() -> str:
                 "body.patient": "patients", "body.physician": "physicians", "body.ordering_physician": "physicians",
                 "body.procedure_type": "codes"}
     lines = [f"[dictionaries.{name}]\nvalues = {json.dumps(values)}\n" for name, values in dictionaries.items()]
+    # Methods an operation does not have answer 405 from the framework: not worth the time here.
+    lines.append("[phases.coverage]\nunexpected-methods = []\n")
     lines.append("[parameters]")
     lines += [f'"{key}" = {{ dictionary = "{name}", probability = 0.5 }}' for key, name in bindings.items()]
     return "\n".join(lines) + "\n"
@@ -75,7 +78,7 @@ def schemathesis_command(base_url: str, token: str) -> list[str]:
         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
                     "response_schema_conformance,response_headers_conformance",
         "--phases", "examples,coverage,fuzzing",
-        "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--generation-deterministic",
+        "--max-examples", str(MAX_EXAMPLES), "--generation-deterministic",
         "--workers", "1", "--no-color",
     ]
 
@@ -102,4 +105,6 @@ def test_every_api_operation_keeps_to_its_schema_under_generated_requests(live_s
     summary = (run.stdout + run.stderr)[-8000:]
     print(run.stdout[run.stdout.rfind("SUMMARY") - 40:])  # shown with -s or -rP: operations, cases, failures
     assert run.returncode == 0, summary
-    assert re.search(r"\b0 failures\b|No issues found", summary) or "failures" not in summary.lower(), summary
+    selected, total = re.search(r"Selected: (\d+)/(\d+)", run.stdout).groups()
+    assert selected == total and f"Tested: {total}" in run.stdout, summary  # every operation
+    assert re.search(r"(\d+) generated, \1 passed", run.stdout), summary
