@@ -99,3 +99,9 @@ def test_an_api_url_no_route_matches_answers_a_json_404(demo_clinic, front_desk)
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json()["code"] == "not_found"
+
+
+def test_the_idempotency_key_header_is_documented_with_its_limits(schema):
+    (header,) = [p for p in operation(schema, "/api/v1/orders/", "post")["parameters"] if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header"
+    assert (header["schema"]["minLength"], header["schema"]["maxLength"]) == (1, 255)

@@ -19,7 +19,8 @@ HEADER = "Idempotency-Key"
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as header values travel safely
 
 PARAMETER = OpenApiParameter(
-    HEADER, str, OpenApiParameter.HEADER, required=False,
+    HEADER, {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}, OpenApiParameter.HEADER,
+    required=False,
     description="A key of your choosing (e.g. a UUID), 1-255 visible ASCII characters. A retry with the same "
                 "key and body within 24 hours returns the first answer instead of creating again; the same key "
                 "with a different body is refused with 422 `idempotency_key_reused`.")
