@@ -54,7 +54,8 @@ class PhysicianViewSet(_ReadOnly):
     required_permissions = {"*": "clinic.view_physician"}
 
 
-class PatientViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class PatientViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                     mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Patient.objects.prefetch_related("blood_thinners").order_by("last_name", "first_name", "pk")
     serializer_class = s.PatientSerializer
     permission_classes = [ActionPermission]
@@ -62,7 +63,8 @@ class PatientViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.Retrie
     patient_key = "id"
 
 
-class OrderViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class OrderViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                   mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = ProcedureOrder.objects.select_related("procedure_type").order_by("-created_at", "-pk")
     serializer_class = s.OrderSerializer
     permission_classes = [ActionPermission]
@@ -156,7 +158,8 @@ def slots_json(slots, location: Location) -> dict:
 _NO_BODY = inline_serializer("Empty", fields={})
 
 
-class AppointmentViewSet(AccessLoggedViewSet, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class AppointmentViewSet(AccessLoggedViewSet, mixins.RetrieveModelMixin, mixins.ListModelMixin,
+                         viewsets.GenericViewSet):
     serializer_class = s.AppointmentSerializer
     permission_classes = [ActionPermission]
     required_permissions = {
