@@ -11,16 +11,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic import patient_search, roles
+from clinic.access_log import AccessLoggedAdmin
 from clinic.models import (
     BloodThinner,
     Capability,
     Closure,
     Location,
     Patient,
+    PatientAccess,
     Payer,
     Physician,
     ProcedureType,
@@ -50,7 +54,7 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(Location)
-class LocationAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class LocationAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["name", "city", "state", "time_zone", "phone", "recovery_bays", "room_count", "is_active"]
     list_filter = ["is_active", "time_zone", "state"]
     search_fields = ["name", "city", "address_line", "phone"]
@@ -78,7 +82,7 @@ class LocationAdmin(StrandedConfirmMixin, admin.ModelAdmin):
 
 
 @admin.register(Closure)
-class ClosureAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class ClosureAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["location", "first_day", "last_day", "reason"]
     list_filter = ["location"]
     list_select_related = ["location"]
@@ -103,7 +107,7 @@ class RoomOutOfServiceInline(admin.TabularInline):
 
 
 @admin.register(Room)
-class RoomAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class RoomAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["name", "location", "kind", "capability_list", "is_active"]
     list_filter = ["location", "kind", "capabilities", "is_active"]
     search_fields = ["name", "location__name"]
@@ -178,7 +182,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Physician)
-class PhysicianAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class PhysicianAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["name", "credentials", "npi", "procedure_type_count", "locations", "is_active"]
     list_filter = ["is_active", "schedule_blocks__location", "procedure_types"]
     search_fields = ["user__first_name", "user__last_name", "user__username", "npi"]
@@ -220,7 +224,7 @@ class PhysicianAdmin(StrandedConfirmMixin, admin.ModelAdmin):
 
 
 @admin.register(ScheduleBlock)
-class ScheduleBlockAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class ScheduleBlockAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["physician", "weekday", "start_time", "end_time", "kind", "location", "valid_from", "valid_until"]
     list_filter = ["kind", "weekday", "location", "physician"]
     list_select_related = ["physician__user", "location"]
@@ -237,7 +241,7 @@ def _own_physician_only(request) -> bool:
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(StrandedConfirmMixin, admin.ModelAdmin):
+class TimeOffAdmin(StrandedConfirmMixin, HistoryAdmin):
     list_display = ["physician", "starts", "ends", "reason"]
     list_filter = ["physician"]
     list_select_related = ["physician__user"]
@@ -334,7 +338,7 @@ class BloodThinnerAdmin(HistoryAdmin):
 
 
 @admin.register(Payer)
-class PayerAdmin(admin.ModelAdmin):
+class PayerAdmin(HistoryAdmin):
     list_display = ["name", "kind", "requires_prior_authorization", "patient_count"]
     list_filter = ["kind", "requires_prior_authorization"]
     search_fields = ["name"]
@@ -348,7 +352,7 @@ class PayerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(HistoryAdmin):
+class PatientAdmin(AccessLoggedAdmin, HistoryAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "phone", "email", "preferred_channel", "payer",
                     "needs_review"]
     list_display_links = ["last_name", "first_name"]
@@ -424,3 +428,35 @@ class StaffUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, StaffUserAdmin)
+
+
+@admin.register(PatientAccess)
+class PatientAccessAdmin(admin.ModelAdmin):
+    """The access log, for the clinic manager: read and filter, never add, change or delete."""
+
+    list_display = ["at", "username", "patient_filter_link", "page", "address"]
+    # Staff are few, patients many: users and dates in the sidebar, a patient by their link
+    # in the list (or the search box).
+    list_filter = [("at", admin.DateFieldListFilter), ("user", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["username", "patient__last_name", "patient__first_name", "what"]
+    list_select_related = ["patient"]
+    date_hierarchy = "at"
+
+    @admin.display(description=_("patient"), ordering="patient__last_name")
+    def patient_filter_link(self, entry: PatientAccess) -> str:
+        return format_html('<a href="?patient={}" title="{}">{}</a>', entry.patient_id,
+                           _("Only this patient"), entry.patient if entry.patient else entry.patient_id)
+
+    @admin.display(description=_("page or endpoint"), ordering="what")
+    def page(self, entry: PatientAccess) -> str:
+        # Long paths may wrap after each slash instead of widening the table.
+        return mark_safe("/<wbr>".join(escape(part) for part in entry.what.split("/")))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -56,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # pathway rules. Overriding a rule stays with physicians.
     CLINIC_MANAGER: _perms("clinic", ["view", "add", "change", "delete"], _CATALOG)
     + _perms("clinic", ["view", "add", "change"], ["patient"])
+    + _perms("clinic", ["view"], ["patientaccess"])  # who saw which patient: read only, for the manager
     + _perms("scheduling", ["view", "add", "change"], ["appointment", "procedureorder", "outcome"])
     + _perms("scheduling", _APPOINTMENT_WORK + ["record_outcome"], ["appointment"])
     + _perms("scheduling", ["view", "add", "change", "delete"], ["pathwayrule"])

@@ -233,7 +233,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The schema lists every operation's error responses (scheduling/api/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "scheduling.api.schema.IntervalAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "scheduling.api.errors.api_exception_handler",
@@ -259,6 +260,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # An exact schema: request and response shapes apart (read-only fields are required in
+    # answers), ids in paths start at 1.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "scheduling.api.schema.ids_start_at_one"],
 }
 
 # Celery. With CELERY_BROKER_URL unset, kombu's filesystem transport under var/ is the broker,

@@ -41,3 +41,9 @@ class ChecksMissing(BookingError):
     """A procedure would start while pre-procedure checks are not confirmed, and no reason was given."""
 
     code = "checks_missing"
+
+
+class IdempotencyKeyReused(BookingError):
+    """An `Idempotency-Key` sent again with a different request: the client reused a key."""
+
+    code = "idempotency_key_reused"

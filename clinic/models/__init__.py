@@ -1,3 +1,4 @@
+from clinic.models.access import AppendOnly, PatientAccess
 from clinic.models.catalog import (
     BleedingRisk,
     BloodThinner,
@@ -11,6 +12,8 @@ from clinic.models.patients import Channel, Patient, Payer, PayerKind
 from clinic.models.physicians import Physician, ScheduleBlock, TimeOff
 
 __all__ = [
+    "AppendOnly",
+    "PatientAccess",
     "BleedingRisk",
     "BloodThinner",
     "Capability",

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from clinic.models.validators import phone_validator, validate_time_zone
 
@@ -73,6 +74,7 @@ class Location(models.Model):
         help_text=_("Shown on the booking confirmation and the patient's visit page."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -98,6 +100,7 @@ class Closure(models.Model):
     first_day = models.DateField(_("first day"))
     last_day = models.DateField(_("last day"), help_text=_("Inclusive; the same as the first day for a one-day closure."))
     reason = models.CharField(_("reason"), max_length=200)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["first_day"]
@@ -148,6 +151,7 @@ class Room(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=RoomKind.choices)
     capabilities = models.ManyToManyField(Capability, related_name="rooms", blank=True, verbose_name=_("capabilities"))
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Inactive rooms are never offered."))
+    history = HistoricalRecords(m2m_fields=[capabilities])
 
     class Meta:
         ordering = ["location__name", "name"]
@@ -172,6 +176,7 @@ class RoomOutOfService(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     reason = models.CharField(_("reason"), max_length=200)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["starts_at"]

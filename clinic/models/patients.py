@@ -33,6 +33,7 @@ class Payer(models.Model):
         _("requires prior authorization"), default=True,
         help_text=_("For procedure types marked as needing prior authorization."),
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from clinic.models.catalog import ProcedureType, ScheduleKind
 from clinic.models.locations import Location
@@ -51,6 +52,7 @@ class Physician(models.Model):
         verbose_name=_("credentialed for"),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords(m2m_fields=[procedure_types])
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
@@ -102,6 +104,7 @@ class ScheduleBlock(models.Model):
     end_time = models.TimeField(_("ends"))
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: until further notice."))
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["physician", "weekday", "start_time"]
@@ -168,6 +171,7 @@ class TimeOff(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["starts_at"]

@@ -17,6 +17,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from clinic.access_log import AccessLoggedAdmin
 from clinic.admin import HistoryAdmin
 from scheduling import services
 from scheduling.errors import BookingError
@@ -102,8 +103,8 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(BookingAdminMixin, AppointmentExportMixin, AppointmentChecksMixin, RescheduleAdminMixin,
-                       HistoryAdmin):
+class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMixin, AppointmentChecksMixin,
+                       RescheduleAdminMixin, HistoryAdmin):
     list_display = ["local_start", "patient", "procedure_type", "physician", "room", "status", "location"]
     list_filter = ["status", "location", "physician", "procedure_type"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code"]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from clinic.access_log import AccessLoggedAdmin
 from clinic.admin import HistoryAdmin
 from scheduling.admin.forms import bound_to_request
 from scheduling.admin.patients import book_url
@@ -94,7 +95,7 @@ def _why_no_link(order: ProcedureOrder, first_day, location) -> str:
 
 
 @admin.register(ProcedureOrder)
-class ProcedureOrderAdmin(HistoryAdmin):
+class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
     form = OrderForm
     list_display = ["patient", "procedure_type", "region", "priority", "authorization_status", "ordering_physician",
                     "status", "created_at"]

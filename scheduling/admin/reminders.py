@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from clinic.admin import HistoryAdmin
 from scheduling.models import Reminder, ReminderAttempt, ReminderStatus, ReminderStep
 from scheduling.reminders.dispatch import reminder_retry
 
@@ -62,7 +63,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderStep)
-class ReminderStepAdmin(admin.ModelAdmin):
+class ReminderStepAdmin(HistoryAdmin):
     list_display = ["procedure_type", "kind", "describe", "is_active"]
     list_filter = ["kind", "anchor", "is_active", "procedure_type"]
     list_select_related = ["procedure_type"]

@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy as _
 
+from clinic.admin import HistoryAdmin
 from clinic.models import Patient
 from scheduling import services
 from scheduling.admin.forms import use_patient_picker
@@ -57,7 +58,7 @@ class JoinForm(forms.Form):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(HistoryAdmin):
     list_display = ["appointment", "visit_time", "any_physician", "status", "created_at"]
     list_filter = ["status", "appointment__procedure_type", "appointment__location"]
     list_select_related = ["appointment__patient", "appointment__procedure_type", "appointment__location"]

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
+from scheduling.api.schema import UnmetRuleSerializer
 from scheduling.models import Appointment, AppointmentStatus, CheckKind, EligibilityOverride, Outcome, ProcedureOrder
 from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
 
@@ -72,6 +73,9 @@ class PhysicianSerializer(serializers.ModelSerializer):
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    """A patient. Give an `email` or a `phone` (at least one): a patient the clinic cannot reach
+    is refused with 400. Without recorded consent the patient gets no messages."""
+
     class Meta:
         model = Patient
         fields = ["id", "first_name", "last_name", "date_of_birth", "email", "phone", "preferred_channel",
@@ -182,10 +186,17 @@ class SlotSerializer(serializers.Serializer):
     location = serializers.IntegerField()
 
 
+class EligibilitySerializer(serializers.Serializer):
+    eligible = serializers.BooleanField()
+    first_day = serializers.DateField(allow_null=True, help_text="The first day the pathway rules allow, if any.")
+    unmet = UnmetRuleSerializer(many=True)
+
+
 class AvailabilitySerializer(serializers.Serializer):
     time_zone = serializers.CharField()
     count = serializers.IntegerField()
     slots = SlotSerializer(many=True)
+    eligibility = EligibilitySerializer(required=False, help_text="Given when the query names a patient.")
 
 
 def local_iso(instant: dt.datetime | None, zone) -> str | None:
@@ -196,7 +207,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
     procedure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     start = serializers.DateTimeField(source="procedure_start", read_only=True)
     end = serializers.DateTimeField(source="procedure_end", read_only=True)
-    outcome = OutcomeSerializer(read_only=True, default=None)
+    outcome = OutcomeSerializer(read_only=True, allow_null=True, help_text="null until an outcome is recorded.")
     overrides = OverrideSerializer(many=True, read_only=True)
     blood_thinner_holds = serializers.SerializerMethodField()
     preparation = serializers.SerializerMethodField()

@@ -11,8 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clinic.access_log import AccessLoggedViewSet
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import services
+from scheduling.api import idempotency
 from scheduling.api import serializers as s
 from scheduling.api.errors import unmet_json
 from scheduling.api.permissions import ActionPermission
@@ -52,24 +54,35 @@ class PhysicianViewSet(_ReadOnly):
     required_permissions = {"*": "clinic.view_physician"}
 
 
-class PatientViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class PatientViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                     mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Patient.objects.prefetch_related("blood_thinners").order_by("last_name", "first_name", "pk")
     serializer_class = s.PatientSerializer
     permission_classes = [ActionPermission]
     required_permissions = {"create": "clinic.add_patient", "*": "clinic.view_patient"}
+    patient_key = "id"
 
 
-class OrderViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class OrderViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                   mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = ProcedureOrder.objects.select_related("procedure_type").order_by("-created_at", "-pk")
     serializer_class = s.OrderSerializer
     permission_classes = [ActionPermission]
     required_permissions = {"create": "scheduling.add_procedureorder", "*": "scheduling.view_procedureorder"}
+    error_statuses = {"create": [422]}
 
+    @extend_schema(parameters=[idempotency.PARAMETER])
     def create(self, request):
+        return idempotency.answer_once(request, lambda: self._create(request))
+
+    def _create(self, request) -> Response:
         data = s.OrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.order_create(by=request.user, **data.validated_data)
         return Response(s.OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+_ID = {"type": "integer", "minimum": 1}
 
 
 class AvailabilityView(APIView):
@@ -85,12 +98,13 @@ class AvailabilityView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("procedure_type", str, required=True, description="Procedure type code, e.g. ESI_IL"),
-            OpenApiParameter("location", int, description="Location id (optional when there is one location)"),
+            OpenApiParameter("location", _ID, description="Location id (optional when there is one location)"),
             OpenApiParameter("from", dt.date, required=True, description="First local date"),
             OpenApiParameter("to", dt.date, required=True, description="Last local date (inclusive)"),
-            OpenApiParameter("physician", int), OpenApiParameter("limit", int),
-            OpenApiParameter("patient", int, description="Only times this patient is free and eligible for"),
-            OpenApiParameter("order", int, description="The order to check the rules against (default: the "
+            OpenApiParameter("physician", _ID),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 10_000}),
+            OpenApiParameter("patient", _ID, description="Only times this patient is free and eligible for"),
+            OpenApiParameter("order", _ID, description="The order to check the rules against (default: the "
                                                         "patient's open order for the procedure type)"),
         ],
         responses=s.AvailabilitySerializer,
@@ -144,7 +158,8 @@ def slots_json(slots, location: Location) -> dict:
 _NO_BODY = inline_serializer("Empty", fields={})
 
 
-class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class AppointmentViewSet(AccessLoggedViewSet, mixins.RetrieveModelMixin, mixins.ListModelMixin,
+                         viewsets.GenericViewSet):
     serializer_class = s.AppointmentSerializer
     permission_classes = [ActionPermission]
     required_permissions = {
@@ -159,6 +174,12 @@ class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, views
         "no_show": "scheduling.no_show_appointment",
         "outcome": "scheduling.record_outcome_appointment",
         "*": "scheduling.view_appointment",
+    }
+    # Beyond what every operation can answer (scheduling/api/schema.py): a booking can collide,
+    # a step can be refused by the visit's status, a retried key can be reused for another body.
+    error_statuses = {
+        "create": [409, 422], "cancel": [409], "reschedule": [409], "confirm": [409], "check_in": [409],
+        "start": [409], "recovery": [409], "complete": [409], "outcome": [409], "no_show": [409],
     }
 
     def get_queryset(self):
@@ -187,9 +208,7 @@ class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, views
         return queryset
 
     @extend_schema(
-        parameters=[OpenApiParameter("date", dt.date), OpenApiParameter("physician", int),
-                    OpenApiParameter("location", int), OpenApiParameter("patient", int),
-                    OpenApiParameter("status", str)],
+        parameters=[s.AppointmentFilterSerializer],
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
@@ -202,8 +221,12 @@ class AppointmentViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, views
         )
         return Response(s.AppointmentSerializer(appointment).data, status=code)
 
-    @extend_schema(request=s.AppointmentBookSerializer, responses={201: s.AppointmentSerializer})
+    @extend_schema(request=s.AppointmentBookSerializer, responses={201: s.AppointmentSerializer},
+                   parameters=[idempotency.PARAMETER])
     def create(self, request):
+        return idempotency.answer_once(request, lambda: self._book(request))
+
+    def _book(self, request) -> Response:
         data = s.AppointmentBookSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appointment = services.appointment_book(booked_by=request.user, **data.validated_data)

@@ -16,6 +16,7 @@ from scheduling.models.orders import (
 )
 from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
+from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
 from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
 from scheduling.models.reminders import (
     Anchor,
@@ -31,6 +32,8 @@ from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer
 __all__ = [
     "CheckKind",
     "PreProcedureCheck",
+    "IDEMPOTENCY_KEY_LIFETIME",
+    "IdempotentRequest",
     "OfferStatus",
     "SlotHold",
     "WaitlistEntry",

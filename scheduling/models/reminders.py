@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from clinic.models import Channel, ProcedureType
 from scheduling.models.appointments import Appointment
@@ -51,6 +52,7 @@ class ReminderStep(models.Model):
     minutes = models.PositiveSmallIntegerField(_("minutes"), default=0, validators=[MaxValueValidator(24 * 60)])
     at_time = models.TimeField(_("at (local time)"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["procedure_type__name", "anchor", "-days", "minutes"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from scheduling.models.appointments import Appointment
 
@@ -25,6 +26,7 @@ class WaitlistEntry(models.Model):
         _("any physician"), default=False,
         help_text=_("Offer times with any physician who performs the visit, not only the booked one."))
     created_at = models.DateTimeField(_("joined"), auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["created_at"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -37,6 +37,10 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        # An API client asked for a URL no route matches (e.g. an id with a dot or a slash in
+        # it): it gets the API's JSON error, as its schema promises, not a page.
+        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
     return problem(request, _("We could not find that page. If you followed a link from a message, it may be "
                               "incomplete."), status=404, title=_("Page not found"))
 

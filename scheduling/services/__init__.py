@@ -3,6 +3,7 @@
 from scheduling.services.booking import appointment_book, appointment_reschedule
 from scheduling.services.orders import order_create
 from scheduling.services.holds import slot_hold
+from scheduling.services.idempotency import idempotent_request_answered, idempotent_request_claim
 from scheduling.services.outcomes import outcome_record
 from scheduling.services.online import online_booking_make
 from scheduling.services.patients import patient_for_booking
@@ -19,6 +20,8 @@ from scheduling.services.lifecycle import (
 )
 
 __all__ = [
+    "idempotent_request_answered",
+    "idempotent_request_claim",
     "OfferGone",
     "ReplanResult",
     "appointment_move_to_nearest",

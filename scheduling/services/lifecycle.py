@@ -41,6 +41,15 @@ _VERBS = {
 }
 
 
+# The history's reason column holds 100 characters; a longer cancellation reason is shortened
+# there (PostgreSQL refuses an overlong value), and kept whole on the visit.
+_HISTORY_REASON_LENGTH = Appointment.history.model._meta.get_field("history_change_reason").max_length
+
+
+def _history_reason(text: str) -> str:
+    return text if len(text) <= _HISTORY_REASON_LENGTH else text[:_HISTORY_REASON_LENGTH - 1] + "…"
+
+
 def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fields) -> Appointment:
     with transaction.atomic():
         current = Appointment.objects.select_for_update().get(pk=appointment.pk)
@@ -52,8 +61,7 @@ def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fi
         for name, value in fields.items():
             setattr(current, name, value)
         current._history_user = by
-        # The history keeps 100 characters of a reason; the full text stays on its own record.
-        current._change_reason = (reason or _VERBS[to].capitalize())[:100]
+        current._change_reason = _history_reason(reason or _VERBS[to].capitalize())
         current.save(update_fields=["status", "updated_at", *fields])
         if to in (S.CANCELLED, S.NO_SHOW):
             reminders_cancel(current)  # in the same transaction: no reminder for a visit that is off

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """Clinic managers see failed sign-ins and unlock a locked-out colleague."""
 
     dependencies = [
-        ("clinic", "0006_patient_language"),
+        ("clinic", "0008_resource_history"),
         ("scheduling", "0009_clinic_moved_notice"),
         ("axes", "0010_accessattemptexpiration"),
     ]

@@ -1,0 +1,52 @@
+"""`Idempotency-Key` on the POSTs that create (bookings, orders): a client that retries after a
+timeout gets the first answer, status and body, instead of a second booking or a 409."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.response import Response
+
+from scheduling import services
+from scheduling.errors import BookingError
+
+HEADER = "Idempotency-Key"
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as header values travel safely
+
+PARAMETER = OpenApiParameter(
+    HEADER, {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}, OpenApiParameter.HEADER,
+    required=False,
+    description="A key of your choosing (e.g. a UUID), 1-255 visible ASCII characters. A retry with the same "
+                "key and body within 24 hours returns the first answer instead of creating again; the same key "
+                "with a different body is refused with 422 `idempotency_key_reused`.")
+
+
+def request_fingerprint(request) -> str:
+    data = request.data
+    if hasattr(data, "lists"):  # a form or multipart body: keep every value of a repeated field
+        data = dict(data.lists())
+    text = json.dumps([request.method, request.path, data], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def answer_once(request, answer: Callable[[], Response]) -> Response:
+    """`answer()` the request, or replay the answer given to the first request with its key."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return answer()
+    if not _KEY.fullmatch(key):
+        raise BookingError("Give an Idempotency-Key of 1 to 255 visible ASCII characters.", field=HEADER)
+    with transaction.atomic():
+        first = services.idempotent_request_claim(user=request.user, key=key,
+                                                  fingerprint=request_fingerprint(request))
+        if first is not None:
+            return Response(first.response_body, status=first.status_code, headers={"Idempotent-Replayed": "true"})
+        response = answer()
+        services.idempotent_request_answered(user=request.user, key=key, status_code=response.status_code,
+                                             body=response.data)
+        return response

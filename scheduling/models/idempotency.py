@@ -1,0 +1,35 @@
+"""The first answer to a POST sent with an `Idempotency-Key`, so a client's retry (after a
+timeout or a dropped connection) gets that answer again instead of a second booking."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# How long a key is remembered: long enough for any client's retries, short enough that the
+# table stays small (a key older than this is treated as new).
+IDEMPOTENCY_KEY_LIFETIME = dt.timedelta(hours=24)
+
+
+class IdempotentRequest(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    key = models.CharField(_("idempotency key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64,
+                                   help_text=_("SHA-256 of the method, path and body of the first request."))
+    # Empty only inside the transaction that answers the first request: never seen by others.
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True)
+    response_body = models.JSONField(_("response body"), encoder=DjangoJSONEncoder, null=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+        indexes = [models.Index(fields=["user", "created_at"], name="idempotency_user_created")]
+
+    def __str__(self) -> str:
+        return self.key
