@@ -46,6 +46,7 @@ BATCH_SIZE = 200
 POLL_SECONDS = 1.0
 # What _deliver returns for a row another run took back: neither sent nor changed here.
 SKIPPED = "skipped"
+NO_CONSENT = "Not sent: the patient has no consent to messages on this channel."
 
 
 def lease() -> dt.timedelta:
@@ -114,6 +115,11 @@ def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
         off = reminder.order.status != OrderStatus.OPEN
     if off and reminder.kind != ReminderKind.VISIT_CANCELLED:
         claim.rows(reminder.pk).update(status=ReminderStatus.CANCELLED)
+        return ReminderStatus.CANCELLED
+    patient = reminder.appointment.patient if reminder.appointment_id else reminder.order.patient
+    if reminder.channel not in patient.consented_channels():
+        # Consent withdrawn (or the number or address removed) since the row was written.
+        claim.rows(reminder.pk).update(status=ReminderStatus.CANCELLED, last_error=NO_CONSENT)
         return ReminderStatus.CANCELLED
     if not claim.renew(reminder.pk, at=at):
         # The lease ran out while earlier messages of the batch were being sent, and another run
