@@ -137,7 +137,7 @@ def describe(outcome: Outcome, *, scale: float, concurrency: int) -> str:
     killed = (f"; worker SIGKILLed after {outcome.killed_after} texts, a new one finished"
               if outcome.killed_after is not None else "")
     return (f"{outcome.reminders} reminders, {per_message:g} s a text, lease {lease} s, dispatch every {dispatch} s, "
-            f"batches of 200, {concurrency} worker processes{killed}: {outcome.texts} texts, "
+            f"batches of 200, {concurrency} worker process{'es' if concurrency != 1 else ''}{killed}: {outcome.texts} texts, "
             f"{outcome.twice} sent twice, {outcome.unsent} unsent, {outcome.seconds:.0f} s")
 
 

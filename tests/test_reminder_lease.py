@@ -104,7 +104,7 @@ def test_two_overlapping_dispatch_runs_with_a_slow_provider_send_each_reminder_o
     assert ReminderAttempt.objects.count() == 24  # one attempt each: a skipped row records none
 
 
-def test_a_run_stopped_mid_batch_hands_the_rest_back_at_once(postgres, demo_clinic, settings, monkeypatch):
+def test_a_run_stopped_mid_batch_hands_the_rest_back_at_once(demo_clinic, settings, monkeypatch):
     due_reminders(5)
     settings.SMS_TRANSPORT = "memory"
     MemorySMSTransport.outbox.clear()
