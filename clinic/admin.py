@@ -373,7 +373,9 @@ def no_consent_flag() -> str:
 
 @admin.register(Patient)
 class PatientAdmin(HistoryAdmin):
-    list_display = ["last_name", "first_name", "date_of_birth", "phone", "email", "messages_by", "payer",
+    # The messages column beside the name: its flag must show without scrolling sideways, also at
+    # a laptop's width with the admin's sidebar open.
+    list_display = ["last_name", "first_name", "messages_by", "date_of_birth", "phone", "email", "payer",
                     "needs_review"]
     list_display_links = ["last_name", "first_name"]
     list_filter = ["needs_review", ConsentToContactFilter, "preferred_channel", "sms_consent", "email_consent",
