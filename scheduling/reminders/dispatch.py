@@ -75,39 +75,68 @@ def claim_due(*, now: dt.datetime, token: uuid.UUID, batch_size: int = BATCH_SIZ
 
 
 class _Claim:
-    """The rows one claim holds, and the two statements run for every message: renew the lease
-    just before sending (only while the row is still ours) and mark it sent just after.
+    """The rows one claim holds, and what is written for every message: its lease renewed just
+    before it is sent (only while the row is still ours), its sent mark just after.
 
-    Plain SQL: once per message, the ORM's update costs more than the database does here."""
+    A sent mark is written together with the next message's renewal, one statement per message
+    (a second would cost a quarter of the dispatch rate); both come before the next message is
+    sent, so a worker killed mid-batch still leaves only the message in flight unmarked. Plain
+    SQL: once per message, the ORM's update costs more than the database does here."""
 
     def __init__(self, token: uuid.UUID):
         table = Reminder._meta.db_table
         self.token = token
         self._token = Reminder._meta.get_field("claim_token").get_db_prep_value(token, connection)
-        self._renew = (f"UPDATE {table} SET claimed_at = %s WHERE id = %s AND status = %s AND claim_token = %s")
+        self._unwritten: tuple[int, int, dt.datetime] | None = None  # (id, attempts, sent at)
+        ours = "status = %s AND claim_token = %s"
+        self._renew = f"UPDATE {table} SET claimed_at = %s WHERE id = %s AND {ours}"
         self._sent = (f"UPDATE {table} SET status = %s, sent_at = %s, attempts = %s, last_error = '' "
-                      "WHERE id = %s AND status = %s AND claim_token = %s")
+                      f"WHERE id = %s AND {ours}")
+        self._sent_and_renew = (
+            f"UPDATE {table} SET status = CASE WHEN id = %s THEN %s ELSE status END, "
+            "sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END, "
+            "attempts = CASE WHEN id = %s THEN %s ELSE attempts END, "
+            "last_error = CASE WHEN id = %s THEN '' ELSE last_error END, "
+            "claimed_at = CASE WHEN id = %s THEN %s ELSE claimed_at END "
+            f"WHERE id IN (%s, %s) AND {ours} RETURNING id")
 
     def rows(self, pk: int):
+        """The row while it is ours, for the rarer writes (a failure, a cancellation)."""
+        self.flush()
         return Reminder.objects.filter(pk=pk, status=ReminderStatus.SENDING, claim_token=self.token)
 
     def renew(self, pk: int, *, at: dt.datetime) -> bool:
         """Extend the row's lease from `at`; False when the row is no longer ours to send."""
         with connection.cursor() as cursor:
-            cursor.execute(self._renew, [at, pk, ReminderStatus.SENDING, self._token])
-            return cursor.rowcount == 1
+            if self._unwritten is None:
+                cursor.execute(self._renew, [at, pk, ReminderStatus.SENDING, self._token])
+                return cursor.rowcount == 1
+            sent, attempts, sent_at = self._unwritten
+            self._unwritten = None
+            cursor.execute(self._sent_and_renew, [sent, ReminderStatus.SENT, sent, sent_at, sent, attempts, sent,
+                                                  pk, at, sent, pk, ReminderStatus.SENDING, self._token])
+            return any(row[0] == pk for row in cursor.fetchall())
 
     def mark_sent(self, pk: int, *, attempts: int) -> None:
+        """Written with the next renewal, or by `flush` at the end of the batch."""
+        self.flush()
+        self._unwritten = (pk, attempts, timezone.now())
+
+    def flush(self) -> None:
+        if self._unwritten is None:
+            return
+        pk, attempts, sent_at = self._unwritten
+        self._unwritten = None
         with connection.cursor() as cursor:
-            cursor.execute(self._sent, [ReminderStatus.SENT, timezone.now(), attempts, pk, ReminderStatus.SENDING,
+            cursor.execute(self._sent, [ReminderStatus.SENT, sent_at, attempts, pk, ReminderStatus.SENDING,
                                         self._token])
 
 
 def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
              attempts: list[ReminderAttempt]) -> str:
-    """Send one claimed reminder and mark it at once (one UPDATE), so that a worker killed
-    mid-batch leaves at most the message in flight to be sent again. `now` is the caller's
-    clock when it fixes one (tests), else the time of this attempt."""
+    """Send one claimed reminder if it is still ours, and mark it before the next is sent, so
+    that a worker killed mid-batch leaves at most the message in flight to be sent again.
+    `now` is the caller's clock when it fixes one (tests), else the time of this attempt."""
     at = now or timezone.now()
     if reminder.appointment_id:
         off = reminder.appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
@@ -163,12 +192,14 @@ def send_claimed(ids: list[int], *, token: uuid.UUID, now: dt.datetime | None = 
     try:
         for position, reminder in enumerate(reminders):
             if stop is not None and stop.is_set():
+                claim.flush()
                 Reminder.objects.filter(pk__in=[r.pk for r in reminders[position:]], status=ReminderStatus.SENDING,
                                         claim_token=token).update(status=ReminderStatus.PENDING, claim_token=None)
                 break
             statuses.append(_deliver(reminder, claim, now=now, attempts=attempts))
         return statuses
     finally:
+        claim.flush()
         ReminderAttempt.objects.bulk_create(attempts)
 
 
