@@ -54,6 +54,12 @@ def test_the_documented_minimal_patient_is_created(minimal_patient, api):
     assert {key: body[key] for key in MINIMAL} == MINIMAL
 
 
+def test_a_patient_given_with_a_phone_alone_is_created_preferring_texts(calendar, api):
+    response = api.post("/api/v1/patients/", {**MINIMAL, "email": ""}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["preferred_channel"] == "sms"
+
+
 def test_a_visit_of_a_patient_without_consent_sends_nothing(visit, settings, mailoutbox):
     settings.SMS_TRANSPORT = "memory"
     MemorySMSTransport.outbox.clear()
