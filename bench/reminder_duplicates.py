@@ -78,7 +78,10 @@ def _due(count: int) -> None:
     from scheduling.models import Appointment, Reminder
 
     Reminder.objects.all().delete()
-    appointment = Appointment.objects.filter(status="scheduled").order_by("pk").first()
+    # Text reminders are written only for a patient who consents to texts (and the dispatcher
+    # checks again before sending).
+    appointment = (Appointment.objects.filter(status="scheduled", patient__sms_consent=True)
+                   .exclude(patient__phone="").order_by("pk").first())
     now = timezone.now()
     Reminder.objects.bulk_create([
         Reminder(appointment=appointment, kind="arrival", channel="sms", due_at=now, next_attempt_at=now,
