@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic import patient_search, roles
@@ -21,6 +22,7 @@ from clinic.access_log import AccessLoggedAdmin
 from clinic.models import (
     BloodThinner,
     Capability,
+    Channel,
     Closure,
     Location,
     Patient,
@@ -351,12 +353,36 @@ class PayerAdmin(HistoryAdmin):
         return obj._patient_count
 
 
+class ConsentToContactFilter(admin.SimpleListFilter):
+    title = _("consent to contact")
+    parameter_name = "contact"
+
+    def lookups(self, request, model_admin):
+        return [("none", _("No consent to contact")), ("some", _("Consents to texts or email"))]
+
+    def queryset(self, request, queryset):
+        # Patient.consented_channels as a query: consent and the detail it needs.
+        reachable = (Q(sms_consent=True) & ~Q(phone="")) | (Q(email_consent=True) & ~Q(email=""))
+        if self.value() == "none":
+            return queryset.exclude(reachable)
+        if self.value() == "some":
+            return queryset.filter(reachable)
+        return queryset
+
+
+def no_consent_flag() -> str:
+    return format_html('<span class="no-consent-flag">{}</span>', _("No consent to contact"))
+
+
 @admin.register(Patient)
 class PatientAdmin(AccessLoggedAdmin, HistoryAdmin):
-    list_display = ["last_name", "first_name", "date_of_birth", "phone", "email", "preferred_channel", "payer",
+    # The messages column beside the name: its flag must show without scrolling sideways, also at
+    # a laptop's width with the admin's sidebar open.
+    list_display = ["last_name", "first_name", "messages_by", "date_of_birth", "phone", "email", "payer",
                     "needs_review"]
     list_display_links = ["last_name", "first_name"]
-    list_filter = ["needs_review", "preferred_channel", "sms_consent", "email_consent", "payer", "blood_thinners"]
+    list_filter = ["needs_review", ConsentToContactFilter, "preferred_channel", "sms_consent", "email_consent",
+                   "payer", "blood_thinners"]
     # The appointment, order and waitlist pickers search here too (autocomplete_fields).
     search_fields = ["last_name", "first_name", "email", "phone", "member_id"]
     search_help_text = _("A name, a phone number in any style, or a date of birth (1961-04-17 or 4/17/1961).")
@@ -372,6 +398,32 @@ class PatientAdmin(AccessLoggedAdmin, HistoryAdmin):
         (_("Medications"), {"fields": ["blood_thinners"]}),
         (None, {"fields": ["created_at"]}),
     ]
+
+    @admin.display(description=_("messages"))
+    def messages_by(self, obj: Patient) -> str:
+        """The channel messages go by, or the flag that none go out."""
+        channels = obj.consented_channels()
+        if not channels:
+            return no_consent_flag()
+        channel = obj.preferred_channel if obj.preferred_channel in channels else channels[0]
+        return Channel(channel).label
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.no_consent_to_contact:
+            self.message_user(request, _("%(patient)s has no consent to texts or email: they get no reminders, "
+                                         "preparation instructions or blood-thinner hold dates until it is "
+                                         "recorded. Tell them by phone.") % {"patient": obj.full_name},
+                              messages.WARNING)
+        elif change and {"sms_consent", "email_consent", "phone", "email"} & set(form.changed_data):
+            from scheduling.services import patient_reminders_after_consent  # scheduling builds on clinic
+
+            planned = patient_reminders_after_consent(patient=obj)
+            if planned:
+                self.message_user(request, ngettext(
+                    "Reminders are now planned for %(count)d upcoming visit.",
+                    "Reminders are now planned for %(count)d upcoming visits.", planned) % {"count": planned},
+                    messages.SUCCESS)
 
     def get_search_results(self, request, queryset, search_term):
         phone = patient_search.phone_number(search_term)

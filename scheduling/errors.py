@@ -1,8 +1,9 @@
 """What can go wrong when booking, in words the front desk understands.
 
 Each error carries a stable `code` that the API returns: `invalid` (bad input, with the
-field), `slot_unavailable` (a resource is taken), `not_eligible` (an order or rule refuses),
-`invalid_transition` (the visit's status does not allow it).
+field), `slot_unavailable` (a resource is taken), `slot_held` (free but for a patient holding
+it on the booking pages), `not_eligible` (an order or rule refuses), `invalid_transition` (the
+visit's status does not allow it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ class BookingError(Exception):
 
 class SlotUnavailable(BookingError):
     code = "slot_unavailable"
+
+
+class SlotHeld(SlotUnavailable):
+    """The time is free but for a patient holding it while they book online: it opens again
+    when `until` passes unless they book it. Staff are told so, not that the physician is busy."""
+
+    code = "slot_held"
+
+    def __init__(self, message: str, *, until, **kwargs):
+        super().__init__(message, **kwargs)
+        self.until = until
 
 
 class NotEligible(BookingError):

@@ -80,10 +80,14 @@ def availability_request(
     room: Room | None = None,
     exclude_appointment: Appointment | None = None,
     exclude_hold: str | None = None,
+    count_holds: bool = True,
     apply_minimum_notice: bool = True,
     limit: int | None = None,
 ) -> engine.Request:
-    """The engine's input for one procedure type at one location over [first_day, last_day]."""
+    """The engine's input for one procedure type at one location over [first_day, last_day].
+
+    `count_holds=False` leaves out every time patients are holding on the booking pages (to tell
+    a time that is only held from one that is taken)."""
     window_start, window_end = window_bounds(location, first_day, last_day)
     load_from, load_until = window_start - _MARGIN, window_end + _MARGIN
 
@@ -182,6 +186,8 @@ def availability_request(
     ).order_by()
     if exclude_hold:
         holds = holds.exclude(key=exclude_hold)
+    if not count_holds:
+        holds = holds.none()
     for location_id, physician_id, room_id, start, end, discharge, room_start, room_end in holds.values_list(
         "location_id", "physician_id", "room_id", "procedure_start", "procedure_end", "discharge",
         "room_start", "room_end",

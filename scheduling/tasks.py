@@ -9,8 +9,8 @@ from django.conf import settings
 
 from scheduling.reminders.dispatch import dispatch_due
 
-# Set when the worker is asked to stop, so that a polling dispatch ends at once (a claimed
-# batch is finished first).
+# Set when the worker is asked to stop, so that a polling dispatch ends at once (the message in
+# flight is finished; the rest of its batch goes back to pending for the next worker).
 _stopping = threading.Event()
 
 

@@ -230,10 +230,19 @@ def test_a_riskier_procedure_never_gets_a_shorter_hold():
     assert "cannot be fewer" in errors_of(drug)["hold_days_high"][0]
 
 
-def test_the_preferred_channel_needs_the_patients_consent():
+def test_a_patient_without_consent_to_messages_is_valid_and_flagged():
     patient = Patient(first_name="Ann", last_name="Lee", date_of_birth=datetime.date(1950, 1, 1),
-                      phone="(918) 555-0101", preferred_channel=Channel.SMS, sms_consent=False)
-    assert "consent" in errors_of(patient)["sms_consent"][0]
+                      phone="(918) 555-0101", email="ann@example.com", preferred_channel=Channel.SMS)
+    patient.full_clean()  # accepted: "no" is a valid answer
+    assert patient.no_consent_to_contact
+    patient.email_consent = True
+    assert patient.consented_channels() == [Channel.EMAIL] and not patient.no_consent_to_contact
+
+
+def test_consent_to_texts_needs_a_phone_number():
+    patient = Patient(first_name="Ann", last_name="Lee", date_of_birth=datetime.date(1950, 1, 1),
+                      email="ann@example.com", sms_consent=True, email_consent=True)
+    assert "phone" in errors_of(patient)
 
 
 def test_server_only_zone_names_are_refused(location):

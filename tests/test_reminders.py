@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -242,7 +243,7 @@ def test_a_temporary_failure_is_retried_with_backoff_and_a_permanent_one_given_u
 @pytest.mark.django_db
 def test_a_reminder_claimed_by_a_worker_that_died_is_sent_after_the_lease(calendar, sms_outbox):
     book(calendar, sms_patient())
-    (claimed,) = dispatch.claim_due(now=NOW)  # ... and the worker is killed before sending
+    (claimed,) = dispatch.claim_due(now=NOW, token=uuid.uuid4())  # ... and the worker is killed before sending
     assert dispatch.dispatch_due(now=NOW + dt.timedelta(minutes=1)) == 0
     assert dispatch.dispatch_due(now=NOW + dispatch.lease() + dt.timedelta(seconds=1)) == 1
     assert Reminder.objects.get(pk=claimed).status == ReminderStatus.SENT
@@ -251,10 +252,11 @@ def test_a_reminder_claimed_by_a_worker_that_died_is_sent_after_the_lease(calend
 @pytest.mark.django_db
 def test_a_claimed_reminder_of_a_visit_cancelled_meanwhile_is_not_sent(calendar, sms_outbox):
     appointment = book(calendar, sms_patient())
-    (claimed,) = dispatch.claim_due(now=NOW)
+    token = uuid.uuid4()
+    (claimed,) = dispatch.claim_due(now=NOW, token=token)
     appointment.status = "cancelled"
     appointment.save(update_fields=["status"])
-    assert dispatch.send_one(claimed, now=NOW) == ReminderStatus.CANCELLED
+    assert dispatch.send_one(claimed, token=token, now=NOW) == ReminderStatus.CANCELLED
     assert sms_outbox == []
 
 

@@ -111,6 +111,18 @@ class Patient(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    def consented_channels(self) -> list[str]:
+        """The channels the patient agreed to be messaged on and gave the details for. Empty: no
+        message of any kind goes out (consent is a fact about the patient, recorded when they
+        give it; the staff see its absence flagged)."""
+        allowed = ((Channel.SMS, self.sms_consent and bool(self.phone)),
+                   (Channel.EMAIL, self.email_consent and bool(self.email)))
+        return [channel for channel, ok in allowed if ok]
+
+    @property
+    def no_consent_to_contact(self) -> bool:
+        return not self.consented_channels()
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.date_of_birth:
@@ -123,10 +135,9 @@ class Patient(models.Model):
             errors["phone"] = _("A phone number is needed when text messages are the preferred channel.")
         if self.preferred_channel == Channel.EMAIL and not self.email:
             errors["email"] = _("An email address is needed when email is the preferred channel.")
-        if self.preferred_channel == Channel.SMS and not self.sms_consent:
-            errors["sms_consent"] = _("The patient prefers text messages: record their consent to receive them.")
-        if self.preferred_channel == Channel.EMAIL and self.email and not self.email_consent:
-            errors["email_consent"] = _("The patient prefers email: record their consent to receive it.")
+        # No rule here that consent be given: "no" (or "not asked yet", from an integration) is a
+        # valid answer, and a form that refused it would push staff to tick a box the patient never
+        # agreed to. Such a patient gets no messages, and every staff view of them says so.
         if self.sms_consent and not self.phone:
             errors.setdefault("phone", _("A phone number is needed to send text messages."))
         if not self.email and not self.phone:

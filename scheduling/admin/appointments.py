@@ -13,12 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from clinic.access_log import AccessLoggedAdmin
 from clinic.admin import HistoryAdmin
+from clinic.models import Channel
 from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import (
@@ -34,6 +35,7 @@ from scheduling.admin.reminders import ReminderInline
 from scheduling.admin.reschedule import RescheduleAdminMixin
 from scheduling.admin.waitlist import JOIN_PERMISSION, can_join
 from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
+from scheduling.reminders.outbox import channel_for
 
 # The statuses a visit can be cancelled from (the lifecycle's transitions to cancelled).
 CANCELLABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN)
@@ -116,8 +118,8 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
     history_list_display = ["status", "procedure_start", "physician", "room"]
     change_fields = ["status", "location", "patient", "procedure_type", "order", "physician", "room", "arrival",
                      "procedure_start", "procedure_end", "discharge", "room_start", "room_end", "follow_up_of",
-                     "preparation", "blood_thinner_holds", "pre_procedure_checks", "booked_by", "cancel_reason",
-                     "cancelled_by", "cancelled_at", "notes"]
+                     "preparation", "blood_thinner_holds", "messages_to_patient", "pre_procedure_checks", "booked_by",
+                     "cancel_reason", "cancelled_by", "cancelled_at", "notes"]
 
     @admin.display(description=_("start (local)"), ordering="procedure_start")
     def local_start(self, obj: Appointment) -> str:
@@ -137,6 +139,19 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
 
     def get_inlines(self, request, obj):
         return [] if obj is None else [OutcomeInline, OverrideInline, FollowUpInline, ReminderInline]
+
+    @admin.display(description=_("messages to the patient"))
+    def messages_to_patient(self, obj: Appointment) -> str:
+        """How the visit's reminders reach the patient, or why none do."""
+        channel = channel_for(obj.patient)
+        if channel is None:
+            return format_html(
+                '<span class="no-consent-flag">{}</span> {} <a href="{}">{}</a>', _("No consent to contact"),
+                _("No reminders are sent for this visit until the patient's consent to texts or email is recorded; "
+                  "its reminders are planned then."),
+                reverse("admin:clinic_patient_change", args=[obj.patient_id]), _("Record consent on the patient"))
+        to = obj.patient.phone if channel == Channel.SMS else obj.patient.email
+        return format_html("{} ({})", Channel(channel).label, to)
 
     @admin.display(description=_("blood-thinner holds"))
     def blood_thinner_holds(self, obj: Appointment) -> str:

@@ -46,7 +46,7 @@ class ReminderAdmin(admin.ModelAdmin):
     inlines = [AttemptInline]
     actions = ["retry"]
     readonly_fields = ["appointment", "order", "kind", "channel", "due_at", "status", "attempts", "next_attempt_at",
-                       "claimed_at", "last_error", "sent_at", "idempotency_key", "context"]
+                       "claimed_at", "claim_token", "last_error", "sent_at", "idempotency_key", "context"]
 
     def has_add_permission(self, request):
         return False

@@ -9,10 +9,11 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from scheduling.errors import BookingError, NotEligible
+from scheduling.errors import BookingError, NotEligible, SlotHeld
 
 _STATUS_FOR_CODE = {
     "slot_unavailable": status.HTTP_409_CONFLICT,
+    "slot_held": status.HTTP_409_CONFLICT,
     "invalid_transition": status.HTTP_409_CONFLICT,
     "not_eligible": status.HTTP_400_BAD_REQUEST,
     "invalid": status.HTTP_400_BAD_REQUEST,
@@ -32,6 +33,8 @@ def api_exception_handler(exc, context):
             body["errors"] = {exc.field: [exc.message]}
         if isinstance(exc, NotEligible):
             body["unmet"] = [unmet_json(item) for item in exc.unmet]
+        if isinstance(exc, SlotHeld):
+            body["held_until"] = exc.until.isoformat()
         return Response(body, status=_STATUS_FOR_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

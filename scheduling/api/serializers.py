@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clinic.models import Location, Patient, Physician, ProcedureType, Room
+from clinic.models import Channel, Location, Patient, Physician, ProcedureType, Room
 from scheduling.api.schema import UnmetRuleSerializer
 from scheduling.models import Appointment, AppointmentStatus, CheckKind, EligibilityOverride, Outcome, ProcedureOrder
 from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
@@ -85,6 +85,10 @@ class PatientSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         # The model's own rules (a date of birth in the past, a way to reach the patient).
         blood_thinners = attrs.pop("blood_thinners", None)
+        if "preferred_channel" not in attrs and self.instance is None:
+            # Not given: the channel the patient can be reached on (consent is recorded apart).
+            only_phone = attrs.get("phone") and not attrs.get("email")
+            attrs["preferred_channel"] = Channel.SMS if only_phone else Channel.EMAIL
         instance = Patient(**attrs)
         try:
             instance.full_clean(validate_unique=False)

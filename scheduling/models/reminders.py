@@ -105,7 +105,11 @@ class Reminder(models.Model):
                               default=ReminderStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"))
-    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True,
+                                      help_text=_("When the sending worker last renewed its claim on the row."))
+    # Which dispatch run holds the row while it is "sending": a run sends a row only while the
+    # token is still its own, so a row taken back after its lease ran out is never sent twice.
+    claim_token = models.UUIDField(_("claim"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True,

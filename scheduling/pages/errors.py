@@ -48,7 +48,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 def patient_message(error: BookingError) -> str:
     """What a refusal from the services means for the patient, in their language (the services
     word their errors for staff)."""
-    if isinstance(error, SlotUnavailable):
+    if isinstance(error, SlotUnavailable):  # SlotHeld too: another patient's hold is theirs alone
         return _("Sorry, that time has just been taken. Please pick another.")
     if isinstance(error, NotEligible):
         return _("Your care plan does not allow this visit on that day. Please pick a later day, or call us.")

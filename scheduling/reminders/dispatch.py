@@ -1,9 +1,15 @@
 """Draining the outbox: claim due rows, send each, record each attempt.
 
-Claiming takes rows with SELECT ... FOR UPDATE SKIP LOCKED and marks them "sending" in a short
-transaction, so two dispatchers never take the same row. Delivery is at least once: a row a
-killed worker left "sending" goes back to "pending" after a lease, and carries its idempotency
-key so a provider that honours it drops the repeat.
+Claiming takes rows with SELECT ... FOR UPDATE SKIP LOCKED and marks them "sending" under the
+claim's own token in a short transaction, so two dispatchers never take the same row. Delivery
+is at least once: a row a killed worker left "sending" goes back to "pending" after a lease, and
+carries its idempotency key so a provider that honours it drops the repeat.
+
+A lease can run out while its batch is still being sent (a provider answering in 2 s takes
+400 s over a batch of 200; the lease is 300 s), and the next run then takes back the rows not
+reached yet. So right before each message the dispatcher renews that row's lease on the
+condition that it still holds the claim; a row taken back (or cancelled) meanwhile is skipped,
+never sent twice. Only a message whose own send outlasts the whole lease can go twice.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import datetime as dt
 import logging
 import threading
 import time
+import uuid
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -37,6 +44,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 200
 POLL_SECONDS = 1.0
+# What _deliver returns for a row another run took back: neither sent nor changed here.
+SKIPPED = "skipped"
+NO_CONSENT = "Not sent: the patient has no consent to messages on this channel."
 
 
 def lease() -> dt.timedelta:
@@ -48,10 +58,11 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def claim_due(*, now: dt.datetime, batch_size: int = BATCH_SIZE) -> list[int]:
+def claim_due(*, now: dt.datetime, token: uuid.UUID, batch_size: int = BATCH_SIZE) -> list[int]:
+    """Take back rows whose lease ran out, then claim up to `batch_size` due rows under `token`."""
     with transaction.atomic():
         Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - lease()).update(
-            status=ReminderStatus.PENDING)
+            status=ReminderStatus.PENDING, claim_token=None)
         ids = list(
             Reminder.objects.select_for_update(skip_locked=True)
             .filter(status=ReminderStatus.PENDING, next_attempt_at__lte=now)
@@ -59,23 +70,91 @@ def claim_due(*, now: dt.datetime, batch_size: int = BATCH_SIZE) -> list[int]:
             .values_list("pk", flat=True)[:batch_size]
         )
         Reminder.objects.filter(pk__in=ids, status=ReminderStatus.PENDING).update(
-            status=ReminderStatus.SENDING, claimed_at=now)
+            status=ReminderStatus.SENDING, claimed_at=now, claim_token=token)
     return ids
 
 
-def _deliver(reminder: Reminder, *, now: dt.datetime, attempts: list[ReminderAttempt]) -> str:
-    """Send one claimed reminder and mark it at once (one UPDATE), so that a worker killed
-    mid-batch leaves at most the message in flight to be sent again."""
-    def claimed():
-        return Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING)
+class _Claim:
+    """The rows one claim holds, and what is written for every message: its lease renewed just
+    before it is sent (only while the row is still ours), its sent mark just after.
 
+    A sent mark is written together with the next message's renewal, one statement per message
+    (a second would cost a quarter of the dispatch rate); both come before the next message is
+    sent, so a worker killed mid-batch still leaves only the message in flight unmarked. Plain
+    SQL: once per message, the ORM's update costs more than the database does here."""
+
+    def __init__(self, token: uuid.UUID):
+        table = Reminder._meta.db_table
+        self.token = token
+        self._token = Reminder._meta.get_field("claim_token").get_db_prep_value(token, connection)
+        self._unwritten: tuple[int, int, dt.datetime] | None = None  # (id, attempts, sent at)
+        ours = "status = %s AND claim_token = %s"
+        self._renew = f"UPDATE {table} SET claimed_at = %s WHERE id = %s AND {ours}"
+        self._sent = (f"UPDATE {table} SET status = %s, sent_at = %s, attempts = %s, last_error = '' "
+                      f"WHERE id = %s AND {ours}")
+        self._sent_and_renew = (
+            f"UPDATE {table} SET status = CASE WHEN id = %s THEN %s ELSE status END, "
+            "sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END, "
+            "attempts = CASE WHEN id = %s THEN %s ELSE attempts END, "
+            "last_error = CASE WHEN id = %s THEN '' ELSE last_error END, "
+            "claimed_at = CASE WHEN id = %s THEN %s ELSE claimed_at END "
+            f"WHERE id IN (%s, %s) AND {ours} RETURNING id")
+
+    def rows(self, pk: int):
+        """The row while it is ours, for the rarer writes (a failure, a cancellation)."""
+        self.flush()
+        return Reminder.objects.filter(pk=pk, status=ReminderStatus.SENDING, claim_token=self.token)
+
+    def renew(self, pk: int, *, at: dt.datetime) -> bool:
+        """Extend the row's lease from `at`; False when the row is no longer ours to send."""
+        with connection.cursor() as cursor:
+            if self._unwritten is None:
+                cursor.execute(self._renew, [at, pk, ReminderStatus.SENDING, self._token])
+                return cursor.rowcount == 1
+            sent, attempts, sent_at = self._unwritten
+            self._unwritten = None
+            cursor.execute(self._sent_and_renew, [sent, ReminderStatus.SENT, sent, sent_at, sent, attempts, sent,
+                                                  pk, at, sent, pk, ReminderStatus.SENDING, self._token])
+            return any(row[0] == pk for row in cursor.fetchall())
+
+    def mark_sent(self, pk: int, *, attempts: int) -> None:
+        """Written with the next renewal, or by `flush` at the end of the batch."""
+        self.flush()
+        self._unwritten = (pk, attempts, timezone.now())
+
+    def flush(self) -> None:
+        if self._unwritten is None:
+            return
+        pk, attempts, sent_at = self._unwritten
+        self._unwritten = None
+        with connection.cursor() as cursor:
+            cursor.execute(self._sent, [ReminderStatus.SENT, sent_at, attempts, pk, ReminderStatus.SENDING,
+                                        self._token])
+
+
+def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
+             attempts: list[ReminderAttempt]) -> str:
+    """Send one claimed reminder if it is still ours, and mark it before the next is sent, so
+    that a worker killed mid-batch leaves at most the message in flight to be sent again.
+    `now` is the caller's clock when it fixes one (tests), else the time of this attempt."""
+    at = now or timezone.now()
     if reminder.appointment_id:
         off = reminder.appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)
     else:  # the link to book an order: pointless once the order is no longer open
         off = reminder.order.status != OrderStatus.OPEN
     if off and reminder.kind != ReminderKind.VISIT_CANCELLED:
-        claimed().update(status=ReminderStatus.CANCELLED)
+        claim.rows(reminder.pk).update(status=ReminderStatus.CANCELLED)
         return ReminderStatus.CANCELLED
+    patient = reminder.appointment.patient if reminder.appointment_id else reminder.order.patient
+    if reminder.channel not in patient.consented_channels():
+        # Consent withdrawn (or the number or address removed) since the row was written.
+        claim.rows(reminder.pk).update(status=ReminderStatus.CANCELLED, last_error=NO_CONSENT)
+        return ReminderStatus.CANCELLED
+    if not claim.renew(reminder.pk, at=at):
+        # The lease ran out while earlier messages of the batch were being sent, and another run
+        # took the row back: it is that run's to send now. (Or the row was cancelled.)
+        logger.info("Reminder %s skipped: no longer held by this dispatch run", reminder.pk)
+        return SKIPPED
     started = time.monotonic()
     error, outcome = "", AttemptOutcome.SENT
     try:
@@ -86,41 +165,47 @@ def _deliver(reminder: Reminder, *, now: dt.datetime, attempts: list[ReminderAtt
         outcome = AttemptOutcome.PERMANENT_FAILURE if last else AttemptOutcome.TEMPORARY_FAILURE
     took = int((time.monotonic() - started) * 1000)
     count = reminder.attempts + 1
-    attempts.append(ReminderAttempt(reminder=reminder, at=now, outcome=outcome, error=error, duration_ms=took))
+    attempts.append(ReminderAttempt(reminder=reminder, at=at, outcome=outcome, error=error, duration_ms=took))
     if outcome == AttemptOutcome.SENT:
-        # The hot path, once per message: one plain statement (the ORM's update costs more
-        # than the database does here).
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {Reminder._meta.db_table} SET status = %s, sent_at = %s, attempts = %s, last_error = '' "
-                "WHERE id = %s AND status = %s",
-                [ReminderStatus.SENT, timezone.now(), count, reminder.pk, ReminderStatus.SENDING],
-            )
+        claim.mark_sent(reminder.pk, attempts=count)
         return ReminderStatus.SENT
     if outcome == AttemptOutcome.TEMPORARY_FAILURE:
-        claimed().update(status=ReminderStatus.PENDING, attempts=count, last_error=error,
-                       next_attempt_at=now + backoff(count))
+        claim.rows(reminder.pk).update(status=ReminderStatus.PENDING, attempts=count, last_error=error,
+                                       next_attempt_at=at + backoff(count), claim_token=None)
         return ReminderStatus.PENDING
     logger.warning("Reminder %s failed for good: %s", reminder.pk, error)
-    claimed().update(status=ReminderStatus.FAILED, attempts=count, last_error=error)
+    claim.rows(reminder.pk).update(status=ReminderStatus.FAILED, attempts=count, last_error=error)
     return ReminderStatus.FAILED
 
 
-def send_claimed(ids: list[int], *, now: dt.datetime) -> list[str]:
-    """Send claimed reminders (loaded in one query); the attempts are recorded together."""
-    reminders = Reminder.objects.select_related(
+def send_claimed(ids: list[int], *, token: uuid.UUID, now: dt.datetime | None = None,
+                 stop: threading.Event | None = None) -> list[str]:
+    """Send the reminders claimed under `token` (loaded in one query); the attempts are
+    recorded together. When `stop` is set (the worker is shutting down), the rows not reached
+    yet go back to pending at once rather than waiting out the lease."""
+    claim = _Claim(token)
+    reminders = list(Reminder.objects.select_related(
         "appointment__location", "appointment__patient", "appointment__procedure_type", "order__patient"
-    ).filter(pk__in=ids, status=ReminderStatus.SENDING).order_by("next_attempt_at", "pk")
+    ).filter(pk__in=ids, status=ReminderStatus.SENDING, claim_token=token).order_by("next_attempt_at", "pk"))
     attempts: list[ReminderAttempt] = []
+    statuses: list[str] = []
     try:
-        return [_deliver(reminder, now=now, attempts=attempts) for reminder in reminders]
+        for position, reminder in enumerate(reminders):
+            if stop is not None and stop.is_set():
+                claim.flush()
+                Reminder.objects.filter(pk__in=[r.pk for r in reminders[position:]], status=ReminderStatus.SENDING,
+                                        claim_token=token).update(status=ReminderStatus.PENDING, claim_token=None)
+                break
+            statuses.append(_deliver(reminder, claim, now=now, attempts=attempts))
+        return statuses
     finally:
+        claim.flush()
         ReminderAttempt.objects.bulk_create(attempts)
 
 
-def send_one(reminder_id: int, *, now: dt.datetime) -> str:
-    """Send one claimed reminder; returns the row's new status."""
-    statuses = send_claimed([reminder_id], now=now)
+def send_one(reminder_id: int, *, token: uuid.UUID, now: dt.datetime | None = None) -> str:
+    """Send one reminder claimed under `token`; returns the row's new status."""
+    statuses = send_claimed([reminder_id], token=token, now=now)
     return statuses[0] if statuses else Reminder.objects.get(pk=reminder_id).status
 
 
@@ -157,10 +242,11 @@ def dispatch_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
     sent = 0
     with _asynchronous_commit():
         while time.monotonic() < deadline and not (stop and stop.is_set()):
-            moment = now or timezone.now()
-            ids = claim_due(now=moment, batch_size=batch_size)
+            token = uuid.uuid4()
+            ids = claim_due(now=now or timezone.now(), token=token, batch_size=batch_size)
             if ids:
-                sent += sum(status == ReminderStatus.SENT for status in send_claimed(ids, now=moment))
+                statuses = send_claimed(ids, token=token, now=now, stop=stop)
+                sent += sum(status == ReminderStatus.SENT for status in statuses)
             elif keep_polling:
                 if stop is not None:
                     stop.wait(POLL_SECONDS)

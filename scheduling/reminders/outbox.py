@@ -15,11 +15,10 @@ from scheduling.reminders.plan import Step, Visit, outside_quiet_hours, plan
 def channel_for(patient: Patient) -> str | None:
     """The patient's preferred channel when they consented to it, else the other one they
     consented to, else None: no message without consent."""
-    allowed = {Channel.SMS: patient.sms_consent and bool(patient.phone),
-               Channel.EMAIL: patient.email_consent and bool(patient.email)}
-    if allowed.get(patient.preferred_channel):
+    allowed = patient.consented_channels()
+    if patient.preferred_channel in allowed:
         return patient.preferred_channel
-    return next((channel for channel, ok in allowed.items() if ok), None)
+    return allowed[0] if allowed else None
 
 
 def _steps(appointment: Appointment) -> list[Step]:

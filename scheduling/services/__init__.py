@@ -6,7 +6,7 @@ from scheduling.services.holds import slot_hold
 from scheduling.services.idempotency import idempotent_request_answered, idempotent_request_claim
 from scheduling.services.outcomes import outcome_record
 from scheduling.services.online import online_booking_make
-from scheduling.services.patients import patient_for_booking
+from scheduling.services.patients import patient_for_booking, patient_reminders_after_consent
 from scheduling.services.replan import ReplanResult, appointment_move_to_nearest, appointments_move_to_nearest
 from scheduling.services.waitlist import OfferGone, waitlist_accept, waitlist_join, waitlist_leave
 from scheduling.services.lifecycle import (
@@ -22,6 +22,7 @@ from scheduling.services.lifecycle import (
 __all__ = [
     "idempotent_request_answered",
     "idempotent_request_claim",
+    "patient_reminders_after_consent",
     "OfferGone",
     "ReplanResult",
     "appointment_move_to_nearest",

@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.models import Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
-from scheduling.errors import BookingError, NotEligible, SlotUnavailable
+from scheduling.errors import BookingError, NotEligible, SlotHeld, SlotUnavailable
 from scheduling.locks import lock_locations
 from scheduling.models import (
     ACTIVE_STATUSES,
@@ -132,17 +134,39 @@ def _hold(
 ) -> tuple[engine.Visit, int]:
     """Inside the booking transaction: check the slot is free, and pick the room."""
     day = start.astimezone(location.zone).date()
-    request = availability_request(
-        procedure_type=procedure_type, location=location, first_day=day, last_day=day, now=now,
-        physician=physician, patient=patient, room=room, exclude_appointment=exclude, exclude_hold=exclude_hold,
-        apply_minimum_notice=apply_minimum_notice,
-    )
+    asked = dict(procedure_type=procedure_type, location=location, first_day=day, last_day=day, now=now,
+                 physician=physician, patient=patient, room=room, exclude_appointment=exclude,
+                 exclude_hold=exclude_hold, apply_minimum_notice=apply_minimum_notice)
+    request = availability_request(**asked)
     reason = engine.explain_unavailable(request, start, physician.pk, room.pk if room else None)
     if reason:
+        _refuse_if_only_held(asked, start=start, room=room)
         raise SlotUnavailable(reason)
     visit = engine.visit_at(start, request.segments)
     room_id = next(r.id for r in request.rooms if not engine.BusySpans(r.busy).overlaps(visit.room_start, visit.room_end))
     return visit, room_id
+
+
+def _refuse_if_only_held(asked: dict, *, start: dt.datetime, room: Room | None) -> None:
+    """Raise SlotHeld when the refused time would be free but for patients holding it on the
+    booking pages: the front desk can wait for the hold to lapse, or pick another time, but
+    must not be told the physician is busy."""
+    without_holds = availability_request(**asked, count_holds=False)
+    if engine.explain_unavailable(without_holds, start, asked["physician"].pk, room.pk if room else None):
+        return  # taken anyway (or holds and a booking both): the plain reason says more
+    visit = engine.visit_at(start, without_holds.segments)
+    location, now = asked["location"], asked["now"]
+    # The holds on the same people, rooms or bays at overlapping times; the time opens when the
+    # last of them lapses.
+    until = SlotHold.objects.filter(
+        Q(location=location) | Q(physician=asked["physician"]), Q(room_end__gt=visit.room_start) |
+        Q(discharge__gt=visit.room_start), expires_at__gt=now, room_start__lt=max(visit.room_end, visit.discharge),
+    ).exclude(key=asked["exclude_hold"] or "").aggregate(until=Max("expires_at"))["until"]
+    if until is None:
+        return
+    local = until.astimezone(location.zone)
+    raise SlotHeld(_("That time is held by a patient booking online until %(time)s; it opens again then unless "
+                     "they book it.") % {"time": f"{local:%H:%M}"}, until=local)
 
 
 def _visit_fields(visit: engine.Visit) -> dict:

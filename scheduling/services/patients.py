@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from clinic.models import Channel, Patient
 from clinic.models.validators import digits_of, phone_key
+from scheduling.models import BOOKED_STATUSES, Appointment, ReminderStatus
+from scheduling.reminders.outbox import channel_for, reminders_schedule
 
 
 def _formatted(phone: str) -> str:
@@ -68,3 +71,23 @@ def patient_for_booking(
         patient._change_reason = "Created on the booking page"
         patient.save()
         return patient
+
+
+def patient_reminders_after_consent(*, patient: Patient, now: dt.datetime | None = None) -> int:
+    """Plan the reminders of the patient's visits still to come that have none because they were
+    booked before any consent to messages was recorded. Call it once consent is recorded.
+    Returns how many visits got their reminders."""
+    if channel_for(patient) is None:
+        return 0
+    now = now or timezone.now()
+    with transaction.atomic():
+        visits = (Appointment.objects.select_related("location", "patient", "procedure_type")
+                  .filter(patient=patient, status__in=BOOKED_STATUSES, arrival__gt=now)
+                  .exclude(reminders__status__in=[ReminderStatus.PENDING, ReminderStatus.SENDING,
+                                                  ReminderStatus.SENT])
+                  .order_by("arrival"))
+        planned = 0
+        for visit in visits:
+            # Not `booked`: the booking itself is old news; what the visit needs next is planned.
+            planned += bool(reminders_schedule(visit, now=now, booked=False))
+        return planned
