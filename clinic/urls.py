@@ -18,4 +18,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler404 = "scheduling.pages.errors.page_not_found"
+# Errors raised outside a view: JSON under /api/, the patient pages' own words elsewhere.
+handler400 = "clinic.http_errors.bad_request"
+handler403 = "clinic.http_errors.permission_denied"
+handler404 = "clinic.http_errors.page_not_found"
+handler500 = "clinic.http_errors.server_error"
