@@ -241,14 +241,27 @@ def done(request: HttpRequest) -> HttpResponse:
 
 # ---- An ordered procedure, from the clinic's link -------------------------------------------
 
+def _booked_visit(order) -> Appointment | None:
+    return order.appointments.filter(status__in=ACTIVE_STATUSES).select_related(
+        "location", "physician", "procedure_type").first()
+
+
+def _order_booked(request: HttpRequest, order, appointment: Appointment) -> HttpResponse:
+    """The order's visit, to read only. The order link lives for ORDER_LINK_DAYS while a visit's
+    own links stop working when it moves: a page that could cancel or move from here would
+    outlive every link the patient was sent since."""
+    return render_local(request, "pages/order_booked.html",
+                        {"appointment": appointment, **preparation(appointment, order.patient)}, appointment.location)
+
+
 def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpResponse:
     try:
         order = order_for(token)
     except LinkInvalid as error:
         return problem(request, str(error), status=410)
-    booked = order.appointments.filter(status__in=ACTIVE_STATUSES).select_related("location").first()
+    booked = _booked_visit(order)
     if booked is not None:
-        return redirect(visit_path(booked, "manage"))
+        return _order_booked(request, order, booked)
     procedure_type = order.procedure_type
     locations = list(locations_offering(procedure_type))
     if not locations:
@@ -311,6 +324,12 @@ def order_confirm(request: HttpRequest, token: str) -> HttpResponse:
         order = order_for(token)
     except LinkInvalid as error:
         return problem(request, str(error), status=410)
+    booked = _booked_visit(order)
+    if booked is not None:
+        just_booked = _just_booked(request)
+        if just_booked and just_booked.get("id") == booked.pk:
+            return redirect("book-done")  # the form sent twice: the first one booked it
+        return _order_booked(request, order, booked)
     held = _current_hold(request)
     if held is None or (request.session.get(BOOKING_SESSION_KEY) or {}).get("order") != order.pk:
         messages.info(request, _("Please pick a time first."))
