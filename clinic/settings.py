@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.env import (
@@ -58,12 +59,18 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    # Headers: the Content-Security-Policy (its nonce is request.csp_nonce in templates).
+    "csp",
     "clinic",
     "scheduling",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Headers: Permissions-Policy, no-store on API responses (clinic/security_headers.py), and
+    # the Content-Security-Policy. Early, so that every answer below carries them.
+    "clinic.security_headers.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -172,6 +179,30 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# The language a patient picked: no script reads it, and it goes over HTTPS only in production.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Headers (see clinic/security_headers.py). Scripts and styles come from this site, or inline
+# with the response's nonce (templates write nonce="{{ request.csp_nonce }}"): an injected
+# <script> or style attribute does not run. Images may be data: URIs (the pages' empty favicon,
+# Swagger UI's icons). Nothing may frame a page, nor post a form elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+PERMISSIONS_POLICY = {"camera": [], "microphone": [], "geolocation": [], "payment": [], "usb": []}
 CSRF_FAILURE_VIEW = "scheduling.pages.errors.csrf_failure"
 
 # History: who changed what and when, shown in the admin. Reverting from there would bypass
@@ -190,6 +221,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "scheduling.api.errors.api_exception_handler",
 }
+# The schema (/api/schema/) and its docs (/api/docs/) need a staff login unless this opens them.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Interval API",
     "DESCRIPTION": "Appointment and procedure scheduling for interventional pain clinics.",

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from scheduling.api.docs import DocsView, SchemaView
 
 admin.site.site_header = "Interval"
 admin.site.site_title = "Interval staff"
@@ -14,8 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("scheduling.pages.urls")),
     path("api/v1/", include(("scheduling.api.urls", "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 # Errors raised outside a view: JSON under /api/, the patient pages' own words elsewhere.
