@@ -151,7 +151,7 @@ def details(request: HttpRequest) -> HttpResponse:
     location = held.location
     search = Search(procedure_type=held.procedure_type, location=location, hold_key=held.key)
     form = DetailsForm(request.POST or None, filled_in_by_a_person=lambda form_id: fill_time.filled_in_by_a_person(
-        request, held, form_id))
+        request, form_id, held=request.POST.get("held", "")))
     context = {"held": held, "form": form, "hold_minutes": HOLD_MINUTES,
                "expired": held.expires_at <= timezone.now(), "alternatives": [],
                "change_url": f"{reverse('book-times')}?visit={held.procedure_type.code}&location={location.pk}"}

@@ -34,9 +34,10 @@ def form_shown(request: HttpRequest, hold: SlotHold) -> str:
     return form_id
 
 
-def filled_in_by_a_person(request: HttpRequest, hold: SlotHold, form_id: str) -> bool:
-    """Whether the form `form_id` was shown in this session, for `hold`, at least
-    BOOKING_FORM_MIN_SECONDS and at most FORM_MAX_AGE_SECONDS ago. Uses the id up."""
+def filled_in_by_a_person(request: HttpRequest, form_id: str, held: str) -> bool:
+    """Whether the form `form_id` was shown in this session, for the held time `held` (the id
+    the form carries back beside it), at least BOOKING_FORM_MIN_SECONDS and at most
+    FORM_MAX_AGE_SECONDS ago. Uses the id up."""
     shown = dict(request.session.get(SESSION_KEY) or {})
     entry = shown.pop(form_id, None)
     request.session[SESSION_KEY] = shown
@@ -44,4 +45,4 @@ def filled_in_by_a_person(request: HttpRequest, hold: SlotHold, form_id: str) ->
         return False
     hold_id, shown_at = entry
     elapsed = time.time() - shown_at
-    return hold_id == hold.pk and settings.BOOKING_FORM_MIN_SECONDS <= elapsed <= FORM_MAX_AGE_SECONDS
+    return str(hold_id) == held and settings.BOOKING_FORM_MIN_SECONDS <= elapsed <= FORM_MAX_AGE_SECONDS
