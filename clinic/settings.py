@@ -179,6 +179,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "scheduling.pages.errors.csrf_failure"
+
 # The language a patient picked: no script reads it, and it goes over HTTPS only in production.
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
@@ -203,7 +205,6 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 PERMISSIONS_POLICY = {"camera": [], "microphone": [], "geolocation": [], "payment": [], "usb": []}
-CSRF_FAILURE_VIEW = "scheduling.pages.errors.csrf_failure"
 
 # History: who changed what and when, shown in the admin. Reverting from there would bypass
 # the booking services (and their no-double-booking checks), so it is off.
