@@ -221,6 +221,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "scheduling.api.errors.api_exception_handler",
+    # JSON only, errors included, whatever a browser asks for: people read the API at /api/docs/.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 # The schema (/api/schema/) and its docs (/api/docs/) need a staff login unless this opens them.
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)

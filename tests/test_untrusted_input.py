@@ -171,6 +171,13 @@ def test_an_unknown_api_address_answers_json(desk):
     assert response.json()["code"] == "not_found"
 
 
+def test_an_api_error_asked_for_by_a_browser_is_json_too(desk):
+    response = desk.get("/api/v1/patients/999999/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
 def test_an_unknown_page_address_still_answers_the_friendly_page(client, calendar):
     response = client.get("/book/no-such-page/")
     assert response.status_code == 404
