@@ -12,6 +12,7 @@ import datetime
 import re
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.env import (
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    # Headers: the Content-Security-Policy (its nonce is request.csp_nonce in templates).
+    "csp",
     "clinic",
     "scheduling",
 ]
@@ -72,9 +75,16 @@ INSTALLED_APPS += [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Headers: Permissions-Policy, no-store on API responses (clinic/security_headers.py), and
+    # the Content-Security-Policy. Early, so that every answer below carries them.
+    "clinic.security_headers.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Untrusted input: a request holding a NUL or another control character is refused (400)
+    # here, before any view or database lookup (clinic/untrusted_input.py).
+    "clinic.untrusted_input.RefuseControlCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -222,6 +232,31 @@ if SESSION_IDLE_MINUTES > SESSION_MAX_HOURS * 60:
     )
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 
+# The language a patient picked: no script reads it, and it goes over HTTPS only in production.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Headers (see clinic/security_headers.py). Scripts and styles come from this site, or inline
+# with the response's nonce (templates write nonce="{{ request.csp_nonce }}"): an injected
+# <script> or style attribute does not run. Images may be data: URIs (the pages' empty favicon,
+# Swagger UI's icons). Nothing may frame a page, nor post a form elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+PERMISSIONS_POLICY = {"camera": [], "microphone": [], "geolocation": [], "payment": [], "usb": []}
+
 # History: who changed what and when, shown in the admin. Reverting from there would bypass
 # the booking services (and their no-double-booking checks), so it is off.
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -238,6 +273,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "scheduling.api.errors.api_exception_handler",
+    # JSON only, errors included, whatever a browser asks for: people read the API at /api/docs/.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 # API throttling: per token or signed-in user, and per address for requests without one.
 # Counted in the cache (CACHE_URL: shared by every web process when it is Redis).
@@ -251,6 +288,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
     "scheduling.api.throttles.PerAddressThrottle",
 ]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"user": API_USER_RATE, "anon": API_ANON_RATE}
+
+# The schema (/api/schema/) and its docs (/api/docs/) need a staff login unless this opens them.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Interval API",
     "DESCRIPTION": "Appointment and procedure scheduling for interventional pain clinics.",

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from scheduling.api.docs import DocsView, SchemaView
 
 admin.site.site_header = "Interval"
 admin.site.site_title = "Interval staff"
@@ -15,8 +16,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("scheduling.pages.urls")),
     path("api/v1/", include(("scheduling.api.urls", "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler404 = "scheduling.pages.errors.page_not_found"
+# Errors raised outside a view: JSON under /api/, the patient pages' own words elsewhere.
+handler400 = "clinic.http_errors.bad_request"
+handler403 = "clinic.http_errors.permission_denied"
+handler404 = "clinic.http_errors.page_not_found"
+handler500 = "clinic.http_errors.server_error"

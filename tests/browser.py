@@ -57,14 +57,27 @@ class Visitor:
                                            java_script_enabled=javascript)
         self.context.set_default_timeout(10_000)
         self.page: Page = self.context.new_page()
+        # What Chromium reports of the Content-Security-Policy: a blocked style or script (one
+        # without the response's nonce) is a page that looks or works other than it was built to.
+        self.csp_violations: list[str] = []
+        self.page.on("console", self._console)
         self.name = f"{scenario}-{width}"
         self.javascript = javascript
         self.steps = 0
+
+    def _console(self, message) -> None:
+        # axe-core, run by `check` through page.evaluate (a script with no address), adds inline
+        # styles of its own, which the policy rightly blocks: those are not the page's.
+        where = message.location.get("url")
+        if "Content Security Policy" in message.text and where:
+            self.csp_violations.append(f"{where}:{message.location.get('lineNumber')}: {message.text}")
 
     def check(self, step: str) -> None:
         self.steps += 1
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=SCREENSHOTS / f"{self.name}-{self.steps:02d}-{step}.png", full_page=True)
+        assert not self.csp_violations, f"{step}: the Content-Security-Policy blocked:\n" + "\n".join(
+            self.csp_violations)
         if not self.javascript:
             return
         violations = [v for v in Axe().run(self.page).response["violations"] if v["impact"] in SERIOUS]

@@ -48,6 +48,11 @@ def rendered(client) -> dict:
     return {name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1) for name in ("started", "held", "shown")}
 
 
+def started(page: str) -> str:
+    """The id of the form a page shows (each showing has its own; a sent one is used up)."""
+    return re.search(r'name="started" value="([^"]+)"', page).group(1)
+
+
 def hold(client, calendar, start=None, physician=None):
     return client.post("/book/hold/", {"visit": "CONSULT_NEW", "location": calendar.location.pk,
                                        "choice": value(start or local(NEXT_TUESDAY, 9), physician or calendar.okafor)})
@@ -177,7 +182,7 @@ def test_a_time_taken_while_filling_in_the_form_offers_alternatives_and_keeps_th
     assert "taken while you were filling in the form" in text
     assert 'value="Quintero"' in text  # nothing typed is lost
     choice = re.search(r'name="choice" value="([^"]+)"', text).group(1)
-    retry = client.post("/book/details/", {**details(), **token, "choice": choice})
+    retry = client.post("/book/details/", {**details(), **token, "choice": choice, "started": started(text)})
     assert retry.status_code == 302
     assert Appointment.objects.filter(patient__last_name="Quintero").exists()
 
@@ -206,6 +211,59 @@ def test_a_form_filled_in_by_a_script_is_not_booked(client, calendar, settings):
     page = client.post("/book/details/", {**details(), **rendered(client), "started": "forged"})
     assert page.status_code == 400
     assert not Appointment.objects.filter(procedure_start=local(NEXT_TUESDAY, 9)).exists()
+
+
+def test_a_form_id_from_one_session_is_refused_in_another(calendar, settings, clock):
+    from django.test import Client
+
+    settings.BOOKING_FORM_MIN_SECONDS = 3
+    first = Client()
+    assert hold(first, calendar).status_code == 302
+    copied = rendered(first)["started"]
+    clock.shift(dt.timedelta(seconds=10))  # old enough for a person
+    for start in (local(NEXT_TUESDAY, 10), local(NEXT_TUESDAY, 11), local(NEXT_TUESDAY, 13)):
+        script = Client()  # a fresh session sends its own form at once, with the copied id
+        assert hold(script, calendar, start=start).status_code == 302
+        page = script.post("/book/details/", {**details(), **rendered(script), "started": copied})
+        assert page.status_code == 400 and "send the form again" in page.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_a_form_id_is_used_up_when_the_form_is_sent(client, calendar, settings, clock):
+    settings.BOOKING_FORM_MIN_SECONDS = 3
+    assert hold(client, calendar).status_code == 302
+    form = rendered(client)
+    clock.shift(dt.timedelta(seconds=10))
+    refused = client.post("/book/details/", {**details(phone="not a phone"), **form})
+    assert refused.status_code == 400 and "send the form again" not in refused.content.decode()
+    again = client.post("/book/details/", {**details(), **form})  # the same id a second time
+    assert again.status_code == 400 and "send the form again" in again.content.decode()
+    fresh = started(again.content.decode())
+    assert fresh != form["started"]
+    clock.shift(dt.timedelta(seconds=10))
+    assert client.post("/book/details/", {**details(), **form, "started": fresh}).status_code == 302
+
+
+def test_a_form_id_expires_after_half_an_hour(client, calendar, settings, clock):
+    settings.BOOKING_FORM_MIN_SECONDS = 3
+    assert hold(client, calendar).status_code == 302
+    form = rendered(client)
+    clock.shift(dt.timedelta(minutes=31))
+    page = client.post("/book/details/", {**details(), **form})
+    assert page.status_code == 400 and "send the form again" in page.content.decode()
+
+
+def test_a_form_id_is_bound_to_the_held_time_it_was_shown_for(rf, calendar):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from scheduling.pages import fill_time
+
+    request = rf.post("/book/details/")
+    request.session = SessionStore()
+    first = SlotHold(pk=1)
+    form_id = fill_time.form_shown(request, first)
+    assert not fill_time.filled_in_by_a_person(request, form_id, held="2")
+    assert fill_time.filled_in_by_a_person(request, fill_time.form_shown(request, first), held="1")
 
 
 def test_forms_need_their_csrf_token(calendar):
@@ -362,9 +420,11 @@ def test_the_other_tabs_form_can_take_back_its_own_time(client, calendar):
     first_tab = rendered(client)
     hold(client, calendar, start=local(NEXT_TUESDAY, 11))
     text = client.post("/book/details/", {**details(), **first_tab}).content.decode()
+    assert "send the form again" not in text  # the form was not sent to book: nothing to check
     held_now = re.search(r'name="held" value="([^"]+)"', text).group(1)
     choice = value(local(NEXT_TUESDAY, 9), calendar.okafor)
-    booked = client.post("/book/details/", {**details(), **first_tab, "held": held_now, "choice": choice})
+    booked = client.post("/book/details/", {**details(), **first_tab, "held": held_now, "choice": choice,
+                                            "started": started(text)})
     assert booked.status_code == 302
     assert Appointment.objects.get(patient__last_name="Quintero").procedure_start == local(NEXT_TUESDAY, 9)
 

@@ -18,6 +18,7 @@ from scheduling.models import (
     OfferStatus,
     Reminder,
     ReminderKind,
+    SlotHold,
     WaitlistEntry,
     WaitlistOffer,
     WaitlistStatus,
@@ -224,7 +225,48 @@ def test_an_ordered_procedure_is_booked_from_the_link_with_its_preparation(clien
     appointment = Appointment.objects.get(order=order)
     assert appointment.procedure_start == local(NEXT_MONDAY, 9) and appointment.patient == order.patient
     again = client.get(url)  # the link now shows the booked visit
-    assert again.status_code == 302 and again["Location"] == links.path(appointment, "manage")
+    assert again.status_code == 200 and "Your procedure is booked" in again.content.decode()
+
+
+def order_booked_then_moved(client, calendar, order) -> tuple[str, Appointment, str]:
+    """An order booked from its link, then moved: the order link, the visit, its old manage path."""
+    url = f"/book/order/{make_order_token(order)}/"
+    client.post(url, {"choice": value(local(NEXT_MONDAY, 9), calendar.okafor)})
+    review = client.get(url + "confirm/").content.decode()
+    client.post(url + "confirm/", {"held": re.search(r'name="held" value="(\d+)"', review).group(1)})
+    appointment = Appointment.objects.get(order=order)
+    old_manage = links.path(appointment, "manage")
+    moved = services.appointment_reschedule(appointment=appointment, start=local(NEXT_MONDAY, 11))
+    return url, moved, old_manage
+
+
+def test_after_a_move_the_order_link_shows_the_visit_but_cannot_cancel_or_move_it(calendar, order):
+    from django.test import Client
+
+    url, moved, old_manage = order_booked_then_moved(Client(), calendar, order)
+    stranger = Client()  # another browser: only the order link from an old message
+    assert stranger.get(old_manage).status_code == 410
+    page = stranger.get(url)
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "11:00 AM" in text and "use the link in your latest message" in text
+    assert "<form method=\"post\"" not in text.split("</header>", 1)[1]  # no button acts on the visit
+    assert "/visit/" not in text  # no link to the visit's own pages
+    assert stranger.post(url, {"choice": value(local(NEXT_MONDAY, 13), calendar.okafor)}).status_code == 200
+    assert stranger.post(url + "confirm/", {"held": "1"}).status_code == 200
+    moved.refresh_from_db()
+    assert moved.status == AppointmentStatus.SCHEDULED and moved.procedure_start == local(NEXT_MONDAY, 11)
+    assert not SlotHold.objects.filter(procedure_start=local(NEXT_MONDAY, 13)).exists()
+
+
+def test_the_order_form_sent_twice_shows_the_booking_just_made(client, calendar, order):
+    url = f"/book/order/{make_order_token(order)}/"
+    client.post(url, {"choice": value(local(NEXT_MONDAY, 9), calendar.okafor)})
+    review = client.get(url + "confirm/").content.decode()
+    held = re.search(r'name="held" value="(\d+)"', review).group(1)
+    assert client.post(url + "confirm/", {"held": held})["Location"] == "/book/done/"
+    assert client.post(url + "confirm/", {"held": held})["Location"] == "/book/done/"
+    assert Appointment.objects.filter(order=order).count() == 1
 
 
 def test_an_order_confirmation_from_another_tab_books_nothing(client, calendar, order):

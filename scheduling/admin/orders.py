@@ -151,7 +151,7 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
             reasons = reasons or _("no day within the booking horizon")
             return format_html('<strong>{}</strong> {}', _("The patient cannot book this online yet:"), reasons)
         return format_html(
-            '<input type="text" readonly value="{}" size="60" onclick="this.select()" aria-label="{}"> '
+            '<input type="text" readonly value="{}" size="60" aria-label="{}"> '
             '<span class="help">{}</span>', url, _("Booking link"),
             _("Send this to the patient: it opens the times the pathway rules allow for this order, "
               "and shows the booked visit once it is booked."))

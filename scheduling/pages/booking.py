@@ -23,6 +23,7 @@ from clinic.models import Location, Physician, ProcedureType
 from scheduling import services
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import ACTIVE_STATUSES, Appointment, SlotHold
+from scheduling.pages import fill_time
 from scheduling.pages.common import (
     current_hold_key,
     hold_key,
@@ -149,7 +150,8 @@ def details(request: HttpRequest) -> HttpResponse:
         return redirect("book-start")
     location = held.location
     search = Search(procedure_type=held.procedure_type, location=location, hold_key=held.key)
-    form = DetailsForm(request.POST or None)
+    form = DetailsForm(request.POST or None, filled_in_by_a_person=lambda form_id: fill_time.filled_in_by_a_person(
+        request, form_id, held=request.POST.get("held", "")))
     context = {"held": held, "form": form, "hold_minutes": HOLD_MINUTES,
                "expired": held.expires_at <= timezone.now(), "alternatives": [],
                "change_url": f"{reverse('book-times')}?visit={held.procedure_type.code}&location={location.pk}"}
@@ -161,7 +163,7 @@ def details(request: HttpRequest) -> HttpResponse:
                                  "is now the one above: send the form to book it, or pick one of these times."),
                        alternatives=alternatives(search, shown or held.procedure_start, timezone.now()))
         form.is_valid()  # keep what was typed, with its errors
-        return render_local(request, "pages/details.html", context, location, status=409)
+        return _render_details(request, context, status=409)
     if request.method == "POST":
         choice = parse_choice(request.POST.get("choice", ""))
         if form.is_valid():
@@ -184,14 +186,20 @@ def details(request: HttpRequest) -> HttpResponse:
                                      "are kept: pick one of these times and send the form again.") if isinstance(
                     error, (SlotUnavailable, Physician.DoesNotExist)) else patient_message(error)
                 context["alternatives"] = alternatives(search, wanted, timezone.now())
-                return render_local(request, "pages/details.html", context, location, status=409)
+                return _render_details(request, context, status=409)
             request.session.pop(BOOKING_SESSION_KEY, None)
             # What the page says about messages follows what was ticked here, not any stored
             # record, so it cannot tell whether the patient was already known.
             _remember_booking(request, appointment, messages_allowed=bool(
                 (data["sms_consent"] and data["phone"]) or (data["email_consent"] and data["email"])), hold=held.pk)
             return redirect("book-done")
-    return render_local(request, "pages/details.html", context, location, status=400 if form.errors else 200)
+    return _render_details(request, context, status=400 if form.errors else 200)
+
+
+def _render_details(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    """The details form, with a new `started` id each time it is shown (a sent one is used up)."""
+    context["started"] = fill_time.form_shown(request, context["held"])
+    return render_local(request, "pages/details.html", context, context["held"].location, status=status)
 
 
 def _remember_booking(request: HttpRequest, appointment: Appointment, *, messages_allowed: bool,
@@ -241,14 +249,27 @@ def done(request: HttpRequest) -> HttpResponse:
 
 # ---- An ordered procedure, from the clinic's link -------------------------------------------
 
+def _booked_visit(order) -> Appointment | None:
+    return order.appointments.filter(status__in=ACTIVE_STATUSES).select_related(
+        "location", "physician", "procedure_type").first()
+
+
+def _order_booked(request: HttpRequest, order, appointment: Appointment) -> HttpResponse:
+    """The order's visit, to read only. The order link lives for ORDER_LINK_DAYS while a visit's
+    own links stop working when it moves: a page that could cancel or move from here would
+    outlive every link the patient was sent since."""
+    return render_local(request, "pages/order_booked.html",
+                        {"appointment": appointment, **preparation(appointment, order.patient)}, appointment.location)
+
+
 def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpResponse:
     try:
         order = order_for(token)
     except LinkInvalid as error:
         return problem(request, str(error), status=410)
-    booked = order.appointments.filter(status__in=ACTIVE_STATUSES).select_related("location").first()
+    booked = _booked_visit(order)
     if booked is not None:
-        return redirect(visit_path(booked, "manage"))
+        return _order_booked(request, order, booked)
     procedure_type = order.procedure_type
     locations = list(locations_offering(procedure_type))
     if not locations:
@@ -311,6 +332,12 @@ def order_confirm(request: HttpRequest, token: str) -> HttpResponse:
         order = order_for(token)
     except LinkInvalid as error:
         return problem(request, str(error), status=410)
+    booked = _booked_visit(order)
+    if booked is not None:
+        just_booked = _just_booked(request)
+        if just_booked and just_booked.get("id") == booked.pk:
+            return redirect("book-done")  # the form sent twice: the first one booked it
+        return _order_booked(request, order, booked)
     held = _current_hold(request)
     if held is None or (request.session.get(BOOKING_SESSION_KEY) or {}).get("order") != order.pk:
         messages.info(request, _("Please pick a time first."))

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
+from collections.abc import Callable
 
 from django import forms
 from django.conf import settings
-from django.core import signing
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models.validators import phone_validator
 
-_STARTED = signing.TimestampSigner(salt="interval.booking-form-started")
-
 
 class DetailsForm(forms.Form):
     """Who the visit is for. Two quiet guards against scripts: a field people never see
-    (`website`) must stay empty, and the form must not come back faster than a person types."""
+    (`website`) must stay empty, and `filled_in_by_a_person` (scheduling/pages/fill_time.py,
+    given the form's `started` id) must say the form did not come back faster than a person types."""
 
     first_name = forms.CharField(label=_("First name"), max_length=80,
                                  widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
@@ -39,12 +37,11 @@ class DetailsForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 3}),
                            help_text=_("Please do not include medical details here; we will ask at your visit."))
     website = forms.CharField(required=False, label=_("Leave this empty"))
-    started = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, filled_in_by_a_person: Callable[[str], bool], **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["started"].initial = _STARTED.sign(str(time.time()))
+        self.filled_in_by_a_person = filled_in_by_a_person
 
     def clean_date_of_birth(self) -> dt.date:
         born = self.cleaned_data["date_of_birth"]
@@ -63,17 +60,9 @@ class DetailsForm(forms.Form):
             self.add_error("phone", _("Give a mobile number for text messages, or untick that box."))
         if data.get("email_consent") and not data.get("email"):
             self.add_error("email", _("Give an email address for emails, or untick that box."))
-        if data.get("website") or not self._filled_in_by_a_person(self.data.get("started", "")):
+        if data.get("website") or not self.filled_in_by_a_person(self.data.get("started", "")):
             raise forms.ValidationError(_("Please check your details and send the form again."), code="too_fast")
         return data
-
-    @staticmethod
-    def _filled_in_by_a_person(started: str) -> bool:
-        try:
-            rendered = float(_STARTED.unsign(started, max_age=dt.timedelta(hours=2)))
-        except (signing.BadSignature, ValueError):
-            return False
-        return time.time() - rendered >= settings.BOOKING_FORM_MIN_SECONDS
 
 
 CANCEL_REASONS = [

@@ -1,0 +1,73 @@
+"""Errors raised outside a view: the API answers JSON in its own error shape (`code`, `detail`),
+every other address the pages' own words.
+
+Django's handlers (`handler400` ... `handler500` in clinic/urls.py) and the control-character
+guard at the door come here, so that a client of the API never has to parse an HTML page.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+API_PREFIX = "/api/"
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def api_error(status: int, code: str, detail: str, errors: dict | None = None) -> JsonResponse:
+    body = {"code": code, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    response = JsonResponse(body, status=status)
+    add_never_cache_headers(response)
+    return response
+
+
+def control_characters(request: HttpRequest, fields: list[str], *, page: bool = True) -> HttpResponse:
+    """A request refused by clinic.untrusted_input: the fields that hold control characters."""
+    if is_api(request):
+        message = "This value holds a control character (such as NUL): remove it."
+        return api_error(400, "invalid", "The request holds a control character (such as NUL), which no field "
+                                         "accepts.", {field: [message] for field in fields})
+    if not page:
+        return HttpResponse("The request holds a control character, which no field accepts.\n",
+                            status=400, content_type="text/plain; charset=utf-8")
+    from scheduling.pages.errors import problem
+
+    return problem(request, _("The address or form holds characters we cannot read. Please go back and try again, "
+                              "or start again from the booking page."), status=400, title=_("Please try again"))
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api(request):
+        return api_error(400, "bad_request", "The request could not be read.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api(request):
+        return api_error(403, "permission_denied", "You do not have permission to perform this action.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api(request):
+        return api_error(404, "not_found", "Not found.")
+    from scheduling.pages.errors import page_not_found as patient_page_not_found
+
+    return patient_page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        return api_error(500, "server_error", "Something went wrong on our side. It has been logged; please try "
+                                              "again in a few minutes.")
+    # Rendered without context processors (the database may be what failed); the request is
+    # passed for the style's CSP nonce alone.
+    return HttpResponse(loader.get_template("500.html").render({"request": request}), status=500)
