@@ -248,3 +248,21 @@ def test_the_exports_queries_do_not_grow_with_its_visits(client, front_desk, day
         lines = read_csv(client.get(CHANGELIST_EXPORT))
     assert len(lines) == 8 and len(more) == len(few)
     assert lines[-1]["Checks needed"] == "Blood thinner stopped; Consent form signed"
+
+
+def test_the_exports_and_sheets_log_whose_records_were_seen(client, front_desk, day, calendar):
+    from clinic.models import PatientAccess
+
+    first, second, consult = day
+    client.force_login(front_desk)
+    read_csv(client.get(f"{EXPORT}?{MONDAY}"))
+    seen = PatientAccess.objects.filter(user_id=front_desk.pk)
+    assert set(seen.values_list("patient_id", flat=True)) == {first.patient_id, second.patient_id,
+                                                             consult.patient_id}
+    assert seen.first().what.startswith(f"GET {EXPORT}")
+    before = seen.count()
+    client.get(f"{PRINT}?{MONDAY}&physician={calendar.reyes.pk}")
+    assert list(seen.order_by("pk").values_list("patient_id", flat=True))[before:] == [consult.patient_id]
+    before = seen.count()
+    read_csv(client.get(f"{CHANGELIST_EXPORT}?physician__id__exact={calendar.reyes.pk}"))
+    assert list(seen.order_by("pk").values_list("patient_id", flat=True))[before:] == [consult.patient_id]

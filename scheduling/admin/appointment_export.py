@@ -38,11 +38,11 @@ class AppointmentExportMixin:
             return HttpResponseBadRequest(gettext("The list's filters in this link are not valid; open the list "
                                                   "again and export from there."),
                                           content_type="text/plain; charset=utf-8")
-        return csv_response(queryset, _filename())
+        return csv_response(request, queryset, _filename())
 
     @admin.action(description=_("Export selected to CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
-        return csv_response(queryset, _filename())
+        return csv_response(request, queryset, _filename())
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -21,8 +21,9 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils.translation import gettext, gettext_lazy as _
 
-from scheduling.admin.board.params import day_choice
+from clinic.access_log import record_access, request_label
 from clinic.models import BloodThinner, Location, Patient, Physician, ProcedureType, Room
+from scheduling.admin.board.params import day_choice
 from scheduling.models import AppointmentStatus, CheckKind, PreProcedureCheck
 from scheduling.pathways.checks import needed_kinds, with_recorded
 from scheduling.selectors import day_visits
@@ -115,7 +116,10 @@ def csv_lines(queryset) -> Iterator[str]:
             yield writer.writerow([csv_safe(value) for value in values])
 
 
-def csv_response(queryset, filename: str) -> StreamingHttpResponse:
+def csv_response(request, queryset, filename: str) -> StreamingHttpResponse:
+    """The visits as a CSV file; the patient access log records every patient in it."""
+    record_access(request, queryset.order_by().values_list("patient_id", flat=True).distinct(),
+                  request_label(request))
     response = StreamingHttpResponse(csv_lines(queryset), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -132,7 +136,7 @@ def day_export(request):
                         include_cancelled=request.GET.get("cancelled") == "1")
     filename = gettext("visits-%(day)s-location-%(location)s.csv") % {
         "day": choice.day.isoformat(), "location": choice.location.pk}
-    return csv_response(visits, filename)
+    return csv_response(request, visits, filename)
 
 
 urlpatterns = [

@@ -17,6 +17,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from clinic.access_log import record_access, request_label
 from clinic.models import Physician, Room
 from scheduling.admin.board.params import day_choice
 from scheduling.admin.board.states import VisitState, status_state
@@ -106,6 +107,7 @@ def day_sheets(request):
         ordered = sorted(groups.values(), key=lambda group: _sort_key(group[0], by))
         sheets = [Sheet(title=(group[0].room.name if by == "room" else group[0].physician.name),
                         lines=[_line(visit) for visit in group]) for group in ordered]
+        record_access(request, (visit.patient_id for visit in visits), request_label(request))
         if not sheets and (physician or room):
             sheets = [Sheet(title=(physician or room).name, lines=[])]  # whose day it is, even if empty
     return TemplateResponse(request, "admin/board/print.html", {
