@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from clinic.models import Location, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
 from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, Outcome
-from scheduling.pathways.holds import blood_thinner_holds
+from scheduling.pathways.holds import hold_notice_days, holds_told_too_late
 from scheduling.selectors import availability_request, capable_room_ids, day_visits, window_bounds
 
 # When nobody works that day, the board still shows a working day.
@@ -275,10 +275,12 @@ class _Words:
         self.short = {value: str(label) for value, label in STATUS_SHORT.items()}
 
 
-def visit_flags(appointment: Appointment, *, now: dt.datetime, zone, words: _Words | None = None) -> list[Flag]:
+def visit_flags(appointment: Appointment, *, now: dt.datetime, zone, words: _Words | None = None,
+                hold_notices: dict[int, dict[str, dt.date]] | None = None) -> list[Flag]:
     """What the staff must look at for this visit, in words; `zone` is its location's.
 
-    Uses the patient's prefetched blood thinners (`day_visits` prefetches them): no query.
+    Uses the patient's prefetched blood thinners (`day_visits` prefetches them) and the day's
+    hold messages (`hold_notice_days`, one query for the whole day): no query of its own.
     """
     if appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
         return []
@@ -289,15 +291,13 @@ def visit_flags(appointment: Appointment, *, now: dt.datetime, zone, words: _Wor
             and appointment.procedure_start - now <= CONFIRM_WITHIN):
         flags.append(Flag("not_confirmed", words.not_confirmed))
     if appointment.status in UPCOMING and patient.blood_thinners.all():
-        today = now.astimezone(zone).date()
-        holds = blood_thinner_holds(patient=patient, procedure_type=appointment.procedure_type,
-                                    procedure_day=appointment.procedure_start.astimezone(zone).date())
-        late = [hold.drug for hold in holds if hold.too_late(today)]
+        told_on = hold_notices.get(appointment.pk, {}) if hold_notices is not None else None
+        late = [hold.drug for hold in holds_told_too_late(appointment, told_on=told_on)]
         if late:
             flags.append(Flag("hold_too_late", words.hold_too_late % {"drugs": ", ".join(late)}))
     if patient.needs_review:
         flags.append(Flag("needs_review", words.needs_review))
-    if not (patient.sms_consent or patient.email_consent):
+    if patient.no_consent_to_contact:
         flags.append(Flag("no_consent", words.no_consent))
     return flags
 
@@ -356,10 +356,11 @@ def _pack(items: list, key) -> int:
     return max(len(row_ends), 1)
 
 
-def _board_visit(appointment: Appointment, scale: _Scale, zone, now: dt.datetime, words: _Words) -> BoardVisit:
+def _board_visit(appointment: Appointment, scale: _Scale, zone, now: dt.datetime, words: _Words,
+                 hold_notices: dict[int, dict[str, dt.date]]) -> BoardVisit:
     room_seconds = (appointment.room_end - appointment.room_start).total_seconds() or 1
     status_label = words.statuses[appointment.status]
-    flags = visit_flags(appointment, now=now, zone=zone, words=words)
+    flags = visit_flags(appointment, now=now, zone=zone, words=words, hold_notices=hold_notices)
     local = {name: getattr(appointment, name).astimezone(zone)
              for name in ("arrival", "procedure_start", "procedure_end", "discharge")}
     hm = {name: f"{instant:%H:%M}" for name, instant in local.items()}
@@ -578,7 +579,8 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
     shown = [a for a in appointments
              if (physician is None or a.physician_id == physician.pk) and (room is None or a.room_id == room.pk)]
     words = _Words()
-    visits = [_board_visit(appointment, scale, zone, now, words) for appointment in shown]
+    hold_notices = hold_notice_days([a for a in shown if a.patient.blood_thinners.all()])
+    visits = [_board_visit(appointment, scale, zone, now, words, hold_notices) for appointment in shown]
 
     room_ids_with_visits = {visit.appointment.room_id for visit in visits}
     room_lanes = []

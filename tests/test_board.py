@@ -119,6 +119,21 @@ def test_flags_are_written_out_for_the_staff(client, front_desk, calendar):
     assert 'class="flag' not in row
 
 
+def test_a_hold_the_patient_was_told_of_in_time_is_not_flagged_on_the_day(client, front_desk, calendar, clock):
+    from tests.conftest import NEXT_THURSDAY
+
+    patient = calendar.patients[5]
+    patient.sms_consent, patient.phone = True, patient.phone or "(918) 555-0199"
+    patient.save()
+    patient.blood_thinners.set([BloodThinner.objects.get(name__istartswith="warfarin")])  # last dose Nov 27
+    visit = book(calendar, patient, local(NEXT_THURSDAY, 9), physician=calendar.reyes, procedure_type=calendar.esi)
+    assert visit.reminders.filter(kind="blood_thinner_hold").exists()  # told on the last-dose day
+    clock.move_to(local(NEXT_THURSDAY, 7))  # the last-dose day has passed, as it should have
+    html = text(board(client, front_desk, date=NEXT_THURSDAY.isoformat(), visit=visit.pk))
+    panel = html[html.index('id="visit-panel"'):html.index("</section>")]
+    assert "Warfarin" not in panel and "hold too late" not in panel.lower()
+
+
 def test_cancelled_visits_are_hidden_unless_asked_for(client, front_desk, monday):
     first, second, _ = monday
     services.appointment_cancel(appointment=second, by=front_desk, reason="Snow")

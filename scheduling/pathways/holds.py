@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from clinic.models import Patient, ProcedureType
-from scheduling.models import BEFORE_PROCEDURE_STATUSES, ReminderKind, ReminderStatus
+from scheduling.models import BEFORE_PROCEDURE_STATUSES, Reminder, ReminderKind, ReminderStatus
 
 PRESCRIBER_NOTE = gettext_lazy("Stop only with the approval of the doctor who prescribes it.")
 
@@ -53,13 +53,27 @@ def blood_thinner_holds(*, patient: Patient, procedure_type: ProcedureType, proc
     return sorted(holds, key=lambda hold: hold.last_dose)
 
 
-def holds_told_too_late(appointment) -> list[Hold]:
+def hold_notice_days(appointments) -> dict[int, dict[str, dt.date]]:
+    """For each visit, the day its patient was sent each drug's hold message (local), in one
+    query for all of them; a visit with no hold message is absent."""
+    zones = {appointment.pk: appointment.location.zone for appointment in appointments}
+    told: dict[int, dict[str, dt.date]] = {}
+    rows = (Reminder.objects.filter(appointment_id__in=zones, kind=ReminderKind.BLOOD_THINNER_HOLD)
+            .exclude(status=ReminderStatus.CANCELLED).order_by("due_at")
+            .values_list("appointment_id", "context__drug", "due_at"))
+    for appointment_id, drug, due_at in rows:
+        told.setdefault(appointment_id, {})[drug] = due_at.astimezone(zones[appointment_id]).date()
+    return told
+
+
+def holds_told_too_late(appointment, *, told_on: dict[str, dt.date] | None = None) -> list[Hold]:
     """The blood-thinner holds of a visit not yet under way that its patient heard of too late:
     the visit was booked (or moved) after the last-dose day, and staff must check with the
     patient before the procedure.
 
     The patient is told by the hold's message, which goes out at once when its time has passed
-    at booking; without one (no consent to messages) they are told when the visit is booked."""
+    at booking; without one (no consent to messages) they are told when the visit is booked.
+    `told_on` (drug -> day, from `hold_notice_days`) spares a page of many visits a query each."""
     if appointment.status not in BEFORE_PROCEDURE_STATUSES:
         return []
     zone = appointment.location.zone
@@ -67,10 +81,8 @@ def holds_told_too_late(appointment) -> list[Hold]:
                                 procedure_day=appointment.procedure_start.astimezone(zone).date())
     if not holds:
         return []
-    told_on = {}
-    for drug, due_at in appointment.reminders.filter(kind=ReminderKind.BLOOD_THINNER_HOLD).exclude(
-            status=ReminderStatus.CANCELLED).order_by("due_at").values_list("context__drug", "due_at"):
-        told_on[drug] = due_at.astimezone(zone).date()
+    if told_on is None:
+        told_on = hold_notice_days([appointment]).get(appointment.pk, {})
     booked_on = appointment.created_at.astimezone(zone).date()
     return [hold for hold in holds if hold.too_late(told_on.get(hold.drug, booked_on))]
 
