@@ -35,9 +35,9 @@ def test_every_operation_documents_its_auth_and_throttle_errors_with_the_error_b
                 assert body == {"$ref": "#/components/schemas/Error"}, (method, path, status)
 
 
-def test_the_error_body_has_a_code_detail_field_errors_and_unmet_rules(schema):
+def test_the_error_body_has_a_code_detail_field_errors_unmet_rules_and_when_to_retry(schema):
     error = schema["components"]["schemas"]["Error"]
-    assert set(error["properties"]) == {"code", "detail", "errors", "unmet"}
+    assert set(error["properties"]) == {"code", "detail", "errors", "unmet", "held_until", "retry_after"}
     assert error["required"] == ["code", "detail"]
 
 

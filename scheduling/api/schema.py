@@ -40,13 +40,18 @@ class ErrorSerializer(serializers.Serializer):
     """Every API error: a stable `code`, a `detail` in plain words, and for bad input the fields'
     messages in `errors`."""
 
-    code = serializers.CharField(help_text="Stable: invalid, not_eligible, slot_unavailable, invalid_transition, "
-                                           "not_found, not_authenticated, authentication_failed, "
-                                           "permission_denied, throttled, idempotency_key_reused, ...")
+    code = serializers.CharField(help_text="Stable: invalid, not_eligible, slot_unavailable, slot_held, "
+                                           "invalid_transition, checks_missing, not_found, not_authenticated, "
+                                           "authentication_failed, permission_denied, two_factor_required, "
+                                           "throttled, idempotency_key_reused, ...")
     detail = serializers.CharField()
     errors = serializers.DictField(child=serializers.JSONField(), required=False,
                                    help_text="Messages per field name (a list of strings, or nested for lists).")
     unmet = UnmetRuleSerializer(many=True, required=False, help_text="With `not_eligible`: each unmet rule.")
+    held_until = serializers.DateTimeField(required=False, help_text="With `slot_held`: when the patient's online "
+                                                                     "hold on the time lapses.")
+    retry_after = serializers.IntegerField(required=False, min_value=0,
+                                           help_text="With `throttled`: seconds to wait, as in `Retry-After`.")
 
 
 RETRY_AFTER = OpenApiParameter("Retry-After", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[429],
