@@ -200,6 +200,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "scheduling.pages.errors.csrf_failure"
 
 # Staff accounts.
+# Signing in (a `next` to another site is ignored) lands on the admin, not Django's /accounts/profile/.
+LOGIN_REDIRECT_URL = "/admin/"
 # Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username, or
 # from one address, sign-in is refused for LOGIN_LOCKOUT_MINUTES; a manager can unlock sooner
 # (Axes > Access attempts). Attempts live in the database, so every web process sees them.

@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from clinic import http_errors
 from scheduling.api.docs import DocsView, SchemaView
 
 admin.site.site_header = "Interval"
@@ -18,6 +19,9 @@ urlpatterns = [
     path("api/v1/", include(("scheduling.api.urls", "api"), namespace="api")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),
+    # Any other address under /api/ is the API's JSON 404, also while DEBUG shows Django's
+    # debug pages elsewhere (they would list every route).
+    re_path(r"^api/", http_errors.page_not_found),
 ]
 
 # Errors raised outside a view: JSON under /api/, the patient pages' own words elsewhere.
