@@ -43,7 +43,7 @@ CANCELLABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED, Appoint
 
 class OutcomeForm(forms.ModelForm):
     relief_percent = forms.IntegerField(
-        label=_("relief (%)"), min_value=0, max_value=100, required=False,
+        label=_("Relief (%)"), min_value=0, max_value=100, required=False,
         help_text=_("Leave empty to take it from the pain scores."),
     )
 
