@@ -71,9 +71,11 @@ ROOMS = [
 # "what to bring"; these say what is particular to the visit.
 _WEAR = "Wear loose, comfortable clothing and leave jewelry at home."
 _INJECTION = f"{_WEAR} You may eat a light meal. Plan to spend about 90 minutes with us."
+# The fasting and the driver are said from fasting_hours and driver_required (preparation_lines):
+# this adds only what those do not say.
 _SEDATED = (
-    f"{_WEAR} Do not eat solid food for 6 hours before your arrival; clear liquids are fine until 2 hours before. "
-    "An adult must drive you home: you may not drive or take a taxi alone after sedation."
+    f"{_WEAR} Clear liquids are fine until 2 hours before your arrival. "
+    "A taxi or rideshare on your own is not enough."
 )
 _VISIT = ("Please arrive 15 minutes early to fill in your forms. It helps to write down where your pain is, how "
           "long you have had it, and the treatments you have tried.")

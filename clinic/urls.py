@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from clinic import http_errors
@@ -11,6 +13,8 @@ admin.site.index_title = "Clinic administration"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="book-start", permanent=False)),
+    # Browsers ask for /favicon.ico whatever the page links to: answer with the site's icon, not a 404.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("clinic/favicon.svg"), permanent=True)),
     path("admin/board/", include("scheduling.admin.board.urls")),
     path("admin/two-factor/", include("clinic.two_factor")),
     path("admin/", admin.site.urls),

@@ -26,9 +26,10 @@ from scheduling.pathways.eligibility import (
 )
 from scheduling.selectors import availability_request, available_slots, segments_of
 
-# Times offered at once: from the day asked for and the next fourteen, at most sixty of them.
+# Times offered at once: all of the day asked for, and of the next fourteen the first few of each
+# physician's day, so that the front desk sees every day searched, not only the first two.
 SEARCH_DAYS = 14
-TIMES_LIMIT = 60
+TIMES_PER_PHYSICIAN_DAY = 6
 
 
 def slot_value(slot: engine.Slot) -> str:
@@ -95,7 +96,8 @@ def bookable_times(*, patient: Patient, procedure_type: ProcedureType, location:
                    now: dt.datetime, physician: Physician | None = None, order: ProcedureOrder | None = None,
                    rebooking: Appointment | None = None, override: bool = False,
                    wanted: tuple[dt.datetime, Physician, Room | None] | None = None) -> BookableTimes:
-    """The times from `first_day` on (SEARCH_DAYS more days, TIMES_LIMIT times at most).
+    """The times of `first_day`, and of the SEARCH_DAYS days after it the first TIMES_PER_PHYSICIAN_DAY
+    of each physician's day.
 
     `rebooking` is the visit being moved: its own time does not count as busy, nor does it count
     against the rules. `override` (a physician's, with a reason) adds the times of the days the
@@ -115,13 +117,12 @@ def bookable_times(*, patient: Patient, procedure_type: ProcedureType, location:
                   patient=patient, exclude_appointment=rebooking, apply_minimum_notice=False)
     slots: list[engine.Slot] = []
     if overridable:
-        slots = available_slots(**search, physician=physician, limit=TIMES_LIMIT)
+        slots = available_slots(**search, physician=physician)
     elif allowed:
-        gaps = len(allowed) < (allowed[-1] - allowed[0]).days + 1
-        slots = available_slots(**{**search, "first_day": allowed[0], "last_day": allowed[-1]}, physician=physician,
-                                limit=None if gaps else TIMES_LIMIT)
+        slots = available_slots(**{**search, "first_day": allowed[0], "last_day": allowed[-1]}, physician=physician)
         zone = location.zone
-        slots = [slot for slot in slots if not verdicts[slot.start.astimezone(zone).date()]][:TIMES_LIMIT]
+        slots = [slot for slot in slots if not verdicts[slot.start.astimezone(zone).date()]]
+    slots = _first_of_each_day(slots, location.zone, whole_day=first_day)
     wanted_slot = None
     if wanted is not None:
         wanted_slot, answer.wanted_refusal = _wanted(wanted, slots, verdicts, search, overridable)
@@ -138,6 +139,19 @@ def bookable_times(*, patient: Patient, procedure_type: ProcedureType, location:
         if slot is wanted_slot:
             answer.wanted = time
     return answer
+
+
+def _first_of_each_day(slots: list[engine.Slot], zone, *, whole_day: dt.date) -> list[engine.Slot]:
+    """All the slots of `whole_day`, and the first TIMES_PER_PHYSICIAN_DAY of each physician's other
+    local days, in order of start."""
+    counts: dict[tuple[int, dt.date], int] = {}
+    kept = []
+    for slot in slots:
+        key = (slot.physician_id, slot.start.astimezone(zone).date())
+        counts[key] = counts.get(key, 0) + 1
+        if key[1] == whole_day or counts[key] <= TIMES_PER_PHYSICIAN_DAY:
+            kept.append(slot)
+    return kept
 
 
 def _wanted(wanted, slots: list[engine.Slot], verdicts: dict[dt.date, list[str]], search: dict,

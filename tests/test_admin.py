@@ -154,9 +154,12 @@ def test_closures_are_edited_inline_on_the_location_with_clear_errors(client, ma
     url = admin_url(Location, "change", location.pk)
     bad = client.post(url, _location_form(location, [("2026-12-26", "2026-12-25", "Christmas")]))
     assert "The last day of a closure cannot be before its first day." in bad.content.decode()
-    good = client.post(url, _location_form(location, [("2026-12-25", "2026-12-25", "Christmas")]))
+    assert location.closures.filter(first_day="2026-12-25").exists()  # the demo's Christmas
+    again = client.post(url, _location_form(location, [("2026-12-25", "2026-12-25", "Christmas")]))
+    assert "is already closed on some of these days" in again.content.decode()
+    good = client.post(url, _location_form(location, [("2026-12-24", "2026-12-24", "Christmas Eve")]))
     assert good.status_code == 302
-    assert location.closures.filter(first_day="2026-12-25", reason="Christmas").exists()
+    assert location.closures.filter(first_day="2026-12-24", reason="Christmas Eve").exists()
 
 
 def test_an_unknown_time_zone_is_a_form_error(client, manager, demo_clinic):

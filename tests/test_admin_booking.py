@@ -254,3 +254,40 @@ def test_the_appointment_page_shows_its_history(client, front_desk, calendar, cl
     page = history.content.decode()
     assert "Checked in" in page and "Booked" in page and front_desk.username in page
     assert client.get(reverse("admin:scheduling_appointment_change", args=[appointment.pk])).status_code == 200
+
+
+def test_the_times_offered_reach_across_the_days_searched_a_few_per_physician_and_day(
+        client, front_desk, calendar):
+    import datetime as dt
+    from collections import Counter
+
+    from scheduling.bookable import SEARCH_DAYS, TIMES_PER_PHYSICIAN_DAY
+
+    client.force_login(front_desk)
+    calendar.order_for(calendar.patients[0])
+    response = client.post(ADD, {**form(calendar, calendar.patients[0]), "_find": "1"})
+    choices = offered(response)
+    per_day = Counter((choice[:10], choice.split("|")[1]) for choice in choices)
+    days = sorted({day for day, _physician in per_day})
+    assert days[0] == NEXT_MONDAY.isoformat()
+    assert max(count for (day, _physician), count in per_day.items() if day == days[0]) > TIMES_PER_PHYSICIAN_DAY
+    assert max(count for (day, _physician), count in per_day.items() if day != days[0]) == TIMES_PER_PHYSICIAN_DAY
+    assert days[-1] > (NEXT_MONDAY + dt.timedelta(days=SEARCH_DAYS // 2)).isoformat(), days
+    assert len(days) >= 5, days
+
+
+def test_the_booking_pages_queries_are_the_same_whichever_day_it_searches_from(client, front_desk, calendar):
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(front_desk)
+    calendar.order_for(calendar.patients[0])
+    data = {**form(calendar, calendar.patients[0]), "_find": "1"}
+    client.post(ADD, data)  # the first request fills the caches
+    with CaptureQueriesContext(connection) as near:
+        client.post(ADD, data)
+    with CaptureQueriesContext(connection) as later:
+        client.post(ADD, {**data, "day": (NEXT_MONDAY + dt.timedelta(days=3)).isoformat()})
+    assert len(near) == len(later)

@@ -266,3 +266,10 @@ def test_the_exports_and_sheets_log_whose_records_were_seen(client, front_desk, 
     before = seen.count()
     read_csv(client.get(f"{CHANGELIST_EXPORT}?physician__id__exact={calendar.reyes.pk}"))
     assert list(seen.order_by("pk").values_list("patient_id", flat=True))[before:] == [consult.patient_id]
+
+
+def test_the_lists_csv_is_named_by_the_clinics_time_not_utc(client, front_desk, clock):
+    clock.move_to(local(NEXT_MONDAY, 20, 5))  # 02:05 the next day in UTC
+    client.force_login(front_desk)
+    response = client.get(CHANGELIST_EXPORT)
+    assert f'filename="appointments-{NEXT_MONDAY:%Y%m%d}-2005.csv"' in response["Content-Disposition"]

@@ -79,6 +79,26 @@ def test_a_closure_ending_before_it_starts_is_refused(location):
     assert errors_of(closure) == {"last_day": ["The last day of a closure cannot be before its first day."]}
 
 
+def test_a_closure_over_days_the_location_is_already_closed_is_refused_and_another_sites_is_not(location):
+    Closure.objects.create(location=location, first_day=datetime.date(2026, 12, 24),
+                           last_day=datetime.date(2026, 12, 25), reason="Christmas")
+    again = Closure(location=location, first_day=datetime.date(2026, 12, 24), last_day=datetime.date(2026, 12, 25),
+                    reason="Christmas")
+    (message,) = errors_of(again)["__all__"]
+    assert "already closed on some of these days" in message and "2026-12-24" in message
+    overlapping = Closure(location=location, first_day=datetime.date(2026, 12, 25),
+                          last_day=datetime.date(2026, 12, 28), reason="Holidays")
+    assert "__all__" in errors_of(overlapping)
+    after = Closure(location=location, first_day=datetime.date(2026, 12, 26), last_day=datetime.date(2026, 12, 26),
+                    reason="Boxing day")
+    after.full_clean()  # the next day is free
+    other = Location.objects.get(pk=location.pk)
+    other.pk, other.name = None, "Another site"
+    other.save()
+    Closure(location=other, first_day=datetime.date(2026, 12, 24), last_day=datetime.date(2026, 12, 25),
+            reason="Christmas").full_clean()
+
+
 def test_the_database_refuses_a_closure_ending_before_it_starts(location):
     with pytest.raises(IntegrityError), transaction.atomic():
         Closure.objects.create(location=location, first_day=datetime.date(2026, 12, 26),

@@ -164,3 +164,14 @@ def test_seed_demo_keeps_an_edited_pathway_rule_without_a_twin(demo_clinic):
     call_command("seed_demo", "--no-activity", stdout=io.StringIO())
     assert PathwayRule.objects.count() == before
     assert PathwayRule.objects.get(procedure_type__code="ESI_IL", kind="min_interval").min_interval_days == 21
+
+
+def test_the_demo_preparation_texts_do_not_repeat_the_fasting_and_driver_lines(demo_clinic):
+    from scheduling.pathways.holds import preparation_lines
+
+    sedated = ProcedureType.objects.filter(fasting_hours__gt=0, driver_required=True)
+    assert sedated.exists()
+    for procedure_type in ProcedureType.objects.all():
+        text = " ".join(preparation_lines(procedure_type)).lower()
+        assert text.count("solid food") <= 1 and text.count("adult must") <= 1, (procedure_type.code, text)
+    assert all("clear liquids" in procedure_type.patient_preparation.lower() for procedure_type in sedated)

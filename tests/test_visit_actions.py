@@ -293,3 +293,35 @@ def test_the_checks_service_refuses_a_visit_no_longer_between_check_in_and_start
     services.appointment_start(appointment=visit, reason="Consent signed on paper")
     with pytest.raises(InvalidTransition, match="its checks are recorded between check-in and the start"):
         visit_checks_confirm(appointment=visit, confirmed=["consent"], by=nurse, now=ON_THE_DAY)
+
+
+def test_a_completed_visit_without_an_outcome_prompts_whoever_may_record_it(
+        nurse, front_desk, visit, on_the_day, django_assert_num_queries):
+    from scheduling.models import Outcome
+
+    services.appointment_check_in(appointment=visit, by=nurse)
+    services.appointment_start(appointment=visit, by=nurse, reason="Consent signed on paper")
+    services.appointment_complete(appointment=visit, by=nurse)
+    visit.refresh_from_db()
+    offered = actions_for(nurse, visit, now=ON_THE_DAY)
+    assert [(action.name, action.asks) for action in offered] == [("outcome", "page")]
+    assert offered[0].label == "Record outcome…"
+    assert offered[0].url == reverse("admin:scheduling_appointment_change", args=[visit.pk]) + "#outcome-group"
+    assert "outcome" not in names(actions_for(front_desk, visit, now=ON_THE_DAY))
+    with django_assert_num_queries(0):
+        assert names(actions_for(nurse, visit, now=ON_THE_DAY, has_outcome=True)) == []
+    Outcome.objects.create(appointment=visit, pain_before=7, pain_after=2, relief_percent=70)
+    assert "outcome" not in names(actions_for(nurse, visit, now=ON_THE_DAY))
+
+
+def test_the_record_outcome_link_lands_on_the_outcome_form_with_its_labels_capitalised(
+        client, nurse, visit, on_the_day):
+    services.appointment_check_in(appointment=visit, by=nurse)
+    services.appointment_start(appointment=visit, by=nurse, reason="Consent signed on paper")
+    services.appointment_complete(appointment=visit, by=nurse)
+    visit.refresh_from_db()
+    (action,) = actions_for(nurse, visit, now=ON_THE_DAY)
+    client.force_login(nurse)
+    page = client.get(action.url.split("#")[0]).content.decode()
+    assert f'id="{action.url.split("#")[1]}"' in page
+    assert "Relief (%)" in page and "relief (%)" not in page

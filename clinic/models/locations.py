@@ -122,6 +122,14 @@ class Closure(models.Model):
     def clean(self) -> None:
         if self.first_day and self.last_day and self.last_day < self.first_day:
             raise ValidationError({"last_day": _("The last day of a closure cannot be before its first day.")})
+        if self.first_day and self.last_day and self.location_id:
+            # A second closure over the same days says nothing new and doubles every list of them.
+            overlapping = Closure.objects.filter(location_id=self.location_id, first_day__lte=self.last_day,
+                                                 last_day__gte=self.first_day).exclude(pk=self.pk).first()
+            if overlapping is not None:
+                raise ValidationError(_("%(location)s is already closed on some of these days: %(closure)s. "
+                                        "Change that closure instead.")
+                                      % {"location": overlapping.location, "closure": overlapping})
 
 
 class Capability(models.Model):

@@ -18,7 +18,7 @@ from scheduling.admin.board.exports import csv_response
 
 
 def _filename() -> str:
-    return gettext("appointments-%(when)s.csv") % {"when": timezone.now().strftime("%Y%m%d-%H%M")}
+    return gettext("appointments-%(when)s.csv") % {"when": timezone.localtime().strftime("%Y%m%d-%H%M")}
 
 
 class AppointmentExportMixin:

@@ -23,7 +23,7 @@ from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import services
 from scheduling.admin.forms import check_day, parse_slot, use_patient_picker
 from scheduling.admin.reschedule import local_time
-from scheduling.bookable import SEARCH_DAYS, bookable_times
+from scheduling.bookable import SEARCH_DAYS, TIMES_PER_PHYSICIAN_DAY, bookable_times
 from scheduling.errors import BookingError
 from scheduling.models import ACTIVE_STATUSES, Appointment, OrderStatus, ProcedureOrder
 from scheduling.pathways.overrides import may_override_rules
@@ -65,7 +65,9 @@ class BookingForm(forms.Form):
         error_messages={"invalid_choice": _("That physician is not taking appointments.")},
     )
     day = forms.DateField(label=_("From day"), required=False,
-                          help_text=_("Times on this day and the next %(days)s days.") % {"days": SEARCH_DAYS},
+                          help_text=_("All the times of this day, and the first %(per_day)s of each physician's day "
+                                      "in the next %(days)s days.") % {"per_day": TIMES_PER_PHYSICIAN_DAY,
+                                                                        "days": SEARCH_DAYS},
                           widget=forms.DateInput(attrs={"type": "date"}))
     override_reason = forms.CharField(
         label=_("Override reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),

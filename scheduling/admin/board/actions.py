@@ -8,7 +8,7 @@ An action's `asks` says what the page must show for it:
 - None: a one-button form that POSTs to `url`;
 - "reason": the same form with a reason field (cancelling; starting with checks missing);
 - "checks": a link to the check-in page, which lists the pre-procedure checks to record;
-- "page": a link to a page of its own (rescheduling, in the appointment's admin).
+- "page": a link to a page of its own (rescheduling, recording an outcome, in the appointment's admin).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from clinic.models import Location
 from scheduling import services
 from scheduling.admin.reschedule import MOVABLE_STATUSES
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, AppointmentStatus
+from scheduling.models import Appointment, AppointmentStatus, Outcome
 from scheduling.pathways.checks import VisitChecks, procedure_day, visit_checks
 from scheduling.services.lifecycle import ALLOWED
 
@@ -78,6 +78,7 @@ _STEPS: dict[str, _Step] = {
                     services.appointment_cancel, _("cancelled"), takes_reason=True),
 }
 RESCHEDULE_PERMISSION = "scheduling.reschedule_appointment"
+OUTCOME_PERMISSION = "scheduling.record_outcome_appointment"
 CHECKS_PERMISSION = _STEPS["check-in"].permission
 
 
@@ -85,12 +86,14 @@ def action_url(visit: Appointment, name: str) -> str:
     return reverse("board:visit-action", args=[visit.pk, name])
 
 
-def actions_for(user, visit: Appointment, *, now: dt.datetime, checks: VisitChecks | None = None
-                ) -> list[VisitAction]:
+def actions_for(user, visit: Appointment, *, now: dt.datetime, checks: VisitChecks | None = None,
+                has_outcome: bool | None = None) -> list[VisitAction]:
     """The actions `user` may take on `visit` now, the next step of the visit first.
 
     Check-in is offered on the visit's day only and a no-show once the arrival time has
-    passed, as the services require. Pass `checks` when already computed for the visit.
+    passed, as the services require. Pass `checks` when already computed for the visit, and
+    `has_outcome` when the day's outcomes are already known (else a completed visit's outcome
+    is looked up, one query).
     """
     allowed = ALLOWED.get(visit.status, set())
     is_visit_day = now.astimezone(visit.location.zone).date() == procedure_day(visit)
@@ -121,6 +124,12 @@ def actions_for(user, visit: Appointment, *, now: dt.datetime, checks: VisitChec
     if visit.status in MOVABLE_STATUSES and user.has_perm(RESCHEDULE_PERMISSION):
         actions.append(VisitAction("reschedule", _("Reschedule…"),
                                    reverse("admin:scheduling_appointment_reschedule", args=[visit.pk]), "page"))
+    if visit.status == S.COMPLETED and user.has_perm(OUTCOME_PERMISSION):
+        if has_outcome is None:
+            has_outcome = Outcome.objects.filter(appointment=visit).exists()
+        if not has_outcome:  # the relief it gave decides the next step of the pathway (RFA after two blocks)
+            url = reverse("admin:scheduling_appointment_change", args=[visit.pk]) + "#outcome-group"
+            actions.append(VisitAction("outcome", _("Record outcome…"), url, "page"))
     return actions
 
 
