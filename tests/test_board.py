@@ -343,7 +343,9 @@ def test_the_nurses_view_shows_visits_under_way_and_the_recovery_lane(client, nu
 
 def test_the_board_is_linked_from_the_admin_index_and_the_appointment_list(client, front_desk):
     client.force_login(front_desk)
-    assert 'href="/admin/board/"' in text(client.get("/admin/"))
+    index = text(client.get("/admin/"))
+    assert 'href="/admin/board/"' in index
+    assert 'href="/admin/board/arrivals/"' in index and 'href="/admin/board/attention/"' in index
     assert 'href="/admin/board/"' in text(client.get("/admin/scheduling/appointment/"))
 
 
@@ -440,3 +442,14 @@ def test_coordinates_keep_a_decimal_point_in_a_language_that_writes_commas(clien
     assert '<html lang="es"' in html
     assert re.search(r'<rect class="bay-load" x="\d+\.\d+%"', html) and not re.search(r'x="\d+,\d+%"', html)
     assert '<rect class="procedure" x="14.286%" width="57.143%"' in html
+
+
+def test_the_boards_tabs_link_needs_attention_with_its_count(client, front_desk, monday):
+    location = Location.objects.get()
+    cache.clear()
+    html = text(board(client, front_desk, date=NEXT_MONDAY.isoformat()))
+    assert f'href="/admin/board/attention/?location={location.pk}">Needs attention</a>' in html
+    Room.objects.filter(pk=monday[0].room_id).update(is_active=False)  # as a data import might
+    cache.clear()
+    html = text(board(client, front_desk, date=NEXT_MONDAY.isoformat()))
+    assert re.search(r'href="/admin/board/attention/\?location=\d+">Needs attention \(2\)</a>', html)
