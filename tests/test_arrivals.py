@@ -54,7 +54,7 @@ def test_a_patient_is_late_once_the_arrival_time_has_passed_without_check_in(cli
     client.force_login(front_desk)
     response = client.get(MONDAY)
     assert rows(response)[:2] == [(first.pk, "late"), (second.pk, "expected")]
-    assert '<span class="state state-late">Late</span>' in response.content.decode()
+    assert '<span class="status-badge status-late">Late</span>' in response.content.decode()
 
 
 def test_each_step_of_the_day_shows_as_its_state(client, nurse, day, clock):

@@ -75,7 +75,7 @@ def test_the_board_draws_each_visit_as_room_time_around_a_solid_procedure(client
     # A 35-minute block writes its status short; the legend spells it out.
     assert re.search(r'<text class="what" x="3" y="26">MBB_LUMBAR · Okafor</text>\s*<text class="state" x="3" y="39">'
                      r'Sched.</text>', suite_1)
-    assert "Scheduled (Sched.)" in html
+    assert "Scheduled · “Sched.” on a narrow block" in html and "Completed · “Done” on a narrow block" in html
     assert re.search(r'<span class="status-badge status-scheduled">Scheduled</span>', html)
 
 
@@ -453,3 +453,15 @@ def test_the_boards_tabs_link_needs_attention_with_its_count(client, front_desk,
     cache.clear()
     html = text(board(client, front_desk, date=NEXT_MONDAY.isoformat()))
     assert re.search(r'href="/admin/board/attention/\?location=\d+">Needs attention \(2\)</a>', html)
+
+
+def test_the_board_and_the_arrivals_desk_colour_a_status_alike(client, nurse, monday):
+    first = monday[0]
+    Appointment.objects.filter(pk=first.pk).update(status=AppointmentStatus.IN_PROCEDURE)
+    client.force_login(nurse)
+    on_board = text(client.get("/admin/board/", {"date": NEXT_MONDAY.isoformat(), "visit": first.pk}))
+    at_desk = text(client.get("/admin/board/arrivals/", {"date": NEXT_MONDAY.isoformat()}))
+    assert '<span class="status-badge status-in_procedure">In procedure</span>' in on_board
+    assert '<span class="status-badge status-in_procedure">In procedure</span>' in at_desk
+    for page in (on_board, at_desk):
+        assert "scheduling/board/status.css" in page
