@@ -163,6 +163,25 @@ def test_a_patient_name_from_the_booking_form_cannot_inject_a_formula(client, fr
     assert csv_safe("Ann-Marie") == "Ann-Marie" and csv_safe("") == ""
 
 
+def test_the_days_csv_keeps_the_boards_physician_and_room(client, front_desk, day, calendar):
+    first, second, consult = day
+    client.force_login(front_desk)
+    lines = read_csv(client.get(f"{EXPORT}?{MONDAY}&physician={calendar.reyes.pk}"))
+    assert [int(line["Visit ID"]) for line in lines] == [consult.pk]
+    lines = read_csv(client.get(f"{EXPORT}?{MONDAY}&room={first.room_id}"))
+    assert [int(line["Visit ID"]) for line in lines] == [
+        visit.pk for visit in day if visit.room_id == first.room_id]
+    assert client.get(f"{EXPORT}?{MONDAY}&room=abc").status_code == 400
+
+
+def test_the_boards_csv_link_carries_its_physician_room_and_cancelled(client, front_desk, day, calendar):
+    client.force_login(front_desk)
+    page = client.get(reverse("board:day"), {"date": NEXT_MONDAY.isoformat(), "physician": calendar.okafor.pk,
+                                             "room": day[0].room_id, "cancelled": "1"}).content.decode()
+    link = next(part for part in page.split('href="') if part.startswith(EXPORT)).split('"')[0]
+    assert f"physician={calendar.okafor.pk}" in link and f"room={day[0].room_id}" in link and "cancelled=1" in link
+
+
 def test_a_bad_day_for_the_csv_is_said_in_words(client, front_desk, calendar):
     client.force_login(front_desk)
     response = client.get(f"{EXPORT}?date=yesterday")

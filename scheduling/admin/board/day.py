@@ -142,7 +142,7 @@ def _links(query: BoardQuery, path_name: str) -> dict:
         "self_url": _query(query.params()),
         # The printed sheets and the CSV of the same day (and physician or room) are their own pages.
         "print_query": _query(query.params(visit=None, cancelled=None, lanes=None)),
-        "export_query": _query(query.params(visit=None, lanes=None, physician=None, room=None)),
+        "export_query": _query(query.params(visit=None, lanes=None)),
     }
 
 

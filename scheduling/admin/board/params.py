@@ -57,3 +57,13 @@ def day_choice(params) -> DayChoice:
         else:
             day = asked
     return DayChoice(location, day, locations, errors)
+
+
+def wanted_id(params, name: str) -> tuple[int | None, str | None]:
+    """An id from the query string (`physician=`, `room=`), or an error in words."""
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None, None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        return None, _("“%(value)s” is not a %(what)s ID.") % {"value": raw[:20], "what": name}
+    return int(raw), None

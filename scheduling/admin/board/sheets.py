@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 
 from clinic.access_log import record_access, request_label
 from clinic.models import Physician, Room
-from scheduling.admin.board.params import day_choice
+from scheduling.admin.board.params import day_choice, wanted_id
 from scheduling.admin.board.states import VisitState, status_state
 from scheduling.models import Appointment
 from scheduling.pathways.checks import VisitChecks, visit_checks
@@ -58,24 +58,14 @@ def _sort_key(visit: Appointment, by: str) -> tuple:
     return (user.last_name.lower(), user.first_name.lower(), visit.physician_id)
 
 
-def _wanted_id(params, name: str) -> tuple[int | None, str | None]:
-    """An id from the query string, or an error in words."""
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        return None, None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-        return None, gettext("“%(value)s” is not a %(what)s ID.") % {"value": raw[:20], "what": name}
-    return int(raw), None
-
-
 def day_sheets(request):
     if not request.user.has_perm(VIEW_PERMISSION):
         raise PermissionDenied
     choice = day_choice(request.GET)
     errors = list(choice.errors)
-    physician_id, error = _wanted_id(request.GET, "physician")
+    physician_id, error = wanted_id(request.GET, "physician")
     errors += [error] if error else []
-    room_id, error = _wanted_id(request.GET, "room")
+    room_id, error = wanted_id(request.GET, "room")
     errors += [error] if error else []
     physician = room = None
     if physician_id is not None and not errors:
