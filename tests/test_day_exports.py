@@ -182,6 +182,21 @@ def test_the_boards_csv_link_carries_its_physician_room_and_cancelled(client, fr
     assert f"physician={calendar.okafor.pk}" in link and f"room={day[0].room_id}" in link and "cancelled=1" in link
 
 
+def test_the_day_sheet_leads_back_to_the_page_it_was_opened_from(client, front_desk, day):
+    client.force_login(front_desk)
+    board_page = client.get(reverse("board:day"), {"date": NEXT_MONDAY.isoformat()}).content.decode()
+    link = next(part for part in board_page.split('href="') if part.startswith(PRINT)).split('"')[0]
+    sheet = client.get(link.replace("&amp;", "&")).content.decode()
+    assert "&larr; Day board</a>" in sheet and "arrivals desk" not in sheet
+    desk = client.get(reverse("board:arrivals"), {"date": NEXT_MONDAY.isoformat()}).content.decode()
+    link = next(part for part in desk.split('href="') if part.startswith(PRINT)).split('"')[0]
+    sheet = client.get(link.replace("&amp;", "&")).content.decode()
+    assert '/admin/board/arrivals/?date=' in sheet and "&larr; Arrivals</a>" in sheet
+    assert "&larr; Day board</a>" in client.get(f"{PRINT}?{MONDAY}").content.decode()
+    outside = client.get(f"{PRINT}?{MONDAY}&next=https://evil.example/").content.decode()
+    assert "evil.example" not in outside and "&larr; Day board</a>" in outside
+
+
 def test_a_bad_day_for_the_csv_is_said_in_words(client, front_desk, calendar):
     client.force_login(front_desk)
     response = client.get(f"{EXPORT}?date=yesterday")

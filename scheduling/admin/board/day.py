@@ -141,7 +141,8 @@ def _links(query: BoardQuery, path_name: str) -> dict:
         "refresh_seconds": REFRESH_SECONDS,
         "self_url": _query(query.params()),
         # The printed sheets and the CSV of the same day (and physician or room) are their own pages.
-        "print_query": _query(query.params(visit=None, cancelled=None, lanes=None)),
+        "print_query": _query({**query.params(visit=None, cancelled=None, lanes=None),
+                               "next": reverse(path_name) + _query(query.params(visit=None))}),
         "export_query": _query(query.params(visit=None, lanes=None)),
     }
 

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from clinic.access_log import record_access, request_label
 from clinic.models import Physician, Room
+from scheduling.admin.board.actions import back_label, safe_back
 from scheduling.admin.board.params import day_choice, wanted_id
 from scheduling.admin.board.states import VisitState, status_state
 from scheduling.models import Appointment
@@ -77,6 +79,7 @@ def day_sheets(request):
         if room is None:
             errors.append(gettext("There is no room with ID %(id)s at %(location)s.") % {
                 "id": room_id, "location": choice.location.name})
+    back_url = safe_back(request, reverse("board:day") + (f"?{choice.query}" if choice.location else ""))
     by = "room" if room is not None or request.GET.get("by") == "room" else "physician"
     sheets: list[Sheet] = []
     physicians, rooms = [], []
@@ -109,6 +112,10 @@ def day_sheets(request):
         "rooms": rooms,
         "printed_at": timezone.now().astimezone(choice.location.zone) if choice.location else None,
         "site_header": admin.site.site_header,
+        # Back to the page the sheet was opened from (the board or the arrivals desk), else the board.
+        "back_url": back_url,
+        "back_label": back_label(back_url),
+        "back_query": "&" + urlencode({"next": back_url}),
     }, status=400 if errors else 200)
 
 
