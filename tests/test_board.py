@@ -118,6 +118,14 @@ def test_flags_are_written_out_for_the_staff(client, front_desk, calendar):
     row = re.search(rf'data-visit="{other.pk}">.*?</tr>', html, re.S).group(0)
     assert 'class="flag' not in row
 
+    # The arrivals desk shows the same flags, by the same rule.
+    desk = text(client.get("/admin/board/arrivals/"))
+    row = re.search(rf'<tr id="visit-{visit.pk}".*?</tr>', desk, re.S).group(0)
+    for words in ("Not confirmed, less than 48 h before", "Blood-thinner hold too late: Warfarin",
+                  "Patient needs front-desk review", "No consent to contact"):
+        assert words.lower() in row.lower()
+    assert 'class="flag' not in re.search(rf'<tr id="visit-{other.pk}".*?</tr>', desk, re.S).group(0)
+
 
 def test_a_hold_the_patient_was_told_of_in_time_is_not_flagged_on_the_day(client, front_desk, calendar, clock):
     from tests.conftest import NEXT_THURSDAY
