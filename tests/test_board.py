@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from clinic.models import BloodThinner, Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
+from clinic.models import BloodThinner, Closure, Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import services
 from scheduling.models import Appointment, AppointmentStatus, Outcome
 from tests.conftest import NEXT_MONDAY, NOW, local
@@ -473,3 +473,14 @@ def test_the_board_and_the_arrivals_desk_colour_a_status_alike(client, nurse, mo
     assert '<span class="status-badge status-in_procedure">In procedure</span>' in at_desk
     for page in (on_board, at_desk):
         assert "scheduling/board/status.css" in page
+
+
+def test_a_closed_day_says_so_and_why_on_the_board_and_the_arrivals_desk(client, front_desk, calendar):
+    location = Location.objects.get()
+    Closure.objects.create(location=location, first_day=NEXT_MONDAY, last_day=NEXT_MONDAY, reason="Ice storm")
+    for url in ("/admin/board/", "/admin/board/arrivals/"):
+        closed = text(board(client, front_desk, date=NEXT_MONDAY.isoformat())) if url == "/admin/board/" else text(
+            client.get(url, {"date": NEXT_MONDAY.isoformat()}))
+        assert f"{location.name} is closed this day" in closed and "Ice storm" in closed, url
+        open_day = text(client.get(url, {"date": (NEXT_MONDAY + dt.timedelta(days=1)).isoformat()}))
+        assert "is closed this day" not in open_day, url

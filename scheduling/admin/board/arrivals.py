@@ -21,7 +21,7 @@ from scheduling.board import Flag, visit_flags
 from scheduling.models import Appointment
 from scheduling.pathways.holds import hold_notice_days
 from scheduling.pathways.checks import VisitChecks, visit_checks
-from scheduling.selectors import day_visits
+from scheduling.selectors import day_closure, day_visits
 
 VIEW_PERMISSION = "scheduling.view_appointment"
 
@@ -81,6 +81,7 @@ def arrivals(request):
         "next_day": choice.day + dt.timedelta(days=1) if choice.day else None,
         "now_local": now.astimezone(choice.location.zone) if choice.location else None,
         "here": request.get_full_path(),
+        "closure": day_closure(location=choice.location, day=choice.day) if choice.location else None,
     })
 
 

@@ -27,6 +27,7 @@ from scheduling.admin.board.actions import actions_for
 from scheduling.admin.board.params import FIRST_DAY, LAST_DAY
 from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes
 from scheduling.models import Appointment, AppointmentStatus
+from scheduling.selectors import day_closure
 from scheduling.stranded import attention_count
 
 
@@ -202,6 +203,7 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         "statuses": [(value, label, STATUS_SHORT[value]) for value, label in AppointmentStatus.choices],
         "fingerprint": board.fingerprint,
         "attention_count": attention_count(board.location, now=now),
+        "closure": day_closure(location=board.location, day=board.day),
         **_links(query, path_name),
         **_selected(request, board, visit_id, now),
     }
