@@ -181,6 +181,22 @@ def test_a_visit_of_another_day_opens_on_its_own_day(client, front_desk, monday)
     assert response.status_code == 302 and f"date={NEXT_MONDAY.isoformat()}" in response["Location"]
 
 
+def test_a_past_visit_opens_on_its_own_day_from_the_default_board(client, front_desk, calendar, monday, clock):
+    first = monday[0]
+    clock.move_to(local(NEXT_MONDAY + dt.timedelta(days=3), 9))  # the visit is now in the past
+    response = board(client, front_desk, visit=first.pk)
+    assert response.status_code == 302 and f"date={NEXT_MONDAY.isoformat()}" in response["Location"]
+    assert first.patient.full_name in text(client.get(response["Location"]))
+    # Also when the script asks for the board's live part only.
+    response = client.get("/admin/board/", {"visit": first.pk}, headers={"X-Board-Fragment": "1"})
+    assert response.status_code == 302 and f"date={NEXT_MONDAY.isoformat()}" in response["Location"]
+
+
+def test_a_visit_that_does_not_exist_is_said_to_not_exist(client, front_desk, calendar):
+    html = text(board(client, front_desk, visit=99999))
+    assert "Visit 99999 does not exist." in html and "filtered out" not in html
+
+
 def test_staff_without_the_view_permission_are_refused(client, calendar):
     clerk = get_user_model().objects.create_user("clerk", password="pw-for-tests-only", is_staff=True)
     client.force_login(clerk)

@@ -176,10 +176,12 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
     board = day_board(location=cleaned["location"], day=cleaned["date"], now=now, physician=physician,
                       room=cleaned.get("room"), include_cancelled=bool(cleaned.get("cancelled")),
                       offer_times=template == "admin/board/day.html")
-    if visit_id is not None and board.visit(visit_id) is None and not cleaned.get("cancelled"):
+    visit_unknown = False
+    if visit_id is not None and board.visit(visit_id) is None:
         # A visit of another day or location (a link from elsewhere): show it on its own day.
         appointment = Appointment.objects.filter(pk=visit_id).select_related("location").first()
-        if appointment is not None and appointment.location.is_active:
+        visit_unknown = appointment is None
+        if appointment is not None and appointment.location.is_active and not cleaned.get("cancelled"):
             day = appointment.procedure_start.astimezone(appointment.location.zone).date()
             if (appointment.location_id, day) != (cleaned["location"].pk, cleaned["date"]):
                 return redirect(reverse(path_name) + _query(query.params(
@@ -206,6 +208,7 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         "closure": day_closure(location=board.location, day=board.day),
         **_links(query, path_name),
         **_selected(request, board, visit_id, now),
+        "visit_unknown": visit_unknown,
     }
     if physician_from_user:
         outcomes = earlier_outcomes(patient_ids=[visit.appointment.patient_id for visit in board.visits],
