@@ -331,6 +331,13 @@ def test_my_day_lists_the_physicians_visits_with_earlier_blocks_and_relief(clien
     assert "No earlier procedure with a recorded outcome." in visits[1]
 
 
+def test_my_day_shows_the_physician_chosen_in_the_controls(client, calendar, monday):
+    client.force_login(calendar.okafor.user)
+    html = text(client.get("/admin/board/my-day/", {"date": NEXT_MONDAY.isoformat()}))
+    assert re.search(rf'<option value="{calendar.okafor.pk}" selected>', html)
+    assert '<option value="" selected>All physicians' not in html
+
+
 def test_my_day_outcomes_are_read_in_one_query_for_the_whole_day(client, calendar, monday):
     client.force_login(calendar.okafor.user)
     client.get("/admin/board/my-day/", {"date": NEXT_MONDAY.isoformat()})  # warm the session

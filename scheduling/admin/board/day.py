@@ -173,6 +173,8 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
             return TemplateResponse(request, template, {
                 **admin.site.each_context(request), "title": title, "query": _controls(query), "not_a_physician": True,
                 **_links(query, path_name)})
+        # The controls show whose day it is, not "All physicians".
+        cleaned["physician"] = physician
     board = day_board(location=cleaned["location"], day=cleaned["date"], now=now, physician=physician,
                       room=cleaned.get("room"), include_cancelled=bool(cleaned.get("cancelled")),
                       offer_times=template == "admin/board/day.html")
