@@ -82,7 +82,7 @@ def arrivals(request):
         "now_local": now.astimezone(choice.location.zone) if choice.location else None,
         "here": request.get_full_path(),
         "closure": day_closure(location=choice.location, day=choice.day) if choice.location else None,
-    })
+    }, status=400 if choice.errors else 200)
 
 
 urlpatterns = [

@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinic.models import Location, Physician, Room
+from clinic.models import Physician, Room
 from scheduling.admin.board.actions import actions_for
-from scheduling.admin.board.params import FIRST_DAY, LAST_DAY
+from scheduling.admin.board.params import DayQuery
 from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.selectors import day_closure
@@ -38,16 +38,10 @@ FRAGMENTS = {"admin/board/day.html": "admin/board/_board.html", "admin/board/my_
              "admin/board/recovery.html": "admin/board/_recovery.html"}
 
 
-class BoardQuery(forms.Form):
-    """The board's query string. Every field is optional; the defaults are the user's first
-    location and today there."""
+class BoardQuery(DayQuery):
+    """The board's query string: the location and day, and what of the day to show. Every field
+    is optional; the defaults are the first location and today there."""
 
-    location = forms.ModelChoiceField(
-        queryset=Location.objects.filter(is_active=True).order_by("name"), required=False, label=gettext_lazy("Location"),
-        empty_label=None, error_messages={"invalid_choice": gettext_lazy("There is no such location; choose one from the list.")})
-    date = forms.DateField(required=False, label=gettext_lazy("Date"), input_formats=["%Y-%m-%d"],
-                           widget=forms.DateInput(attrs={"type": "date"}),
-                           error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD, e.g. 2026-11-24.")})
     physician = forms.ModelChoiceField(
         queryset=Physician.objects.filter(is_active=True).select_related("user"), required=False,
         label=gettext_lazy("Physician"), empty_label=gettext_lazy("All physicians"),
@@ -65,19 +59,9 @@ class BoardQuery(forms.Form):
     def clean(self):
         cleaned = super().clean()
         location, room = cleaned.get("location"), cleaned.get("room")
-        if location is None and "location" not in self.errors:
-            location = cleaned["location"] = self.fields["location"].queryset.first()
-            if location is None:
-                raise forms.ValidationError(_("No location is active yet: add one under Locations first."))
         if room is not None and location is not None and room.location_id != location.pk:
             self.add_error("room", _("%(room)s is not at %(location)s.") % {"room": room.name,
                                                                             "location": location.name})
-        day = cleaned.get("date")
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            self.add_error("date", _("Choose a day between %(first)s and %(last)s.") % {
-                "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
-        if location is not None and cleaned.get("date") is None and "date" not in self.errors:
-            cleaned["date"] = timezone.now().astimezone(location.zone).date()
         return cleaned
 
     def params(self, **changes) -> dict[str, str]:
