@@ -284,3 +284,8 @@ def day_visits(*, location: Location, day: dt.date, include_cancelled: bool = Fa
     if not include_cancelled:
         visits = visits.exclude(status=AppointmentStatus.CANCELLED)
     return visits
+
+
+def day_closure(*, location: Location, day: dt.date) -> Closure | None:
+    """The closure covering a location's day, if it is closed: the staff's pages say so and why."""
+    return Closure.objects.filter(location=location, first_day__lte=day, last_day__gte=day).first()

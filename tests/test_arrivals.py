@@ -54,7 +54,7 @@ def test_a_patient_is_late_once_the_arrival_time_has_passed_without_check_in(cli
     client.force_login(front_desk)
     response = client.get(MONDAY)
     assert rows(response)[:2] == [(first.pk, "late"), (second.pk, "expected")]
-    assert '<span class="state state-late">Late</span>' in response.content.decode()
+    assert '<span class="status-badge status-late">Late</span>' in response.content.decode()
 
 
 def test_each_step_of_the_day_shows_as_its_state(client, nurse, day, clock):
@@ -121,17 +121,19 @@ def test_late_at_night_in_utc_is_still_today_in_the_clinics_zone(client, front_d
 
 
 @pytest.mark.parametrize(("query", "said"), [
-    ("date=2026-13-45", "“2026-13-45” is not a date like 2026-11-24; showing today."),
-    ("date=9999-12-31", "“9999-12-31” is not a date like 2026-11-24; showing today."),
-    ("location=abc", "There is no active location with ID “abc”; showing"),
-    ("location=999999999999999999999", "There is no active location with ID"),
+    ("date=2026-13-45", "Date: Enter the date as YYYY-MM-DD, e.g. 2026-11-24."),
+    ("date=2026-02-30", "Date: Enter the date as YYYY-MM-DD, e.g. 2026-11-24."),
+    ("date=9999-12-31", "Date: Choose a day between 1900-01-01 and 2999-12-31."),
+    ("location=abc", "Location: There is no such location; choose one from the list."),
+    ("location=999999999999999999999", "Location: There is no such location"),
 ])
-def test_bad_inputs_are_said_in_words_and_the_default_day_shown(client, front_desk, calendar, query, said):
+def test_bad_inputs_are_a_400_page_that_says_what_is_wrong(client, front_desk, calendar, query, said):
     client.force_login(front_desk)
     response = client.get(f"{URL}?{query}")
-    assert response.status_code == 200
-    assert said in response.content.decode()
-    assert response.context["choice"].location == calendar.location
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This day cannot be shown" in page and said in page
+    assert "showing" not in page.lower() and 'id="arrivals"' not in page
 
 
 def test_staff_without_a_role_are_refused(client, demo_clinic):

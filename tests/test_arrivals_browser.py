@@ -61,7 +61,7 @@ def test_the_front_desk_checks_a_patient_in_and_records_the_checks(visitor, fron
     page.goto(DESK)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Arrivals")
     row = page.locator(f"#visit-{first.pk}")
-    expect(row.locator(".state")).to_have_text("Late")  # due at 08:30, and it is 08:40
+    expect(row.locator(".status-badge")).to_have_text("Late")  # due at 08:30, and it is 08:40
     you.check("desk")
 
     row.get_by_role("link", name="Check in").click()
@@ -73,7 +73,7 @@ def test_the_front_desk_checks_a_patient_in_and_records_the_checks(visitor, fron
     page.get_by_role("button", name="Check in").click()
 
     expect(page.locator(".messagelist")).to_contain_text(f"{first.patient.full_name}: checked in.")
-    expect(page.locator(f"#visit-{first.pk} .state")).to_have_text("Checked in")
+    expect(page.locator(f"#visit-{first.pk} .status-badge")).to_have_text("Checked in")
     expect(page.locator(f"#visit-{first.pk} .check-done")).to_have_count(4)
     you.check("checked-in")
     checks = PreProcedureCheck.objects.filter(appointment=first).order_by("pk")
@@ -94,9 +94,9 @@ def test_a_nurse_starts_a_procedure_and_moves_the_patient_to_recovery(visitor, n
     you.check("desk")
 
     page.locator(f"#visit-{first.pk}").get_by_role("button", name="Start procedure").click()
-    expect(page.locator(f"#visit-{first.pk} .state")).to_have_text("In procedure")
+    expect(page.locator(f"#visit-{first.pk} .status-badge")).to_have_text("In procedure")
     page.locator(f"#visit-{first.pk}").get_by_role("button", name="To recovery").click()
-    expect(page.locator(f"#visit-{first.pk} .state")).to_have_text("In recovery")
+    expect(page.locator(f"#visit-{first.pk} .status-badge")).to_have_text("In recovery")
     you.check("in-recovery")
 
     # The second patient's consent is not confirmed: starting asks why, and keeps the answer.
@@ -105,7 +105,7 @@ def test_a_nurse_starts_a_procedure_and_moves_the_patient_to_recovery(visitor, n
     row.get_by_label("Why start without the checks").fill("Consent signed at the hospital, copy on file")
     you.check("start-asks-why")
     row.locator("form button", has_text="Start procedure").click()
-    expect(page.locator(f"#visit-{second.pk} .state")).to_have_text("In procedure")
+    expect(page.locator(f"#visit-{second.pk} .status-badge")).to_have_text("In procedure")
     you.check("started-without-checks")
     first.refresh_from_db()
     second.refresh_from_db()

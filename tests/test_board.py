@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from clinic.models import BloodThinner, Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
+from clinic.models import BloodThinner, Closure, Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import services
 from scheduling.models import Appointment, AppointmentStatus, Outcome
 from tests.conftest import NEXT_MONDAY, NOW, local
@@ -75,7 +75,7 @@ def test_the_board_draws_each_visit_as_room_time_around_a_solid_procedure(client
     # A 35-minute block writes its status short; the legend spells it out.
     assert re.search(r'<text class="what" x="3" y="26">MBB_LUMBAR · Okafor</text>\s*<text class="state" x="3" y="39">'
                      r'Sched.</text>', suite_1)
-    assert "Scheduled (Sched.)" in html
+    assert "Scheduled · “Sched.” on a narrow block" in html and "Completed · “Done” on a narrow block" in html
     assert re.search(r'<span class="status-badge status-scheduled">Scheduled</span>', html)
 
 
@@ -117,6 +117,14 @@ def test_flags_are_written_out_for_the_staff(client, front_desk, calendar):
         assert words.lower() in panel.lower()
     row = re.search(rf'data-visit="{other.pk}">.*?</tr>', html, re.S).group(0)
     assert 'class="flag' not in row
+
+    # The arrivals desk shows the same flags, by the same rule.
+    desk = text(client.get("/admin/board/arrivals/"))
+    row = re.search(rf'<tr id="visit-{visit.pk}".*?</tr>', desk, re.S).group(0)
+    for words in ("Not confirmed, less than 48 h before", "Blood-thinner hold too late: Warfarin",
+                  "Patient needs front-desk review", "No consent to contact"):
+        assert words.lower() in row.lower()
+    assert 'class="flag' not in re.search(rf'<tr id="visit-{other.pk}".*?</tr>', desk, re.S).group(0)
 
 
 def test_a_hold_the_patient_was_told_of_in_time_is_not_flagged_on_the_day(client, front_desk, calendar, clock):
@@ -171,6 +179,22 @@ def test_a_visit_of_another_day_opens_on_its_own_day(client, front_desk, monday)
     first = monday[0]
     response = board(client, front_desk, visit=first.pk)
     assert response.status_code == 302 and f"date={NEXT_MONDAY.isoformat()}" in response["Location"]
+
+
+def test_a_past_visit_opens_on_its_own_day_from_the_default_board(client, front_desk, calendar, monday, clock):
+    first = monday[0]
+    clock.move_to(local(NEXT_MONDAY + dt.timedelta(days=3), 9))  # the visit is now in the past
+    response = board(client, front_desk, visit=first.pk)
+    assert response.status_code == 302 and f"date={NEXT_MONDAY.isoformat()}" in response["Location"]
+    assert first.patient.full_name in text(client.get(response["Location"]))
+    # Also when the script asks for the board's live part only.
+    response = client.get("/admin/board/", {"visit": first.pk}, headers={"X-Board-Fragment": "1"})
+    assert response.status_code == 302 and f"date={NEXT_MONDAY.isoformat()}" in response["Location"]
+
+
+def test_a_visit_that_does_not_exist_is_said_to_not_exist(client, front_desk, calendar):
+    html = text(board(client, front_desk, visit=99999))
+    assert "Visit 99999 does not exist." in html and "filtered out" not in html
 
 
 def test_staff_without_the_view_permission_are_refused(client, calendar):
@@ -307,6 +331,13 @@ def test_my_day_lists_the_physicians_visits_with_earlier_blocks_and_relief(clien
     assert "No earlier procedure with a recorded outcome." in visits[1]
 
 
+def test_my_day_shows_the_physician_chosen_in_the_controls(client, calendar, monday):
+    client.force_login(calendar.okafor.user)
+    html = text(client.get("/admin/board/my-day/", {"date": NEXT_MONDAY.isoformat()}))
+    assert re.search(rf'<option value="{calendar.okafor.pk}" selected>', html)
+    assert '<option value="" selected>All physicians' not in html
+
+
 def test_my_day_outcomes_are_read_in_one_query_for_the_whole_day(client, calendar, monday):
     client.force_login(calendar.okafor.user)
     client.get("/admin/board/my-day/", {"date": NEXT_MONDAY.isoformat()})  # warm the session
@@ -343,7 +374,9 @@ def test_the_nurses_view_shows_visits_under_way_and_the_recovery_lane(client, nu
 
 def test_the_board_is_linked_from_the_admin_index_and_the_appointment_list(client, front_desk):
     client.force_login(front_desk)
-    assert 'href="/admin/board/"' in text(client.get("/admin/"))
+    index = text(client.get("/admin/"))
+    assert 'href="/admin/board/"' in index
+    assert 'href="/admin/board/arrivals/"' in index and 'href="/admin/board/attention/"' in index
     assert 'href="/admin/board/"' in text(client.get("/admin/scheduling/appointment/"))
 
 
@@ -440,3 +473,37 @@ def test_coordinates_keep_a_decimal_point_in_a_language_that_writes_commas(clien
     assert '<html lang="es"' in html
     assert re.search(r'<rect class="bay-load" x="\d+\.\d+%"', html) and not re.search(r'x="\d+,\d+%"', html)
     assert '<rect class="procedure" x="14.286%" width="57.143%"' in html
+
+
+def test_the_boards_tabs_link_needs_attention_with_its_count(client, front_desk, monday):
+    location = Location.objects.get()
+    cache.clear()
+    html = text(board(client, front_desk, date=NEXT_MONDAY.isoformat()))
+    assert f'href="/admin/board/attention/?location={location.pk}">Needs attention</a>' in html
+    Room.objects.filter(pk=monday[0].room_id).update(is_active=False)  # as a data import might
+    cache.clear()
+    html = text(board(client, front_desk, date=NEXT_MONDAY.isoformat()))
+    assert re.search(r'href="/admin/board/attention/\?location=\d+">Needs attention \(2\)</a>', html)
+
+
+def test_the_board_and_the_arrivals_desk_colour_a_status_alike(client, nurse, monday):
+    first = monday[0]
+    Appointment.objects.filter(pk=first.pk).update(status=AppointmentStatus.IN_PROCEDURE)
+    client.force_login(nurse)
+    on_board = text(client.get("/admin/board/", {"date": NEXT_MONDAY.isoformat(), "visit": first.pk}))
+    at_desk = text(client.get("/admin/board/arrivals/", {"date": NEXT_MONDAY.isoformat()}))
+    assert '<span class="status-badge status-in_procedure">In procedure</span>' in on_board
+    assert '<span class="status-badge status-in_procedure">In procedure</span>' in at_desk
+    for page in (on_board, at_desk):
+        assert "scheduling/board/status.css" in page
+
+
+def test_a_closed_day_says_so_and_why_on_the_board_and_the_arrivals_desk(client, front_desk, calendar):
+    location = Location.objects.get()
+    Closure.objects.create(location=location, first_day=NEXT_MONDAY, last_day=NEXT_MONDAY, reason="Ice storm")
+    for url in ("/admin/board/", "/admin/board/arrivals/"):
+        closed = text(board(client, front_desk, date=NEXT_MONDAY.isoformat())) if url == "/admin/board/" else text(
+            client.get(url, {"date": NEXT_MONDAY.isoformat()}))
+        assert f"{location.name} is closed this day" in closed and "Ice storm" in closed, url
+        open_day = text(client.get(url, {"date": (NEXT_MONDAY + dt.timedelta(days=1)).isoformat()}))
+        assert "is closed this day" not in open_day, url

@@ -88,7 +88,7 @@ def test_an_empty_day_still_names_whose_sheet_it_is(client, front_desk, calendar
     ("physician=999999", "There is no physician with ID 999999."),
     ("room=99999999999999999999", "“99999999999999999999” is not a room ID."),
     ("room=999999", "There is no room with ID 999999 at"),
-    ("date=2026-02-30", "“2026-02-30” is not a date like 2026-11-24"),
+    ("date=2026-02-30", "Date: Enter the date as YYYY-MM-DD, e.g. 2026-11-24."),
 ])
 def test_a_bad_sheet_request_is_said_in_words(client, front_desk, calendar, query, said):
     client.force_login(front_desk)
@@ -163,10 +163,48 @@ def test_a_patient_name_from_the_booking_form_cannot_inject_a_formula(client, fr
     assert csv_safe("Ann-Marie") == "Ann-Marie" and csv_safe("") == ""
 
 
+def test_the_days_csv_keeps_the_boards_physician_and_room(client, front_desk, day, calendar):
+    first, second, consult = day
+    client.force_login(front_desk)
+    lines = read_csv(client.get(f"{EXPORT}?{MONDAY}&physician={calendar.reyes.pk}"))
+    assert [int(line["Visit ID"]) for line in lines] == [consult.pk]
+    lines = read_csv(client.get(f"{EXPORT}?{MONDAY}&room={first.room_id}"))
+    assert [int(line["Visit ID"]) for line in lines] == [
+        visit.pk for visit in day if visit.room_id == first.room_id]
+    assert client.get(f"{EXPORT}?{MONDAY}&room=abc").status_code == 400
+
+
+def test_the_boards_csv_link_carries_its_physician_room_and_cancelled(client, front_desk, day, calendar):
+    client.force_login(front_desk)
+    page = client.get(reverse("board:day"), {"date": NEXT_MONDAY.isoformat(), "physician": calendar.okafor.pk,
+                                             "room": day[0].room_id, "cancelled": "1"}).content.decode()
+    link = next(part for part in page.split('href="') if part.startswith(EXPORT)).split('"')[0]
+    assert f"physician={calendar.okafor.pk}" in link and f"room={day[0].room_id}" in link and "cancelled=1" in link
+
+
+def test_the_day_sheet_leads_back_to_the_page_it_was_opened_from(client, front_desk, day):
+    client.force_login(front_desk)
+    board_page = client.get(reverse("board:day"), {"date": NEXT_MONDAY.isoformat()}).content.decode()
+    link = next(part for part in board_page.split('href="') if part.startswith(PRINT)).split('"')[0]
+    sheet = client.get(link.replace("&amp;", "&")).content.decode()
+    assert "&larr; Day board</a>" in sheet and "arrivals desk" not in sheet
+    desk = client.get(reverse("board:arrivals"), {"date": NEXT_MONDAY.isoformat()}).content.decode()
+    link = next(part for part in desk.split('href="') if part.startswith(PRINT)).split('"')[0]
+    sheet = client.get(link.replace("&amp;", "&")).content.decode()
+    assert '/admin/board/arrivals/?date=' in sheet and "&larr; Arrivals</a>" in sheet
+    assert "&larr; Day board</a>" in client.get(f"{PRINT}?{MONDAY}").content.decode()
+    outside = client.get(f"{PRINT}?{MONDAY}&next=https://evil.example/").content.decode()
+    assert "evil.example" not in outside and "&larr; Day board</a>" in outside
+
+
 def test_a_bad_day_for_the_csv_is_said_in_words(client, front_desk, calendar):
     client.force_login(front_desk)
-    response = client.get(f"{EXPORT}?date=yesterday")
-    assert response.status_code == 400 and "“yesterday” is not a date" in response.content.decode()
+    for query, said in (("date=yesterday", "Date: Enter the date as YYYY-MM-DD"),
+                        ("date=2026-13-45", "Date: Enter the date as YYYY-MM-DD"),
+                        ("location=abc", "Location: There is no such location")):
+        response = client.get(f"{EXPORT}?{query}")
+        assert response.status_code == 400 and response["Content-Type"].startswith("text/plain"), query
+        assert said in response.content.decode() and "showing" not in response.content.decode(), query
 
 
 def test_staff_without_a_role_get_no_csv_or_sheet(client, day):

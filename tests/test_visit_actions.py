@@ -217,6 +217,15 @@ def test_the_checks_a_visit_needs_follow_the_procedure_and_the_patients_drugs(ca
     assert checks_needed(consult) == []
 
 
+def test_the_check_in_pages_breadcrumb_names_the_page_it_came_from(client, nurse, visit, on_the_day):
+    client.force_login(nurse)
+    url = reverse("board:visit-check-in", args=[visit.pk])
+    page = client.get(url).content.decode()
+    assert ">Day board</a>" in page and "The day" not in page
+    page = client.get(url, {"next": "/admin/board/arrivals/?date=2026-11-30"}).content.decode()
+    assert '<a href="/admin/board/arrivals/?date=2026-11-30">Arrivals</a>' in page
+
+
 def test_check_in_records_the_checks_seen_by_the_user(client, nurse, visit, on_the_day):
     client.force_login(nurse)
     page = client.get(reverse("board:visit-check-in", args=[visit.pk]))

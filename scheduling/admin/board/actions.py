@@ -142,14 +142,30 @@ def day_url(location: Location, day: dt.date) -> str:
     return f"{base}?location={location.pk}&date={day.isoformat()}"
 
 
-def safe_next(request, visit: Appointment) -> str:
-    """Where to go after acting: the page the action came from if it is on this site, else the
-    day of the visit."""
+def safe_back(request, default: str) -> str:
+    """The page a link or form came from (`next=`) if it is on this site, else `default`."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
     if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
         return wanted
-    return day_url(visit.location, procedure_day(visit))
+    return default
+
+
+def back_label(url: str) -> str:
+    """The name of the staff's page `url` leads back to, as its tabs name it."""
+    if url.startswith(reverse("board:arrivals")):
+        return gettext("Arrivals")
+    if url.startswith(reverse("board:my_day")):
+        return gettext("My day")
+    if url.startswith(reverse("board:recovery")):
+        return gettext("Procedures and recovery")
+    return gettext("Day board")
+
+
+def safe_next(request, visit: Appointment) -> str:
+    """Where to go after acting: the page the action came from if it is on this site, else the
+    day of the visit."""
+    return safe_back(request, day_url(visit.location, procedure_day(visit)))
 
 
 def visit_or_redirect(request, pk: int):

@@ -17,9 +17,11 @@ from django.utils.translation import gettext
 from scheduling.admin.board.actions import VisitAction, actions_for
 from scheduling.admin.board.params import day_choice
 from scheduling.admin.board.states import ARRIVAL_STATES, VisitState, arrival_state
+from scheduling.board import Flag, visit_flags
 from scheduling.models import Appointment
+from scheduling.pathways.holds import hold_notice_days
 from scheduling.pathways.checks import VisitChecks, visit_checks
-from scheduling.selectors import day_visits
+from scheduling.selectors import day_closure, day_visits
 
 VIEW_PERMISSION = "scheduling.view_appointment"
 
@@ -33,9 +35,13 @@ class ArrivalRow:
     state: VisitState
     checks: VisitChecks
     actions: list[VisitAction]
+    flags: list[Flag]
 
 
 def arrival_rows(user, visits, *, now: dt.datetime) -> list[ArrivalRow]:
+    visits = list(visits)
+    # The board's flags, by the board's rule; the day's hold messages in one query.
+    hold_notices = hold_notice_days([visit for visit in visits if visit.patient.blood_thinners.all()])
     rows = []
     for visit in visits:
         zone = visit.location.zone
@@ -44,6 +50,7 @@ def arrival_rows(user, visits, *, now: dt.datetime) -> list[ArrivalRow]:
             visit=visit, arrival=visit.arrival.astimezone(zone), start=visit.procedure_start.astimezone(zone),
             end=visit.procedure_end.astimezone(zone), state=arrival_state(visit, now=now), checks=checks,
             actions=actions_for(user, visit, now=now, checks=checks),
+            flags=visit_flags(visit, now=now, zone=zone, hold_notices=hold_notices),
         ))
     return rows
 
@@ -74,7 +81,8 @@ def arrivals(request):
         "next_day": choice.day + dt.timedelta(days=1) if choice.day else None,
         "now_local": now.astimezone(choice.location.zone) if choice.location else None,
         "here": request.get_full_path(),
-    })
+        "closure": day_closure(location=choice.location, day=choice.day) if choice.location else None,
+    }, status=400 if choice.errors else 200)
 
 
 urlpatterns = [

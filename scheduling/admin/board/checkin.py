@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
 from scheduling import services
-from scheduling.admin.board.actions import CHECKS_PERMISSION, safe_next, visit_or_redirect
+from scheduling.admin.board.actions import CHECKS_PERMISSION, back_label, safe_next, visit_or_redirect
 from scheduling.errors import BookingError
 from scheduling.models import AppointmentStatus
 from scheduling.pathways.checks import VisitChecks, visit_checks
@@ -66,6 +66,7 @@ def check_in(request, pk: int):
         "form": form,
         "already_in": already_in,
         "next": safe_next(request, visit),
+        "back_label": back_label(safe_next(request, visit)),
     })
 
 

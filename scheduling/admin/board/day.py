@@ -22,11 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clinic.models import Location, Physician, Room
+from clinic.models import Physician, Room
 from scheduling.admin.board.actions import actions_for
-from scheduling.admin.board.params import FIRST_DAY, LAST_DAY
+from scheduling.admin.board.params import DayQuery
 from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes
 from scheduling.models import Appointment, AppointmentStatus
+from scheduling.selectors import day_closure
+from scheduling.stranded import attention_count
 
 
 VIEW_PERMISSION = "scheduling.view_appointment"
@@ -36,16 +38,10 @@ FRAGMENTS = {"admin/board/day.html": "admin/board/_board.html", "admin/board/my_
              "admin/board/recovery.html": "admin/board/_recovery.html"}
 
 
-class BoardQuery(forms.Form):
-    """The board's query string. Every field is optional; the defaults are the user's first
-    location and today there."""
+class BoardQuery(DayQuery):
+    """The board's query string: the location and day, and what of the day to show. Every field
+    is optional; the defaults are the first location and today there."""
 
-    location = forms.ModelChoiceField(
-        queryset=Location.objects.filter(is_active=True).order_by("name"), required=False, label=gettext_lazy("Location"),
-        empty_label=None, error_messages={"invalid_choice": gettext_lazy("There is no such location; choose one from the list.")})
-    date = forms.DateField(required=False, label=gettext_lazy("Date"), input_formats=["%Y-%m-%d"],
-                           widget=forms.DateInput(attrs={"type": "date"}),
-                           error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD, e.g. 2026-11-24.")})
     physician = forms.ModelChoiceField(
         queryset=Physician.objects.filter(is_active=True).select_related("user"), required=False,
         label=gettext_lazy("Physician"), empty_label=gettext_lazy("All physicians"),
@@ -63,19 +59,9 @@ class BoardQuery(forms.Form):
     def clean(self):
         cleaned = super().clean()
         location, room = cleaned.get("location"), cleaned.get("room")
-        if location is None and "location" not in self.errors:
-            location = cleaned["location"] = self.fields["location"].queryset.first()
-            if location is None:
-                raise forms.ValidationError(_("No location is active yet: add one under Locations first."))
         if room is not None and location is not None and room.location_id != location.pk:
             self.add_error("room", _("%(room)s is not at %(location)s.") % {"room": room.name,
                                                                             "location": location.name})
-        day = cleaned.get("date")
-        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-            self.add_error("date", _("Choose a day between %(first)s and %(last)s.") % {
-                "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
-        if location is not None and cleaned.get("date") is None and "date" not in self.errors:
-            cleaned["date"] = timezone.now().astimezone(location.zone).date()
         return cleaned
 
     def params(self, **changes) -> dict[str, str]:
@@ -140,8 +126,9 @@ def _links(query: BoardQuery, path_name: str) -> dict:
         "refresh_seconds": REFRESH_SECONDS,
         "self_url": _query(query.params()),
         # The printed sheets and the CSV of the same day (and physician or room) are their own pages.
-        "print_query": _query(query.params(visit=None, cancelled=None, lanes=None)),
-        "export_query": _query(query.params(visit=None, lanes=None, physician=None, room=None)),
+        "print_query": _query({**query.params(visit=None, cancelled=None, lanes=None),
+                               "next": reverse(path_name) + _query(query.params(visit=None))}),
+        "export_query": _query(query.params(visit=None, lanes=None)),
     }
 
 
@@ -170,13 +157,17 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
             return TemplateResponse(request, template, {
                 **admin.site.each_context(request), "title": title, "query": _controls(query), "not_a_physician": True,
                 **_links(query, path_name)})
+        # The controls show whose day it is, not "All physicians".
+        cleaned["physician"] = physician
     board = day_board(location=cleaned["location"], day=cleaned["date"], now=now, physician=physician,
                       room=cleaned.get("room"), include_cancelled=bool(cleaned.get("cancelled")),
                       offer_times=template == "admin/board/day.html")
-    if visit_id is not None and board.visit(visit_id) is None and not cleaned.get("cancelled"):
+    visit_unknown = False
+    if visit_id is not None and board.visit(visit_id) is None:
         # A visit of another day or location (a link from elsewhere): show it on its own day.
         appointment = Appointment.objects.filter(pk=visit_id).select_related("location").first()
-        if appointment is not None and appointment.location.is_active:
+        visit_unknown = appointment is None
+        if appointment is not None and appointment.location.is_active and not cleaned.get("cancelled"):
             day = appointment.procedure_start.astimezone(appointment.location.zone).date()
             if (appointment.location_id, day) != (cleaned["location"].pk, cleaned["date"]):
                 return redirect(reverse(path_name) + _query(query.params(
@@ -199,8 +190,11 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         "can_add": request.user.has_perm("scheduling.add_appointment"),
         "statuses": [(value, label, STATUS_SHORT[value]) for value, label in AppointmentStatus.choices],
         "fingerprint": board.fingerprint,
+        "attention_count": attention_count(board.location, now=now),
+        "closure": day_closure(location=board.location, day=board.day),
         **_links(query, path_name),
         **_selected(request, board, visit_id, now),
+        "visit_unknown": visit_unknown,
     }
     if physician_from_user:
         outcomes = earlier_outcomes(patient_ids=[visit.appointment.patient_id for visit in board.visits],

@@ -23,7 +23,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from clinic.access_log import record_access, request_label
 from clinic.models import BloodThinner, Location, Patient, Physician, ProcedureType, Room
-from scheduling.admin.board.params import day_choice
+from scheduling.admin.board.params import day_choice, wanted_id
 from scheduling.models import AppointmentStatus, CheckKind, PreProcedureCheck
 from scheduling.pathways.checks import needed_kinds, with_recorded
 from scheduling.selectors import day_visits
@@ -129,11 +129,18 @@ def day_export(request):
     if not request.user.has_perm(VIEW_PERMISSION):
         raise PermissionDenied
     choice = day_choice(request.GET)
-    if choice.errors:
-        return HttpResponseBadRequest(" ".join(choice.errors), content_type="text/plain; charset=utf-8")
-    # As on the staff's pages: cancelled visits only when asked for.
+    errors = list(choice.errors)
+    # The same day as the board shows it: its physician or room, cancelled visits only when asked for.
+    filters = {}
+    for name in ("physician", "room"):
+        wanted, error = wanted_id(request.GET, name)
+        errors += [error] if error else []
+        if wanted is not None:
+            filters[f"{name}_id"] = wanted
+    if errors:
+        return HttpResponseBadRequest(" ".join(errors), content_type="text/plain; charset=utf-8")
     visits = day_visits(location=choice.location, day=choice.day,
-                        include_cancelled=request.GET.get("cancelled") == "1")
+                        include_cancelled=request.GET.get("cancelled") == "1").filter(**filters)
     filename = gettext("visits-%(day)s-location-%(location)s.csv") % {
         "day": choice.day.isoformat(), "location": choice.location.pk}
     return csv_response(request, visits, filename)

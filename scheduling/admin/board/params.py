@@ -1,21 +1,57 @@
 """The location and day a page of the staff's day is about, from `?location=ID&date=YYYY-MM-DD`.
 
-Default: the first active location, today in its zone. A bad value is answered in words with
-the default shown instead, never a server error."""
+Default: the first active location, today in its zone. One form (`DayQuery`) reads them for
+every page: the board's own query extends it, and the arrivals desk, the day sheets and the
+CSV use it through `day_choice`. A bad value is a 400 page that says what is wrong, never a
+server error and never another day shown instead.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.models import Location
 
 # Days a page can show: wide enough for any clinic's records, narrow enough that a day's bounds
 # are always valid instants (9999-12-31 has no next midnight).
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+class DayQuery(forms.Form):
+    """A location and a day; both optional, the defaults the first location and today there."""
+
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(is_active=True).order_by("name"), required=False, label=gettext_lazy("Location"),
+        empty_label=None, error_messages={"invalid_choice": gettext_lazy("There is no such location; choose one from the list.")})
+    date = forms.DateField(required=False, label=gettext_lazy("Date"), input_formats=["%Y-%m-%d"],
+                           widget=forms.DateInput(attrs={"type": "date"}),
+                           error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD, e.g. 2026-11-24.")})
+
+    def clean(self):
+        cleaned = super().clean()
+        location = cleaned.get("location")
+        if location is None and "location" not in self.errors:
+            location = cleaned["location"] = self.fields["location"].queryset.first()
+            if location is None:
+                raise forms.ValidationError(_("No location is active yet: add one under Locations first."))
+        day = cleaned.get("date")
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            self.add_error("date", _("Choose a day between %(first)s and %(last)s.") % {
+                "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
+        if location is not None and cleaned.get("date") is None and "date" not in self.errors:
+            cleaned["date"] = timezone.now().astimezone(location.zone).date()
+        return cleaned
+
+    def error_list(self) -> list[str]:
+        """Each error in words, with the field it is about."""
+        return [f"{self.fields[name].label}: {message}" if name in self.fields else str(message)
+                for name, messages in self.errors.items() for message in messages]
 
 
 @dataclass
@@ -31,29 +67,19 @@ class DayChoice:
 
 
 def day_choice(params) -> DayChoice:
-    """The location and day asked for in `params` (a QueryDict), or the defaults with errors."""
-    locations = list(Location.objects.filter(is_active=True).order_by("name"))
-    errors = []
-    location = locations[0] if locations else None
-    wanted = (params.get("location") or "").strip()
-    if wanted:
-        chosen = next((item for item in locations if str(item.pk) == wanted), None)
-        if chosen is None:
-            errors.append(_("There is no active location with ID “%(id)s”; showing %(name)s.") % {
-                "id": wanted[:20], "name": location.name if location else "-"})
-        else:
-            location = chosen
-    if location is None:
-        return DayChoice(None, None, locations, errors + [_("No location is active yet; add one in the admin.")])
-    day = timezone.now().astimezone(location.zone).date()
-    wanted = (params.get("date") or "").strip()
-    if wanted:
-        try:
-            asked = dt.date.fromisoformat(wanted)
-        except ValueError:
-            asked = None
-        if asked is None or not FIRST_DAY <= asked <= LAST_DAY:
-            errors.append(_("“%(date)s” is not a date like 2026-11-24; showing today.") % {"date": wanted[:20]})
-        else:
-            day = asked
-    return DayChoice(location, day, locations, errors)
+    """The location and day asked for in `params` (a QueryDict); on a bad value, no day and the errors."""
+    query = DayQuery(params)
+    locations = list(query.fields["location"].queryset)
+    if not query.is_valid():
+        return DayChoice(None, None, locations, query.error_list())
+    return DayChoice(query.cleaned_data["location"], query.cleaned_data["date"], locations)
+
+
+def wanted_id(params, name: str) -> tuple[int | None, str | None]:
+    """An id from the query string (`physician=`, `room=`), or an error in words."""
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None, None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        return None, _("“%(value)s” is not a %(what)s ID.") % {"value": raw[:20], "what": name}
+    return int(raw), None

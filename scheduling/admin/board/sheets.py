@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.contrib import admin
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from clinic.access_log import record_access, request_label
 from clinic.models import Physician, Room
-from scheduling.admin.board.params import day_choice
+from scheduling.admin.board.actions import back_label, safe_back
+from scheduling.admin.board.params import day_choice, wanted_id
 from scheduling.admin.board.states import VisitState, status_state
 from scheduling.models import Appointment
 from scheduling.pathways.checks import VisitChecks, visit_checks
@@ -58,24 +60,14 @@ def _sort_key(visit: Appointment, by: str) -> tuple:
     return (user.last_name.lower(), user.first_name.lower(), visit.physician_id)
 
 
-def _wanted_id(params, name: str) -> tuple[int | None, str | None]:
-    """An id from the query string, or an error in words."""
-    raw = (params.get(name) or "").strip()
-    if not raw:
-        return None, None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-        return None, gettext("“%(value)s” is not a %(what)s ID.") % {"value": raw[:20], "what": name}
-    return int(raw), None
-
-
 def day_sheets(request):
     if not request.user.has_perm(VIEW_PERMISSION):
         raise PermissionDenied
     choice = day_choice(request.GET)
     errors = list(choice.errors)
-    physician_id, error = _wanted_id(request.GET, "physician")
+    physician_id, error = wanted_id(request.GET, "physician")
     errors += [error] if error else []
-    room_id, error = _wanted_id(request.GET, "room")
+    room_id, error = wanted_id(request.GET, "room")
     errors += [error] if error else []
     physician = room = None
     if physician_id is not None and not errors:
@@ -87,6 +79,7 @@ def day_sheets(request):
         if room is None:
             errors.append(gettext("There is no room with ID %(id)s at %(location)s.") % {
                 "id": room_id, "location": choice.location.name})
+    back_url = safe_back(request, reverse("board:day") + (f"?{choice.query}" if choice.location else ""))
     by = "room" if room is not None or request.GET.get("by") == "room" else "physician"
     sheets: list[Sheet] = []
     physicians, rooms = [], []
@@ -119,6 +112,10 @@ def day_sheets(request):
         "rooms": rooms,
         "printed_at": timezone.now().astimezone(choice.location.zone) if choice.location else None,
         "site_header": admin.site.site_header,
+        # Back to the page the sheet was opened from (the board or the arrivals desk), else the board.
+        "back_url": back_url,
+        "back_label": back_label(back_url),
+        "back_query": "&" + urlencode({"next": back_url}),
     }, status=400 if errors else 200)
 
 

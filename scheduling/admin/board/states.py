@@ -18,34 +18,25 @@ S = AppointmentStatus
 class VisitState:
     key: str
     label: str
-    tone: str  # a CSS class suffix: state-<tone>
+    tone: str  # a CSS class suffix: status-<tone>, the board's colour of that status (status.css)
 
 
 # The appointment's own status as the board and the sheets show it.
-STATUS_TONES: dict[str, str] = {
-    S.SCHEDULED: "pending",
-    S.CONFIRMED: "expected",
-    S.CHECKED_IN: "here",
-    S.IN_PROCEDURE: "procedure",
-    S.IN_RECOVERY: "recovery",
-    S.COMPLETED: "done",
-    S.CANCELLED: "off",
-    S.NO_SHOW: "off",
-}
+STATUS_TONES: dict[str, str] = {value: value for value in S.values}
 
 
 def status_state(visit: Appointment) -> VisitState:
     return VisitState(visit.status, visit.get_status_display(), STATUS_TONES[visit.status])
 
 
-EXPECTED = VisitState("expected", _("Expected"), "expected")
+EXPECTED = VisitState("expected", _("Expected"), S.SCHEDULED)
 LATE = VisitState("late", _("Late"), "late")
-CHECKED_IN = VisitState("checked_in", _("Checked in"), "here")
-IN_PROCEDURE = VisitState("in_procedure", _("In procedure"), "procedure")
-IN_RECOVERY = VisitState("in_recovery", _("In recovery"), "recovery")
-DONE = VisitState("done", _("Done"), "done")
-NO_SHOW = VisitState("no_show", _("No-show"), "off")
-CANCELLED = VisitState("cancelled", _("Cancelled"), "off")
+CHECKED_IN = VisitState("checked_in", _("Checked in"), S.CHECKED_IN)
+IN_PROCEDURE = VisitState("in_procedure", _("In procedure"), S.IN_PROCEDURE)
+IN_RECOVERY = VisitState("in_recovery", _("In recovery"), S.IN_RECOVERY)
+DONE = VisitState("done", _("Completed"), S.COMPLETED)
+NO_SHOW = VisitState("no_show", _("No-show"), S.NO_SHOW)
+CANCELLED = VisitState("cancelled", _("Cancelled"), S.CANCELLED)
 
 ARRIVAL_STATES = [EXPECTED, LATE, CHECKED_IN, IN_PROCEDURE, IN_RECOVERY, DONE, NO_SHOW, CANCELLED]
 

@@ -12,9 +12,12 @@
     return fetch(url, { headers: { "X-Board-Fragment": "1" }, credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) { throw new Error(response.status); }
+        // A visit of another day: the server sent its own day; show that whole page, not a part.
+        if (response.redirected) { window.location.href = response.url; return null; }
         return response.text();
       })
       .then(function (html) {
+        if (html === null) { return; }
         region.innerHTML = html;
         if (push) { history.pushState({ board: true }, "", url); }
         var panel = document.getElementById("visit-panel");
