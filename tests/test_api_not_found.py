@@ -26,3 +26,12 @@ def test_the_history_pages_carry_no_inline_style(admin_client, calendar):
     response = admin_client.get(f"/admin/clinic/location/{calendar.location.pk}/history/")
     assert response.status_code == 200
     assert 'style="' not in response.content.decode()
+
+
+def test_a_post_to_an_unknown_api_address_with_a_session_is_a_json_not_found(client, front_desk):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(front_desk)
+    response = browser.post("/api/v1/appointments/0.5/confirm/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
