@@ -33,7 +33,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view", "change"], ["reminder"])
     # Puts a caller on the waitlist for an earlier time.
     + _perms("scheduling", ["view", "add", "change"], ["waitlistentry"])
-    + _perms("scheduling", ["view"], ["waitlistoffer"]),
+    + _perms("scheduling", ["view"], ["waitlistoffer"])
+    # Sees each patient's care plan and books its steps.
+    + _perms("scheduling", ["view"], ["careplan", "careplanstep", "careplantemplate", "careplantemplatestep"]),
     # Checks patients in, takes them through procedure and recovery; records pre-procedure
     # checks (blood thinners taken) and outcomes. Does not cancel or move visits.
     NURSE: _perms("clinic", ["view"], _CATALOG)
@@ -41,7 +43,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view"], ["appointment", "procedureorder", "pathwayrule", "eligibilityoverride",
                                       "reminder", "reminderstep", "reminderattempt"])
     + _perms("scheduling", ["check_in", "progress", "record_outcome"], ["appointment"])
-    + _perms("scheduling", ["view", "add", "change"], ["outcome"]),
+    + _perms("scheduling", ["view", "add", "change"], ["outcome"])
+    + _perms("scheduling", ["view"], ["careplan", "careplanstep", "careplantemplate", "careplantemplatestep"]),
     # Sees the schedule and catalog; orders and books procedures (overriding a pathway rule
     # with a reason where needed); records outcomes and their own time off.
     PHYSICIAN: _perms("clinic", ["view"], _CATALOG)
@@ -51,7 +54,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view"], ["pathwayrule", "eligibilityoverride", "reminder", "reminderstep",
                                       "reminderattempt"])
     + _perms("scheduling", ["progress", "record_outcome", "override_eligibility"], ["appointment"])
-    + _perms("scheduling", ["view", "add", "change"], ["procedureorder", "outcome"]),
+    + _perms("scheduling", ["view", "add", "change"], ["procedureorder", "outcome"])
+    # Plans each patient's care: creates, changes, stops and ends care plans.
+    + _perms("scheduling", ["view", "add", "change"], ["careplan", "careplanstep"])
+    + _perms("scheduling", ["view"], ["careplantemplate", "careplantemplatestep"]),
     # Physicians, rooms, schedules, closures, the procedure catalog, the hold table and the
     # pathway rules. Overriding a rule stays with physicians.
     CLINIC_MANAGER: _perms("clinic", ["view", "add", "change", "delete"], _CATALOG)
@@ -65,6 +71,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view", "add", "change", "delete"], ["reminderstep"])
     + _perms("scheduling", ["view", "add", "change"], ["waitlistentry"])
     + _perms("scheduling", ["view"], ["waitlistoffer"])
+    # Keeps the clinic's care-plan templates; sees (does not change) patients' plans.
+    + _perms("scheduling", ["view", "add", "change", "delete"], ["careplantemplate", "careplantemplatestep"])
+    + _perms("scheduling", ["view"], ["careplan", "careplanstep"])
     + _perms("auth", ["view", "add", "change"], ["user"])
     + _perms("auth", ["view"], ["group"])
     # Sees failed sign-ins and unlocks a locked-out colleague (deleting the attempts).

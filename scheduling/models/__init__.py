@@ -14,6 +14,18 @@ from scheduling.models.orders import (
     ProcedureOrder,
     Region,
 )
+from scheduling.models.careplans import (
+    BOOKED_HERE,
+    OPEN_STEP_STATUSES,
+    CarePlan,
+    CarePlanStep,
+    CarePlanTemplate,
+    CarePlanTemplateStep,
+    Gate,
+    PlanStatus,
+    StepKind,
+    StepStatus,
+)
 from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
 from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
@@ -30,6 +42,16 @@ from scheduling.models.reminders import (
 from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
+    "BOOKED_HERE",
+    "OPEN_STEP_STATUSES",
+    "CarePlan",
+    "CarePlanStep",
+    "CarePlanTemplate",
+    "CarePlanTemplateStep",
+    "Gate",
+    "PlanStatus",
+    "StepKind",
+    "StepStatus",
     "CheckKind",
     "PreProcedureCheck",
     "IDEMPOTENCY_KEY_LIFETIME",
