@@ -26,6 +26,7 @@ from scheduling.models import ProcedureOrder, Reminder, ReminderAttempt, Reminde
 from scheduling.reminders import dispatch
 from scheduling.reminders.transports import MemorySMSTransport
 from tests.conftest import NEXT_MONDAY, NOW, local
+from tests.worker import in_the_workers_future
 from tests.test_reminder_worker import database_url
 from tests.worker import celery_worker, stop
 
@@ -50,7 +51,7 @@ def due_reminders(count: int) -> list[str]:
                                       authorization_valid_until=dt.date(2027, 4, 30))
         appointment = services.appointment_book(patient=patient, procedure_type=esi, physician=okafor,
                                                 start=local(NEXT_MONDAY, 9))
-    appointment.reminders.all().delete()
+    in_the_workers_future(appointment, keep=())
     now = timezone.now()  # ... and sent on the real clock
     rows = Reminder.objects.bulk_create([
         Reminder(appointment=appointment, kind="arrival", channel="sms", due_at=now, next_attempt_at=now,

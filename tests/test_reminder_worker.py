@@ -14,7 +14,7 @@ from clinic.models import Patient, ProcedureType
 from scheduling import services
 from scheduling.models import ReminderStatus
 from tests.conftest import NEXT_MONDAY, local
-from tests.worker import celery_worker
+from tests.worker import celery_worker, in_the_workers_future
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,6 +29,11 @@ def _client_uses_its_own_broker(monkeypatch):
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
 
 
+def confirmation_sent(reminder) -> bool:
+    reminder.refresh_from_db()
+    return reminder.status == ReminderStatus.SENT
+
+
 def test_beat_and_a_worker_send_the_booking_confirmation(postgres, redis_url, calendar, tmp_path):
     patient = Patient.objects.filter(payer__name="Medicare", preferred_channel="sms").order_by("pk").first()
     patient.blood_thinners.clear()
@@ -36,26 +41,25 @@ def test_beat_and_a_worker_send_the_booking_confirmation(postgres, redis_url, ca
     calendar.order_for(patient, esi)
     appointment = services.appointment_book(patient=patient, procedure_type=esi, physician=calendar.okafor,
                                             start=local(NEXT_MONDAY, 9))
-    # The test's clock is frozen; the worker's is the real one. Make the confirmation due on
-    # the worker's clock, as it is on the test's.
-    real_now = time_machine.escape_hatch.datetime.datetime.now(dt.timezone.utc)
-    appointment.reminders.filter(kind="booking_confirmation").update(due_at=real_now, next_attempt_at=real_now)
+    # The test's clock is frozen; the worker's is the real one: the visit goes to the worker's
+    # future, and its confirmation is due now on the worker's clock.
+    start = in_the_workers_future(appointment, keep=("booking_confirmation",))
+    confirmation = appointment.reminders.get(kind="booking_confirmation")
     sms_log = tmp_path / "var" / "sms.jsonl"
     with celery_worker(queue="celery", log_path=tmp_path / "worker.log",
                        extra_args=("--beat", "--schedule", str(tmp_path / "beat-schedule")),
                        DATABASE_URL=database_url(), CELERY_BROKER_URL=redis_url, SMS_TRANSPORT="file",
                        INTERVAL_VAR_DIR=str(tmp_path / "var"), REMINDER_DISPATCH_SECONDS="2"):
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not sms_log.exists():
+        while time.monotonic() < deadline and not confirmation_sent(confirmation):
             time.sleep(0.5)
     log = (tmp_path / "worker.log").read_text()
     assert sms_log.exists(), log[-3000:]
     messages = [json.loads(line) for line in sms_log.read_text().splitlines()]
-    # Reminders due on the real clock by now went too (on a later day than the test's "now").
-    booked = [m for m in messages if "your visit is booked for Monday November 30" in m["body"]]
+    booked = [m for m in messages if f"your visit is booked for {start:%A %B} {start.day}" in m["body"]]
     assert len(booked) == 1 and booked[0]["to"] == patient.phone, messages
     assert len({m["idempotency_key"] for m in messages}) == len(messages)
-    confirmation = appointment.reminders.get(kind="booking_confirmation")
+    confirmation.refresh_from_db()
     assert confirmation.status == ReminderStatus.SENT
     assert "scheduling.dispatch_reminders" in log
 
@@ -74,7 +78,7 @@ def test_a_worker_killed_mid_batch_loses_no_reminder(postgres, redis_url, calend
     calendar.order_for(patient, esi)
     appointment = services.appointment_book(patient=patient, procedure_type=esi, physician=calendar.okafor,
                                             start=local(NEXT_MONDAY, 9))
-    appointment.reminders.all().delete()
+    in_the_workers_future(appointment, keep=())
     real_now = time_machine.escape_hatch.datetime.datetime.now(dt.timezone.utc)
     Reminder.objects.bulk_create([
         Reminder(appointment=appointment, kind="arrival", channel="sms", due_at=real_now, next_attempt_at=real_now,
@@ -155,15 +159,15 @@ def test_with_redis_down_bookings_succeed_and_reminders_go_out_once_it_is_back(p
         calendar.order_for(patient, esi)
         appointment = services.appointment_book(patient=patient, procedure_type=esi, physician=calendar.okafor,
                                                 start=local(NEXT_MONDAY, 9))  # booking needs no broker
-        real_now = time_machine.escape_hatch.datetime.datetime.now(dt.timezone.utc)
-        appointment.reminders.filter(kind="booking_confirmation").update(due_at=real_now, next_attempt_at=real_now)
+        in_the_workers_future(appointment, keep=("booking_confirmation",))
         time.sleep(4)
         assert not sms_log.exists()  # nothing can be dispatched without the broker ...
 
         redis = start_redis()  # ... and once it is back, the reminder goes
         try:
+            confirmation = appointment.reminders.get(kind="booking_confirmation")
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not sms_log.exists():
+            while time.monotonic() < deadline and not confirmation_sent(confirmation):
                 time.sleep(0.5)
         finally:
             stop(redis)

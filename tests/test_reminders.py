@@ -216,6 +216,19 @@ def test_due_reminders_are_sent_once_with_the_clinic_date_time_and_phone(calenda
 
 
 @pytest.mark.django_db
+def test_a_worker_back_after_the_visit_began_sends_nothing_about_the_visit_to_come(calendar, sms_outbox):
+    appointment = book(calendar, sms_patient())
+    # Down since before the booking; back the afternoon of the visit: what it would have sent
+    # before the visit is dropped, with the reason on the row; what follows the visit still goes.
+    dispatch.dispatch_due(now=local(NEXT_MONDAY, 14))
+    before = appointment.reminders.filter(kind__in=["booking_confirmation", "confirmation_request", "preparation",
+                                                    "arrival"])
+    assert {r.status for r in before} == {ReminderStatus.CANCELLED}
+    assert {r.last_error for r in before} == {dispatch.TOO_LATE}
+    assert not sms_outbox
+
+
+@pytest.mark.django_db
 def test_a_temporary_failure_is_retried_with_backoff_and_a_permanent_one_given_up(calendar, sms_outbox,
                                                                                   monkeypatch):
     appointment = book(calendar, sms_patient())

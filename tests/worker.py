@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -11,6 +12,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+INSTANTS = ("arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end")
+
+
+def in_the_workers_future(appointment, *, keep: tuple[str, ...]) -> dt.datetime:
+    """Move a visit booked under the tests' frozen clock whole weeks on, to at least three days
+    after the real clock that a worker runs on (a reminder about a visit already begun is not
+    sent), keep only its reminders of the `keep` kinds, due now on that clock; the new start."""
+    import time_machine
+    from django.db.models import F
+
+    clock = time_machine.escape_hatch.datetime.datetime if time_machine.escape_hatch.is_travelling() else dt.datetime
+    real_now = clock.now(dt.timezone.utc)
+    weeks = max(0, (real_now + dt.timedelta(days=3) - appointment.procedure_start).days // 7 + 1)
+    shift = dt.timedelta(weeks=weeks)
+    type(appointment).objects.filter(pk=appointment.pk).update(**{name: F(name) + shift for name in INSTANTS})
+    appointment.reminders.exclude(kind__in=keep).delete()
+    appointment.reminders.update(due_at=real_now, next_attempt_at=real_now)
+    appointment.refresh_from_db()
+    return appointment.procedure_start.astimezone(appointment.location.zone)
 
 
 @contextlib.contextmanager

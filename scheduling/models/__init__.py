@@ -31,6 +31,7 @@ from scheduling.models.holds import SlotHold
 from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
 from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
 from scheduling.models.reminders import (
+    BEFORE_VISIT_KINDS,
     Anchor,
     AttemptOutcome,
     Reminder,
@@ -42,6 +43,7 @@ from scheduling.models.reminders import (
 from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
+    "BEFORE_VISIT_KINDS",
     "BOOKED_HERE",
     "OPEN_STEP_STATUSES",
     "CarePlan",

@@ -32,6 +32,15 @@ class ReminderKind(models.TextChoices):
     ORDER_BOOKING_LINK = "order_booking_link", _("Link to book an ordered procedure")
 
 
+# Messages about a visit still to come: pointless, and confusing, once the patient's arrival time
+# has passed (a worker that was down catches up on the rest).
+BEFORE_VISIT_KINDS = frozenset({
+    ReminderKind.BOOKING_CONFIRMATION, ReminderKind.BLOOD_THINNER_HOLD, ReminderKind.CONFIRMATION_REQUEST,
+    ReminderKind.PREPARATION, ReminderKind.ARRIVAL, ReminderKind.VISIT_MOVED, ReminderKind.CLINIC_MOVED,
+    ReminderKind.WAITLIST_OFFER,
+})
+
+
 class Anchor(models.TextChoices):
     BOOKED = "booked", _("when booked")
     DAYS_BEFORE = "days_before", _("days before the visit, at a local time")

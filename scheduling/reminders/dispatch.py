@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from scheduling.models import (
+    BEFORE_VISIT_KINDS,
     AppointmentStatus,
     OrderStatus,
     ReminderKind,
@@ -46,6 +47,7 @@ BATCH_SIZE = 200
 POLL_SECONDS = 1.0
 # What _deliver returns for a row another run took back: neither sent nor changed here.
 SKIPPED = "skipped"
+TOO_LATE = "Not sent: the patient's arrival time had passed."
 NO_CONSENT = "Not sent: the patient has no consent to messages on this channel."
 
 
@@ -144,6 +146,9 @@ def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
         off = reminder.order.status != OrderStatus.OPEN
     if off and reminder.kind != ReminderKind.VISIT_CANCELLED:
         claim.rows(reminder.pk).update(status=ReminderStatus.CANCELLED)
+        return ReminderStatus.CANCELLED
+    if reminder.appointment_id and reminder.kind in BEFORE_VISIT_KINDS and reminder.appointment.arrival <= at:
+        claim.rows(reminder.pk).update(status=ReminderStatus.CANCELLED, last_error=TOO_LATE)
         return ReminderStatus.CANCELLED
     patient = reminder.appointment.patient if reminder.appointment_id else reminder.order.patient
     if reminder.channel not in patient.consented_channels():
