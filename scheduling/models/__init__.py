@@ -17,7 +17,7 @@ from scheduling.models.orders import (
 from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
 from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
-from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
+from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, ProcedureElsewhere, RuleKind
 from scheduling.models.reminders import (
     Anchor,
     AttemptOutcome,
@@ -59,6 +59,7 @@ __all__ = [
     "Outcome",
     "PathwayRule",
     "Priority",
+    "ProcedureElsewhere",
     "ProcedureOrder",
     "Region",
     "RuleKind",
