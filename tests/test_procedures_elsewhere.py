@@ -136,6 +136,14 @@ def test_a_counted_block_done_elsewhere_is_named_when_the_rule_is_still_unmet(ca
             in result.explain())
 
 
+def test_only_a_prior_procedures_rule_chooses_whether_procedures_done_elsewhere_count(calendar):
+    rule = PathwayRule.objects.get(procedure_type__code="ESI_IL", kind="max_per_year", payer=None)
+    rule.accepts_outside_procedures = True
+    with pytest.raises(ValidationError) as refused:
+        rule.full_clean()
+    assert list(refused.value.message_dict) == ["accepts_outside_procedures"]
+
+
 # ---- The record -----------------------------------------------------------------------------------
 
 def test_a_procedure_done_elsewhere_cannot_be_in_the_future_nor_give_more_than_all_relief(calendar):

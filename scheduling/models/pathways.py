@@ -92,6 +92,9 @@ class PathwayRule(models.Model):
             errors["min_interval_days"] = _("Give the minimum interval in days or in months.")
         if self.kind == RuleKind.REPEAT_RELIEF and self.min_relief_percent is None:
             errors["min_relief_percent"] = _("Give the relief the last procedure must have given.")
+        if self.accepts_outside_procedures and self.kind != RuleKind.PREREQUISITE:
+            errors["accepts_outside_procedures"] = _("Only a 'needs prior procedures' rule chooses; the other rules "
+                                                     "always count procedures done elsewhere.")
         if errors:
             raise ValidationError(errors)
 
