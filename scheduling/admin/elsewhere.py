@@ -13,6 +13,7 @@ from clinic.access_log import AccessLoggedAdmin
 from clinic.admin import HistoryAdmin
 from scheduling.models import ProcedureElsewhere
 
+
 class _RecordedByFormSet(BaseInlineFormSet):
     """Saves who recorded each new row (the admin's user, set by `ProcedureElsewhereInline`)."""
 
@@ -91,8 +92,8 @@ class ProcedureElsewhereAdmin(AccessLoggedAdmin, HistoryAdmin):
 
     @admin.display(description=_("where"), ordering="facility")
     def where(self, obj: ProcedureElsewhere) -> str:
-        report = (format_html("{} {}", _("report:"), Truncator(obj.document_reference).chars(40)) if obj.document_reference
-                  else _("no report on file"))
+        reference = Truncator(obj.document_reference).chars(40)
+        report = format_html("{} {}", _("report:"), reference) if obj.document_reference else _("no report on file")
         return format_html("{}<br><small>{}</small>", obj.facility, report)
 
     @admin.display(description=_("relief"), ordering="relief_percent")
