@@ -434,6 +434,11 @@ class PatientAdmin(AccessLoggedAdmin, HistoryAdmin):
             queryset = queryset.filter(date_of_birth__in=birth_dates)
         return super().get_search_results(request, queryset, name)
 
+    def get_inlines(self, request, obj):
+        from scheduling.admin.patients import patient_inlines  # scheduling builds on clinic
+
+        return [*super().get_inlines(request, obj), *patient_inlines()]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         patient = self.get_object(request, unquote(object_id))
         if patient is not None:

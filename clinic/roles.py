@@ -22,6 +22,11 @@ def _perms(app_label: str, actions: list[str], models: list[str]) -> list[str]:
 
 _APPOINTMENT_WORK = ["cancel", "reschedule", "check_in", "progress", "no_show"]
 
+# A procedure the patient had at another clinic, from the patient's word or the other clinic's
+# report: whoever takes the history records it (the rules count it); the manager also deletes one
+# recorded by mistake (its history stays).
+_ELSEWHERE = ["procedureelsewhere"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Books, reschedules, cancels, checks in; keeps patient contact details and payer current.
     FRONT_DESK: _perms("clinic", ["view"], _CATALOG)
@@ -35,7 +40,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view", "add", "change"], ["waitlistentry"])
     + _perms("scheduling", ["view"], ["waitlistoffer"])
     # Sees each patient's care plan and books its steps.
-    + _perms("scheduling", ["view"], ["careplan", "careplanstep", "careplantemplate", "careplantemplatestep"]),
+    + _perms("scheduling", ["view"], ["careplan", "careplanstep", "careplantemplate", "careplantemplatestep"])
+    + _perms("scheduling", ["view", "add", "change"], _ELSEWHERE),
     # Checks patients in, takes them through procedure and recovery; records pre-procedure
     # checks (blood thinners taken) and outcomes. Does not cancel or move visits.
     NURSE: _perms("clinic", ["view"], _CATALOG)
@@ -44,7 +50,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
                                       "reminder", "reminderstep", "reminderattempt"])
     + _perms("scheduling", ["check_in", "progress", "record_outcome"], ["appointment"])
     + _perms("scheduling", ["view", "add", "change"], ["outcome"])
-    + _perms("scheduling", ["view"], ["careplan", "careplanstep", "careplantemplate", "careplantemplatestep"]),
+    + _perms("scheduling", ["view"], ["careplan", "careplanstep", "careplantemplate", "careplantemplatestep"])
+    + _perms("scheduling", ["view", "add", "change"], _ELSEWHERE),
     # Sees the schedule and catalog; orders and books procedures (overriding a pathway rule
     # with a reason where needed); records outcomes and their own time off.
     PHYSICIAN: _perms("clinic", ["view"], _CATALOG)
@@ -57,7 +64,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view", "add", "change"], ["procedureorder", "outcome"])
     # Plans each patient's care: creates, changes, stops and ends care plans.
     + _perms("scheduling", ["view", "add", "change"], ["careplan", "careplanstep"])
-    + _perms("scheduling", ["view"], ["careplantemplate", "careplantemplatestep"]),
+    + _perms("scheduling", ["view"], ["careplantemplate", "careplantemplatestep"])
+    + _perms("scheduling", ["view", "add", "change"], _ELSEWHERE),
     # Physicians, rooms, schedules, closures, the procedure catalog, the hold table and the
     # pathway rules. Overriding a rule stays with physicians.
     CLINIC_MANAGER: _perms("clinic", ["view", "add", "change", "delete"], _CATALOG)
@@ -74,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Keeps the clinic's care-plan templates; sees (does not change) patients' plans.
     + _perms("scheduling", ["view", "add", "change", "delete"], ["careplantemplate", "careplantemplatestep"])
     + _perms("scheduling", ["view"], ["careplan", "careplanstep"])
+    + _perms("scheduling", ["view", "add", "change", "delete"], _ELSEWHERE)
     + _perms("auth", ["view", "add", "change"], ["user"])
     + _perms("auth", ["view"], ["group"])
     # Sees failed sign-ins and unlocks a locked-out colleague (deleting the attempts).

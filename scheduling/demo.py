@@ -36,6 +36,7 @@ class RuleSeed:
     min_interval_months: int | None = None
     prerequisites: tuple[str, ...] = ()
     source: str = ""
+    accepts_outside_procedures: bool = False
 
 
 RULES = [
@@ -52,12 +53,15 @@ RULES = [
     ],
     # RFA after two diagnostic medial branch blocks of the same region: 50% relief each by
     # consensus, 80% for Medicare; at most 2 per region in 12 months, at least 6 months apart.
+    # A documented block done at another clinic counts toward it for commercial payers; the
+    # demo's Medicare rule wants blocks done here (the manager changes either in the admin).
     *[
         rule
         for code, block in (("RFA_LUMBAR", "MBB_LUMBAR"), ("RFA_CERVICAL", "MBB_CERVICAL"))
         for rule in (
             RuleSeed(code, RuleKind.PREREQUISITE, count=2, min_relief_percent=50, within_days=365,
-                     prerequisites=(block,), source="Spine Intervention Society consensus; eviCore CMM-208"),
+                     prerequisites=(block,), source="Spine Intervention Society consensus; eviCore CMM-208",
+                     accepts_outside_procedures=True),
             RuleSeed(code, RuleKind.PREREQUISITE, payer="Medicare", count=2, min_relief_percent=80, within_days=365,
                      prerequisites=(block,), source=FACET_SOURCE),
             RuleSeed(code, RuleKind.MAX_PER_YEAR, count=2, source=FACET_SOURCE),
@@ -120,6 +124,7 @@ def seed_demo_pathways(report: SeedReport) -> None:
             min_interval_days=seed.min_interval_days,
             min_interval_months=seed.min_interval_months,
             source=seed.source,
+            accepts_outside_procedures=seed.accepts_outside_procedures,
         )
         if seed.prerequisites:
             rule.prerequisite_types.set([report.procedure_types[code] for code in seed.prerequisites])

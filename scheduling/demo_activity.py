@@ -5,7 +5,8 @@ Relative to the day it runs, `seed_demo_activity` seeds
 - a few weeks of completed visits with outcomes, each a patient's story through one pathway:
   two qualifying lumbar medial branch blocks, so RFA can be booked; a successful SCS trial
   (with its psychological evaluation and lead removal), so the implant can be booked; an
-  epidural injection that gave little relief, so a repeat is refused;
+  epidural injection that gave little relief, so a repeat is refused; a block here and a
+  documented one at another clinic, so RFA can be booked (the all-payer rule accepts it);
 - today's visits in every status (scheduled, confirmed, checked in, in procedure, in recovery,
   completed, cancelled, no-show), and a few in the coming days, one of them for a patient on
   warfarin booked too late for the hold.
@@ -38,7 +39,14 @@ from clinic.demo import SeedReport
 from clinic.models import BloodThinner, Channel, Location, Patient, Payer, Physician, ProcedureFamily, ProcedureType
 from scheduling import services
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, AppointmentStatus, ProcedureOrder, Reminder, ReminderStatus
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    ProcedureElsewhere,
+    ProcedureOrder,
+    Reminder,
+    ReminderStatus,
+)
 from scheduling.selectors import available_slots
 from scheduling.pathways.checks import checks_needed
 from scheduling.services.checks import checks_record
@@ -72,6 +80,18 @@ class DemoVisit:
 
 
 @dataclass(frozen=True)
+class DemoElsewhere:
+    """A procedure the patient had at another clinic, as the front desk records it."""
+
+    code: str
+    days_from_today: int
+    relief_percent: int | None
+    facility: str
+    document_reference: str = ""
+    region: str = "lumbar"
+
+
+@dataclass(frozen=True)
 class DemoPatient:
     first_name: str
     last_name: str
@@ -82,6 +102,7 @@ class DemoPatient:
     blood_thinner: str = ""
     booked_today: bool = False  # booked as of now, not a week before the visit
     channel: str = Channel.EMAIL
+    elsewhere: tuple[DemoElsewhere, ...] = ()  # recorded before the visits here
 
 
 LUMBAR = {"region": "lumbar"}
@@ -98,6 +119,11 @@ STORIES = [
     DemoPatient("Dolores", "Vance", dt.date(1958, 11, 2), (
         DemoVisit("ESI_IL", S.COMPLETED, -28, pain=(6, 5), order=LUMBAR),
     ), orders_after=(("ESI_IL", LUMBAR),)),
+    DemoPatient("Wilma", "Dorsey", dt.date(1960, 7, 14), (
+        DemoVisit("MBB_LUMBAR", S.COMPLETED, -14, pain=(8, 2), order=LUMBAR),
+    ), orders_after=(("RFA_LUMBAR", LUMBAR),), payer="Self-pay", elsewhere=(
+        DemoElsewhere("MBB_LUMBAR", -42, 80, "Green Country Pain Institute, Tulsa", "Scanned report GC-20418"),
+    )),
 ]
 
 # Today's board, earliest first (the visits that are further along take the earlier times),
@@ -182,6 +208,12 @@ class _Activity:
         )
         if person.blood_thinner:
             patient.blood_thinners.set(BloodThinner.objects.filter(name=person.blood_thinner))
+        for outside in person.elsewhere:
+            ProcedureElsewhere.objects.create(
+                patient=patient, procedure_type=ProcedureType.objects.get(code=outside.code),
+                day=self.today + dt.timedelta(days=outside.days_from_today), region=outside.region,
+                relief_percent=outside.relief_percent, facility=outside.facility,
+                document_reference=outside.document_reference)
         booked = []
         for visit in person.visits:
             appointment = self._book(patient, visit, booked_today=person.booked_today, today_only=today_only)

@@ -1,5 +1,6 @@
-"""One patient's record as the front desk reads it on the phone: visits, open orders and what the
-pathway rules still need for them, outcomes, the waitlist, and the messages sent.
+"""One patient's record as the front desk reads it on the phone: visits, procedures done at other
+clinics, open orders and what the pathway rules still need for them (counting both), outcomes, the
+waitlist, and the messages sent.
 
 Loaded in a fixed number of queries, however long the patient's history.
 """
@@ -18,12 +19,18 @@ from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
     OrderStatus,
+    ProcedureElsewhere,
     ProcedureOrder,
     Reminder,
     WaitlistEntry,
     WaitlistStatus,
 )
-from scheduling.pathways.eligibility import applicable_rules_by_type, check_eligibility, history_of
+from scheduling.pathways.eligibility import (
+    applicable_rules_by_type,
+    check_eligibility,
+    history_of,
+    procedures_elsewhere,
+)
 
 # The latest messages shown; older ones are in the reminders list.
 REMINDERS_SHOWN = 40
@@ -38,14 +45,32 @@ class OrderLine:
 
 
 @dataclass
+class PastLine:
+    """One line of the patient's past, most recent first: a visit here or a procedure done elsewhere."""
+
+    day: dt.date
+    visit: Appointment | None = None
+    elsewhere: ProcedureElsewhere | None = None
+
+
+@dataclass
 class PatientOverview:
     upcoming: list[Appointment]  # still to happen or under way, soonest first
     past: list[Appointment]  # done, cancelled, missed, most recent first
+    elsewhere: list[ProcedureElsewhere]  # done at other clinics, most recent first
     orders: list[OrderLine]
     outcomes: list[Appointment]  # visits with an outcome, most recent first
     waitlist: list[WaitlistEntry]
     reminders: list[Reminder]
     zone: ZoneInfo  # for a message about an order, which has no location of its own
+
+    @property
+    def past_lines(self) -> list[PastLine]:
+        """The visits here that are past, and the procedures done elsewhere, together by date."""
+        lines = [PastLine(visit.procedure_start.astimezone(visit.location.zone).date(), visit=visit)
+                 for visit in self.past]
+        lines += [PastLine(outside.day, elsewhere=outside) for outside in self.elsewhere]
+        return sorted(lines, key=lambda line: line.day, reverse=True)
 
 
 def patient_overview(patient: Patient, *, now: dt.datetime | None = None) -> PatientOverview:
@@ -67,12 +92,14 @@ def patient_overview(patient: Patient, *, now: dt.datetime | None = None) -> Pat
             waitlist.append(entry)
     waitlist.sort(key=lambda entry: (entry.status != WaitlistStatus.WAITING, -entry.created_at.timestamp()))
 
+    elsewhere = procedures_elsewhere(patient)
     location = Location.objects.filter(is_active=True).order_by("pk").first()
     zone = location.zone if location else timezone.get_current_timezone()
     return PatientOverview(
         upcoming=upcoming,
         past=past,
-        orders=_open_orders(patient, visits, today=now.astimezone(zone).date()),
+        elsewhere=elsewhere,
+        orders=_open_orders(patient, visits, elsewhere, today=now.astimezone(zone).date()),
         outcomes=[visit for visit in reversed(visits) if getattr(visit, "outcome", None) is not None],
         waitlist=waitlist,
         reminders=list(
@@ -84,7 +111,8 @@ def patient_overview(patient: Patient, *, now: dt.datetime | None = None) -> Pat
     )
 
 
-def _open_orders(patient: Patient, visits: list[Appointment], *, today: dt.date) -> list[OrderLine]:
+def _open_orders(patient: Patient, visits: list[Appointment], elsewhere: list[ProcedureElsewhere], *,
+                 today: dt.date) -> list[OrderLine]:
     """The open orders, each with its booked visit or what the one eligibility check says today."""
     orders = list(
         ProcedureOrder.objects.filter(patient=patient, status=OrderStatus.OPEN)
@@ -95,7 +123,7 @@ def _open_orders(patient: Patient, visits: list[Appointment], *, today: dt.date)
         return []
     booked = {visit.order_id: visit for visit in visits if visit.order_id and visit.status in ACTIVE_STATUSES}
     rules = applicable_rules_by_type({order.procedure_type for order in orders}, patient.payer_id)
-    history = history_of(visits)
+    history = history_of(visits, elsewhere)
     lines = []
     for order in orders:
         line = OrderLine(order=order, visit=booked.get(order.pk))

@@ -45,6 +45,11 @@ NOW = datetime.datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("America/Chicago"))
 NEXT_MONDAY = datetime.date(2026, 11, 30)  # Dr. Okafor: procedures 07:30-15:30
 NEXT_THURSDAY = datetime.date(2026, 12, 3)  # Drs. Reyes and Nair: procedures 07:30-15:30
 
+# What the patient's admin page posts for its inlines when none of their rows is filled in: a
+# change posted without their management forms is refused, as Django refuses any such form.
+PATIENT_PAGE_INLINES = {f"procedures_elsewhere-{name}": value for name, value in (
+    ("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"), ("MIN_NUM_FORMS", "0"), ("MAX_NUM_FORMS", "1000"))}
+
 
 def seed_demo() -> None:
     """The demo clinic without its visits: tests book on a free calendar (the visits' own

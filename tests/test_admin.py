@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from clinic import roles
 from clinic.models import BloodThinner, Location, Patient, Physician, ProcedureType, ScheduleBlock
+from tests.conftest import PATIENT_PAGE_INLINES
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +127,7 @@ def test_the_front_desk_keeps_patient_details_current(client, front_desk, demo_c
         "first_name": patient.first_name, "last_name": patient.last_name,
         "date_of_birth": patient.date_of_birth.isoformat(), "phone": "(918) 555-0199", "email": patient.email,
         "preferred_channel": "sms", "language": "en", "sms_consent": "on", "email_consent": "on",
+        **PATIENT_PAGE_INLINES,
     })
     assert response.status_code == 302
     patient.refresh_from_db()

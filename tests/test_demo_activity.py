@@ -79,6 +79,17 @@ def test_the_esi_patient_is_refused_a_repeat_for_low_relief(activity):
     assert f"gave {last.outcome.relief_percent}%" in refused.unmet[0].message
 
 
+def test_the_patient_with_a_block_done_elsewhere_is_eligible_for_rfa(activity):
+    wilma = patient("Wilma", "Dorsey")
+    assert Appointment.objects.filter(patient=wilma, procedure_type__code="MBB_LUMBAR", status="completed").count() == 1
+    outside = wilma.procedures_elsewhere.get()
+    assert outside.is_documented and outside.day < TODAY
+    assert eligibility(wilma, "RFA_LUMBAR").eligible
+    outside.document_reference = ""
+    outside.save()
+    assert not eligibility(wilma, "RFA_LUMBAR").eligible
+
+
 def test_todays_board_has_a_visit_in_every_status(activity):
     location = Appointment.objects.filter(patient__last_name="Oakes").get().location
     statuses = {visit.status for visit in day_visits(location=location, day=TODAY, include_cancelled=True)}
@@ -105,7 +116,7 @@ def test_a_second_run_adds_nothing(activity, clock):
     output = io.StringIO()
     call_command("seed_demo", stdout=output)
     assert counts() == before
-    assert "demo patients with visits: 0 created, 18 already there" in output.getvalue()
+    assert "demo patients with visits: 0 created, 19 already there" in output.getvalue()
 
 
 def test_a_second_run_on_a_later_day_adds_nothing_and_keeps_what_staff_did(activity, clock):
@@ -122,5 +133,5 @@ def test_a_second_run_on_a_later_day_adds_nothing_and_keeps_what_staff_did(activ
 
 
 def test_the_first_run_says_what_it_seeded(activity):
-    assert "demo patients with visits: 18 created, 0 already there" in activity
+    assert "demo patients with visits: 19 created, 0 already there" in activity
     assert "demo visits:" in activity

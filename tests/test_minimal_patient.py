@@ -14,7 +14,7 @@ from scheduling import services
 from scheduling.models import Appointment, Reminder, ReminderStatus
 from scheduling.reminders import dispatch
 from scheduling.reminders.transports import MemorySMSTransport
-from tests.conftest import NEXT_MONDAY, NOW, local
+from tests.conftest import NEXT_MONDAY, NOW, PATIENT_PAGE_INLINES, local
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def change_form(patient: Patient, **changes) -> dict:
     data = {"first_name": patient.first_name, "last_name": patient.last_name,
             "date_of_birth": patient.date_of_birth.isoformat(), "phone": patient.phone, "email": patient.email,
             "preferred_channel": patient.preferred_channel, "language": patient.language, "payer": "",
-            "member_id": ""}
+            "member_id": "", **PATIENT_PAGE_INLINES}
     data.update(changes)
     return {key: value for key, value in data.items() if value is not False}
 

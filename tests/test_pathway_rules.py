@@ -136,3 +136,41 @@ def test_eligibility_knows_when_waiting_is_enough():
     assert waiting.earliest == D(2026, 12, 9)
     assert Eligibility([Unmet("a", earliest=D(2026, 12, 1)), Unmet("c")]).earliest is None
     assert Eligibility().eligible
+
+
+# ---- Procedures done elsewhere ---------------------------------------------------------------
+
+def outside(day: dt.date, type_id: int = ESI, family: str = "epidural", relief: int | None = 80,
+            documented: bool = True, region: str = "lumbar") -> PastProcedure:
+    return PastProcedure(procedure_type_id=type_id, family=family, region=region, day=day, completed=True,
+                         relief_percent=relief, name="Outside procedure", elsewhere="Tulsa Spine Center",
+                         documented=documented)
+
+
+def test_a_yearly_limit_counts_one_done_elsewhere_and_names_it():
+    history = [past(D(2026, 1, 5)), past(D(2026, 4, 6)), past(D(2026, 7, 6)), outside(D(2026, 10, 5))]
+    unmet = check(FOUR_A_YEAR, D(2026, 12, 7), history)
+    assert unmet is not None and unmet.earliest == D(2027, 1, 5)
+    assert "there are 4 from 2026-01-05 to 2026-10-05, 1 of them done elsewhere (2026-10-05 at Tulsa Spine Center)" in (
+        unmet.message)
+
+
+def test_a_minimum_interval_counts_one_done_elsewhere():
+    unmet = check(FOURTEEN_DAYS, D(2026, 11, 29), [outside(D(2026, 11, 16))])
+    assert unmet.earliest == D(2026, 11, 30) and "(on 2026-11-16 at Tulsa Spine Center)" in unmet.message
+
+
+BLOCKS_ELSEWHERE_OK = Rule(id=6, kind="prerequisite", count=2, min_relief_percent=80, within_days=365,
+                           prerequisite_type_ids=frozenset({MBB}), prerequisite_label="prior diagnostic blocks",
+                           accepts_outside=True)
+
+
+@pytest.mark.parametrize(("rule", "documented", "met"), [
+    (BLOCKS_ELSEWHERE_OK, True, True), (BLOCKS_ELSEWHERE_OK, False, False), (TWO_BLOCKS_80, True, False)])
+def test_prior_blocks_count_one_done_elsewhere_only_where_accepted_and_documented(rule, documented, met):
+    history = [block(D(2026, 10, 2), 85), outside(D(2026, 10, 20), MBB, "diagnostic_block", 90, documented)]
+    unmet = check(rule, D(2026, 12, 1), history, family="rfa")
+    assert (unmet is None) == met
+    if not met:
+        reason = "is not documented" if rule.accepts_outside else "is not accepted for this rule"
+        assert f"not counted: Outside procedure at Tulsa Spine Center on 2026-10-20 {reason}" in unmet.message

@@ -88,7 +88,7 @@ def test_the_patient_page_shows_visits_orders_outcomes_waitlist_and_messages(cli
     waitlist = page[page.index('id="waitlist"'):]
     assert "Any physician" in waitlist and "Waiting" in waitlist
 
-    past = page[page.index("Past and cancelled visits"):page.index('id="outcomes"')]
+    past = page[page.index('id="past-visits"'):page.index('id="outcomes"')]
     assert "Lumbar medial branch block" in past and "Completed" in past
     outcomes = page[page.index('id="outcomes"'):page.index('id="messages-sent"')]
     assert "8 → 3" in outcomes and "70%" in outcomes and "Walked further" in outcomes

@@ -1,3 +1,4 @@
 """Staff admin for the calendar."""
 
-from scheduling.admin import appointments, orders, reminders, rules, waitlist  # noqa: F401  (each registers its models)
+# Each module registers its models.
+from scheduling.admin import appointments, elsewhere, orders, reminders, rules, waitlist  # noqa: F401

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from clinic.models import Patient
+from scheduling.admin.elsewhere import ProcedureElsewhereInline
 from scheduling.admin.waitlist import JOIN_PERMISSION, can_join
 from scheduling.models import ProcedureOrder
 from scheduling.patient_overview import patient_overview
@@ -20,6 +21,11 @@ def book_url(patient: Patient, order: ProcedureOrder | None = None) -> str:
     if order is not None:
         query.update(order=order.pk, procedure_type=order.procedure_type_id)
     return f"{reverse('admin:scheduling_appointment_add')}?{urlencode(query)}"
+
+
+def patient_inlines() -> list:
+    """The scheduling app's inlines on the patient's admin page (clinic.admin.PatientAdmin)."""
+    return [ProcedureElsewhereInline]
 
 
 def patient_page_context(request, patient: Patient) -> dict:
@@ -36,4 +42,5 @@ def patient_page_context(request, patient: Patient) -> dict:
     return {
         "overview": overview,
         "book_url": book_url(patient) if may_book else "",
+        "may_view_elsewhere": user.has_perm("scheduling.view_procedureelsewhere"),
     }

@@ -13,7 +13,7 @@ from scheduling.models import PathwayRule
 class PathwayRuleAdmin(HistoryAdmin):
     list_display = ["procedure_type", "kind", "payer", "count", "min_relief_percent", "within_days",
                     "min_interval_days", "min_interval_months", "is_active", "source"]
-    list_filter = ["kind", "payer", "is_active", "procedure_type"]
+    list_filter = ["kind", "payer", "is_active", "accepts_outside_procedures", "procedure_type"]
     search_fields = ["procedure_type__code", "procedure_type__name", "source"]
     list_select_related = ["procedure_type", "payer"]
     filter_horizontal = ["prerequisite_types"]
@@ -21,7 +21,7 @@ class PathwayRuleAdmin(HistoryAdmin):
         (None, {"fields": ["procedure_type", "kind", "payer", "is_active", "source"]}),
         (_("Figures"), {
             "fields": ["prerequisite_types", "count", "min_relief_percent", "within_days",
-                       ("min_interval_days", "min_interval_months"), "same_region"],
+                       "accepts_outside_procedures", ("min_interval_days", "min_interval_months"), "same_region"],
             "description": _("Needs prior procedures: which types, how many, with what relief, within how many "
                              "days. Minimum interval: days or calendar months since the last one of the family. "
                              "At most N in 365 days: 'how many'. Repeat relief: the relief the last one gave."),

@@ -10,7 +10,15 @@ from rest_framework import serializers
 
 from clinic.models import Channel, Location, Patient, Physician, ProcedureType, Room
 from scheduling.api.schema import UnmetRuleSerializer
-from scheduling.models import Appointment, AppointmentStatus, CheckKind, EligibilityOverride, Outcome, ProcedureOrder
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    CheckKind,
+    EligibilityOverride,
+    Outcome,
+    ProcedureElsewhere,
+    ProcedureOrder,
+)
 from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
 
 MAX_WINDOW_DAYS = 92
@@ -72,14 +80,33 @@ class PhysicianSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "credentials", "procedure_types", "is_active"]
 
 
+class ProcedureElsewhereSerializer(serializers.ModelSerializer):
+    """A procedure the patient had at another clinic, as staff recorded it (in the admin)."""
+
+    procedure_type = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    date = serializers.DateField(source="day", read_only=True)
+    documented = serializers.BooleanField(source="is_documented", read_only=True,
+                                          help_text="A document reference and the relief are on record.")
+
+    class Meta:
+        model = ProcedureElsewhere
+        fields = ["id", "procedure_type", "date", "region", "laterality", "relief_percent", "facility",
+                  "document_reference", "note", "documented"]
+        read_only_fields = fields
+
+
 class PatientSerializer(serializers.ModelSerializer):
     """A patient. Give an `email` or a `phone` (at least one): a patient the clinic cannot reach
     is refused with 400. Without recorded consent the patient gets no messages."""
 
+    procedures_elsewhere = ProcedureElsewhereSerializer(
+        many=True, read_only=True,
+        help_text="Procedures done at other clinics, most recent first; the pathway rules count them.")
+
     class Meta:
         model = Patient
         fields = ["id", "first_name", "last_name", "date_of_birth", "email", "phone", "preferred_channel",
-                  "sms_consent", "email_consent", "payer", "member_id", "blood_thinners"]
+                  "sms_consent", "email_consent", "payer", "member_id", "blood_thinners", "procedures_elsewhere"]
         extra_kwargs = {"blood_thinners": {"required": False}}
 
     def validate(self, attrs):

@@ -56,7 +56,8 @@ class PhysicianViewSet(_ReadOnly):
 
 class PatientViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
                      mixins.ListModelMixin, viewsets.GenericViewSet):
-    queryset = Patient.objects.prefetch_related("blood_thinners").order_by("last_name", "first_name", "pk")
+    queryset = Patient.objects.prefetch_related(
+        "blood_thinners", "procedures_elsewhere__procedure_type").order_by("last_name", "first_name", "pk")
     serializer_class = s.PatientSerializer
     permission_classes = [ActionPermission]
     required_permissions = {"create": "clinic.add_patient", "*": "clinic.view_patient"}

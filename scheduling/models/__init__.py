@@ -29,7 +29,7 @@ from scheduling.models.careplans import (
 from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
 from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
-from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
+from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, ProcedureElsewhere, RuleKind
 from scheduling.models.reminders import (
     BEFORE_VISIT_KINDS,
     Anchor,
@@ -83,6 +83,7 @@ __all__ = [
     "Outcome",
     "PathwayRule",
     "Priority",
+    "ProcedureElsewhere",
     "ProcedureOrder",
     "Region",
     "RuleKind",

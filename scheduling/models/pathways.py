@@ -6,11 +6,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from clinic.models import Payer, ProcedureType
+from clinic.models import Patient, Payer, ProcedureFamily, ProcedureType
 from scheduling.models.appointments import Appointment
+from scheduling.models.orders import Laterality, Region
 
 
 class RuleKind(models.TextChoices):
@@ -55,6 +57,12 @@ class PathwayRule(models.Model):
         help_text=_("Calendar months: six months after 2026-05-31 is 2026-11-30."),
     )
     same_region = models.BooleanField(_("same region only"), default=True)
+    accepts_outside_procedures = models.BooleanField(
+        _("accepts procedures done elsewhere"), default=False,
+        help_text=_("For 'needs prior procedures': whether a documented procedure done at another clinic (with a "
+                    "document reference and its recorded relief) counts, as this payer's policy allows. Yearly "
+                    "limits and minimum intervals always count procedures done elsewhere."),
+    )
     source = models.CharField(_("source"), max_length=200, blank=True,
                               help_text=_("The policy the rule comes from, e.g. Medicare LCD L33930."))
     is_active = models.BooleanField(_("active"), default=True)
@@ -84,6 +92,9 @@ class PathwayRule(models.Model):
             errors["min_interval_days"] = _("Give the minimum interval in days or in months.")
         if self.kind == RuleKind.REPEAT_RELIEF and self.min_relief_percent is None:
             errors["min_relief_percent"] = _("Give the relief the last procedure must have given.")
+        if self.accepts_outside_procedures and self.kind != RuleKind.PREREQUISITE:
+            errors["accepts_outside_procedures"] = _("Only a 'needs prior procedures' rule chooses; the other rules "
+                                                     "always count procedures done elsewhere.")
         if errors:
             raise ValidationError(errors)
 
@@ -138,3 +149,57 @@ class EligibilityOverride(models.Model):
 
     def __str__(self) -> str:
         return f"Override by {self.overridden_by}: {self.unmet}"
+
+
+class ProcedureElsewhere(models.Model):
+    """A procedure the patient had at another clinic, recorded by staff from the patient's word or
+    the other clinic's report. The pathway rules count it like one done here: always for yearly
+    limits, minimum intervals and repeats; for 'needs prior procedures' only where the rule accepts
+    procedures done elsewhere, and then only a documented one (`is_documented`)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="procedures_elsewhere",
+                                verbose_name=_("patient"))
+    procedure_type = models.ForeignKey(
+        ProcedureType, on_delete=models.PROTECT, related_name="+", verbose_name=_("procedure"),
+        limit_choices_to=~models.Q(family=ProcedureFamily.OFFICE_VISIT),
+    )
+    day = models.DateField(_("date"))
+    region = models.CharField(_("region"), max_length=20, choices=Region.choices,
+                              help_text=_("The rules count procedures per region."))
+    laterality = models.CharField(_("laterality"), max_length=20, choices=Laterality.choices, blank=True)
+    relief_percent = models.PositiveSmallIntegerField(
+        _("relief (%)"), null=True, blank=True, validators=[MaxValueValidator(100)],
+        help_text=_("As the other clinic's report or the patient's diary gives it; empty if not known."),
+    )
+    facility = models.CharField(_("where"), max_length=200, help_text=_("The other clinic or hospital."))
+    note = models.TextField(_("note"), blank=True)
+    document_reference = models.CharField(
+        _("document reference"), max_length=500, blank=True,
+        help_text=_("The other clinic's report on file: the scanned document's id or address."),
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("recorded by"), editable=False)
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-day", "-pk"]
+        verbose_name = _("procedure done elsewhere")
+        verbose_name_plural = _("procedures done elsewhere")
+        indexes = [models.Index(fields=["patient", "day"], name="elsewhere_patient_day")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(relief_percent__lte=100), name="elsewhere_relief_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_type.name} at {self.facility} on {self.day.isoformat()}"
+
+    @property
+    def is_documented(self) -> bool:
+        """A report on file and the relief it gives: what a rule that accepts it asks for."""
+        return bool(self.document_reference.strip()) and self.relief_percent is not None
+
+    def clean(self) -> None:
+        # The clinic's own calendar day: a procedure recorded as done cannot be later than today.
+        if self.day and self.day > timezone.localdate():
+            raise ValidationError({"day": _("A procedure done elsewhere cannot be in the future.")})

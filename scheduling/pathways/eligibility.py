@@ -21,6 +21,7 @@ from scheduling.models import (
     Appointment,
     AuthorizationStatus,
     PathwayRule,
+    ProcedureElsewhere,
     ProcedureOrder,
 )
 from scheduling.pathways.rules import Eligibility, PastProcedure, Rule, Unmet, evaluate
@@ -31,7 +32,7 @@ def applicable_rules_by_type(procedure_types, payer_id: int | None) -> dict[int,
     one. Two queries however many types (a patient's page checks all their open orders)."""
     rules = PathwayRule.objects.filter(procedure_type__in=list(procedure_types), is_active=True).filter(
         Q(payer__isnull=True) | Q(payer_id=payer_id)
-    ).prefetch_related("prerequisite_types")
+    ).select_related("payer").prefetch_related("prerequisite_types")
     chosen: dict[int, dict[str, PathwayRule]] = defaultdict(dict)
     for rule in rules:
         kinds = chosen[rule.procedure_type_id]
@@ -54,12 +55,14 @@ def _as_rule(rule: PathwayRule) -> Rule:
         within_days=rule.within_days, min_interval_days=rule.min_interval_days,
         min_interval_months=rule.min_interval_months, same_region=rule.same_region,
         prerequisite_type_ids=frozenset(t.pk for t in types), prerequisite_label=f"prior {label} procedure{plural}".replace("prior  ", "prior "),
-        source=rule.source,
+        source=rule.source, accepts_outside=rule.accepts_outside_procedures,
+        payer_name=rule.payer.name if rule.payer_id else "",
     )
 
 
 def patient_history(patient: Patient, *, exclude: Appointment | None = None) -> list[PastProcedure]:
-    """The patient's procedures that count: completed or still booked (not cancelled, no-shows)."""
+    """The patient's procedures that count: completed or still booked here (not cancelled, no-shows),
+    and those staff recorded as done elsewhere."""
     appointments = (
         Appointment.objects.filter(patient=patient, status__in=HOLDING_STATUSES)
         .select_related("procedure_type", "order", "location", "outcome")
@@ -67,12 +70,19 @@ def patient_history(patient: Patient, *, exclude: Appointment | None = None) -> 
     )
     if exclude is not None:
         appointments = appointments.exclude(pk=exclude.pk)
-    return history_of(appointments)
+    return history_of(appointments, elsewhere=procedures_elsewhere(patient))
 
 
-def history_of(appointments: Iterable[Appointment]) -> list[PastProcedure]:
+def procedures_elsewhere(patient: Patient) -> list[ProcedureElsewhere]:
+    """What `history_of` takes as `elsewhere`: the patient's procedures done at other clinics."""
+    return list(ProcedureElsewhere.objects.filter(patient=patient).select_related("procedure_type"))
+
+
+def history_of(appointments: Iterable[Appointment],
+               elsewhere: Iterable[ProcedureElsewhere] = ()) -> list[PastProcedure]:
     """`patient_history` from visits already loaded (with procedure type, order, location and
-    outcome), in procedure order; those that do not count are left out."""
+    outcome) and procedures done elsewhere (with procedure type), in procedure order; visits
+    that do not count are left out."""
     history = []
     for appointment in appointments:
         if appointment.status not in HOLDING_STATUSES:
@@ -87,6 +97,19 @@ def history_of(appointments: Iterable[Appointment]) -> list[PastProcedure]:
             completed=appointment.status == "completed",
             relief_percent=outcome.relief_percent if outcome else None,
         ))
+    for outside in elsewhere:
+        history.append(PastProcedure(
+            procedure_type_id=outside.procedure_type_id,
+            family=outside.procedure_type.family,
+            region=outside.region,
+            day=outside.day,
+            completed=True,
+            relief_percent=outside.relief_percent,
+            name=outside.procedure_type.name,
+            elsewhere=outside.facility,
+            documented=outside.is_documented,
+        ))
+    history.sort(key=lambda past: past.day)
     return history
 
 

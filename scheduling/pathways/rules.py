@@ -16,15 +16,22 @@ from dateutil.relativedelta import relativedelta
 
 @dataclass(frozen=True)
 class PastProcedure:
-    """A procedure on the patient's record: done (completed) or booked (still to come)."""
+    """A procedure on the patient's record: done (completed) or booked (still to come), here or,
+    recorded by staff, at another clinic (`elsewhere` names it; it has no appointment here)."""
 
-    appointment_id: int
     procedure_type_id: int
     family: str
     region: str
     day: dt.date
     completed: bool
+    appointment_id: int | None = None
     relief_percent: int | None = None
+    name: str = ""  # the procedure type's name, for messages about one done elsewhere
+    elsewhere: str = ""  # the other clinic's name; empty for a procedure done here
+    documented: bool = False  # done elsewhere, with a report on file and the relief it gives
+
+    def where(self) -> str:
+        return f" at {self.elsewhere}" if self.elsewhere else ""
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,10 @@ class Rule:
     prerequisite_type_ids: frozenset[int] = frozenset()
     prerequisite_label: str = "prior procedures"
     source: str = ""
+    # Prior procedures done elsewhere count only where the payer's policy accepts them (and then
+    # only documented ones); yearly limits, intervals and repeats always count them, for safety.
+    accepts_outside: bool = False
+    payer_name: str = ""  # the payer whose own rule this is; empty for the all-payer rule
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,15 @@ def _matching(history: Sequence[PastProcedure], *, family: str | None = None, ty
     ]
 
 
+def _not_counted_words(past: PastProcedure, rule: Rule) -> str:
+    """Why a prior procedure done elsewhere does not count toward a 'needs prior procedures' rule."""
+    what = f"{past.name or 'the procedure'}{past.where()} on {past.day.isoformat()}"
+    if not rule.accepts_outside:
+        payer = f" by {rule.payer_name}" if rule.payer_name else ""
+        return f"{what} is not accepted{payer} for this rule"
+    return f"{what} is not documented (it needs a document reference and its recorded relief)"
+
+
 def _after_interval(day: dt.date, rule: Rule) -> dt.date:
     if rule.min_interval_months:
         return day + relativedelta(months=rule.min_interval_months)
@@ -108,7 +128,9 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
              and (rule.within_days is None or past.day >= day - dt.timedelta(days=rule.within_days))),
             key=lambda past: past.day,
         )
-        qualifying = [past for past in candidates
+        counted = [past for past in candidates
+                   if not past.elsewhere or (rule.accepts_outside and past.documented)]
+        qualifying = [past for past in counted
                       if rule.min_relief_percent is None
                       or (past.relief_percent is not None and past.relief_percent >= rule.min_relief_percent)]
         if len(qualifying) >= rule.count:
@@ -116,14 +138,18 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
         each = "each " if rule.count > 1 else ""
         relief = f", {each}with at least {rule.min_relief_percent}% relief" if rule.min_relief_percent else ""
         window = f", within {rule.within_days} days" if rule.within_days else ""
-        if candidates:
+        if counted:
             record = "; on record: " + ", ".join(
-                f"{past.day.isoformat()} gave "
+                f"{past.day.isoformat()}{past.where()} gave "
                 + (f"{past.relief_percent}%" if past.relief_percent is not None else "no recorded relief")
-                for past in candidates
+                + (" (done elsewhere, counted)" if past.elsewhere else "")
+                for past in counted
             )
         else:
             record = "; none on record"
+        not_counted = [past for past in candidates if past not in counted]
+        if not_counted:
+            record += "; not counted: " + ", ".join(_not_counted_words(past, rule) for past in not_counted)
         missing = rule.count - len(qualifying)
         return Unmet(
             f"Needs {rule.count} {rule.prerequisite_label}{where}{relief}{window} "
@@ -136,12 +162,12 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
         before = [past for past in same if past.day <= day]
         after = [past for past in same if past.day > day]
         if before:
-            last = max(past.day for past in before)
-            allowed = _after_interval(last, rule)
+            last = max(before, key=lambda past: past.day)
+            allowed = _after_interval(last.day, rule)
             if day < allowed:
                 return Unmet(
                     f"At least {_interval_words(rule)} must pass after the last {family_label}{where} "
-                    f"(on {last.isoformat()}): the earliest day is {allowed.isoformat()}.",
+                    f"(on {last.day.isoformat()}{last.where()}): the earliest day is {allowed.isoformat()}.",
                     rule.id, earliest=allowed,
                 )
         if after:
@@ -156,16 +182,20 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
 
     if rule.kind == "max_per_year":
         window_start = day - dt.timedelta(days=364)  # the 365 days that end on the procedure day
-        counted = sorted(past.day for past in _matching(history, family=family, region=region,
-                                                        same_region=rule.same_region)
-                         if window_start <= past.day <= day)
+        in_window = sorted((past for past in _matching(history, family=family, region=region,
+                                                       same_region=rule.same_region)
+                            if window_start <= past.day <= day), key=lambda past: past.day)
+        counted = [past.day for past in in_window]
         if len(counted) < rule.count:
             return None
         # Waiting helps once enough of them have left the window.
         drops_out = counted[len(counted) - rule.count] + dt.timedelta(days=365)
+        outside = [past for past in in_window if past.elsewhere]
+        elsewhere = (f", {len(outside)} of them done elsewhere ("
+                     + ", ".join(f"{past.day.isoformat()}{past.where()}" for past in outside) + ")") if outside else ""
         return Unmet(
             f"At most {rule.count} {family_label} sessions{where} in 365 days; there are {len(counted)} "
-            f"from {counted[0].isoformat()} to {counted[-1].isoformat()}: the earliest day is "
+            f"from {counted[0].isoformat()} to {counted[-1].isoformat()}{elsewhere}: the earliest day is "
             f"{drops_out.isoformat()}.",
             rule.id, earliest=drops_out,
         )
@@ -184,14 +214,14 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
             )
         if last.relief_percent is None:
             return Unmet(
-                f"A repeat {family_label}{where} needs the relief from the last one (on {last.day.isoformat()}) "
-                "recorded first.",
+                f"A repeat {family_label}{where} needs the relief from the last one (on {last.day.isoformat()}"
+                f"{last.where()}) recorded first.",
                 rule.id,
             )
         if last.relief_percent < (rule.min_relief_percent or 0):
             return Unmet(
                 f"A repeat {family_label}{where} needs at least {rule.min_relief_percent}% relief from the last "
-                f"one; the one on {last.day.isoformat()} gave {last.relief_percent}%.",
+                f"one; the one on {last.day.isoformat()}{last.where()} gave {last.relief_percent}%.",
                 rule.id,
             )
         return None
