@@ -17,7 +17,8 @@ from scheduling.models.orders import (
 from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
 from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
-from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, RuleKind
+from scheduling.models.pathways import EligibilityOverride, Outcome, OutcomeSource, PathwayRule, RuleKind
+from scheduling.models.diary import BaselineSource, PainDiary, PainEntry
 from scheduling.models.reminders import (
     Anchor,
     AttemptOutcome,
@@ -30,6 +31,10 @@ from scheduling.models.reminders import (
 from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
+    "BaselineSource",
+    "OutcomeSource",
+    "PainDiary",
+    "PainEntry",
     "CheckKind",
     "PreProcedureCheck",
     "IDEMPOTENCY_KEY_LIFETIME",
