@@ -33,12 +33,12 @@ from scheduling.services.diary import (
 SCALE = range(11)
 
 
-def after_label(minutes: int) -> str:
-    """ "30 minutes after", "1 hour after", "2 hours after" the procedure."""
+def duration(minutes: int) -> str:
+    """ "30 minutes", "1 hour", "2 hours": a prompt's time after the procedure."""
     if minutes % 60:
-        return ngettext("%(count)d minute after", "%(count)d minutes after", minutes) % {"count": minutes}
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
     hours = minutes // 60
-    return ngettext("%(count)d hour after", "%(count)d hours after", hours) % {"count": hours}
+    return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
 
 
 def _closed_page(request: HttpRequest, view: DiaryView) -> HttpResponse:
@@ -109,9 +109,9 @@ def diary(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(request.path + f"#{part}")
     if request.method == "POST":  # not open yet, or reviewed: nothing to record
         return redirect(request.path)
-    rows = [{"prompt": prompt, "label": after_label(prompt.minutes)} for prompt in view.prompts]
+    rows = [{**row, "duration": duration(row["minutes"]) if row["minutes"] is not None else ""} for row in view.rows]
     return render_local(request, "pages/diary.html", {
         "view": view, "appointment": appointment, "rows": rows, "scale": SCALE,
-        "due_label": after_label(view.due.minutes) if view.due else "",
+        "due_duration": duration(view.due.minutes) if view.due else "",
         "note_max": NOTE_MAX_LENGTH,
     }, appointment.location)
