@@ -122,8 +122,8 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
     history_list_display = ["status", "procedure_start", "physician", "room"]
     change_fields = ["status", "location", "patient", "procedure_type", "order", "physician", "room", "arrival",
                      "procedure_start", "procedure_end", "discharge", "room_start", "room_end", "follow_up_of",
-                     "preparation", "blood_thinner_holds", "messages_to_patient", "pre_procedure_checks", "patients_pain_diary", "booked_by",
-                     "cancel_reason", "cancelled_by", "cancelled_at", "notes"]
+                     "preparation", "blood_thinner_holds", "messages_to_patient", "pre_procedure_checks",
+                     "patients_pain_diary", "booked_by", "cancel_reason", "cancelled_by", "cancelled_at", "notes"]
 
     @admin.display(description=_("When (local)"), ordering="procedure_start")
     def local_start(self, obj: Appointment) -> str:
