@@ -312,3 +312,24 @@ def test_check_in_of_a_procedure_without_a_diary_does_not_ask(client, calendar, 
     client.force_login(nurse)
     assert "Pain now, before the procedure" not in client.get(
         reverse("board:visit-check-in", args=[esi.pk])).content.decode()
+
+
+def test_an_answer_more_than_30_minutes_after_its_prompt_is_late(block, clock):
+    to_recovery(block, clock)
+    on_time = diary_entry_record(appointment=block, pain=2, prompt=60, now=at(60 + 30))
+    late = diary_entry_record(appointment=block, pain=2, prompt=120, now=at(120 + 31))
+    assert (on_time.late, late.late) == (False, True)
+    corrected = diary_entry_record(appointment=block, pain=3, prompt=60, now=at(60 + 32))
+    assert corrected.pk == on_time.pk and (corrected.pain, corrected.late) == (3, True)
+
+
+def test_after_the_last_prompt_the_patient_can_still_add_their_pain(client, block, clock):
+    to_recovery(block, clock)
+    fill(block, clock, {360: 2})
+    clock.move_to(at(9 * 60))
+    page = client.get(diary_path(block)).content.decode()
+    assert "My pain has changed: add it now" in page and "How is your pain now?" not in page
+    client.post(diary_path(block), {"record": "entry", "pain": "6", "prompt": ""})
+    entry = PainDiary.objects.get(appointment=block).entries.get(prompt_minutes=None)
+    assert (entry.pain, entry.late, entry.recorded_at) == (6, False, at(9 * 60))
+    assert "your own entry" in client.get(diary_path(block)).content.decode()

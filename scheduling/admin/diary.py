@@ -40,14 +40,14 @@ def shows_diary(appointment: Appointment) -> bool:
     return has_diary(appointment.procedure_type) or PainDiary.objects.filter(appointment=appointment).exists()
 
 
-def diary_panel(appointment: Appointment) -> str:
+def diary_panel(appointment: Appointment, *, confirm_hint: bool = True) -> str:
     """The diary as the visit's page shows it (empty when the procedure has none)."""
     view = diary_view(appointment, now=timezone.now())
     if view is None:
         return ""
     return render_to_string("admin/scheduling/appointment/_diary.html", {
         "view": view, "zone": appointment.location.zone,
-        "completed": appointment.status == AppointmentStatus.COMPLETED})
+        "confirm_hint": confirm_hint and appointment.status == AppointmentStatus.COMPLETED})
 
 
 def diary_confirm_url(appointment: Appointment, user) -> str:
@@ -103,7 +103,7 @@ class DiaryAdminMixin:
             "subtitle": str(appointment),
             "appointment": appointment,
             "opts": self.opts,
-            "panel": diary_panel(appointment),
+            "panel": diary_panel(appointment, confirm_hint=False),
             "form": form,
             "back_url": back,
         })
