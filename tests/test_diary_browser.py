@@ -134,3 +134,31 @@ def test_a_nurse_sees_the_diary_and_confirms_its_outcome(visitor, block, nurse, 
     expect(page.locator(".messagelist")).to_contain_text("Outcome confirmed from the patient's pain diary.")
     outcome = Outcome.objects.get(appointment=block)
     assert (outcome.relief_percent, outcome.source, outcome.recorded_by) == (88, OutcomeSource.PATIENT_DIARY, nurse)
+
+
+@pytest.fixture
+def booked_block(calendar):
+    with time_machine.travel(NOW, tick=False):
+        patient = Patient.objects.filter(payer__name="Medicare", preferred_channel="email").order_by("pk").first()
+        patient.blood_thinners.clear()
+        mbb = ProcedureType.objects.get(code="MBB_LUMBAR")
+        calendar.order_for(patient, mbb)
+        visit = services.appointment_book(patient=patient, procedure_type=mbb, physician=calendar.okafor,
+                                          start=local(NEXT_MONDAY, 9))
+    with time_machine.travel(local(NEXT_MONDAY, 8, 40), tick=True):
+        yield visit
+
+
+@pytest.mark.parametrize("width", STAFF_WIDTHS)
+def test_check_in_asks_the_pain_before_a_block(visitor, booked_block, nurse, width):
+    you = visitor("diary-check-in", width)
+    sign_in(you, nurse)
+    page = you.page
+    page.goto(f"/admin/board/visit/{booked_block.pk}/check-in/")
+    field = page.get_by_label("Pain now, before the procedure (0-10)")
+    field.fill("7")
+    you.check("check-in")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.locator(".messagelist")).to_contain_text("checked in")
+    diary = PainDiary.objects.get(appointment=booked_block)
+    assert (diary.baseline_pain, diary.baseline_source) == (7, "check_in")
