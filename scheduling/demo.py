@@ -74,6 +74,9 @@ RULES = [
 ]
 
 
+DIARY_PROMPTS = (30, 60, 120, 180, 240, 300, 360)
+
+
 def reminder_plan(procedure_type) -> list[tuple[str, str, int, int, dt.time | None]]:
     """The demo's reminder plan for a procedure type: (kind, anchor, days, minutes, local time)."""
     office_visit = procedure_type.family == ProcedureFamily.OFFICE_VISIT
@@ -87,7 +90,9 @@ def reminder_plan(procedure_type) -> list[tuple[str, str, int, int, dt.time | No
     if procedure_type.bleeding_risk != BleedingRisk.NONE:
         steps.append((ReminderKind.BLOOD_THINNER_HOLD, Anchor.HOLD_START, 0, 0, dt.time(9)))
     if procedure_type.family == ProcedureFamily.DIAGNOSTIC_BLOCK:
-        steps += [(ReminderKind.PAIN_DIARY, Anchor.AFTER_DISCHARGE, 0, minutes, None) for minutes in (60, 180, 360)]
+        # The diary's prompts: 30 minutes after the block, then every hour to 6 hours (the
+        # hours the local anaesthetic lasts); the diary page asks at the same times.
+        steps += [(ReminderKind.PAIN_DIARY, Anchor.AFTER_PROCEDURE_END, 0, minutes, None) for minutes in DIARY_PROMPTS]
     if not office_visit and not removal:
         steps.append((ReminderKind.CHECK_IN, Anchor.DAYS_AFTER, 1, 0, dt.time(10)))
     return steps

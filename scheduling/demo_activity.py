@@ -36,17 +36,22 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from clinic.demo import SeedReport
-from clinic.models import BloodThinner, Channel, Location, Patient, Payer, Physician, ProcedureFamily, ProcedureType
+from clinic.models import BloodThinner, Channel, Location, Patient, Payer, Physician, ProcedureType
 from scheduling import services
+from scheduling.diary.prompts import prompt_minutes
+from scheduling.diary.read import diary_view
 from scheduling.errors import BookingError
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
     ProcedureElsewhere,
+    BaselineSource,
+    OutcomeSource,
     ProcedureOrder,
     Reminder,
     ReminderStatus,
 )
+from scheduling.services.diary import diary_baseline_record, diary_entry_record, diary_procedure_ended
 from scheduling.selectors import available_slots
 from scheduling.pathways.checks import checks_needed
 from scheduling.services.checks import checks_record
@@ -274,12 +279,31 @@ class _Activity:
             if visit.status == S.COMPLETED and follow_up.procedure_start < self.now:
                 self._walk(follow_up, DemoVisit(follow_up.procedure_type.code, S.COMPLETED))
             self._sent_before_now(follow_up)
-        if visit.pain is not None:
+        if visit.pain is not None and prompt_minutes(appointment.procedure_type):
+            self._diary(appointment, *visit.pain)
+        elif visit.pain is not None:
             before, after = visit.pain
-            services.outcome_record(appointment=appointment, pain_before=before, pain_after=after,
-                                    relief_duration_hours=6 if appointment.procedure_type.family
-                                    == ProcedureFamily.DIAGNOSTIC_BLOCK else None)  # the pain diary's 6 hours
+            services.outcome_record(appointment=appointment, pain_before=before, pain_after=after)
         self._sent_before_now(appointment)
+
+    def _diary(self, appointment: Appointment, before: int, after: int) -> None:
+        """A block's pain diary as the patient filled it in (pain `after` for the first hours,
+        then slowly back, relief at 50% or more through 6 hours), its outcome confirmed from it."""
+        end = appointment.procedure_end
+        diary_procedure_ended(appointment=appointment, at=end)
+        diary_baseline_record(appointment=appointment, pain=before, source=BaselineSource.CHECK_IN,
+                              now=appointment.arrival)
+        minutes = prompt_minutes(appointment.procedure_type)
+        for index, prompt in enumerate(minutes):
+            pain = min(after + max(0, index - 2), before // 2)
+            when = end + dt.timedelta(minutes=prompt)
+            diary_entry_record(appointment=appointment, pain=max(pain, after), prompt=prompt, now=when)
+        view = diary_view(appointment, now=end + dt.timedelta(minutes=minutes[-1] + 60))
+        proposal = view.summary.proposal
+        services.outcome_record(appointment=appointment, pain_before=proposal.pain_before,
+                                pain_after=proposal.pain_after, relief_percent=proposal.relief_percent,
+                                relief_duration_hours=proposal.relief_duration_hours, notes=proposal.notes,
+                                source=OutcomeSource.PATIENT_DIARY)
 
     def _walk(self, appointment: Appointment, visit: DemoVisit) -> None:
         for status in PATHS[visit.status]:

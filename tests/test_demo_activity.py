@@ -58,6 +58,9 @@ def test_the_rfa_patient_had_two_qualifying_blocks_and_is_eligible_for_rfa(activ
     blocks = Appointment.objects.filter(patient=harlan, procedure_type__code="MBB_LUMBAR", status="completed")
     assert len(blocks) == 2 and all(block.procedure_start < NOW for block in blocks)
     assert sorted(block.outcome.relief_percent for block in blocks) == [86, 88]
+    # Each confirmed from the patient's pain diary: 7 answers, relief at 50% or more for 6 hours.
+    assert all(block.outcome.source == "patient_diary" and block.outcome.relief_duration_hours == 6
+               and block.pain_diary.entries.count() == 7 for block in blocks)
     assert eligibility(harlan, "RFA_LUMBAR").eligible
 
 

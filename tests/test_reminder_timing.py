@@ -32,9 +32,13 @@ def book(calendar, patient, start, code="MBB_LUMBAR", **kwargs):
                                      start=start, **kwargs)
 
 
-def walk_to_recovery(appointment):
+def walk_to_procedure(appointment):
     services.appointment_check_in(appointment=appointment)
     services.appointment_start(appointment=appointment, reason="Checks recorded on paper")
+
+
+def walk_to_recovery(appointment):
+    walk_to_procedure(appointment)
     services.appointment_move_to_recovery(appointment=appointment)
 
 
@@ -42,29 +46,46 @@ def diary(appointment) -> list:
     return list(appointment.reminders.filter(kind="pain_diary", status=ReminderStatus.PENDING).order_by("due_at"))
 
 
+def after(instant, *minutes):
+    return [instant + dt.timedelta(minutes=m) for m in minutes]
+
+
 # ---- Pain diary ------------------------------------------------------------------------------
 
-def test_pain_diary_prompts_are_timed_from_when_the_visit_was_completed(calendar, clock):
+def test_pain_diary_prompts_are_timed_from_when_the_procedure_really_ended(calendar, clock):
     block = book(calendar, patient_by("email"), local(NEXT_MONDAY, 9))
-    assert block.discharge == local(NEXT_MONDAY, 9, 50)
+    assert block.procedure_end == local(NEXT_MONDAY, 9, 20)
+    assert [r.due_at for r in diary(block)] == after(block.procedure_end, 30, 60, 120, 180, 240, 300, 360)
     clock.move_to(local(NEXT_MONDAY, 8, 30))
-    walk_to_recovery(block)
-    clock.move_to(local(NEXT_MONDAY, 10, 25))  # the nurse discharges the patient 35 minutes late
+    walk_to_procedure(block)
+    clock.move_to(local(NEXT_MONDAY, 9, 45))  # the procedure ends 25 minutes late
+    services.appointment_move_to_recovery(appointment=block)
+    ended = local(NEXT_MONDAY, 9, 45)
+    assert [r.due_at for r in diary(block)] == after(ended, 30, 60, 120, 180, 240, 300, 360)
+    assert block.reminders.filter(kind="pain_diary", status=ReminderStatus.CANCELLED).count() == 7
+    clock.move_to(local(NEXT_MONDAY, 10, 25))  # discharged late: the prompts still count from the end
     services.appointment_complete(appointment=block)
-    assert [r.due_at for r in diary(block)] == [local(NEXT_MONDAY, 11, 25), local(NEXT_MONDAY, 13, 25),
-                                                local(NEXT_MONDAY, 16, 25)]
-    assert block.reminders.filter(kind="pain_diary", status=ReminderStatus.CANCELLED).count() == 3
+    assert [r.due_at for r in diary(block)] == after(ended, 30, 60, 120, 180, 240, 300, 360)
+
+
+def test_a_procedure_completed_without_recovery_ends_when_completed(calendar, clock):
+    block = book(calendar, patient_by("email"), local(NEXT_MONDAY, 9))
+    clock.move_to(local(NEXT_MONDAY, 8, 30))
+    walk_to_procedure(block)
+    clock.move_to(local(NEXT_MONDAY, 9, 30))
+    services.appointment_complete(appointment=block)
+    assert [r.due_at for r in diary(block)] == after(local(NEXT_MONDAY, 9, 30), 30, 60, 120, 180, 240, 300, 360)
 
 
 def test_a_pain_diary_prompt_already_sent_is_not_sent_again(calendar, clock):
     block = book(calendar, patient_by("email"), local(NEXT_MONDAY, 9))
     clock.move_to(local(NEXT_MONDAY, 8, 30))
-    walk_to_recovery(block)
-    clock.move_to(local(NEXT_MONDAY, 10, 55))  # the first prompt (10:50) went out before discharge
-    dispatch.dispatch_due(now=local(NEXT_MONDAY, 10, 55))
+    walk_to_procedure(block)
+    clock.move_to(local(NEXT_MONDAY, 9, 55))  # the first prompt (09:50) went out before the procedure ended
+    dispatch.dispatch_due(now=local(NEXT_MONDAY, 9, 55))
     assert block.reminders.filter(kind="pain_diary", status=ReminderStatus.SENT).count() == 1
-    services.appointment_complete(appointment=block)
-    assert [r.due_at for r in diary(block)] == [local(NEXT_MONDAY, 13, 55), local(NEXT_MONDAY, 16, 55)]
+    services.appointment_move_to_recovery(appointment=block)
+    assert [r.due_at for r in diary(block)] == after(local(NEXT_MONDAY, 9, 55), 60, 120, 180, 240, 300, 360)
 
 
 def test_completing_a_visit_without_a_diary_leaves_its_reminders_alone(calendar, clock):

@@ -57,6 +57,17 @@ def test_every_step_of_a_plan_by_email():
         "drug": "Warfarin", "last_dose": "2026-11-24"}
 
 
+def test_diary_prompts_count_from_the_procedures_end_and_texts_skip_quiet_hours():
+    start = local(NEXT_MONDAY, 15)
+    late = Visit(booked_at=NOW, arrival=start - dt.timedelta(minutes=30), start=start,
+                 discharge=start + dt.timedelta(minutes=50), end=start + dt.timedelta(minutes=20), zone=CHICAGO)
+    steps = [Step("pain_diary", "after_procedure_end", minutes=m) for m in (30, 300, 360)]
+    by_email = [item.due_at.astimezone(CHICAGO).strftime("%d %H:%M") for item in plan(steps, late, sms=False, now=NOW)]
+    assert by_email == ["30 15:50", "30 20:20", "30 21:20"]
+    by_text = [item.due_at.astimezone(CHICAGO).strftime("%d %H:%M") for item in plan(steps, late, sms=True, now=NOW)]
+    assert by_text == ["30 15:50", "30 20:20", "01 08:00"]  # not at night: the next morning
+
+
 def test_text_messages_wait_for_the_end_of_quiet_hours():
     planned = dues(plan(PLAN, visit(), sms=True, now=NOW))
     assert planned["arrival"] == "11-30 08:00"  # 06:30 is quiet; 08:00 is still before the 08:30 arrival
@@ -172,8 +183,8 @@ def test_a_blood_thinner_hold_reminder_goes_on_the_last_dose_day(calendar):
 def test_diagnostic_blocks_prompt_the_pain_diary(calendar):
     appointment = book(calendar, sms_patient(), code="MBB_LUMBAR")
     diary = appointment.reminders.filter(kind="pain_diary").order_by("due_at")
-    discharge = appointment.discharge
-    assert [r.due_at - discharge for r in diary] == [dt.timedelta(minutes=m) for m in (60, 180, 360)]
+    end = appointment.procedure_end  # 30 minutes after it, then every hour to 6 hours
+    assert [r.due_at - end for r in diary] == [dt.timedelta(minutes=m) for m in (30, 60, 120, 180, 240, 300, 360)]
 
 
 @pytest.mark.django_db

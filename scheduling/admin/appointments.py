@@ -27,10 +27,12 @@ from scheduling.models import (
     AppointmentStatus,
     EligibilityOverride,
     Outcome,
+    OutcomeSource,
 )
 from scheduling.admin.appointment_export import AppointmentExportMixin
 from scheduling.admin.booking import BookingAdminMixin
 from scheduling.admin.checks import AppointmentChecksMixin
+from scheduling.admin.diary import DiaryAdminMixin, diary_confirm_url, diary_panel, shows_diary
 from scheduling.admin.reminders import ReminderInline
 from scheduling.admin.reschedule import RescheduleAdminMixin
 from scheduling.admin.waitlist import JOIN_PERMISSION, can_join
@@ -69,7 +71,7 @@ class OutcomeInline(admin.StackedInline):
     extra = 0
     max_num = 1
     can_delete = False
-    readonly_fields = ["recorded_by", "recorded_at"]
+    readonly_fields = ["source", "recorded_by", "recorded_at"]
 
     def get_extra(self, request, obj=None, **kwargs):
         return 1 if obj is not None and obj.status == AppointmentStatus.COMPLETED else 0
@@ -106,7 +108,7 @@ class CancelForm(forms.Form):
 
 @admin.register(Appointment)
 class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMixin, AppointmentChecksMixin,
-                       RescheduleAdminMixin, HistoryAdmin):
+                       RescheduleAdminMixin, DiaryAdminMixin, HistoryAdmin):
     # Fits beside the sidebar and the filters at 1280 px: short cells, two lines each, the physician and
     # the room in one column (the site is a filter, and the time carries its zone).
     list_display = ["local_start", "patient_cell", "procedure_code", "physician_and_room", "status"]
@@ -120,8 +122,8 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
     history_list_display = ["status", "procedure_start", "physician", "room"]
     change_fields = ["status", "location", "patient", "procedure_type", "order", "physician", "room", "arrival",
                      "procedure_start", "procedure_end", "discharge", "room_start", "room_end", "follow_up_of",
-                     "preparation", "blood_thinner_holds", "messages_to_patient", "pre_procedure_checks", "booked_by",
-                     "cancel_reason", "cancelled_by", "cancelled_at", "notes"]
+                     "preparation", "blood_thinner_holds", "messages_to_patient", "pre_procedure_checks",
+                     "patients_pain_diary", "booked_by", "cancel_reason", "cancelled_by", "cancelled_at", "notes"]
 
     @admin.display(description=_("When (local)"), ordering="procedure_start")
     def local_start(self, obj: Appointment) -> str:
@@ -146,7 +148,15 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
                            obj.room.name if obj.room_id else "")
 
     def get_fields(self, request, obj=None):
-        return self.change_fields  # a new visit is booked on the add page (BookingAdminMixin)
+        # A new visit is booked on the add page (BookingAdminMixin); the pain diary shows for
+        # procedures that have one.
+        if obj is not None and not shows_diary(obj):
+            return [name for name in self.change_fields if name != "patients_pain_diary"]
+        return self.change_fields
+
+    @admin.display(description=_("pain diary"))
+    def patients_pain_diary(self, obj: Appointment) -> str:
+        return diary_panel(obj) or "-"
 
     def get_readonly_fields(self, request, obj=None):
         return [name for name in self.change_fields if name != "notes"]
@@ -193,6 +203,7 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
         for inline_form in formset.forms:
             if isinstance(inline_form.instance, Outcome) and inline_form.has_changed():
                 inline_form.instance.recorded_by = request.user
+                inline_form.instance.source = OutcomeSource.STAFF  # changed by hand: no longer the diary's figures
         super().save_formset(request, form, formset, change)
 
     def save_model(self, request, obj, form, change):
@@ -287,6 +298,8 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
         if obj is not None and obj.status in CANCELLABLE and request.user.has_perm("scheduling.cancel_appointment"):
             context["cancel_url"] = reverse("admin:scheduling_appointment_cancel", args=[obj.pk],
                                             current_app=self.admin_site.name)
+        if obj is not None:
+            context["diary_confirm_url"] = diary_confirm_url(obj, request.user)
         if obj is not None and can_join(obj) and request.user.has_perm(JOIN_PERMISSION):
             context["waitlist_url"] = reverse("admin:scheduling_waitlistentry_join", args=[obj.pk],
                                               current_app=self.admin_site.name) + "?" + urlencode(

@@ -147,8 +147,11 @@ class OutcomeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Outcome
-        fields = ["pain_before", "pain_after", "relief_percent", "relief_duration_hours", "notes", "recorded_at"]
-        read_only_fields = ["recorded_at"]
+        fields = ["pain_before", "pain_after", "relief_percent", "relief_duration_hours", "notes", "source",
+                  "recorded_at"]
+        # "patient_diary": confirmed by a nurse or physician from the patient's pain diary (admin);
+        # an outcome posted here is staff-entered.
+        read_only_fields = ["source", "recorded_at"]
         extra_kwargs = {"pain_before": {"min_value": 0, "max_value": 10},
                         "pain_after": {"min_value": 0, "max_value": 10}}
 

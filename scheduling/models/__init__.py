@@ -29,7 +29,15 @@ from scheduling.models.careplans import (
 from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
 from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
-from scheduling.models.pathways import EligibilityOverride, Outcome, PathwayRule, ProcedureElsewhere, RuleKind
+from scheduling.models.pathways import (
+    EligibilityOverride,
+    Outcome,
+    OutcomeSource,
+    PathwayRule,
+    ProcedureElsewhere,
+    RuleKind,
+)
+from scheduling.models.diary import BaselineSource, PainDiary, PainEntry
 from scheduling.models.reminders import (
     BEFORE_VISIT_KINDS,
     Anchor,
@@ -53,7 +61,11 @@ __all__ = [
     "Gate",
     "PlanStatus",
     "StepKind",
-    "StepStatus",
+    "StepStatus"
+    "BaselineSource",
+    "OutcomeSource",
+    "PainDiary",
+    "PainEntry",
     "CheckKind",
     "PreProcedureCheck",
     "IDEMPOTENCY_KEY_LIFETIME",

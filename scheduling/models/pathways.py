@@ -99,6 +99,11 @@ class PathwayRule(models.Model):
             raise ValidationError(errors)
 
 
+class OutcomeSource(models.TextChoices):
+    STAFF = "staff", _("entered by staff")
+    PATIENT_DIARY = "patient_diary", _("patient-reported (pain diary)")
+
+
 class Outcome(models.Model):
     """What a completed procedure did for the patient's pain."""
 
@@ -112,6 +117,9 @@ class Outcome(models.Model):
         help_text=_("For diagnostic blocks: how long the relief lasted (pain diary)."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=OutcomeSource.choices, default=OutcomeSource.STAFF,
+                              help_text=_("Patient-reported: confirmed by a nurse or physician from the patient's "
+                                          "pain diary."))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+", verbose_name=_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded"), auto_now=True)

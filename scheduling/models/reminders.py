@@ -45,6 +45,7 @@ class Anchor(models.TextChoices):
     BOOKED = "booked", _("when booked")
     DAYS_BEFORE = "days_before", _("days before the visit, at a local time")
     BEFORE_ARRIVAL = "before_arrival", _("minutes before arrival")
+    AFTER_PROCEDURE_END = "after_procedure_end", _("minutes after the procedure's end")
     AFTER_DISCHARGE = "after_discharge", _("minutes after discharge")
     DAYS_AFTER = "days_after", _("days after the visit, at a local time")
     HOLD_START = "hold_start", _("the last-dose day of a blood thinner, at a local time")
@@ -81,6 +82,7 @@ class ReminderStep(models.Model):
             Anchor.BOOKED: "when booked",
             Anchor.DAYS_BEFORE: f"{self.days} day(s) before{at}",
             Anchor.BEFORE_ARRIVAL: f"{self.minutes} min before arrival",
+            Anchor.AFTER_PROCEDURE_END: f"{self.minutes} min after the procedure's end",
             Anchor.AFTER_DISCHARGE: f"{self.minutes} min after discharge",
             Anchor.DAYS_AFTER: f"{self.days} day(s) after{at}",
             Anchor.HOLD_START: f"on the last-dose day{at}",

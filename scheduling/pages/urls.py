@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling.pages import booking, visit
+from scheduling.pages import booking, diary, visit
 
 urlpatterns = [
     path("book/", booking.start, name="book-start"),
@@ -16,4 +16,5 @@ urlpatterns = [
     path("visit/<str:token>/reschedule/", visit.reschedule, name="visit-reschedule"),
     path("visit/<str:token>/reschedule/confirm/", visit.reschedule_confirm, name="visit-reschedule-confirm"),
     path("visit/<str:token>/calendar.ics", visit.calendar, name="visit-calendar"),
+    path("visit/<str:token>/diary/", diary.diary, name="visit-diary"),
 ]

@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 
 from scheduling.models import Appointment, OrderStatus, ProcedureOrder
 
-ACTIONS = ("confirm", "cancel", "manage")
+ACTIONS = ("confirm", "cancel", "manage", "diary")
 # The page each action's token opens; "manage" opens the visit's own page, where the patient
-# can also reschedule, join the waitlist and download the calendar file.
-URL_NAMES = {"confirm": "visit-confirm", "cancel": "visit-cancel", "manage": "visit-manage"}
+# can also reschedule, join the waitlist and download the calendar file. "diary" opens the
+# pain diary after the procedure: it does not expire at the visit's start (its page is open
+# for a time after the procedure's end, see `scheduling.diary.prompts`).
+URL_NAMES = {"confirm": "visit-confirm", "cancel": "visit-cancel", "manage": "visit-manage", "diary": "visit-diary"}
 
 
 class LinkInvalid(Exception):
@@ -66,6 +68,19 @@ def link(appointment: Appointment, action: str, url_name: str | None = None) -> 
 
 
 def appointment_for(token: str, action: str) -> Appointment:
+    """The visit a link of `action` names, while the visit is still to come."""
+    appointment = _signed_appointment(token, action)
+    if timezone.now() >= appointment.procedure_start:
+        raise LinkInvalid(_("This link has expired."))
+    return appointment
+
+
+def diary_appointment_for(token: str) -> Appointment:
+    """The visit a pain-diary link names, whenever it is (the page says whether it is open)."""
+    return _signed_appointment(token, "diary")
+
+
+def _signed_appointment(token: str, action: str) -> Appointment:
     moved = LinkInvalid(_("This link is for a visit that has been moved or removed."))
     value = token.split(":", 1)[0]
     try:
@@ -85,8 +100,6 @@ def appointment_for(token: str, action: str) -> Appointment:
             raise moved from None  # a wrong signature, or one for the visit's old time
     elif _start(appointment) != start:
         raise moved
-    if timezone.now() >= appointment.procedure_start:
-        raise LinkInvalid(_("This link has expired."))
     return appointment
 
 

@@ -45,6 +45,7 @@ ACTIONS = [
     ("reschedule_url", gettext_lazy("Change the time")),
     ("cancel_url", gettext_lazy("Cancel my visit")),
     ("book_url", gettext_lazy("Book another time")),
+    ("diary_url", gettext_lazy("Open my pain diary")),
 ]
 
 
@@ -121,6 +122,8 @@ def _render(reminder: Reminder) -> Message:
     if reminder.kind in (ReminderKind.BOOKING_CONFIRMATION, ReminderKind.VISIT_MOVED, ReminderKind.CLINIC_MOVED,
                          ReminderKind.WAITLIST_OFFER):
         context["manage_url"] = link(appointment, "manage")
+    if reminder.kind == ReminderKind.PAIN_DIARY:
+        context["diary_url"] = link(appointment, "diary")
     if reminder.kind == ReminderKind.VISIT_CANCELLED:
         context["book_url"] = settings.SITE_URL.rstrip("/") + reverse("book-start")
     if reminder.context.get("start"):

@@ -45,7 +45,7 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     holds = blood_thinner_holds(patient=appointment.patient, procedure_type=appointment.procedure_type,
                                 procedure_day=day)
     visit = Visit(booked_at=now, arrival=appointment.arrival, start=appointment.procedure_start,
-                  discharge=appointment.discharge, zone=zone,
+                  discharge=appointment.discharge, zone=zone, end=appointment.procedure_end,
                   hold_last_doses={hold.drug: hold.last_dose for hold in holds})
     steps = [step for step in _steps(appointment) if booked or step.anchor != "booked"]
     patient = appointment.patient
@@ -72,12 +72,27 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
 
 def reminders_retime_after_discharge(appointment: Appointment, *, discharged_at: dt.datetime,
                                      now: dt.datetime) -> list[Reminder]:
-    """Time the visit's pending after-discharge reminders (the pain-diary prompts) from when the
-    patient really left, not from the planned discharge: a diagnostic block's diary asks for
-    the relief 1, 3 and 6 hours after the injection, and a visit runs late or early.
+    """Time the visit's pending after-discharge reminders from when the patient really left,
+    not from the planned discharge: a visit runs late or early."""
+    visit = Visit(booked_at=now, arrival=appointment.arrival, start=appointment.procedure_start,
+                  discharge=discharged_at, zone=appointment.location.zone, end=appointment.procedure_end)
+    return _retime(appointment, Anchor.AFTER_DISCHARGE, visit, now=now)
 
-    Prompts already sent are not sent again; the ones still to come are re-planned."""
-    steps = [step for step in _steps(appointment) if step.anchor == Anchor.AFTER_DISCHARGE]
+
+def reminders_retime_after_procedure_end(appointment: Appointment, *, ended_at: dt.datetime,
+                                         now: dt.datetime) -> list[Reminder]:
+    """Time the visit's pending reminders counted from the procedure's end (the pain-diary
+    prompts) from when it really ended: a diagnostic block's diary asks for the pain 30
+    minutes, then every hour, after the injection, and a procedure runs late or early."""
+    visit = Visit(booked_at=now, arrival=appointment.arrival, start=appointment.procedure_start,
+                  discharge=appointment.discharge, zone=appointment.location.zone, end=ended_at)
+    return _retime(appointment, Anchor.AFTER_PROCEDURE_END, visit, now=now)
+
+
+def _retime(appointment: Appointment, anchor: str, visit: Visit, *, now: dt.datetime) -> list[Reminder]:
+    """Re-plan the pending reminders of `anchor`'s steps for `visit`'s real times. Prompts
+    already sent are not sent again; the ones still to come are re-planned."""
+    steps = [step for step in _steps(appointment) if step.anchor == anchor]
     if not steps:
         return []
     kinds = {step.kind for step in steps}
@@ -90,8 +105,6 @@ def reminders_retime_after_discharge(appointment: Appointment, *, discharged_at:
     channel = channel_for(appointment.patient)
     if channel is None:
         return []
-    visit = Visit(booked_at=now, arrival=appointment.arrival, start=appointment.procedure_start,
-                  discharge=discharged_at, zone=appointment.location.zone)
     planned = plan(steps, visit, sms=channel == Channel.SMS, now=now)[already_out:]
     return Reminder.objects.bulk_create([
         Reminder(appointment=appointment, kind=item.kind, channel=channel, due_at=item.due_at,
@@ -143,4 +156,4 @@ def reminders_cancel(appointment: Appointment) -> int:
 
 
 __all__ = ["ReminderKind", "channel_for", "order_link_send", "reminders_cancel", "reminders_notify",
-           "reminders_retime_after_discharge", "reminders_schedule"]
+           "reminders_retime_after_discharge", "reminders_retime_after_procedure_end", "reminders_schedule"]

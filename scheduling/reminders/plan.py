@@ -33,6 +33,7 @@ class Visit:
     discharge: dt.datetime
     zone: ZoneInfo
     hold_last_doses: dict[str, dt.date] = field(default_factory=dict)  # drug -> last-dose day
+    end: dt.datetime | None = None  # the procedure's end: planned, or the real one once recorded
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,11 @@ def outside_quiet_hours(due: dt.datetime, zone: ZoneInfo, *, deadline: dt.dateti
 DUE_AT_ONCE_WHEN_PASSED = ("booked", "hold_start")
 
 
+# Prompts after the visit (the pain diary) are held out of quiet hours up to two days, not
+# kept before the arrival like the reminders before it.
+AFTER_THE_VISIT = ("after_procedure_end", "after_discharge")
+
+
 def plan(steps: list[Step], visit: Visit, *, sms: bool, now: dt.datetime) -> list[Planned]:
     """The reminders of a visit with their due instants; those already past are dropped,
     except the booking confirmation and the blood-thinner holds, which are due at once."""
@@ -78,6 +84,8 @@ def plan(steps: list[Step], visit: Visit, *, sms: bool, now: dt.datetime) -> lis
             dues.append((_local(visit_day - dt.timedelta(days=step.days), step.at_time, zone), {}))
         elif step.anchor == "before_arrival":
             dues.append((visit.arrival - dt.timedelta(minutes=step.minutes), {}))
+        elif step.anchor == "after_procedure_end":
+            dues.append(((visit.end or visit.discharge) + dt.timedelta(minutes=step.minutes), {}))
         elif step.anchor == "after_discharge":
             dues.append((visit.discharge + dt.timedelta(minutes=step.minutes), {}))
         elif step.anchor == "days_after":
@@ -88,7 +96,7 @@ def plan(steps: list[Step], visit: Visit, *, sms: bool, now: dt.datetime) -> lis
         for due, context in dues:
             if step.anchor in DUE_AT_ONCE_WHEN_PASSED:
                 due = max(due, now)
-            if sms and step.anchor not in ("after_discharge",):
+            if sms and step.anchor not in AFTER_THE_VISIT:
                 due = outside_quiet_hours(due, zone, deadline=visit.arrival)
             elif sms:
                 due = outside_quiet_hours(due, zone, deadline=due + dt.timedelta(days=2))

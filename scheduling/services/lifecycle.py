@@ -16,8 +16,15 @@ from scheduling.errors import BookingError, ChecksMissing, InvalidTransition
 from scheduling.models import Appointment, AppointmentStatus, OrderStatus
 from scheduling.models import ReminderKind, WaitlistEntry, WaitlistStatus
 from scheduling.pathways.checks import visit_checks
-from scheduling.reminders.outbox import reminders_cancel, reminders_notify, reminders_retime_after_discharge
+from scheduling.models import BaselineSource
+from scheduling.reminders.outbox import (
+    reminders_cancel,
+    reminders_notify,
+    reminders_retime_after_discharge,
+    reminders_retime_after_procedure_end,
+)
 from scheduling.services.checks import checks_record
+from scheduling.services.diary import diary_baseline_record, diary_procedure_ended
 from scheduling.services.waitlist import waitlist_offer_freed
 
 S = AppointmentStatus
@@ -99,13 +106,14 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by=None, notify
     return cancelled
 
 
-def appointment_check_in(*, appointment: Appointment, by=None, confirmed_checks: Collection[str] = ()
-                         ) -> Appointment:
+def appointment_check_in(*, appointment: Appointment, by=None, confirmed_checks: Collection[str] = (),
+                         baseline_pain: int | None = None) -> Appointment:
     """Check the patient in and record the pre-procedure checks seen at the desk, by `by`.
 
     Patients check in on the day of their visit, not before. `confirmed_checks` are kinds of
     check (`CheckKind`) the visit needs; those not confirmed stay open for later, and starting
-    the procedure without them needs a reason."""
+    the procedure without them needs a reason. `baseline_pain` (0-10), asked at the desk for
+    a procedure with a pain diary, is the diary's pain before the procedure."""
     zone = appointment.location.zone
     visit_day = appointment.procedure_start.astimezone(zone).date()
     if timezone.now().astimezone(zone).date() != visit_day:
@@ -113,6 +121,9 @@ def appointment_check_in(*, appointment: Appointment, by=None, confirmed_checks:
     with transaction.atomic():
         checked_in = _transition(appointment, S.CHECKED_IN, by=by)
         checks_record(appointment=checked_in, confirmed=confirmed_checks, by=by, now=timezone.now())
+        if baseline_pain is not None:
+            diary_baseline_record(appointment=checked_in, pain=baseline_pain, source=BaselineSource.CHECK_IN,
+                                  now=timezone.now())
     return checked_in
 
 
@@ -136,8 +147,19 @@ def appointment_start(*, appointment: Appointment, by=None, reason: str = "") ->
         return _transition(appointment, S.IN_PROCEDURE, by=by, reason=f"Started without {words}: {reason}")
 
 
+def _procedure_ended(appointment: Appointment, now) -> None:
+    """The procedure ends now: the pain diary and its prompts count from now, not from the
+    planned end."""
+    diary_procedure_ended(appointment=appointment, at=now)
+    reminders_retime_after_procedure_end(appointment, ended_at=now, now=now)
+
+
 def appointment_move_to_recovery(*, appointment: Appointment, by=None) -> Appointment:
-    return _transition(appointment, S.IN_RECOVERY, by=by)
+    now = timezone.now()
+    with transaction.atomic():
+        in_recovery = _transition(appointment, S.IN_RECOVERY, by=by)
+        _procedure_ended(in_recovery, now)
+    return in_recovery
 
 
 def appointment_complete(*, appointment: Appointment, by=None) -> Appointment:
@@ -145,7 +167,10 @@ def appointment_complete(*, appointment: Appointment, by=None) -> Appointment:
     not from the planned discharge."""
     now = timezone.now()
     with transaction.atomic():
+        from_procedure = Appointment.objects.filter(pk=appointment.pk, status=S.IN_PROCEDURE).exists()
         completed = _transition(appointment, S.COMPLETED, by=by)
+        if from_procedure:  # no recovery: the procedure ends now
+            _procedure_ended(completed, now)
         reminders_retime_after_discharge(completed, discharged_at=now, now=now)
     return completed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, AppointmentStatus, Outcome
+from scheduling.models import Appointment, AppointmentStatus, Outcome, OutcomeSource
 
 
 def _score(value: int, name: str, top: int) -> int:
@@ -24,11 +24,16 @@ def outcome_record(
     relief_duration_hours: int | None = None,
     notes: str = "",
     by=None,
+    source: str = OutcomeSource.STAFF,
 ) -> Outcome:
     """Record (or correct) the outcome of a completed procedure.
 
     Without a relief figure, it is taken from the pain scores: 8 before and 2 after is 75%.
+    `source` says where the figures come from: staff's own entry, or the patient's pain diary
+    as confirmed by `by` (patient-reported).
     """
+    if source not in OutcomeSource.values:
+        raise BookingError("Say where the outcome comes from.", field="source")
     if appointment.status != AppointmentStatus.COMPLETED:
         raise BookingError(f"Outcomes are recorded for completed visits; this one is "
                            f"{appointment.get_status_display().lower()}.", code="invalid_transition")
@@ -42,6 +47,7 @@ def outcome_record(
     outcome, _ = Outcome.objects.update_or_create(
         appointment=appointment,
         defaults={"pain_before": pain_before, "pain_after": pain_after, "relief_percent": relief_percent,
-                  "relief_duration_hours": relief_duration_hours, "notes": notes, "recorded_by": by},
+                  "relief_duration_hours": relief_duration_hours, "notes": notes, "recorded_by": by,
+                  "source": source},
     )
     return outcome

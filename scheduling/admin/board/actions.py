@@ -28,6 +28,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from clinic.models import Location
 from scheduling import services
 from scheduling.admin.reschedule import MOVABLE_STATUSES
+from scheduling.diary.prompts import has_diary
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, AppointmentStatus, Outcome
 from scheduling.pathways.checks import VisitChecks, procedure_day, visit_checks
@@ -111,7 +112,8 @@ def actions_for(user, visit: Appointment, *, now: dt.datetime, checks: VisitChec
             if not is_visit_day:
                 continue
             checks = checks if checks is not None else visit_checks(visit)
-            asks = "checks" if checks.needed else None
+            # The check-in page also asks a diary's baseline pain (one query, for visits of the day).
+            asks = "checks" if checks.needed or has_diary(visit.procedure_type) else None
             actions.append(VisitAction(name, step.label, reverse("board:visit-check-in", args=[visit.pk]), asks))
             continue
         if name == "start":
