@@ -200,11 +200,18 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
         return " ".join(preparation_lines(obj.procedure_type)) or "-"
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is not Outcome:
+            super().save_formset(request, form, formset, change)
+            return
+        # The one write path for outcomes (what a care plan waits for follows from it). Changed by
+        # hand, the figures are staff's own, no longer the diary's.
         for inline_form in formset.forms:
-            if isinstance(inline_form.instance, Outcome) and inline_form.has_changed():
-                inline_form.instance.recorded_by = request.user
-                inline_form.instance.source = OutcomeSource.STAFF  # changed by hand: no longer the diary's figures
-        super().save_formset(request, form, formset, change)
+            if inline_form.has_changed():
+                data = inline_form.cleaned_data
+                services.outcome_record(
+                    appointment=form.instance, pain_before=data["pain_before"], pain_after=data["pain_after"],
+                    relief_percent=data.get("relief_percent"), relief_duration_hours=data.get("relief_duration_hours"),
+                    notes=data.get("notes", ""), by=request.user, source=OutcomeSource.STAFF)
 
     def save_model(self, request, obj, form, change):
         # Only a visit's notes are edited here; it was booked through the booking service.
