@@ -205,13 +205,18 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
             return
         # The one write path for outcomes (what a care plan waits for follows from it). Changed by
         # hand, the figures are staff's own, no longer the diary's.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             if inline_form.has_changed():
-                data = inline_form.cleaned_data
-                services.outcome_record(
+                data, new = inline_form.cleaned_data, inline_form.instance.pk is None
+                outcome = services.outcome_record(
                     appointment=form.instance, pain_before=data["pain_before"], pain_after=data["pain_after"],
                     relief_percent=data.get("relief_percent"), relief_duration_hours=data.get("relief_duration_hours"),
                     notes=data.get("notes", ""), by=request.user, source=OutcomeSource.STAFF)
+                if new:  # for the change message in the admin's log
+                    formset.new_objects.append(outcome)
+                else:
+                    formset.changed_objects.append((outcome, inline_form.changed_data))
 
     def save_model(self, request, obj, form, change):
         # Only a visit's notes are edited here; it was booked through the booking service.
