@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from clinic.models import Physician, Room
 from scheduling.admin.board.actions import actions_for
 from scheduling.admin.board.params import DayQuery
-from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes
+from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes, selected_visit
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.selectors import day_closure
 from scheduling.stranded import attention_count
@@ -135,8 +135,8 @@ def _links(query: BoardQuery, path_name: str) -> dict:
 def _selected(request: HttpRequest, board: DayBoard, visit_id: int | None, now: dt.datetime) -> dict:
     if visit_id is None:
         return {}
-    visit = board.visit(visit_id)
-    if visit is None:
+    visit = selected_visit(board, visit_id)
+    if visit is None or visit.appointment is None:
         return {"visit_missing": visit_id}
     return {"selected": visit, "actions": actions_for(request.user, visit.appointment, now=now)}
 
@@ -197,10 +197,9 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         "visit_unknown": visit_unknown,
     }
     if physician_from_user:
-        outcomes = earlier_outcomes(patient_ids=[visit.appointment.patient_id for visit in board.visits],
-                                    before=board.opens)
+        outcomes = earlier_outcomes(patient_ids=[visit.patient_id for visit in board.visits], before=board.opens)
         for visit in board.visits:
-            visit.earlier_outcomes = outcomes.get(visit.appointment.patient_id, [])
+            visit.earlier_outcomes = outcomes.get(visit.patient_id, [])
     fragment = request.headers.get("X-Board-Fragment") == "1"
     return TemplateResponse(request, FRAGMENTS[template] if fragment else template, context)
 
