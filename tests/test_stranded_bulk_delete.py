@@ -22,7 +22,7 @@ def test_deleting_selected_schedule_blocks_lists_the_visits_first_and_deletes_on
     wednesday = ScheduleBlock.objects.get(physician=calendar.okafor, weekday=WEDNESDAY.weekday())
     client.force_login(manager)
     asked = client.post(BLOCKS, delete_selected(wednesday))
-    assert asked.status_code == 200 and "Are you sure?" in asked.content.decode()  # the stock question first
+    assert asked.status_code == 200 and "Are you sure you want to delete the selected" in asked.content.decode()  # the stock question first
 
     response = client.post(BLOCKS, delete_selected(wednesday, post="yes"))
     assert response.status_code == 200
@@ -51,7 +51,7 @@ def test_deleting_selected_closures_goes_through_the_same_check(client, manager,
                                        reason="Ice storm")]
     client.force_login(manager)
     changelist = reverse("admin:clinic_closure_changelist")
-    assert "Are you sure?" in client.post(changelist, delete_selected(*closures)).content.decode()
+    assert "Are you sure you want to delete the selected" in client.post(changelist, delete_selected(*closures)).content.decode()
     response = client.post(changelist, delete_selected(*closures, post="yes"))
     # Reopening the clinic strands nothing: deleted at once, as before.
     assert response.status_code == 302 and not Closure.objects.filter(pk=closures[0].pk).exists()
