@@ -51,6 +51,10 @@ STATUS_SHORT = {
     AppointmentStatus.NO_SHOW: gettext_lazy("No-show"),
 }
 COMPACT_MINUTES = 45  # a block shorter than this (room time) is too narrow for the full status
+# A block's names and codes are cut to fit it at its narrowest (an hour is at least 6.5rem, 104 px,
+# wide: board.css), initials where not even a short name fits (a 20-minute visit); the whole visit
+# is in the block's tooltip, its accessible name and the list.
+HOUR_PX, CHAR_PX = 104, 7.0  # the narrowest hour, and an 11 px character (bold or wide), about
 # What the board reads of each of a day's visits, as plain values in one query.
 ROW_COLUMNS = [
     "pk", "status", "arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end",
@@ -104,6 +108,8 @@ class BoardVisit:
     procedure_span: Span  # [procedure_start, procedure_end), the physician's lane
     label: str  # the whole visit in words: what a screen reader and the block's tooltip say
     block_status: str  # the status as the block writes it: in full, or short where the block is narrow
+    room_words: tuple[str, str, str]  # the room lane's block's lines: who, what, status (cut to fit)
+    procedure_words: tuple[str, str, str]  # the physician lane's block's lines
     arrival_hm: str  # the local times as the page writes them, "07:30"
     start_hm: str
     end_hm: str
@@ -332,6 +338,22 @@ def _pack(items: list, key) -> int:
     return max(len(row_ends), 1)
 
 
+def _fit(text: str, chars: int) -> str:
+    """`text`, cut to `chars` characters with an ellipsis if longer."""
+    return text if len(text) <= chars else text[:max(chars - 1, 1)] + "…"
+
+
+def _block_words(minutes: float, *, first: str, last: str, code: str, what: str, status: str, short: str,
+                 flagged: bool) -> tuple[str, str, str]:
+    """A block's three lines as they fit a block of `minutes` at its narrowest."""
+    chars = max(int((minutes * HOUR_PX / 60 - 4) / CHAR_PX), 2)
+    name_chars = chars - 1 if flagged else chars
+    who = next((words for words in (f"{last}, {first[:1]}.", last) if len(words) <= name_chars), None)
+    if who is None:
+        who = _fit(last, name_chars) if name_chars >= 5 else f"{first[:1]}{last[:1]}"
+    return who, _fit(what if len(what) <= chars else code, chars), status if len(status) <= chars else short
+
+
 def _board_visit(row, scale: Scale, zone, now: dt.datetime, words: _Words, physicians: dict[int, Physician],
                  room_names: dict[int, str], drugs: dict[int, list], hold_notices: dict[int, dict[str, dt.date]]
                  ) -> BoardVisit:
@@ -358,6 +380,10 @@ def _board_visit(row, scale: Scale, zone, now: dt.datetime, words: _Words, physi
     }
     if flags:
         label += ". " + ". ".join(flag.label for flag in flags)
+    physician_last_name = physician.user.last_name if physician.user_id else ""
+    block_status = words.short[row.status] if room_seconds < COMPACT_MINUTES * 60 else status_label
+    names = dict(first=row.patient__first_name, last=row.patient__last_name, code=row.procedure_type__code,
+                 short=words.short[row.status], flagged=bool(flags))
     return BoardVisit(
         pk=row.pk,
         status=row.status,
@@ -378,7 +404,7 @@ def _board_visit(row, scale: Scale, zone, now: dt.datetime, words: _Words, physi
         requires_order=row.procedure_type__requires_order,
         physician_id=row.physician_id,
         physician_name=physician.name,
-        physician_last_name=physician.user.last_name if physician.user_id else "",
+        physician_last_name=physician_last_name,
         room_id=row.room_id,
         room_name=room_name,
         room_span=scale.span(row.room_start, row.room_end),
@@ -388,7 +414,11 @@ def _board_visit(row, scale: Scale, zone, now: dt.datetime, words: _Words, physi
         recovery=scale.span(row.room_end, row.discharge),
         procedure_span=scale.span(row.procedure_start, row.procedure_end),
         label=label,
-        block_status=words.short[row.status] if room_seconds < COMPACT_MINUTES * 60 else status_label,
+        block_status=block_status,
+        room_words=_block_words(room_seconds / 60, what=f"{row.procedure_type__code} · {physician_last_name}",
+                                status=block_status, **names),
+        procedure_words=_block_words((row.procedure_end - row.procedure_start).total_seconds() / 60,
+                                     what=row.procedure_type__code, status=block_status, **names),
         arrival_hm=hm["arrival"], start_hm=hm["start"], end_hm=hm["end"], discharge_hm=hm["discharge"],
     )
 

@@ -27,6 +27,14 @@ def _classes(visit: BoardVisit, selected) -> str:
     return f"visit status-{visit.status}" + (" selected" if visit.pk == selected_pk else "")
 
 
+def _lines(visit: BoardVisit, words: tuple[str, str, str]) -> str:
+    """A block's three lines: the patient (a flag first if the visit has flags), what, the status."""
+    who, what, status = words
+    return (f'<text class="who" x="3" y="13">{FLAG_MARK if visit.flags else ""}{escape(who)}</text>'
+            f'<text class="what" x="3" y="26">{escape(what)}</text>'
+            f'<text class="state" x="3" y="39">{escape(status)}</text>')
+
+
 @register.simple_tag
 def room_block(visit: BoardVisit, selected, visit_base: str) -> SafeString:
     """The visit in its room's lane: room time shaded, the procedure solid, the preparation line
@@ -42,10 +50,7 @@ def room_block(visit: BoardVisit, selected, visit_base: str) -> SafeString:
         f'<svg x="{visit.room_span.left}%" y="{block_y}" width="{visit.room_span.width}%" height="44">'
         '<rect class="room-time" fill="url(#room-hatch)" width="100%" height="100%" rx="3"></rect>'
         f'<rect class="procedure" x="{visit.setup_width}%" width="{visit.procedure_width}%" height="100%"></rect>'
-        f'<text class="who" x="3" y="13">{FLAG_MARK if visit.flags else ""}{escape(visit.patient_last_name)}, '
-        f'{escape(visit.patient_first_name[:1])}.</text>'
-        f'<text class="what" x="3" y="26">{escape(visit.code)} · {escape(visit.physician_last_name)}</text>'
-        f'<text class="state" x="3" y="39">{escape(visit.block_status)}</text></svg></a>\n'
+        f'{_lines(visit, visit.room_words)}</svg></a>\n'
     )
 
 
@@ -58,9 +63,7 @@ def physician_block(visit: BoardVisit, selected, visit_base: str) -> SafeString:
         f'aria-label="{label}"><title>{label}</title>'
         f'<svg x="{visit.procedure_span.left}%" y="{visit.physician_top}" width="{visit.procedure_span.width}%" '
         'height="42"><rect class="procedure" width="100%" height="100%" rx="3"></rect>'
-        f'<text class="who" x="3" y="13">{FLAG_MARK if visit.flags else ""}{escape(visit.patient_last_name)}'
-        f'</text><text class="what" x="3" y="26">{escape(visit.code)}</text>'
-        f'<text class="state" x="3" y="39">{escape(visit.block_status)}</text></svg></a>\n'
+        f'{_lines(visit, visit.procedure_words)}</svg></a>\n'
     )
 
 
