@@ -523,3 +523,17 @@ def test_a_twenty_minute_visit_writes_what_fits_at_1024_px_and_the_rest_in_its_t
     assert who.lstrip("⚑") in (initials, patient.last_name[:4]) and len(who.lstrip("⚑")) <= 4
     assert what == "FOL…" and status in ("Sched.", "Conf.")
     assert f"<title>{patient.full_name}, FOLLOW_UP, {calendar.nair.name}" in block
+
+
+def test_a_busy_days_board_reads_no_row_per_visit(client, front_desk, calendar, django_assert_max_num_queries):
+    """150 visits in a fixed handful of queries: the session and user, the location, its rooms
+    and their capabilities, the day's blocks, the visits as plain values, the patients' drugs, the
+    day's hold messages, the fingerprint, the controls' lists and the closure (the times to book
+    kept from the first request)."""
+    many = _crowded_location(150)
+    client.force_login(front_desk)
+    params = {"location": many.pk, "date": NEXT_MONDAY.isoformat()}
+    client.get("/admin/board/", params)
+    with django_assert_max_num_queries(20):
+        response = client.get("/admin/board/", params)
+    assert "150 visits" in text(response)
