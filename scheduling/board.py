@@ -58,7 +58,7 @@ HOUR_PX, CHAR_PX = 104, 7.0  # the narrowest hour, and an 11 px character (bold 
 # What the board reads of each of a day's visits, as plain values in one query.
 ROW_COLUMNS = [
     "pk", "status", "arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end",
-    "created_at", "patient_id", "physician_id", "room_id",
+    "created_at", "updated_at", "patient_id", "physician_id", "room_id",
     "patient__first_name", "patient__last_name", "patient__needs_review", "patient__phone", "patient__email",
     "patient__sms_consent", "patient__email_consent",
     "procedure_type__code", "procedure_type__name", "procedure_type__bleeding_risk", "procedure_type__requires_order",
@@ -497,7 +497,10 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
         .select_related("physician__user")
         .order_by("start_time")
     )
-    appointments = day_rows(location=location, day=day, include_cancelled=include_cancelled)
+    every = day_rows(location=location, day=day, include_cancelled=True)
+    fingerprint = _fingerprint(max((a.updated_at for a in every), default=None),
+                               {status: sum(1 for a in every if a.status == status) for status in AppointmentStatus.values})
+    appointments = every if include_cancelled else [a for a in every if a.status != AppointmentStatus.CANCELLED]
     opens_minutes, closes_minutes = _day_hours(day, blocks, appointments, zone)
     opens, closes = local_minutes(day, opens_minutes, zone), local_minutes(day, closes_minutes, zone)
     scale = Scale(opens, closes)
@@ -568,7 +571,6 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
         physician_lanes.append(lane)
 
     today = now.astimezone(zone).date()
-    fingerprint = board_fingerprint(location=location, day=day)
     if offer_times and day >= today and room_lanes:
         cached_offers(location=location, day=day, now=now, lanes=room_lanes, fingerprint=fingerprint,
                        physician=physician, room=room, known_physicians=physicians, rooms=rooms,
@@ -594,8 +596,13 @@ def board_fingerprint(*, location: Location, day: dt.date) -> str:
         .aggregate(latest=Max("updated_at"), **{status: Count("pk", filter=Q(status=status))
                                                  for status in AppointmentStatus.values})
     latest = figures.pop("latest")
-    counts = ",".join(str(figures[status]) for status in AppointmentStatus.values)
-    return f"{latest.isoformat() if latest else '-'}/{counts}"
+    return _fingerprint(latest, figures)
+
+
+def _fingerprint(latest: dt.datetime | None, counts: dict[str, int]) -> str:
+    """The fingerprint's words: the latest change, and how many visits are in each status. The
+    board draws it from the day's rows it reads anyway; `board_fingerprint` asks the database."""
+    return f"{latest.isoformat() if latest else '-'}/{','.join(str(counts[status]) for status in AppointmentStatus.values)}"
 
 
 def earlier_outcomes(*, patient_ids, before: dt.datetime) -> dict[int, list[Outcome]]:

@@ -80,10 +80,12 @@ class BoardQuery(DayQuery):
         return {key: value for key, value in values.items() if value not in (None, "")}
 
 
-def _controls(query: BoardQuery) -> BoardQuery:
-    """The controls as they should show this board: the defaults filled in, rooms of its location."""
+def _controls(query: BoardQuery, rooms=None) -> BoardQuery:
+    """The controls as they should show this board: the defaults filled in, rooms of its location
+    (`rooms`: the board's, read already)."""
     shown = BoardQuery(initial={key: value for key, value in query.cleaned_data.items() if value is not None})
-    rooms = Room.objects.filter(location=query.cleaned_data["location"]).order_by("name")
+    if rooms is None:
+        rooms = Room.objects.filter(location=query.cleaned_data["location"]).order_by("name")
     # Plain lists, read with one ordinary query each: a model choice field reads its choices
     # through a server-side cursor (several round trips each) on PostgreSQL.
     for name, objects, label in (("location", shown.fields["location"].queryset, str),
@@ -190,7 +192,7 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         **admin.site.each_context(request),
         "title": title,
         "subtitle": None,
-        "query": _controls(query),
+        "query": _controls(query, board.rooms),
         "board": board,
         "physician": physician,
         "show_physician_lanes": cleaned.get("lanes") == "physicians",
