@@ -2,7 +2,7 @@
 
 A closure, time off, a room out of service, a credential removed or a schedule block changed
 can make booked visits impossible. The mixin tries the change (add, edit, delete, inlines
-included) inside a savepoint, asks `stranded_visits` which visits in the change's reach are
+included, and the list's "Delete selected" action) inside a savepoint, asks `stranded_visits` which visits in the change's reach are
 stranded with it and were not without it, and rolls it back. None: the change is saved at once.
 Some: a page lists them and re-posts the same form with a confirmation, or goes back. Once saved,
 the stranded visits' page offers to move or cancel them.
@@ -10,9 +10,10 @@ the stranded visits' page offers to move or cancel them.
 
 from __future__ import annotations
 
+from django.contrib.admin.actions import delete_selected as stock_delete_selected
 from django.contrib.admin.utils import unquote
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q, RestrictedError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -58,6 +59,54 @@ class StrandedConfirmMixin:
             return super(StrandedConfirmMixin, self).delete_view(request, object_id, extra_context)
 
         return self._with_confirmation(request, delete, self.get_object(request, unquote(object_id)))
+
+    def get_actions(self, request):
+        """The stock "Delete selected" replaced by one that asks first, as deleting one does."""
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            actions["delete_selected"] = (StrandedConfirmMixin.delete_selected_asking, "delete_selected",
+                                          actions["delete_selected"][2])
+        return actions
+
+    @staticmethod
+    def delete_selected_asking(modeladmin, request, queryset):
+        """The stock action (its "Are you sure?" page, then the deletion), except that when
+        the deletion would strand booked visits, those are listed before anything is deleted,
+        and once deleted anyway the visits' page offers to move or cancel them."""
+        if not request.POST.get("post"):  # the stock page that asks "Are you sure?"
+            return stock_delete_selected(modeladmin, request, queryset)
+        if CONFIRMED not in request.POST:
+            stranded = modeladmin._stranded_by_deleting(queryset)
+            if stranded:
+                return modeladmin._confirmation(request, stranded)
+        response = stock_delete_selected(modeladmin, request, queryset)  # None once deleted
+        attention_count_clear()
+        ids = [int(pk) for pk in request.POST.get(STRANDED_IDS, "").split(",") if pk.isdigit()]
+        if response is None and ids:
+            modeladmin.message_user(request, ngettext(
+                "Deleted. %(count)d visit needs a new time or cancelling.",
+                "Deleted. %(count)d visits need a new time or cancelling.", len(ids)) % {"count": len(ids)})
+            return HttpResponseRedirect(reverse("board:attention") + "?" + urlencode({"visits": ",".join(map(str, ids))}))
+        return response
+
+    def _stranded_by_deleting(self, queryset) -> list[StrandedVisit]:
+        """The visits deleting `queryset` would strand that were not stranded already; nothing
+        is deleted."""
+        objects = list(queryset)
+        scope = NOTHING
+        for obj in objects:
+            scope |= self.stranded_scope(obj)
+        now = timezone.now()
+        visits = Appointment.objects.filter(scope)
+        already = {item.appointment.pk for item in stranded_visits(now=now, visits=visits)}
+        try:
+            with transaction.atomic():
+                queryset.model.objects.filter(pk__in=[obj.pk for obj in objects]).delete()
+                after = stranded_visits(now=now, visits=visits)
+                transaction.set_rollback(True)
+        except (ProtectedError, RestrictedError):
+            return []  # nothing can be deleted: the stock action says why
+        return [item for item in after if item.appointment.pk not in already]
 
     def _with_confirmation(self, request, change, before):
         if request.method != "POST":

@@ -8,8 +8,10 @@ Relative to the day it runs, `seed_demo_activity` seeds
   epidural injection that gave little relief, so a repeat is refused; a block here and a
   documented one at another clinic, so RFA can be booked (the all-payer rule accepts it);
 - today's visits in every status (scheduled, confirmed, checked in, in procedure, in recovery,
-  completed, cancelled, no-show), and a few in the coming days, one of them for a patient on
-  warfarin booked too late for the hold.
+  completed, cancelled, no-show) as far as the hour allows: a visit is under way, done or missed
+  only once its time has passed in the location's zone (seeded before opening, the day's visits
+  are all still to come); and a few in the coming days, one of them for a patient on warfarin
+  booked too late for the hold.
 
 Stable keys. Every visit belongs to a patient who exists only for it (fictitious names below),
 and a patient's visits are seeded when the patient is created, never again: a second run adds
@@ -273,15 +275,16 @@ class _Activity:
         return appointment
 
     def _settle(self, appointment: Appointment, visit: DemoVisit) -> None:
-        """Take the visit to its status, record its outcome, and its reminders due before now as sent."""
-        self._walk(appointment, visit)
+        """Take the visit to its status as far as the clock allows, record its outcome, and its
+        reminders due before now as sent."""
+        reached = self._walk(appointment, visit)
         for follow_up in appointment.follow_ups.all():  # the SCS trial's lead removal, done as planned
-            if visit.status == S.COMPLETED and follow_up.procedure_start < self.now:
+            if reached == S.COMPLETED:
                 self._walk(follow_up, DemoVisit(follow_up.procedure_type.code, S.COMPLETED))
             self._sent_before_now(follow_up)
-        if visit.pain is not None and prompt_minutes(appointment.procedure_type):
+        if visit.pain is not None and reached == S.COMPLETED and prompt_minutes(appointment.procedure_type):
             self._diary(appointment, *visit.pain)
-        elif visit.pain is not None:
+        elif visit.pain is not None and reached == S.COMPLETED:
             before, after = visit.pain
             services.outcome_record(appointment=appointment, pain_before=before, pain_after=after)
         self._sent_before_now(appointment)
@@ -305,8 +308,10 @@ class _Activity:
                                 relief_duration_hours=proposal.relief_duration_hours, notes=proposal.notes,
                                 source=OutcomeSource.PATIENT_DIARY)
 
-    def _walk(self, appointment: Appointment, visit: DemoVisit) -> None:
-        for status in PATHS[visit.status]:
+    def _walk(self, appointment: Appointment, visit: DemoVisit) -> str:
+        """Take the visit along its status's path, as far as `now` allows; the status reached."""
+        reached = self._as_of_now(appointment, visit.status)
+        for status in PATHS[reached]:
             if status == S.CANCELLED:
                 services.appointment_cancel(appointment=appointment, reason=visit.cancel_reason,
                                             notify_patient=False)
@@ -315,6 +320,22 @@ class _Activity:
                 if status == S.CHECKED_IN:  # the desk saw what the visit needs, as at a real check-in
                     checks_record(appointment=appointment, by=None, now=self.now,
                                   confirmed=[need.kind for need in checks_needed(appointment)])
+        return reached
+
+    def _as_of_now(self, appointment: Appointment, status: str) -> str:
+        """The furthest step towards `status` the clock allows: a visit is checked in (or missed)
+        once its arrival time has passed, in procedure once its start has, in recovery once its
+        procedure's end has, done once its discharge has. Seeded before opening hours, today's
+        visits are all still to come; later in the day, those whose times have passed move on."""
+        due = {S.CHECKED_IN: appointment.arrival, S.NO_SHOW: appointment.arrival,
+               S.IN_PROCEDURE: appointment.procedure_start, S.IN_RECOVERY: appointment.procedure_end,
+               S.COMPLETED: appointment.discharge}
+        reached = S.SCHEDULED
+        for step in PATHS[status]:
+            if step in due and due[step] > self.now:
+                break
+            reached = step
+        return reached
 
     def _sent_before_now(self, appointment: Appointment) -> None:
         """Reminders due before now would have gone out: record them so, at their due time."""

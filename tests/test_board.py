@@ -72,8 +72,9 @@ def test_the_board_draws_each_visit_as_room_time_around_a_solid_procedure(client
     assert '<rect class="procedure" x="14.286%" width="57.143%"' in suite_1
     assert 'class="room-time"' in suite_1 and 'class="prep"' in suite_1 and 'class="recovery"' in suite_1
     # The status is written in the block and in the list, not only coloured.
-    # A 35-minute block writes its status short; the legend spells it out.
-    assert re.search(r'<text class="what" x="3" y="26">MBB_LUMBAR · Okafor</text>\s*<text class="state" x="3" y="39">'
+    # A 35-minute block writes its status short (the legend spells it out), and what it is cut to
+    # fit the block at its narrowest (the tooltip and the list say it in full).
+    assert re.search(r'<text class="what" x="3" y="26">MBB_LUM…</text>\s*<text class="state" x="3" y="39">'
                      r'Sched.</text>', suite_1)
     assert "Scheduled · “Sched.” on a narrow block" in html and "Completed · “Done” on a narrow block" in html
     assert re.search(r'<span class="status-badge status-scheduled">Scheduled</span>', html)
@@ -312,8 +313,11 @@ def test_the_changes_answer_moves_when_a_visit_changes(client, front_desk, monda
     before = client.get("/admin/board/changes/", params).json()["fingerprint"]
     assert client.get("/admin/board/changes/", params).json()["fingerprint"] == before
     services.appointment_cancel(appointment=monday[1], by=front_desk, reason="Ill")
-    assert client.get("/admin/board/changes/", params).json()["fingerprint"] != before
+    after = client.get("/admin/board/changes/", params).json()["fingerprint"]
+    assert after != before
     assert client.get("/admin/board/changes/", {"date": "nope"}).status_code == 400
+    # The board draws the fingerprint from the day it reads: the same words, so it does not reload for nothing.
+    assert f'data-fingerprint="{after}"' in text(client.get("/admin/board/", params))
 
 
 def test_my_day_lists_the_physicians_visits_with_earlier_blocks_and_relief(client, calendar, monday):
@@ -507,3 +511,32 @@ def test_a_closed_day_says_so_and_why_on_the_board_and_the_arrivals_desk(client,
         assert f"{location.name} is closed this day" in closed and "Ice storm" in closed, url
         open_day = text(client.get(url, {"date": (NEXT_MONDAY + dt.timedelta(days=1)).isoformat()}))
         assert "is closed this day" not in open_day, url
+
+
+def test_a_twenty_minute_visit_writes_what_fits_at_1024_px_and_the_rest_in_its_title(client, front_desk, calendar):
+    """An hour is at least 104 px wide: a 20-minute follow-up is about 35 px, four characters."""
+    follow_up = ProcedureType.objects.get(code="FOLLOW_UP")
+    patient = calendar.patients[0]
+    wednesday = NEXT_MONDAY + dt.timedelta(days=2)  # Dr. Nair's clinic day
+    visit = book(calendar, patient, local(wednesday, 9), physician=calendar.nair, procedure_type=follow_up)
+    html = text(board(client, front_desk, date=wednesday.isoformat()))
+    block = re.search(rf'<a class="visit[^"]*" href="[^"]*{visit.pk}" [^>]*>(.*?)</a>', html, re.S).group(1)
+    who, what, status = re.findall(r'<text class="\w+" x="3" y="\d+">([^<]*)</text>', block)
+    initials = f"{patient.first_name[0]}{patient.last_name[0]}"
+    assert who.lstrip("⚑") in (initials, patient.last_name[:4]) and len(who.lstrip("⚑")) <= 4
+    assert what == "FOL…" and status in ("Sched.", "Conf.")
+    assert f"<title>{patient.full_name}, FOLLOW_UP, {calendar.nair.name}" in block
+
+
+def test_a_busy_days_board_reads_no_row_per_visit(client, front_desk, calendar, django_assert_max_num_queries):
+    """150 visits in a fixed handful of queries: the session and user, the location, its rooms
+    and their capabilities, the day's blocks, the visits as plain values, the patients' drugs, the
+    day's hold messages, the fingerprint, the controls' lists and the closure (the times to book
+    kept from the first request)."""
+    many = _crowded_location(150)
+    client.force_login(front_desk)
+    params = {"location": many.pk, "date": NEXT_MONDAY.isoformat()}
+    client.get("/admin/board/", params)
+    with django_assert_max_num_queries(20):
+        response = client.get("/admin/board/", params)
+    assert "150 visits" in text(response)

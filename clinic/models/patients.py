@@ -115,8 +115,13 @@ class Patient(models.Model):
         """The channels the patient agreed to be messaged on and gave the details for. Empty: no
         message of any kind goes out (consent is a fact about the patient, recorded when they
         give it; the staff see its absence flagged)."""
-        allowed = ((Channel.SMS, self.sms_consent and bool(self.phone)),
-                   (Channel.EMAIL, self.email_consent and bool(self.email)))
+        return self.channels_consented(sms_consent=self.sms_consent, phone=self.phone,
+                                       email_consent=self.email_consent, email=self.email)
+
+    @staticmethod
+    def channels_consented(*, sms_consent: bool, phone: str, email_consent: bool, email: str) -> list[str]:
+        """`consented_channels` from the patient's values (a page that reads them as plain values)."""
+        allowed = ((Channel.SMS, sms_consent and bool(phone)), (Channel.EMAIL, email_consent and bool(email)))
         return [channel for channel, ok in allowed if ok]
 
     @property

@@ -42,12 +42,19 @@ class Hold:
 
 def blood_thinner_holds(*, patient: Patient, procedure_type: ProcedureType, procedure_day: dt.date) -> list[Hold]:
     """One hold per drug the patient takes that this procedure's bleeding risk asks to stop."""
+    return drug_holds(patient.blood_thinners.all(), bleeding_risk=procedure_type.bleeding_risk,
+                      procedure_day=procedure_day)
+
+
+def drug_holds(drugs, *, bleeding_risk: str, procedure_day: dt.date) -> list[Hold]:
+    """The holds of these drugs (BloodThinner rows) before a procedure of this bleeding risk on
+    `procedure_day`: what a page of many visits asks with each patient's drugs read once for all."""
     holds = []
-    for drug in patient.blood_thinners.all():
-        last_dose = drug.last_dose_date(procedure_type.bleeding_risk, procedure_day)
+    for drug in drugs:
+        last_dose = drug.last_dose_date(bleeding_risk, procedure_day)
         if last_dose is None:
             continue
-        holds.append(Hold(drug=drug.name, hold_days=drug.hold_days(procedure_type.bleeding_risk),
+        holds.append(Hold(drug=drug.name, hold_days=drug.hold_days(bleeding_risk),
                           last_dose=last_dose, first_day_without=last_dose + dt.timedelta(days=1),
                           restart_guidance=drug.restart_guidance))
     return sorted(holds, key=lambda hold: hold.last_dose)
@@ -56,8 +63,14 @@ def blood_thinner_holds(*, patient: Patient, procedure_type: ProcedureType, proc
 def hold_notice_days(appointments) -> dict[int, dict[str, dt.date]]:
     """For each visit, the day its patient was sent each drug's hold message (local), in one
     query for all of them; a visit with no hold message is absent."""
-    zones = {appointment.pk: appointment.location.zone for appointment in appointments}
+    return hold_notice_days_by_id({appointment.pk: appointment.location.zone for appointment in appointments})
+
+
+def hold_notice_days_by_id(zones: dict) -> dict[int, dict[str, dt.date]]:
+    """`hold_notice_days` for visits given as {visit id: its location's zone}."""
     told: dict[int, dict[str, dt.date]] = {}
+    if not zones:
+        return told
     rows = (Reminder.objects.filter(appointment_id__in=zones, kind=ReminderKind.BLOOD_THINNER_HOLD)
             .exclude(status=ReminderStatus.CANCELLED).order_by("due_at")
             .values_list("appointment_id", "context__drug", "due_at"))
@@ -83,7 +96,12 @@ def holds_told_too_late(appointment, *, told_on: dict[str, dt.date] | None = Non
         return []
     if told_on is None:
         told_on = hold_notice_days([appointment]).get(appointment.pk, {})
-    booked_on = appointment.created_at.astimezone(zone).date()
+    return holds_too_late(holds, told_on=told_on, booked_on=appointment.created_at.astimezone(zone).date())
+
+
+def holds_too_late(holds: list[Hold], *, told_on: dict[str, dt.date], booked_on: dt.date) -> list[Hold]:
+    """Of a visit's holds, those its patient heard of too late: told by the hold's message on
+    the day in `told_on`, or else when the visit was booked (`booked_on`, local)."""
     return [hold for hold in holds if hold.too_late(told_on.get(hold.drug, booked_on))]
 
 

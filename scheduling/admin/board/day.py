@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy
 
 from clinic.models import Physician, Room
 from scheduling.admin.board.actions import actions_for
-from scheduling.admin.board.params import DayQuery
-from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes
+from scheduling.admin.board.params import DayQuery, QuickSelect
+from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes, selected_visit
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.selectors import day_closure
 from scheduling.stranded import attention_count
@@ -43,11 +43,11 @@ class BoardQuery(DayQuery):
     is optional; the defaults are the first location and today there."""
 
     physician = forms.ModelChoiceField(
-        queryset=Physician.objects.filter(is_active=True).select_related("user"), required=False,
+        queryset=Physician.objects.filter(is_active=True).select_related("user"), required=False, widget=QuickSelect,
         label=gettext_lazy("Physician"), empty_label=gettext_lazy("All physicians"),
         error_messages={"invalid_choice": gettext_lazy("There is no such physician; choose one from the list.")})
     room = forms.ModelChoiceField(
-        queryset=Room.objects.all(), required=False, label=gettext_lazy("Room"), empty_label=gettext_lazy("All rooms"),
+        queryset=Room.objects.all(), required=False, widget=QuickSelect, label=gettext_lazy("Room"), empty_label=gettext_lazy("All rooms"),
         error_messages={"invalid_choice": gettext_lazy("There is no such room; choose one from the list.")})
     cancelled = forms.BooleanField(required=False, label=gettext_lazy("Show cancelled visits"))
     lanes = forms.ChoiceField(
@@ -80,11 +80,20 @@ class BoardQuery(DayQuery):
         return {key: value for key, value in values.items() if value not in (None, "")}
 
 
-def _controls(query: BoardQuery) -> BoardQuery:
-    """The controls as they should show this board: the defaults filled in, rooms of its location."""
+def _controls(query: BoardQuery, rooms=None) -> BoardQuery:
+    """The controls as they should show this board: the defaults filled in, rooms of its location
+    (`rooms`: the board's, read already)."""
     shown = BoardQuery(initial={key: value for key, value in query.cleaned_data.items() if value is not None})
-    shown.fields["room"].queryset = Room.objects.filter(location=query.cleaned_data["location"]).order_by("name")
-    shown.fields["room"].label_from_instance = lambda room: room.name
+    if rooms is None:
+        rooms = Room.objects.filter(location=query.cleaned_data["location"]).order_by("name")
+    # Plain lists, read with one ordinary query each: a model choice field reads its choices
+    # through a server-side cursor (several round trips each) on PostgreSQL.
+    for name, objects, label in (("location", shown.fields["location"].queryset, str),
+                                 ("physician", shown.fields["physician"].queryset, str),
+                                 ("room", rooms, lambda room: room.name)):
+        field = shown.fields[name]
+        empty = [("", field.empty_label)] if field.empty_label is not None else []
+        field.choices = empty + [(each.pk, label(each)) for each in objects]
     return shown
 
 
@@ -135,8 +144,8 @@ def _links(query: BoardQuery, path_name: str) -> dict:
 def _selected(request: HttpRequest, board: DayBoard, visit_id: int | None, now: dt.datetime) -> dict:
     if visit_id is None:
         return {}
-    visit = board.visit(visit_id)
-    if visit is None:
+    visit = selected_visit(board, visit_id)
+    if visit is None or visit.appointment is None:
         return {"visit_missing": visit_id}
     return {"selected": visit, "actions": actions_for(request.user, visit.appointment, now=now)}
 
@@ -183,7 +192,7 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         **admin.site.each_context(request),
         "title": title,
         "subtitle": None,
-        "query": _controls(query),
+        "query": _controls(query, board.rooms),
         "board": board,
         "physician": physician,
         "show_physician_lanes": cleaned.get("lanes") == "physicians",
@@ -197,10 +206,9 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         "visit_unknown": visit_unknown,
     }
     if physician_from_user:
-        outcomes = earlier_outcomes(patient_ids=[visit.appointment.patient_id for visit in board.visits],
-                                    before=board.opens)
+        outcomes = earlier_outcomes(patient_ids=[visit.patient_id for visit in board.visits], before=board.opens)
         for visit in board.visits:
-            visit.earlier_outcomes = outcomes.get(visit.appointment.patient_id, [])
+            visit.earlier_outcomes = outcomes.get(visit.patient_id, [])
     fragment = request.headers.get("X-Board-Fragment") == "1"
     return TemplateResponse(request, FRAGMENTS[template] if fragment else template, context)
 

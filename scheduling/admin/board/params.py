@@ -12,7 +12,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django import forms
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,12 +25,24 @@ from clinic.models import Location
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
+class QuickSelect(forms.Select):
+    """A select written in Python: the stock widget draws each option through the template
+    engine, which made the board's controls a tenth of its time. Same markup."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join("", '<option value="{}"{}>{}</option>', (
+            (option["value"], flatatt(option["attrs"]), option["label"])
+            for _group, choices, _index in widget["optgroups"] for option in choices))
+        return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
+
+
 class DayQuery(forms.Form):
     """A location and a day; both optional, the defaults the first location and today there."""
 
     location = forms.ModelChoiceField(
         queryset=Location.objects.filter(is_active=True).order_by("name"), required=False, label=gettext_lazy("Location"),
-        empty_label=None, error_messages={"invalid_choice": gettext_lazy("There is no such location; choose one from the list.")})
+        empty_label=None, widget=QuickSelect, error_messages={"invalid_choice": gettext_lazy("There is no such location; choose one from the list.")})
     date = forms.DateField(required=False, label=gettext_lazy("Date"), input_formats=["%Y-%m-%d"],
                            widget=forms.DateInput(attrs={"type": "date"}),
                            error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD, e.g. 2026-11-24.")})
