@@ -199,3 +199,29 @@ def test_a_physician_cannot_edit_templates(client, physician_user):
     assert response.status_code == 403
     template.refresh_from_db()
     assert template.name == "Epidural steroid injection series"
+
+
+def test_the_patients_page_shows_their_care_plans_with_each_steps_day_and_what_is_next(client, calendar,
+                                                                                      physician_user, front_desk):
+    from scheduling import services
+    from tests.conftest import local
+
+    patient = calendar.patients[0]
+    plan = plan_create(patient=patient, physician=calendar.okafor, by=physician_user,
+                       template=CarePlanTemplate.objects.get(name="Lumbar facet pathway"))
+    first = plan.steps.get(position=1)
+    visit = services.appointment_book(patient=patient, procedure_type=calendar.mbb, physician=calendar.okafor,
+                                      order=first.order, start=local(dt.date(2026, 11, 25), 10))
+    first.status = StepStatus.BOOKED
+    first.save()
+    client.force_login(front_desk)
+    page = client.get(f"/admin/clinic/patient/{patient.pk}/change/").content.decode()
+    section = page[page.index('id="care-plans"'):page.index('id="waitlist"') if 'id="waitlist"' in page else None]
+    assert f'href="/admin/scheduling/careplan/{plan.pk}/change/"' in section and "Lumbar facet pathway" in section
+    assert "1. Lumbar medial branch block (diagnostic) (bilateral): booked, Wed 25 Nov 2026" in section
+    assert "2. Lumbar medial branch block (diagnostic) (bilateral): planned, proposed Wed 2 Dec 2026 (tentative)" in section
+    assert f'Step 1</span>: booked, <a href="/admin/scheduling/appointment/{visit.pk}/change/">Wed 25 Nov 2026 10:00</a>' in section
+    assert "New care plan" not in section  # the front desk does not create plans
+    client.force_login(physician_user)
+    page = client.get(f"/admin/clinic/patient/{patient.pk}/change/").content.decode()
+    assert f'href="/admin/scheduling/careplan/add/?patient={patient.pk}"' in page
