@@ -42,7 +42,18 @@ from scheduling.services.order_links import order_link_offer
 STEP_FORM_FIELDS = ["position", *STEP_FIELDS]
 
 
-class TemplateStepInline(admin.TabularInline):
+class LabelledInline(admin.TabularInline):
+    """A table of steps names its fields only in the column heads: each input carries its label
+    too, for screen readers."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            field.widget.attrs.setdefault("aria-label", str(field.label))  # shared with a related-field wrapper
+        return field
+
+
+class TemplateStepInline(LabelledInline):
     model = CarePlanTemplateStep
     fields = STEP_FORM_FIELDS
     extra = 1
@@ -55,6 +66,7 @@ class CarePlanTemplateAdmin(HistoryAdmin):
     list_filter = ["is_active"]
     search_fields = ["name"]
     inlines = [TemplateStepInline]
+    change_form_template = "admin/scheduling/careplantemplate/change_form.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(step_total=Count("steps"))
@@ -85,11 +97,11 @@ class PlanStepFormSet(forms.BaseInlineFormSet):
                     "position": form.initial.get("position"), "status": step.get_status_display().lower()})
 
 
-class PlanStepInline(admin.TabularInline):
+class PlanStepInline(LabelledInline):
     model = CarePlanStep
     formset = PlanStepFormSet
-    fields = [*STEP_FORM_FIELDS, "status", "proposed_date", "tentative", "order_link"]
-    readonly_fields = ["status", "proposed_date", "tentative", "order_link"]
+    fields = [*STEP_FORM_FIELDS, "status", "order_link"]  # days and flags: on the timeline above
+    readonly_fields = ["status", "order_link"]
     extra = 2
     can_delete = False  # a step is skipped or cancelled, not deleted: the plan's history keeps it
     ordering = ["position"]
