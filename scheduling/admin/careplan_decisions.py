@@ -21,7 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduling.careplans.steps import label
+from scheduling.careplans.steps import capital_label, label
 from scheduling.errors import BookingError
 from scheduling.models import BOOKED_HERE, CarePlan, CarePlanStep, PlanStatus, StepStatus
 from scheduling.services.careplan_decisions import careplan_end, careplan_repeat_step, careplan_resume, may_decide
@@ -181,7 +181,7 @@ class CarePlanDecisionsMixin:
                 error = refused.message
             else:
                 self.message_user(request, _("%(step)s is done; the plan goes on.") % {
-                    "step": label(step).capitalize()}, messages.SUCCESS)
+                    "step": capital_label(step)}, messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))
         return TemplateResponse(request, self.step_done_template, {
             **self.admin_site.each_context(request), "opts": self.model._meta, "original": plan, "plan": plan,
@@ -209,7 +209,7 @@ def _decide(plan: CarePlan, decision: str, data: dict, user) -> str:
         return _("The plan has ended.")
     if decision == "repeat":
         copy = careplan_repeat_step(plan=plan, note=data["note"], by=user)
-        return _("%(step)s repeats the step: %(note)s") % {"step": label(copy).capitalize(), "note": copy.status_note}
+        return _("%(step)s repeats the step: %(note)s") % {"step": capital_label(copy), "note": copy.status_note}
     answer = careplan_resume(plan=plan, note=data["note"], by=user)
     if answer.failed:
         return _("Resumed, and stopped again: %(why)s") % {"why": answer.words}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from scheduling.careplans.steps import label, previous_booked_here, step_visit
+from scheduling.careplans.steps import capital_label, label, previous_booked_here, step_visit
 from scheduling.models import AuthorizationStatus, CarePlanStep, Gate, RuleKind, StepKind, StepStatus
 
 USUAL_RELIEF_PERCENT = 50
@@ -60,10 +60,6 @@ class Threshold:
     words: str  # who asks for it: "Medicare asks for 80%"
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def relief_threshold(step: CarePlanStep, judged: CarePlanStep, steps: list[CarePlanStep]) -> Threshold:
     """The relief `judged` must have given for `step` to go ahead (see the module's docstring)."""
     from scheduling.pathways.eligibility import applicable_rules_by_type  # the one check imports the plans
@@ -97,10 +93,10 @@ def relief_threshold(step: CarePlanStep, judged: CarePlanStep, steps: list[CareP
 def _relief(step: CarePlanStep, steps: list[CarePlanStep]) -> GateAnswer:
     judged = previous_booked_here(step, steps)
     if judged is None:
-        return GateAnswer(GateState.FAILED, f"{_capital(label(step))} goes ahead on the relief of an earlier step "
+        return GateAnswer(GateState.FAILED, f"{capital_label(step)} goes ahead on the relief of an earlier step "
                                             "done here, and there is none before it.")
     if judged.status != StepStatus.DONE:
-        return GateAnswer(GateState.WAITING, f"{_capital(label(judged))} has not happened yet.",
+        return GateAnswer(GateState.WAITING, f"{capital_label(judged)} has not happened yet.",
                           waits=Waits.VISIT, judged=judged,
                           awaiting=f"{label(judged)} to be done and its relief recorded")
     visit = step_visit(judged)
@@ -110,7 +106,7 @@ def _relief(step: CarePlanStep, steps: list[CarePlanStep]) -> GateAnswer:
                           waits=Waits.RELIEF, judged=judged, awaiting=f"the relief from {label(judged)} to be recorded")
     threshold = relief_threshold(step, judged, steps)
     state = GateState.PASSED if outcome.relief_percent >= threshold.percent else GateState.FAILED
-    return GateAnswer(state, f"{_capital(label(judged))} gave {outcome.relief_percent}% relief; {threshold.words}.",
+    return GateAnswer(state, f"{capital_label(judged)} gave {outcome.relief_percent}% relief; {threshold.words}.",
                       relief_percent=outcome.relief_percent, threshold=threshold.percent, judged=judged)
 
 

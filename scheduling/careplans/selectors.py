@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
-from scheduling.careplans.steps import label
+from scheduling.careplans.steps import capital_label
 from scheduling.models import CarePlan, CarePlanStep, PlanStatus, StepStatus
 
 MAX_LISTED = 200
@@ -27,7 +27,7 @@ class StoppedPlan:
 
     @property
     def step_label(self) -> str:
-        return label(self.step).capitalize() if self.step else ""
+        return capital_label(self.step) if self.step else ""
 
 
 def plans_needing_decision(*, user) -> list[StoppedPlan]:

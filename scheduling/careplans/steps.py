@@ -49,6 +49,12 @@ def label(step: CarePlanStep) -> str:
     return f"step {step.position} ({what}{side})"
 
 
+def capital_label(step: CarePlanStep) -> str:
+    """The label at the start of a sentence: "Step 2 (...)"."""
+    text = label(step)
+    return text[:1].upper() + text[1:]
+
+
 def step_visit(step: CarePlanStep) -> Appointment | None:
     """The visit booked on the step's order (still to happen or under way), else the last one
     completed on it; None for a step not booked here or not booked yet."""

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduling.careplans.gates import GateAnswer, gate_answer
-from scheduling.careplans.steps import label, plan_steps, previous_booked_here
+from scheduling.careplans.steps import capital_label, label, plan_steps, previous_booked_here
 from scheduling.errors import BookingError
 from scheduling.models import (
     ACTIVE_STATUSES,
@@ -115,7 +115,7 @@ def careplan_repeat_step(*, plan: CarePlan, by, note: str = "", now: dt.datetime
     stopped = next(step for step in steps if step.pk == stopped.pk)
     repeated = previous_booked_here(stopped, steps)
     if repeated is None or stopped.gate != Gate.RELIEF:
-        raise BookingError(f"{label(stopped).capitalize()} does not wait on an earlier step's relief: there is no "
+        raise BookingError(f"{capital_label(stopped)} does not wait on an earlier step's relief: there is no "
                            "step to repeat. Change the plan instead.", code="invalid_transition")
     position = stopped.position
     for later in sorted((step for step in steps if step.position >= position), key=lambda step: -step.position):

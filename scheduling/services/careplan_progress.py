@@ -22,6 +22,7 @@ from django.utils import timezone
 from scheduling.careplans.gates import GateAnswer, gate_answer
 from scheduling.careplans.steps import (
     GONE,
+    capital_label,
     current_step,
     label,
     plan_steps,
@@ -62,10 +63,6 @@ def save_with_history(obj: CarePlan | CarePlanStep, fields: list[str], *, by, re
     if isinstance(obj, CarePlan):
         fields = [*fields, "updated_at"]
     obj.save(update_fields=fields)
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _today(now: dt.datetime) -> dt.date:
@@ -257,12 +254,12 @@ def careplan_step_mark_done(*, step: CarePlanStep, day: dt.date, by=None, note: 
     plan = CarePlan.objects.select_for_update().get(pk=step.plan_id)
     step = CarePlanStep.objects.select_related("procedure_type").get(pk=step.pk)
     if step.booked_here:
-        raise BookingError(f"{_capital(label(step))} is a visit here: it is done when its visit is completed.",
+        raise BookingError(f"{capital_label(step)} is a visit here: it is done when its visit is completed.",
                            code="invalid_transition")
     if plan.status in (PlanStatus.ENDED, PlanStatus.COMPLETED):
         raise BookingError(f"The plan is {plan.get_status_display().lower()}.", code="invalid_transition")
     if step.status not in (StepStatus.PLANNED, StepStatus.READY):
-        raise BookingError(f"{_capital(label(step))} is {step.get_status_display().lower()}.",
+        raise BookingError(f"{capital_label(step)} is {step.get_status_display().lower()}.",
                            code="invalid_transition")
     if day is None or day > _today(now):
         raise BookingError("Give the day it was done: today or earlier.", field="day")
