@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from scheduling import services
@@ -20,6 +21,7 @@ from scheduling.models import (
     Reminder,
     ReminderKind,
     ReminderStatus,
+    StepKind,
     StepStatus,
 )
 from scheduling.pathways.eligibility import check_eligibility
@@ -251,3 +253,29 @@ def test_the_api_refuses_a_planned_steps_order_with_the_words(calendar, front_de
     assert "Step 2 of the care plan waits for step 1 (Lumbar medial branch block (diagnostic), bilateral) to be " \
            "done first." in response.json()["detail"]
     assert step(plan, 2).status == StepStatus.PLANNED
+
+
+def test_an_authorization_approved_on_the_order_lets_the_waiting_step_go_ahead(client, calendar,
+                                                                               practising_physician):
+    patient = patient_with("Prairie Mutual Health")
+    plan = make_plan(calendar, patient, [(StepKind.PHYSICAL_THERAPY, None, "", 0, None, Gate.NONE), FACET[2]],
+                     name="Therapy, then ablation")
+    plan.steps.filter(position=2).update(gate=Gate.PRIOR_AUTHORIZATION)
+    careplan_step_mark_done(step=step(plan, 1), day=NOW.date(), by=practising_physician)
+    waiting = step(plan, 2)
+    assert waiting.status == StepStatus.PLANNED
+    assert waiting.status_note == "Waits: Prior authorization from Prairie Mutual Health is not requested."
+
+    order = waiting.order
+    client.force_login(practising_physician)
+    response = client.post(reverse("admin:scheduling_procedureorder_change", args=[order.pk]), {
+        "patient": patient.pk, "procedure_type": order.procedure_type_id, "ordering_physician": calendar.okafor.pk,
+        "status": "open", "priority": "routine", "region": "lumbar", "laterality": "left", "levels": "",
+        "authorization_status": "approved", "authorization_number": "PA-2207",
+        "authorization_valid_from": "2026-11-24", "authorization_valid_until": "2027-02-24",
+        "imaging_date": "", "psych_evaluation_date": "", "notes": order.notes, "override_reason": ""})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    ready = step(plan, 2)
+    assert ready.status == StepStatus.READY
+    assert ready.status_note.startswith("Prior authorization PA-2207 is approved.")
+    assert ready.history.first().history_user == practising_physician

@@ -151,11 +151,11 @@ class CarePlanDecisionsMixin:
         error = ""
         if request.method == "POST" and form.is_valid():
             try:
-                message = _decide(plan, decision, form.cleaned_data, request.user)
+                message, level = _decide(plan, decision, form.cleaned_data, request.user)
             except BookingError as refused:
                 error = refused.message
             else:
-                self.message_user(request, message, messages.SUCCESS)
+                self.message_user(request, message, level)
                 return HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))
         stopped = plan.steps.filter(status=StepStatus.STOPPED).select_related("procedure_type").first()
         return TemplateResponse(request, self.decisions_template, {
@@ -203,14 +203,16 @@ def _repeated_label(plan: CarePlan, stopped: CarePlanStep | None) -> str:
     return label(repeated) if repeated else _("the step")
 
 
-def _decide(plan: CarePlan, decision: str, data: dict, user) -> str:
+def _decide(plan: CarePlan, decision: str, data: dict, user) -> tuple[str, int]:
+    """Carry the decision out; what happened, and how the message shows."""
     if decision == "end":
         careplan_end(plan=plan, reason=data["reason"], by=user)
-        return _("The plan has ended.")
+        return _("The plan has ended."), messages.SUCCESS
     if decision == "repeat":
         copy = careplan_repeat_step(plan=plan, note=data["note"], by=user)
-        return _("%(step)s repeats the step: %(note)s") % {"step": capital_label(copy), "note": copy.status_note}
+        return _("%(step)s repeats the step. %(note)s") % {"step": capital_label(copy), "note": copy.status_note}, \
+            messages.SUCCESS
     answer = careplan_resume(plan=plan, note=data["note"], by=user)
     if answer.failed:
-        return _("Resumed, and stopped again: %(why)s") % {"why": answer.words}
-    return _("Resumed: %(why)s") % {"why": answer.words}
+        return _("Resumed, and stopped again: %(why)s") % {"why": answer.words}, messages.WARNING
+    return _("Resumed: %(why)s") % {"why": answer.words}, messages.SUCCESS

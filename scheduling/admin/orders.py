@@ -23,6 +23,7 @@ from scheduling.pathways.holds import first_bookable_day
 from scheduling.reminders.links import order_link
 from scheduling.reminders.outbox import order_link_send
 from scheduling.selectors import locations_offering
+from scheduling.services.careplan_progress import careplan_order_changed
 
 
 class OrderForm(forms.ModelForm):
@@ -169,4 +170,5 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
         if change:
             obj._history_user = request.user
             super().save_model(request, obj, form, change)
+            careplan_order_changed(order=obj, by=request.user)  # a care-plan step may wait for this order
         # A new order was saved by the order service during validation.

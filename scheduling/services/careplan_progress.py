@@ -195,6 +195,14 @@ def careplan_visit_completed(*, appointment: Appointment, by=None, now: dt.datet
     plan_advance(plan=step.plan, by=by, now=now)
 
 
+def careplan_order_changed(*, order, by=None, now: dt.datetime | None = None) -> None:
+    """Staff changed a step's order (an authorization approved, an evaluation's date recorded):
+    a step waiting at its gate for it may go ahead now."""
+    step = step_of_order(order)
+    if step is not None and step.plan.status == PlanStatus.ACTIVE:
+        plan_advance(plan=step.plan, by=by, now=now)
+
+
 def _judged_next(step: CarePlanStep, steps: list[CarePlanStep]) -> CarePlanStep | None:
     """The step after `step` whose relief gate judges it, if any."""
     later = [other for other in steps if other.position > step.position and other.status not in GONE]
