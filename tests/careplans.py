@@ -7,7 +7,8 @@ import datetime as dt
 
 from clinic.models import Patient, ProcedureType
 from scheduling import services
-from scheduling.models import CarePlan, CarePlanStep, Gate, ProcedureOrder, StepKind, StepStatus
+from scheduling.models import CarePlan, CarePlanStep, Gate, StepKind
+from scheduling.services.careplans import plan_create
 from tests.conftest import local
 
 # (kind, procedure type code, laterality, at least, at most days after the previous step, gate)
@@ -29,21 +30,14 @@ def patient_with(payer_name: str) -> Patient:
     return Patient.objects.filter(payer__name=payer_name, blood_thinners__isnull=True).order_by("pk").first()
 
 
-def make_plan(calendar, patient, steps=FACET, *, name="Lumbar facet pathway", region="lumbar") -> CarePlan:
-    """A plan made as at creation: an order for each step booked here, the first step ready."""
-    plan = CarePlan.objects.create(patient=patient, physician=calendar.okafor, name=name)
-    for position, (kind, code, laterality, least, most, gate) in enumerate(steps, start=1):
-        procedure_type = ProcedureType.objects.get(code=code) if code else None
-        step = CarePlanStep(plan=plan, position=position, kind=kind, procedure_type=procedure_type,
-                            region=region if code else "", laterality=laterality, min_days_after=least,
-                            max_days_after=most, gate=gate,
-                            status=StepStatus.READY if position == 1 else StepStatus.PLANNED)
-        if procedure_type is not None:
-            step.order = ProcedureOrder.objects.create(
-                patient=patient, procedure_type=procedure_type, ordering_physician=calendar.okafor, region=region,
-                laterality=laterality, notes=f"Step {position} of care plan #{plan.pk} ({name}).")
-        step.save()
-    return plan
+def make_plan(calendar, patient, steps=FACET, *, name="Lumbar facet pathway", region="lumbar", by=None) -> CarePlan:
+    """A plan for the patient with Dr. Okafor, made by the plan service: an order for each step
+    booked here, the first step ready."""
+    return plan_create(patient=patient, physician=calendar.okafor, name=name, by=by, steps=[
+        {"kind": kind, "procedure_type": ProcedureType.objects.get(code=code) if code else None,
+         "region": region if code else "", "laterality": laterality, "min_days_after": least,
+         "max_days_after": most, "gate": gate}
+        for kind, code, laterality, least, most, gate in steps])
 
 
 def step(plan: CarePlan, position: int) -> CarePlanStep:

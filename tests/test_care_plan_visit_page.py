@@ -39,8 +39,8 @@ def test_the_visit_page_says_what_comes_next_and_what_it_waits_for(client, facet
     plan, visit = facet
     card = plan_card(client, visit)
     assert "This visit is step 1 of 4 in the plan your doctor made with you." in card
-    assert "A treatment visit Planned. It waits: after your diary shows how the treatment at this visit worked " \
-           "at least 7 days after this visit" in card
+    assert "A treatment visit Planned for around Monday, December 7, 2026, if all goes well. It waits: after your " \
+           "diary shows how the treatment at this visit worked at least 7 days after this visit" in card
     assert "A treatment visit (left side)" in card and "A treatment visit (right side)" in card
     assert "at least 14 days after the step before it" in card
     assert not CLINICAL.search(card), CLINICAL.search(card)

@@ -17,6 +17,7 @@ from scheduling.models.orders import (
 from scheduling.models.careplans import (
     BOOKED_HERE,
     OPEN_STEP_STATUSES,
+    STEP_FIELDS,
     CarePlan,
     CarePlanStep,
     CarePlanTemplate,
@@ -44,6 +45,7 @@ from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer
 __all__ = [
     "BOOKED_HERE",
     "OPEN_STEP_STATUSES",
+    "STEP_FIELDS",
     "CarePlan",
     "CarePlanStep",
     "CarePlanTemplate",

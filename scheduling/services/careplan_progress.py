@@ -45,9 +45,8 @@ from scheduling.models import (
     StepKind,
     StepStatus,
 )
-from scheduling.reminders.outbox import order_link_send
-from scheduling.selectors import locations_offering
 from scheduling.services.careplans import plan_replan
+from scheduling.services.order_links import order_link_offer
 
 _HISTORY_REASON_LENGTH = CarePlan.history.model._meta.get_field("history_change_reason").max_length
 
@@ -70,14 +69,12 @@ def _today(now: dt.datetime) -> dt.date:
 
 
 def booking_link_send(step: CarePlanStep, *, now: dt.datetime) -> str:
-    """Queue the step's booking link for the patient, as the order admin's "send booking link"
-    does; what happened, in words for the step's note."""
-    location = locations_offering(step.order.procedure_type).first()
-    if location is None:
-        return "No location offers it online: book it with the patient."
-    if order_link_send(step.order, location=location, now=now) is None:
-        return "The patient has no consent to messages: call them to book it."
-    return "Its booking link is on its way to the patient."
+    """Queue the step's booking link for the patient through the reminder worker, as the order
+    admin's "send booking link" does; what happened, in words for the step's note."""
+    answer = order_link_offer(step.order, now=now)
+    if answer.sent:
+        return "Its booking link is on its way to the patient."
+    return f"No booking link was sent ({answer.reason}): book it with the patient."
 
 
 def _links_cancel(step: CarePlanStep) -> None:
@@ -105,11 +102,11 @@ def step_make_ready(plan: CarePlan, step: CarePlanStep, steps: list[CarePlanStep
                 .replace("No gate. ", ""), by=by)
         return
     step.status = StepStatus.READY
-    note = "" if answer.words == "No gate." else answer.words
-    if step.booked_here and step.order_id:
-        note = f"{note} {booking_link_send(step, now=now)}".strip()
-    step.status_note = note
+    step.status_note = "" if answer.words == "No gate." else answer.words
     save_with_history(step, ["status", "status_note"], by=by, reason="Ready to book" if step.booked_here else "Ready")
+    if step.booked_here and step.order_id:  # once ready: the link is offered only for a bookable order
+        step.status_note = f"{step.status_note} {booking_link_send(step, now=now)}".strip()
+        save_with_history(step, ["status_note"], by=by, reason="Booking link offered")
 
 
 @transaction.atomic
