@@ -190,9 +190,17 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
         return " ".join(preparation_lines(obj.procedure_type)) or "-"
 
     def save_formset(self, request, form, formset, change):
-        for inline_form in formset.forms:
-            if isinstance(inline_form.instance, Outcome) and inline_form.has_changed():
-                inline_form.instance.recorded_by = request.user
+        if formset.model is Outcome:
+            # Through the outcome service: the patient's care plan moves on by the outcome.
+            for inline_form in formset.forms:
+                if inline_form.has_changed():
+                    data = inline_form.cleaned_data
+                    services.outcome_record(
+                        appointment=form.instance, pain_before=data["pain_before"], pain_after=data["pain_after"],
+                        relief_percent=data.get("relief_percent"),
+                        relief_duration_hours=data.get("relief_duration_hours"), notes=data.get("notes", ""),
+                        by=request.user)
+            return
         super().save_formset(request, form, formset, change)
 
     def save_model(self, request, obj, form, change):

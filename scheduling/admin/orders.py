@@ -17,6 +17,7 @@ from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import ACTIVE_STATUSES, OrderStatus, ProcedureOrder
 from scheduling.reminders.links import order_link
+from scheduling.services.careplan_progress import careplan_order_changed
 from scheduling.services.order_links import LinkAnswer, order_bookable_from, order_link_offer
 
 
@@ -135,4 +136,5 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
         if change:
             obj._history_user = request.user
             super().save_model(request, obj, form, change)
+            careplan_order_changed(order=obj, by=request.user)  # a care-plan step may wait for this order
         # A new order was saved by the order service during validation.

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from clinic.models import Location, ProcedureType
 from scheduling.careplans.timeline import PlanStep, Placed, Proposal, Refusal, State, propose
+from scheduling.careplans.turns import PLAN_TURN
 from scheduling.models import (
     ACTIVE_STATUSES,
     HOLDING_STATUSES,
@@ -189,7 +190,8 @@ class PlanInputs:
         if not step.booked_here or step.order_id is None:
             return []
         eligibility = self.eligibility(step, day, placed)
-        return [item.message for item in eligibility.unmet if item.kind not in _RULE_KINDS and item.earliest is None]
+        return [item.message for item in eligibility.unmet
+                if item.kind not in _RULE_KINDS and item.kind != PLAN_TURN and item.earliest is None]
 
 
 def plan_proposals(plan: CarePlan, *, now: dt.datetime | None = None,

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, AppointmentStatus, Outcome
+from scheduling.services.careplan_progress import careplan_outcome_recorded
 
 
 def _score(value: int, name: str, top: int) -> int:
@@ -25,7 +26,8 @@ def outcome_record(
     notes: str = "",
     by=None,
 ) -> Outcome:
-    """Record (or correct) the outcome of a completed procedure.
+    """Record (or correct) the outcome of a completed procedure; a care plan the visit belongs
+    to moves on by it (scheduling/services/careplan_progress.py).
 
     Without a relief figure, it is taken from the pain scores: 8 before and 2 after is 75%.
     """
@@ -44,4 +46,5 @@ def outcome_record(
         defaults={"pain_before": pain_before, "pain_after": pain_after, "relief_percent": relief_percent,
                   "relief_duration_hours": relief_duration_hours, "notes": notes, "recorded_by": by},
     )
+    careplan_outcome_recorded(outcome=outcome, by=by)  # the next step of the patient's care plan is judged by it
     return outcome
