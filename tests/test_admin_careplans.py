@@ -121,9 +121,11 @@ def test_a_physician_edits_a_planned_step_and_the_plan_is_planned_again(client, 
     rows[2]["procedure_type"] = calendar.mbb.pk  # a change of procedure: a new order, the old one cancelled
     client.force_login(physician_user)
     response = client.post(f"/admin/scheduling/careplan/{plan.pk}/change/", {
-        "physician": calendar.okafor.pk, "name": plan.name, "notes": "", **step_rows(rows, initial=3)})
+        "physician": calendar.reyes.pk, "name": plan.name, "notes": "", **step_rows(rows, initial=3)})
     assert response.status_code == 302, response.content.decode()[:3000]
     first, second, third = plan.steps.order_by("position")
+    assert {step.order.ordering_physician for step in (first, second, third)} == {calendar.reyes}
+    assert first.proposed_date.weekday() in (1, 3)  # Dr. Reyes does procedures on Tuesdays and Thursdays
     assert second.proposed_date >= first.proposed_date + dt.timedelta(days=21)
     old_order = steps[2].order
     old_order.refresh_from_db()

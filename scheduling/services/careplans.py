@@ -119,9 +119,10 @@ def plan_create(*, patient: Patient, physician: Physician, template: CarePlanTem
 
 @transaction.atomic
 def plan_steps_sync(plan: CarePlan, *, by=None, now: dt.datetime | None = None) -> list[Proposal]:
-    """After the physician edited the steps: each open step booked here has an open order of its
+    """After the physician edited the plan: each open step booked here has an open order of its
     procedure type (a changed type cancels the old, unbooked order and orders the new one) with
-    the step's region, laterality and priority; steps done elsewhere have none. Then re-plan."""
+    the step's region, laterality and priority and the plan's physician; steps done elsewhere
+    have none. Then re-plan."""
     for step in plan.steps.select_related("order", "procedure_type").order_by("position"):
         if step.status not in OPEN_FOR_PLANNING:
             continue
@@ -140,6 +141,8 @@ def plan_steps_sync(plan: CarePlan, *, by=None, now: dt.datetime | None = None) 
         elif step.order is not None:
             changed = {name: getattr(step, name) for name in ("region", "laterality", "priority")
                        if getattr(step.order, name) != getattr(step, name)}
+            if step.order.ordering_physician_id != plan.physician_id:  # the plan changed hands
+                changed["ordering_physician_id"] = plan.physician_id
             if changed:
                 for name, value in changed.items():
                     setattr(step.order, name, value)
