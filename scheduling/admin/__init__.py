@@ -1,3 +1,3 @@
 """Staff admin for the calendar."""
 
-from scheduling.admin import appointments, orders, reminders, rules, waitlist  # noqa: F401  (each registers its models)
+from scheduling.admin import appointments, careplans, orders, reminders, rules, waitlist  # noqa: F401  (each registers its models)
