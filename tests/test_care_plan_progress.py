@@ -279,3 +279,21 @@ def test_an_authorization_approved_on_the_order_lets_the_waiting_step_go_ahead(c
     assert ready.status == StepStatus.READY
     assert ready.status_note.startswith("Prior authorization PA-2207 is approved.")
     assert ready.history.first().history_user == practising_physician
+
+
+def test_an_outcome_recorded_on_the_visits_admin_page_moves_the_plan_on(client, calendar, clock, nurse):
+    plan = make_plan(calendar, patient_with("Medicare"))
+    block = book_step(calendar, plan, 1, NEXT_MONDAY)
+    take_through(block, clock, by=nurse)
+    client.force_login(nurse)
+    response = client.post(f"/admin/scheduling/appointment/{block.pk}/change/", {
+        "notes": "", "outcome-TOTAL_FORMS": 1, "outcome-INITIAL_FORMS": 0, "outcome-MIN_NUM_FORMS": 0,
+        "outcome-MAX_NUM_FORMS": 1, "outcome-0-pain_before": 8, "outcome-0-pain_after": 1,
+        "outcome-0-relief_duration_hours": 6, "outcome-0-appointment": block.pk,
+        **{f"{prefix}-{key}": 0 for prefix in ("follow_ups", "overrides", "reminders")
+           for key in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS")},
+    })
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert step(plan, 2).status == StepStatus.READY
+    assert "gave 88% relief; Medicare asks for 80%." in step(plan, 2).status_note
+    assert block.outcome.recorded_by == nurse
