@@ -297,3 +297,27 @@ def test_an_outcome_recorded_on_the_visits_admin_page_moves_the_plan_on(client, 
     assert step(plan, 2).status == StepStatus.READY
     assert "gave 88% relief; Medicare asks for 80%." in step(plan, 2).status_note
     assert block.outcome.recorded_by == nurse
+
+
+def test_moving_or_cancelling_a_steps_visit_replans_the_later_tentative_steps(calendar, front_desk):
+    plan = make_plan(calendar, patient_with("Self-pay"))
+    visit = book_step(calendar, plan, 1, NEXT_MONDAY)
+    second = step(plan, 2)
+    assert (second.window_start, second.window_end, second.tentative) == (
+        NEXT_MONDAY + dt.timedelta(days=7), NEXT_MONDAY + dt.timedelta(days=21), True)
+    assert second.proposed_date == NEXT_MONDAY + dt.timedelta(days=7)
+
+    services.appointment_reschedule(appointment=visit, start=local(WEDNESDAY, 9), by=front_desk)
+    second = step(plan, 2)
+    assert step(plan, 1).status_note == "Booked for 2026-12-02."
+    assert (second.window_start, second.window_end) == (WEDNESDAY + dt.timedelta(days=7),
+                                                        WEDNESDAY + dt.timedelta(days=21))
+    assert second.proposed_date == WEDNESDAY + dt.timedelta(days=7) and second.tentative
+    assert step(plan, 3).proposed_date > second.proposed_date
+
+    services.appointment_cancel(appointment=visit, reason="Patient is travelling", by=front_desk)
+    first, second = step(plan, 1), step(plan, 2)
+    assert first.status == StepStatus.READY
+    # Planned again from the first step's own proposed day, not from the cancelled visit's.
+    assert second.window_start == first.proposed_date + dt.timedelta(days=7)
+    assert second.proposed_date < WEDNESDAY + dt.timedelta(days=7)
