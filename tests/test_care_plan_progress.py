@@ -86,6 +86,11 @@ def test_the_facet_pathway_from_the_first_block_to_the_ablations(calendar, clock
     assert step(plan, 3).status == StepStatus.BOOKED
     steps = plan_steps(plan)
     assert step_window(steps[3], steps).earliest == NEXT_MONDAY + dt.timedelta(days=23)
+    right = step(plan, 4)
+    assert (right.status, right.window_start) == (StepStatus.PLANNED, NEXT_MONDAY + dt.timedelta(days=23))
+    # The demo's RFA rule (6 months apart in a region, whatever the side) keeps the timeline from
+    # proposing the right side's day; the planning note says so.
+    assert right.proposed_date is None and "At least 6 months must pass" in right.planning_note
 
     # RFA left done: no outcome needed for a step without a relief gate; the right side is ready.
     take_through(left, clock, by=nurse)
