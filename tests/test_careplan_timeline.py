@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from clinic.models import Closure, ProcedureType, TimeOff
 from scheduling import services
 from scheduling.careplans.timeline import PlanStep, Refusal, State, propose
-from scheduling.careplans.turns import PLAN_TURN
-from scheduling.models import ACTIVE_STATUSES, Appointment, Gate, StepStatus
+from scheduling.models import ACTIVE_STATUSES, Appointment, Gate, RuleKind, StepStatus
 from scheduling.pathways.eligibility import check_eligibility, patient_history
 from scheduling.pathways.rules import PastProcedure
 from scheduling.selectors import available_slots
@@ -178,7 +177,6 @@ def _check_random_plan(calendar, front_desk, steps, time_off, closed, visits, pa
         # The pathway rules, with the earlier steps done on their days.
         eligibility = check_eligibility(patient=patient, procedure_type=step.procedure_type, order=step.order,
                                         day=day, history=_expected_history(patient, plan_steps[:index], relief_gated))
-        # (Not the plan's own turn: whose turn it is is not a matter of days.)
-        assert not [item.message for item in eligibility.unmet if item.kind and item.kind != PLAN_TURN], (
+        assert not [item.message for item in eligibility.unmet if item.kind in RuleKind.values], (
             day, eligibility.explain())
         previous_day = day

@@ -23,6 +23,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from clinic.access_log import AccessLoggedAdmin
 from clinic.admin import HistoryAdmin
 from clinic.models import Physician
+from scheduling.admin.careplan_decisions import CarePlanDecisionsMixin
 from scheduling.admin.orders import link_refusal_html
 from scheduling.admin.patients import BOOK_PERMISSION, book_url
 from scheduling.careplans.planning import PlanInputs, plan_steps, step_visit
@@ -148,7 +149,7 @@ class TimelineRow:
 
 
 @admin.register(CarePlan)
-class CarePlanAdmin(AccessLoggedAdmin, HistoryAdmin):
+class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
     form = CarePlanForm
     inlines = [PlanStepInline]
     list_display = ["patient", "name", "physician", "status", "created_at"]
@@ -156,19 +157,22 @@ class CarePlanAdmin(AccessLoggedAdmin, HistoryAdmin):
     search_fields = ["patient__last_name", "patient__first_name", "name"]
     list_select_related = ["patient", "physician__user"]
     autocomplete_fields = ["patient"]
-    readonly_fields = ["status", "status_note", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
     change_form_template = "admin/scheduling/careplan/change_form.html"
+
+    # The status and why come first, in the decisions' section (CarePlanDecisionsMixin).
+    fieldsets = [(None, {"fields": ["patient", "physician", "name", "notes"]}),
+                 (_("Record"), {"fields": ["template", "created_by", "created_at"], "classes": ["collapse"]})]
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [(None, {"fields": ["patient", "physician", "template", "name", "notes"]})]
-        return [(None, {"fields": ["patient", "physician", "name", "status", "status_note", "notes"]}),
-                (_("Record"), {"fields": ["template", "created_by", "created_at"], "classes": ["collapse"]})]
+        return super().get_fieldsets(request, obj)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return [*self.readonly_fields, "patient", "template"]
+        return [*super().get_readonly_fields(request, obj), "patient", "template"]
 
     def get_urls(self):
         urls = [path("<int:plan_id>/replan/", self.admin_site.admin_view(self.replan_view),
