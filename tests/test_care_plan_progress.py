@@ -86,6 +86,11 @@ def test_the_facet_pathway_from_the_first_block_to_the_ablations(calendar, clock
     assert step(plan, 3).status == StepStatus.BOOKED
     steps = plan_steps(plan)
     assert step_window(steps[3], steps).earliest == NEXT_MONDAY + dt.timedelta(days=23)
+    right = step(plan, 4)
+    assert (right.status, right.window_start) == (StepStatus.PLANNED, NEXT_MONDAY + dt.timedelta(days=23))
+    # The demo's RFA rule (6 months apart in a region, whatever the side) keeps the timeline from
+    # proposing the right side's day; the planning note says so.
+    assert right.proposed_date is None and "At least 6 months must pass" in right.planning_note
 
     # RFA left done: no outcome needed for a step without a relief gate; the right side is ready.
     take_through(left, clock, by=nurse)
@@ -279,3 +284,45 @@ def test_an_authorization_approved_on_the_order_lets_the_waiting_step_go_ahead(c
     assert ready.status == StepStatus.READY
     assert ready.status_note.startswith("Prior authorization PA-2207 is approved.")
     assert ready.history.first().history_user == practising_physician
+
+
+def test_an_outcome_recorded_on_the_visits_admin_page_moves_the_plan_on(client, calendar, clock, nurse):
+    plan = make_plan(calendar, patient_with("Medicare"))
+    block = book_step(calendar, plan, 1, NEXT_MONDAY)
+    take_through(block, clock, by=nurse)
+    client.force_login(nurse)
+    response = client.post(f"/admin/scheduling/appointment/{block.pk}/change/", {
+        "notes": "", "outcome-TOTAL_FORMS": 1, "outcome-INITIAL_FORMS": 0, "outcome-MIN_NUM_FORMS": 0,
+        "outcome-MAX_NUM_FORMS": 1, "outcome-0-pain_before": 8, "outcome-0-pain_after": 1,
+        "outcome-0-relief_duration_hours": 6, "outcome-0-appointment": block.pk,
+        **{f"{prefix}-{key}": 0 for prefix in ("follow_ups", "overrides", "reminders")
+           for key in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS")},
+    })
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert step(plan, 2).status == StepStatus.READY
+    assert "gave 88% relief; Medicare asks for 80%." in step(plan, 2).status_note
+    assert block.outcome.recorded_by == nurse
+
+
+def test_moving_or_cancelling_a_steps_visit_replans_the_later_tentative_steps(calendar, front_desk):
+    plan = make_plan(calendar, patient_with("Self-pay"))
+    visit = book_step(calendar, plan, 1, NEXT_MONDAY)
+    second = step(plan, 2)
+    assert (second.window_start, second.window_end, second.tentative) == (
+        NEXT_MONDAY + dt.timedelta(days=7), NEXT_MONDAY + dt.timedelta(days=21), True)
+    assert second.proposed_date == NEXT_MONDAY + dt.timedelta(days=7)
+
+    services.appointment_reschedule(appointment=visit, start=local(WEDNESDAY, 9), by=front_desk)
+    second = step(plan, 2)
+    assert step(plan, 1).status_note == "Booked for 2026-12-02."
+    assert (second.window_start, second.window_end) == (WEDNESDAY + dt.timedelta(days=7),
+                                                        WEDNESDAY + dt.timedelta(days=21))
+    assert second.proposed_date == WEDNESDAY + dt.timedelta(days=7) and second.tentative
+    assert step(plan, 3).proposed_date > second.proposed_date
+
+    services.appointment_cancel(appointment=visit, reason="Patient is travelling", by=front_desk)
+    first, second = step(plan, 1), step(plan, 2)
+    assert first.status == StepStatus.READY
+    # Planned again from the first step's own proposed day, not from the cancelled visit's.
+    assert second.window_start == first.proposed_date + dt.timedelta(days=7)
+    assert second.proposed_date < WEDNESDAY + dt.timedelta(days=7)

@@ -192,14 +192,19 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
     def save_formset(self, request, form, formset, change):
         if formset.model is Outcome:
             # Through the outcome service: the patient's care plan moves on by the outcome.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             for inline_form in formset.forms:
                 if inline_form.has_changed():
-                    data = inline_form.cleaned_data
-                    services.outcome_record(
+                    data, existed = inline_form.cleaned_data, inline_form.instance.pk is not None
+                    outcome = services.outcome_record(
                         appointment=form.instance, pain_before=data["pain_before"], pain_after=data["pain_after"],
                         relief_percent=data.get("relief_percent"),
                         relief_duration_hours=data.get("relief_duration_hours"), notes=data.get("notes", ""),
                         by=request.user)
+                    if existed:
+                        formset.changed_objects.append((outcome, inline_form.changed_data))
+                    else:
+                        formset.new_objects.append(outcome)
             return
         super().save_formset(request, form, formset, change)
 

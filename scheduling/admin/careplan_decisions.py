@@ -124,11 +124,11 @@ class CarePlanDecisionsMixin:
                 links.append((reverse("admin:scheduling_careplan_step_done", args=[obj.pk, step.pk]),
                               _("Mark %(step)s done") % {"step": label(step)}))
         status = format_html("<strong>{}</strong>{}", obj.get_status_display(),
-                             format_html(": {}", obj.status_note) if obj.status_note else "")
+                             format_html("<br>{}", obj.status_note) if obj.status_note else "")
         if not links:
             return status
-        return format_html('{}<ul class="careplan-decisions">{}</ul>', status,
-                           format_html_join("", '<li><a class="button" href="{}">{}</a></li>', links))
+        return format_html('{}<p class="careplan-decisions">{}</p>', status,
+                           format_html_join(" ", '<a class="button" href="{}">{}</a>', links))
 
     decisions.short_description = gettext_lazy("now")
 
