@@ -16,16 +16,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import Patient, Physician
+from scheduling.careplans.gates import gate_answer
 from scheduling.careplans.planning import plan_proposals, plan_steps
 from scheduling.careplans.timeline import Proposal
 from scheduling.errors import BookingError
 from scheduling.models import (
     STEP_FIELDS,
-    AuthorizationStatus,
     CarePlan,
     CarePlanStep,
     CarePlanTemplate,
-    Gate,
     OrderStatus,
     ProcedureOrder,
     StepStatus,
@@ -37,20 +36,6 @@ OPEN_FOR_PLANNING = (StepStatus.PLANNED, StepStatus.READY)
 def _step_errors(position: int, error: ValidationError) -> str:
     messages = [message for messages in error.message_dict.values() for message in messages]
     return f"Step {position}: {' '.join(messages)}"
-
-
-def _gate_open_at_creation(step: CarePlanStep, patient: Patient) -> str:
-    """Why the first step's gate keeps it from being booked at creation ("" when it does not).
-    Its order is new: it has no evaluation and no authorization on file yet."""
-    if step.gate == Gate.PSYCH_EVALUATION:
-        return "Waits for a psychological evaluation on file (record its date on the step's order)."
-    if step.gate == Gate.PRIOR_AUTHORIZATION:
-        payer = patient.payer
-        needed = (step.procedure_type is not None and step.procedure_type.prior_authorization_required
-                  and payer is not None and payer.requires_prior_authorization)
-        if needed and (step.order is None or step.order.authorization_status != AuthorizationStatus.APPROVED):
-            return f"Waits for {payer.name}'s prior authorization (record it on the step's order)."
-    return ""  # no gate; a relief gate on a first step has no earlier step to judge
 
 
 def _order_notes(plan: CarePlan, step: CarePlanStep) -> str:
@@ -108,10 +93,13 @@ def plan_create(*, patient: Patient, physician: Physician, template: CarePlanTem
         step._history_user = by
         step.save()
         created.append(step)
+    # The first step is ready at once unless its gate keeps it back (an SCS trial's evaluation not
+    # yet on file): then it waits, planned, with why. Its link is not sent by itself: staff book it,
+    # or send the link from the plan's page.
     first = created[0]
-    waits = _gate_open_at_creation(first, patient)
-    first.status = StepStatus.PLANNED if waits else StepStatus.READY
-    first.status_note = waits
+    answer = gate_answer(first, plan_steps(plan))
+    first.status = StepStatus.READY if answer.passed else StepStatus.PLANNED
+    first.status_note = "" if answer.passed else answer.words
     first.save(update_fields=["status", "status_note"])
     plan_replan(plan, now=now, by=by)
     return plan
