@@ -11,15 +11,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from clinic.models import Location, Patient
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
+    CarePlan,
+    CarePlanStep,
     OrderStatus,
     ProcedureElsewhere,
+    PlanStatus,
+    StepStatus,
     ProcedureOrder,
     Reminder,
     WaitlistEntry,
@@ -54,6 +58,20 @@ class PastLine:
 
 
 @dataclass
+class PlanStepLine:
+    step: CarePlanStep
+    day: dt.date | None  # the visit's local day, the day done, or the proposed day
+    visit: Appointment | None = None
+
+
+@dataclass
+class PlanLine:
+    plan: CarePlan
+    steps: list[PlanStepLine]
+    next: PlanStepLine | None  # the step ready to book or do, else the first still planned
+
+
+@dataclass
 class PatientOverview:
     upcoming: list[Appointment]  # still to happen or under way, soonest first
     past: list[Appointment]  # done, cancelled, missed, most recent first
@@ -63,6 +81,7 @@ class PatientOverview:
     waitlist: list[WaitlistEntry]
     reminders: list[Reminder]
     zone: ZoneInfo  # for a message about an order, which has no location of its own
+    care_plans: list[PlanLine] = field(default_factory=list)  # open plans first, then the newest
 
     @property
     def past_lines(self) -> list[PastLine]:
@@ -108,7 +127,39 @@ def patient_overview(patient: Patient, *, now: dt.datetime | None = None) -> Pat
             .order_by("-due_at", "-pk")[:REMINDERS_SHOWN]
         ),
         zone=zone,
+        care_plans=_care_plans(patient, visits),
     )
+
+
+def _care_plans(patient: Patient, visits: list[Appointment]) -> list[PlanLine]:
+    """The patient's care plans, each step with its day: the day of its visit (from the visits
+    already loaded), the day it was done elsewhere, or the day proposed for it."""
+    plans = list(CarePlan.objects.filter(patient=patient).select_related("physician__user").prefetch_related(
+        Prefetch("steps", queryset=CarePlanStep.objects.select_related("procedure_type").order_by("position"))))
+    by_order: dict[int, Appointment] = {}
+    for visit in visits:  # in procedure order: a later visit of the order (a rebooking) wins
+        if visit.order_id and (visit.status in ACTIVE_STATUSES or visit.status == "completed"):
+            by_order[visit.order_id] = visit
+    lines = []
+    for plan in plans:
+        steps = []
+        for step in plan.steps.all():
+            visit = by_order.get(step.order_id) if step.status in (StepStatus.BOOKED, StepStatus.DONE) else None
+            if visit is not None:
+                day = visit.procedure_start.astimezone(visit.location.zone).date()
+            elif step.status == StepStatus.DONE:
+                day = step.done_on
+            else:
+                day = step.proposed_date if step.status in (StepStatus.PLANNED, StepStatus.READY) else None
+            steps.append(PlanStepLine(step=step, day=day, visit=visit))
+        upcoming = [line for line in steps if line.step.status in (StepStatus.READY, StepStatus.BOOKED,
+                                                                   StepStatus.STOPPED)]
+        planned = [line for line in steps if line.step.status == StepStatus.PLANNED]
+        following = (upcoming or planned or [None])[0]
+        lines.append(PlanLine(plan=plan, steps=steps, next=following))
+    open_first = {PlanStatus.ACTIVE: 0, PlanStatus.NEEDS_DECISION: 0}
+    lines.sort(key=lambda line: (open_first.get(line.plan.status, 1), -line.plan.created_at.timestamp()))
+    return lines
 
 
 def _open_orders(patient: Patient, visits: list[Appointment], elsewhere: list[ProcedureElsewhere], *,

@@ -82,12 +82,14 @@ def availability_request(
     exclude_hold: str | None = None,
     count_holds: bool = True,
     apply_minimum_notice: bool = True,
+    beyond_horizon: bool = False,
     limit: int | None = None,
 ) -> engine.Request:
     """The engine's input for one procedure type at one location over [first_day, last_day].
 
     `count_holds=False` leaves out every time patients are holding on the booking pages (to tell
-    a time that is only held from one that is taken)."""
+    a time that is only held from one that is taken). `beyond_horizon=True` searches past the
+    location's booking horizon (a care plan's timeline looks further ahead than bookings may)."""
     window_start, window_end = window_bounds(location, first_day, last_day)
     load_from, load_until = window_start - _MARGIN, window_end + _MARGIN
 
@@ -217,7 +219,7 @@ def availability_request(
         closed_days=frozenset(closed_days),
         grid_minutes=location.slot_interval_minutes,
         earliest=earliest,
-        latest=now + dt.timedelta(days=location.booking_horizon_days),
+        latest=window_end if beyond_horizon else now + dt.timedelta(days=location.booking_horizon_days),
         limit=limit,
     )
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -18,11 +16,9 @@ from scheduling.admin.patients import book_url
 from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import ACTIVE_STATUSES, OrderStatus, ProcedureOrder
-from scheduling.pathways.eligibility import eligible_window
-from scheduling.pathways.holds import first_bookable_day
 from scheduling.reminders.links import order_link
-from scheduling.reminders.outbox import order_link_send
-from scheduling.selectors import locations_offering
+from scheduling.services.careplan_progress import careplan_order_changed
+from scheduling.services.order_links import LinkAnswer, order_bookable_from, order_link_offer
 
 
 class OrderForm(forms.ModelForm):
@@ -59,39 +55,14 @@ class OrderForm(forms.ModelForm):
             self.add_error(None, error.message)
 
 
-def _bookable_from(order: ProcedureOrder):
-    """The first day the patient could book the order online (None if none), as the booking
-    page computes it: from the first day they may take, up to the location's horizon."""
-    location = locations_offering(order.procedure_type).first()
-    if location is None:
-        return None, None
-    today = timezone.now().astimezone(location.zone).date()
-    not_before = first_bookable_day(patient=order.patient, procedure_type=order.procedure_type, today=today)
-    first, _last, eligibility = eligible_window(patient=order.patient, procedure_type=order.procedure_type,
-                                                order=order, first_day=not_before,
-                                                last_day=today + dt.timedelta(days=location.booking_horizon_days))
-    return first, eligibility
-
-
-def _why_no_link(order: ProcedureOrder, first_day, location) -> str:
-    """Why the booking link is not sent for this order, in words for staff ("" when it can be).
-    A booked order says when and links to the visit; the reason it is not bookable otherwise."""
-    if order.status == OrderStatus.COMPLETED:
-        return _("the order is completed")
-    if order.status == OrderStatus.CANCELLED:
-        return _("the order is cancelled")
-    booked = order.appointments.filter(status__in=ACTIVE_STATUSES).select_related("location").order_by(
-        "procedure_start").first()
-    if booked is not None:
-        local = booked.procedure_start.astimezone(booked.location.zone)
+def link_refusal_html(answer: LinkAnswer) -> str:
+    """Why a booking link was not sent, for the admin's message: a booked order links to its visit."""
+    if answer.booked is not None:
+        local = answer.booked.procedure_start.astimezone(answer.booked.location.zone)
         return format_html('{} <a href="{}">{}</a>', _("already booked for"),
-                           reverse("admin:scheduling_appointment_change", args=[booked.pk]),
+                           reverse("admin:scheduling_appointment_change", args=[answer.booked.pk]),
                            f"{local:%a %Y-%m-%d %H:%M %Z}")
-    if location is None:
-        return _("no location offers this procedure")
-    if first_day is None:
-        return _("cannot be booked online yet")
-    return ""
+    return answer.reason
 
 
 @admin.register(ProcedureOrder)
@@ -122,15 +93,11 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
         """Queues the message for the reminder worker; it goes out within a minute."""
         now, sent, skipped = timezone.now(), 0, []
         for order in queryset.select_related("patient", "procedure_type"):
-            location = locations_offering(order.procedure_type).first()
-            first = _bookable_from(order)[0] if order.status == OrderStatus.OPEN else None
-            reason = _why_no_link(order, first, location)
-            if reason:
-                skipped.append(format_html("{} ({})", order.patient, reason))
-            elif order_link_send(order, location=location, now=now) is None:
-                skipped.append(format_html("{} ({})", order.patient, _("no consent to texts or email")))
-            else:
+            answer = order_link_offer(order, now=now)
+            if answer.sent:
                 sent += 1
+            else:
+                skipped.append(format_html("{} ({})", order.patient, link_refusal_html(answer)))
         if sent:
             self.message_user(request, _("%(count)d booking link(s) will go out within a minute.") % {"count": sent},
                               messages.SUCCESS)
@@ -145,7 +112,7 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
         if obj.status != OrderStatus.OPEN:
             return _("The order is not open.")
         url = order_link(obj)
-        first, eligibility = _bookable_from(obj)
+        first, eligibility = order_bookable_from(obj)
         if first is None:
             reasons = "; ".join(item.message for item in eligibility.unmet) if eligibility else ""
             reasons = reasons or _("no day within the booking horizon")
@@ -169,4 +136,5 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
         if change:
             obj._history_user = request.user
             super().save_model(request, obj, form, change)
+            careplan_order_changed(order=obj, by=request.user)  # a care-plan step may wait for this order
         # A new order was saved by the order service during validation.

@@ -39,8 +39,11 @@ def patient_page_context(request, patient: Patient) -> dict:
             if may_waitlist and can_join(visit) else "")
     for line in overview.orders:
         line.book_url = book_url(patient, line.order) if may_book and line.visit is None else ""
+    may_plan = user.has_perm("scheduling.add_careplan")
     return {
         "overview": overview,
         "book_url": book_url(patient) if may_book else "",
         "may_view_elsewhere": user.has_perm("scheduling.view_procedureelsewhere"),
+        "care_plan_add_url": (f"{reverse('admin:scheduling_careplan_add')}?{urlencode({'patient': patient.pk})}"
+                              if may_plan else ""),
     }

@@ -17,6 +17,7 @@ from scheduling.models.orders import (
 from scheduling.models.careplans import (
     BOOKED_HERE,
     OPEN_STEP_STATUSES,
+    STEP_FIELDS,
     CarePlan,
     CarePlanStep,
     CarePlanTemplate,
@@ -54,6 +55,7 @@ __all__ = [
     "BEFORE_VISIT_KINDS",
     "BOOKED_HERE",
     "OPEN_STEP_STATUSES",
+    "STEP_FIELDS",
     "CarePlan",
     "CarePlanStep",
     "CarePlanTemplate",

@@ -89,6 +89,11 @@ class StepFields(models.Model):
         return self.kind in BOOKED_HERE
 
 
+# What a step is, copied from a template's step into a plan's (its position aside).
+STEP_FIELDS = ("kind", "procedure_type", "region", "laterality", "min_days_after", "max_days_after", "gate",
+               "gate_relief_percent", "priority", "note")
+
+
 class CarePlanTemplate(models.Model):
     """A pathway the clinic follows, copied into a plan for each patient."""
 
@@ -177,6 +182,8 @@ class CarePlanStep(StepFields):
     status = models.CharField(_("status"), max_length=20, choices=StepStatus.choices, default=StepStatus.PLANNED)
     proposed_date = models.DateField(_("proposed for"), null=True, blank=True,
                                      help_text=_("The earliest day the step could happen, as last planned."))
+    window_start = models.DateField(_("book from"), null=True, blank=True,
+                                    help_text=_("The first day the plan's waits allow, as last planned."))
     window_end = models.DateField(_("book by"), null=True, blank=True,
                                   help_text=_("The last day the plan's waits allow (empty: no limit)."))
     tentative = models.BooleanField(_("tentative"), default=False,
@@ -186,6 +193,10 @@ class CarePlanStep(StepFields):
     done_on = models.DateField(_("done on"), null=True, blank=True,
                                help_text=_("For steps done elsewhere: the day it happened."))
     status_note = models.TextField(_("why"), blank=True)
+    planning_note = models.TextField(
+        _("planning note"), blank=True,
+        help_text=_("What the last planning found in the way: no free day in the window, what the order still "
+                    "needs before it can be booked."))
     history = HistoricalRecords()
 
     class Meta:

@@ -1,5 +1,6 @@
 """A patient's own visit, from the signed link in their messages: see it, confirm it, move it,
-cancel it, join the waitlist, take an earlier time offered, add it to a calendar.
+cancel it, join the waitlist, take an earlier time offered, add it to a calendar; and their care
+plan, if they have one: what comes next and what it waits for.
 
 The link carries only a signed visit id bound to the visit's time: once the visit moves, the
 old link stops working and the patient is sent the new one. A GET never changes anything
@@ -24,6 +25,7 @@ from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import Appointment, AppointmentStatus, OfferStatus, SlotHold, WaitlistOffer, WaitlistStatus
 from scheduling.pages.booking import confirmation_context
 from scheduling.pages.calendar import visit_calendar
+from scheduling.pages.careplan import plan_section
 from scheduling.pages.common import (
     current_hold_key,
     hold_key,
@@ -144,6 +146,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "cancel_url": reverse("visit-cancel", args=[make_token(appointment, "cancel")]),
         "waiting": entry is not None and entry.status == WaitlistStatus.WAITING,
         "offers": _open_offers(appointment),
+        "plan": plan_section(appointment),
     }
     return render_local(request, "pages/manage.html", context, appointment.location)
 

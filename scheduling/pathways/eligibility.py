@@ -2,8 +2,9 @@
 
 Booking (admin, API, booking pages) and availability all ask here. The answer is either
 eligible or every unmet requirement in plain words: the order's own requirements (prior
-authorization, imaging, psychological evaluation) and the pathway rules of the procedure type,
-a payer's rule of a kind taking the place of the all-payer one.
+authorization, imaging, psychological evaluation, and for an order made for a care-plan step,
+the plan's turn and waits) and the pathway rules of the procedure type, a payer's rule of a kind
+taking the place of the all-payer one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef, Q
 
 from clinic.models import Patient, ProcedureType
+from scheduling.careplans.turns import plan_requirements
 from scheduling.models import (
     ACTIVE_STATUSES,
     HOLDING_STATUSES,
@@ -115,6 +117,7 @@ def history_of(appointments: Iterable[Appointment],
 
 def _order_requirements(procedure_type: ProcedureType, order: ProcedureOrder | None, patient: Patient,
                         day: dt.date, eligibility: Eligibility) -> None:
+    plan_requirements(order, day, eligibility)
     if procedure_type.requires_psych_evaluation and not (order and order.psych_evaluation_date):
         eligibility.unmet.append(Unmet(
             f"{procedure_type.name} needs a psychological evaluation on file: record its date on the order."))
@@ -134,7 +137,7 @@ def _order_requirements(procedure_type: ProcedureType, order: ProcedureOrder | N
             f"The prior authorization ({order.authorization_number}) is valid from "
             f"{order.authorization_valid_from.isoformat()}.", earliest=order.authorization_valid_from))
     if order.authorization_valid_until:
-        eligibility.latest = order.authorization_valid_until
+        eligibility.latest = min(filter(None, [eligibility.latest, order.authorization_valid_until]))
         if day > order.authorization_valid_until:
             eligibility.unmet.append(Unmet(
                 f"The prior authorization ({order.authorization_number}) expired on "

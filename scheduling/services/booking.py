@@ -36,6 +36,7 @@ from scheduling.pathways.overrides import may_override_rules
 from scheduling.pathways.rules import Eligibility, Unmet
 from scheduling.reminders.outbox import reminders_notify, reminders_schedule
 from scheduling.selectors import availability_request, capable_room_ids, segments_of
+from scheduling.services.careplan_progress import careplan_visit_booked, careplan_visit_moved
 
 EXCLUSION_VIOLATION = "23P01"
 
@@ -301,6 +302,7 @@ def appointment_book(
         _record_overrides(appointment, overridden, by=booked_by, reason=override_reason)
         reminders_schedule(appointment, now=now, booked=True)
         _book_follow_up(appointment, by=booked_by, now=now)
+        careplan_visit_booked(appointment=appointment, by=booked_by, now=now)
         if hold_key:
             SlotHold.objects.filter(key=hold_key).delete()
     return appointment
@@ -378,6 +380,7 @@ def appointment_reschedule(
         if confirmed_before:  # else the pending confirmation gives the new time
             reminders_notify(appointment, ReminderKind.VISIT_MOVED, now=now)
         _move_follow_ups(appointment, by=by, now=now)
+        careplan_visit_moved(appointment=appointment, by=by, now=now)
         if hold_key:
             SlotHold.objects.filter(key=hold_key).delete()
     return appointment

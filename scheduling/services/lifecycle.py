@@ -23,6 +23,7 @@ from scheduling.reminders.outbox import (
     reminders_retime_after_discharge,
     reminders_retime_after_procedure_end,
 )
+from scheduling.services.careplan_progress import careplan_visit_completed, careplan_visit_off
 from scheduling.services.checks import checks_record
 from scheduling.services.diary import diary_baseline_record, diary_procedure_ended
 from scheduling.services.waitlist import waitlist_offer_freed
@@ -103,6 +104,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by=None, notify
             reminders_notify(cancelled, ReminderKind.VISIT_CANCELLED, now=timezone.now())
         WaitlistEntry.objects.filter(appointment=cancelled).update(status=WaitlistStatus.ENDED)
         waitlist_offer_freed(cancelled=cancelled, now=timezone.now())
+        careplan_visit_off(appointment=cancelled, what="cancelled", by=by)
     return cancelled
 
 
@@ -172,6 +174,7 @@ def appointment_complete(*, appointment: Appointment, by=None) -> Appointment:
         if from_procedure:  # no recovery: the procedure ends now
             _procedure_ended(completed, now)
         reminders_retime_after_discharge(completed, discharged_at=now, now=now)
+        careplan_visit_completed(appointment=completed, by=by, now=now)
     return completed
 
 
@@ -181,4 +184,7 @@ def appointment_mark_no_show(*, appointment: Appointment, by=None) -> Appointmen
         arrival = appointment.arrival.astimezone(appointment.location.zone)
         raise InvalidTransition(f"The patient is not due until {arrival:%A %B %-d, %H:%M}; "
                                 "a no-show can be marked after that.")
-    return _transition(appointment, S.NO_SHOW, by=by)
+    with transaction.atomic():
+        missed = _transition(appointment, S.NO_SHOW, by=by)
+        careplan_visit_off(appointment=missed, what="missed", by=by)
+    return missed

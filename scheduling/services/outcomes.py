@@ -6,6 +6,7 @@ from django.db import transaction
 
 from scheduling.errors import BookingError
 from scheduling.models import Appointment, AppointmentStatus, Outcome, OutcomeSource
+from scheduling.services.careplan_progress import careplan_outcome_recorded
 
 
 def _score(value: int, name: str, top: int) -> int:
@@ -26,7 +27,8 @@ def outcome_record(
     by=None,
     source: str = OutcomeSource.STAFF,
 ) -> Outcome:
-    """Record (or correct) the outcome of a completed procedure.
+    """Record (or correct) the outcome of a completed procedure; a care plan the visit belongs
+    to moves on by it (scheduling/services/careplan_progress.py).
 
     Without a relief figure, it is taken from the pain scores: 8 before and 2 after is 75%.
     `source` says where the figures come from: staff's own entry, or the patient's pain diary
@@ -50,4 +52,5 @@ def outcome_record(
                   "relief_duration_hours": relief_duration_hours, "notes": notes, "recorded_by": by,
                   "source": source},
     )
+    careplan_outcome_recorded(outcome=outcome, by=by)  # the next step of the patient's care plan is judged by it
     return outcome

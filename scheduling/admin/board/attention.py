@@ -1,4 +1,5 @@
-"""What needs attention: booked visits that are no longer possible, until someone resolves them.
+"""What needs attention: booked visits that are no longer possible, until someone resolves them;
+and, for physicians and the clinic manager, care plans stopped at a gate waiting for a decision.
 
 `/admin/board/attention/?location=ID` lists a location's stranded visits from now to its
 booking horizon, however they came to be (a change in the admin, the API, a data import, a
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from clinic.models import Location
 from scheduling import services
+from scheduling.careplans.selectors import plans_needing_decision, sees_plan_decisions
 from scheduling.confirm_stranded import stranded_rows
 from scheduling.errors import BookingError
 from scheduling.models import Appointment
@@ -96,6 +98,8 @@ def _page(request, *, query, location, stranded, status=200, error=""):
         "can_move": request.user.has_perm(MOVE_PERMISSION),
         "can_cancel": request.user.has_perm(CANCEL_PERMISSION),
         "error": error,
+        # Care plans stopped at a gate, for the physicians who decide and the clinic manager.
+        "stopped_plans": plans_needing_decision(user=request.user) if sees_plan_decisions(request.user) else None,
     }, status=status)
 
 

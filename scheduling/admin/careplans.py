@@ -1,0 +1,296 @@
+"""Care plans in the admin: the manager keeps the templates (inline steps, in order); a physician
+creates a patient's plan from a template or from steps, edits its steps, and sees its proposed
+timeline, with Book and Send the booking link for the step whose turn it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy as _
+
+from clinic.access_log import AccessLoggedAdmin
+from clinic.admin import HistoryAdmin
+from clinic.models import Physician
+from scheduling.admin.careplan_decisions import CarePlanDecisionsMixin
+from scheduling.admin.orders import link_refusal_html
+from scheduling.admin.patients import BOOK_PERMISSION, book_url
+from scheduling.careplans.planning import PlanInputs, plan_steps, step_visit
+from scheduling.models import (
+    STEP_FIELDS,
+    CarePlan,
+    CarePlanStep,
+    CarePlanTemplate,
+    CarePlanTemplateStep,
+    OrderStatus,
+    StepStatus,
+)
+from scheduling.selectors import available_slots
+from scheduling.services.careplans import OPEN_FOR_PLANNING, plan_create, plan_replan, plan_steps_sync
+from scheduling.services.order_links import order_link_offer
+
+STEP_FORM_FIELDS = ["position", *STEP_FIELDS]
+
+
+class LabelledInline(admin.TabularInline):
+    """A table of steps names its fields only in the column heads: each input carries its label
+    too, for screen readers."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            field.widget.attrs.setdefault("aria-label", str(field.label))  # shared with a related-field wrapper
+        return field
+
+
+class TemplateStepInline(LabelledInline):
+    model = CarePlanTemplateStep
+    fields = STEP_FORM_FIELDS
+    extra = 1
+    ordering = ["position"]
+
+
+@admin.register(CarePlanTemplate)
+class CarePlanTemplateAdmin(HistoryAdmin):
+    list_display = ["name", "is_active", "step_count"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    inlines = [TemplateStepInline]
+    change_form_template = "admin/scheduling/careplantemplate/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(step_total=Count("steps"))
+
+    @admin.display(description=_("steps"), ordering="step_total")
+    def step_count(self, obj) -> int:
+        return obj.step_total
+
+
+class PlanStepFormSet(forms.BaseInlineFormSet):
+    """New plans: from a template or from steps written here, not both. Later: a step that is
+    booked, done or stopped keeps what it was (change its visit, or decide on the plan)."""
+
+    def clean(self):
+        super().clean()
+        written = [form for form in self.forms if form.has_changed() and not self._should_delete_form(form)]
+        if self.instance.pk is None:
+            if self.instance.template_id and written:
+                raise ValidationError(_("Start from the template or write the steps here, not both: leave the "
+                                        "steps empty to copy the template's."))
+            if not self.instance.template_id and not written:
+                raise ValidationError(_("Choose a template, or write the plan's steps here."))
+            return
+        for form in written:
+            step = form.instance
+            if step.pk and form.initial.get("status", step.status) not in OPEN_FOR_PLANNING:
+                raise ValidationError(gettext("Step %(position)s is %(status)s: it cannot be changed here.") % {
+                    "position": form.initial.get("position"), "status": step.get_status_display().lower()})
+
+
+class PlanStepInline(LabelledInline):
+    model = CarePlanStep
+    formset = PlanStepFormSet
+    fields = [*STEP_FORM_FIELDS, "status", "order_link"]  # days and flags: on the timeline above
+    readonly_fields = ["status", "order_link"]
+    extra = 2
+    can_delete = False  # a step is skipped or cancelled, not deleted: the plan's history keeps it
+    ordering = ["position"]
+
+    @admin.display(description=_("order"))
+    def order_link(self, obj) -> str:
+        if obj is None or not obj.order_id:
+            return "-"
+        return format_html('<a href="{}">#{}</a>', reverse("admin:scheduling_procedureorder_change",
+                                                           args=[obj.order_id]), obj.order_id)
+
+
+class CarePlanForm(forms.ModelForm):
+    class Meta:
+        model = CarePlan
+        fields = ["patient", "physician", "template", "name", "notes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "name" in self.fields:
+            self.fields["name"].required = False
+            self.fields["name"].help_text = _("Empty: the template's name.")
+        if "template" in self.fields:
+            self.fields["template"].queryset = CarePlanTemplate.objects.filter(is_active=True)
+            self.fields["template"].help_text = _("Its steps are copied into the plan; leave it empty to write "
+                                                  "the steps below.")
+
+    def clean_name(self):
+        return self.cleaned_data.get("name") or ""
+
+    def _post_clean(self):
+        # The model's name is required; an empty one is filled from the template by the service.
+        if not self.cleaned_data.get("name"):
+            self.instance.name = getattr(self.cleaned_data.get("template"), "name", "") or gettext("Care plan")
+        super()._post_clean()
+
+
+@dataclass
+class TimelineRow:
+    step: CarePlanStep
+    visit: object = None
+    book_url: str = ""
+    may_send_link: bool = False
+
+
+@admin.register(CarePlan)
+class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
+    form = CarePlanForm
+    inlines = [PlanStepInline]
+    list_display = ["patient", "name", "physician", "status", "created_at"]
+    list_filter = ["status", "physician", "template"]
+    search_fields = ["patient__last_name", "patient__first_name", "name"]
+    list_select_related = ["patient", "physician__user"]
+    autocomplete_fields = ["patient"]
+    readonly_fields = ["created_by", "created_at"]
+    change_form_template = "admin/scheduling/careplan/change_form.html"
+
+    # The status and why come first, in the decisions' section (CarePlanDecisionsMixin).
+    fieldsets = [(None, {"fields": ["patient", "physician", "name", "notes"]}),
+                 (_("Record"), {"fields": ["template", "created_by", "created_at"], "classes": ["collapse"]})]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["patient", "physician", "template", "name", "notes"]})]
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [*super().get_readonly_fields(request, obj), "patient", "template"]
+
+    def get_urls(self):
+        urls = [path("<int:plan_id>/replan/", self.admin_site.admin_view(self.replan_view),
+                     name="scheduling_careplan_replan"),
+                path("<int:plan_id>/send-link/", self.admin_site.admin_view(self.send_link_view),
+                     name="scheduling_careplan_send_link")]
+        return urls + super().get_urls()
+
+    # The timeline ------------------------------------------------------------------------------
+
+    def timeline_rows(self, request, plan: CarePlan) -> list[TimelineRow]:
+        rows = []
+        may_book = request.user.has_perm(BOOK_PERMISSION)
+        may_send = request.user.has_perm("scheduling.view_procedureorder")
+        for step in plan_steps(plan):
+            row = TimelineRow(step=step, visit=step_visit(step))
+            bookable = (step.status == StepStatus.READY and step.booked_here and step.order_id
+                        and step.order.status == OrderStatus.OPEN and row.visit is None)
+            if bookable and may_book:
+                row.book_url = self._book_url(plan, step)
+            row.may_send_link = bool(bookable and may_send)
+            rows.append(row)
+        return rows
+
+    def _book_url(self, plan: CarePlan, step: CarePlanStep) -> str:
+        """The one-step booking page with the step's order, the plan's physician and the first free
+        time of the proposed day (the booking page searches from that day when it is gone)."""
+        url = book_url(plan.patient, step.order)
+        query = {"physician": plan.physician_id}
+        if step.proposed_date:
+            inputs = PlanInputs(plan, [step], now=timezone.now())
+            location = (inputs.locations_for(step.procedure_type) or [None])[0]
+            slots = available_slots(procedure_type=step.procedure_type, location=location,
+                                    first_day=step.proposed_date, last_day=step.proposed_date, now=timezone.now(),
+                                    physician=plan.physician, patient=plan.patient, limit=1) if location else []
+            if slots:
+                query["start"] = slots[0].start.isoformat()
+            else:
+                query["day"] = step.proposed_date.isoformat()
+        return f"{url}&{urlencode(query)}"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["timeline_rows"] = self.timeline_rows(request, obj)
+            context["plan"] = obj
+            context["may_replan"] = self.has_change_permission(request, obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "physician":
+            kwargs["queryset"] = Physician.objects.filter(is_active=True).select_related("user")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Saving through the services ---------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj._history_user = request.user
+            super().save_model(request, obj, form, change)
+        # A new plan is made by `plan_create` with its steps, in save_related.
+
+    def save_formset(self, request, form, formset, change):
+        if not change:  # the steps go to the service with the plan (save_related)
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return
+        for step in formset.save(commit=False):
+            step._history_user = request.user
+            step.save()
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+            plan_steps_sync(form.instance, by=request.user)
+            return
+        super().save_related(request, form, formsets, change)  # marks the formsets saved (no steps yet)
+        cleaned = form.cleaned_data
+        steps = None
+        if not cleaned.get("template"):
+            written = sorted((step_form for formset in formsets for step_form in formset.forms
+                              if step_form.has_changed()), key=lambda step_form: step_form.cleaned_data["position"])
+            steps = [{name: step_form.cleaned_data.get(name) for name in STEP_FIELDS} for step_form in written]
+        # The form and its step formsets checked what the service checks; a refusal here is a bug.
+        plan = plan_create(patient=cleaned["patient"], physician=cleaned["physician"],
+                           template=cleaned.get("template"), steps=steps, name=cleaned.get("name", ""),
+                           notes=cleaned.get("notes", ""), by=request.user)
+        form.instance.__dict__.update(plan.__dict__)  # the admin logs and redirects to this same object
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_addanother" not in request.POST and IS_POPUP_VAR not in request.POST:
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"  # a new plan opens on its proposed timeline
+        return super().response_add(request, obj, post_url_continue)
+
+    # Buttons on the timeline -------------------------------------------------------------------
+
+    def replan_view(self, request, plan_id: int):
+        plan = get_object_or_404(CarePlan, pk=plan_id)
+        if request.method != "POST" or not self.has_change_permission(request, plan):
+            raise PermissionDenied
+        plan_replan(plan, by=request.user)
+        self.message_user(request, gettext("The timeline was planned again."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))
+
+    def send_link_view(self, request, plan_id: int):
+        plan = get_object_or_404(CarePlan, pk=plan_id)
+        if request.method != "POST" or not request.user.has_perm("scheduling.view_procedureorder"):
+            raise PermissionDenied
+        step = get_object_or_404(plan.steps.select_related("order__patient", "order__procedure_type"),
+                                 pk=request.POST.get("step") if str(request.POST.get("step", "")).isdigit() else 0)
+        if step.status != StepStatus.READY or step.order_id is None:
+            self.message_user(request, gettext("Step %(position)s is not ready to book.") % {
+                "position": step.position}, messages.WARNING)
+        else:
+            answer = order_link_offer(step.order)
+            if answer.sent:
+                self.message_user(request, gettext("The booking link will go out within a minute."),
+                                  messages.SUCCESS)
+            else:
+                self.message_user(request, format_html("{} {}.", gettext("Not sent:"), link_refusal_html(answer)),
+                                  messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))
