@@ -37,6 +37,7 @@ class RuleSeed:
     prerequisites: tuple[str, ...] = ()
     source: str = ""
     accepts_outside_procedures: bool = False
+    same_side: bool = False
 
 
 RULES = [
@@ -52,7 +53,8 @@ RULES = [
         )
     ],
     # RFA after two diagnostic medial branch blocks of the same region: 50% relief each by
-    # consensus, 80% for Medicare; at most 2 per region in 12 months, at least 6 months apart.
+    # consensus, 80% for Medicare; at most 2 per region in 12 months; a repeat of the same side at least
+    # 6 months after it.
     # A documented block done at another clinic counts toward it for commercial payers; the
     # demo's Medicare rule wants blocks done here (the manager changes either in the admin).
     *[
@@ -65,7 +67,8 @@ RULES = [
             RuleSeed(code, RuleKind.PREREQUISITE, payer="Medicare", count=2, min_relief_percent=80, within_days=365,
                      prerequisites=(block,), source=FACET_SOURCE),
             RuleSeed(code, RuleKind.MAX_PER_YEAR, count=2, source=FACET_SOURCE),
-            RuleSeed(code, RuleKind.MIN_INTERVAL, min_interval_months=6, source=FACET_SOURCE),
+            # "Repeat ... of the same anatomic site" (L39242): the other side may follow in weeks.
+            RuleSeed(code, RuleKind.MIN_INTERVAL, min_interval_months=6, same_side=True, source=FACET_SOURCE),
         )
     ],
     # An SCS implant only after a trial with at least 50% relief, within 180 days of it.
@@ -130,6 +133,7 @@ def seed_demo_pathways(report: SeedReport) -> None:
             min_interval_months=seed.min_interval_months,
             source=seed.source,
             accepts_outside_procedures=seed.accepts_outside_procedures,
+            same_side=seed.same_side,
         )
         if seed.prerequisites:
             rule.prerequisite_types.set([report.procedure_types[code] for code in seed.prerequisites])

@@ -88,13 +88,22 @@ def test_the_facet_pathway_from_the_first_block_to_the_ablations(calendar, clock
     assert step_window(steps[3], steps).earliest == NEXT_MONDAY + dt.timedelta(days=23)
     right = step(plan, 4)
     assert (right.status, right.window_start) == (StepStatus.PLANNED, NEXT_MONDAY + dt.timedelta(days=23))
-    # The demo's RFA rule (6 months apart in a region, whatever the side) keeps the timeline from
-    # proposing the right side's day; the planning note says so.
-    assert right.proposed_date is None and "At least 6 months must pass" in right.planning_note
+    # The demo's RFA interval counts the same side only (a repeat of the same site after 6 months):
+    # the right side is planned from 14 days after the left, on the physician's first free day.
+    assert right.proposed_date is not None and "6 months" not in right.planning_note
+    assert NEXT_MONDAY + dt.timedelta(days=23) <= right.proposed_date <= NEXT_MONDAY + dt.timedelta(days=30)
+    assert not right.tentative
 
     # RFA left done: no outcome needed for a step without a relief gate; the right side is ready.
     take_through(left, clock, by=nurse)
     assert statuses(plan) == ["done", "done", "done", "ready"]
+    right = step(plan, 4)
+    assert check_eligibility(patient=patient, procedure_type=right.procedure_type, order=right.order,
+                             day=right.proposed_date).eligible
+    # The same side again within 6 months is still refused, in words that name the side.
+    again = check_eligibility(patient=patient, procedure_type=right.procedure_type, order=step(plan, 3).order,
+                              day=right.proposed_date)
+    assert "on the left side" in again.explain() and "At least 6 months" in again.explain()
     assert plan.history.filter(history_user=nurse).exists() or step(plan, 4).history.filter(
         history_user=nurse).exists()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -174,3 +175,29 @@ def test_prior_blocks_count_one_done_elsewhere_only_where_accepted_and_documente
     if not met:
         reason = "is not documented" if rule.accepts_outside else "is not accepted for this rule"
         assert f"not counted: Outside procedure at Tulsa Spine Center on 2026-10-20 {reason}" in unmet.message
+
+
+SAME_SITE_6_MONTHS = Rule(id=9, kind="min_interval", min_interval_months=6, same_side=True)
+
+
+@pytest.mark.parametrize(("before", "now", "met"), [
+    ("left", "right", True),  # the other side two weeks later is not a repeat
+    ("left", "left", False),
+    ("bilateral", "right", False),  # both sides were done
+    ("", "right", False),  # the side was not recorded: it may have been this one
+    ("right", "", False),  # the new order says no side: it may be the same one
+])
+def test_same_side_only_counts_procedures_that_can_be_at_the_same_site(before, now, met):
+    ablation = dataclasses.replace(past(D(2026, 12, 1), RFA, "rfa"), laterality=before)
+    unmet = evaluate(SAME_SITE_6_MONTHS, day=D(2026, 12, 15), family="rfa", family_label="radiofrequency ablation",
+                     region="lumbar", history=[ablation], laterality=now)
+    assert (unmet is None) == met
+    if not met and now:
+        assert f"in the lumbar region on the {now} side" in unmet.message
+
+
+def test_without_same_side_a_left_and_a_right_count_together():
+    ablation = dataclasses.replace(past(D(2026, 12, 1), RFA, "rfa"), laterality="left")
+    rule = dataclasses.replace(SAME_SITE_6_MONTHS, same_side=False)
+    assert evaluate(rule, day=D(2026, 12, 15), family="rfa", family_label="radiofrequency ablation",
+                    region="lumbar", history=[ablation], laterality="right") is not None

@@ -21,7 +21,8 @@ class PathwayRuleAdmin(HistoryAdmin):
         (None, {"fields": ["procedure_type", "kind", "payer", "is_active", "source"]}),
         (_("Figures"), {
             "fields": ["prerequisite_types", "count", "min_relief_percent", "within_days",
-                       "accepts_outside_procedures", ("min_interval_days", "min_interval_months"), "same_region"],
+                       "accepts_outside_procedures", ("min_interval_days", "min_interval_months"), "same_region",
+                       "same_side"],
             "description": _("Needs prior procedures: which types, how many, with what relief, within how many "
                              "days. Minimum interval: days or calendar months since the last one of the family. "
                              "At most N in 365 days: 'how many'. Repeat relief: the relief the last one gave."),

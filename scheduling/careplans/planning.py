@@ -163,7 +163,8 @@ class PlanInputs:
                 continue
             history.append(PastProcedure(
                 appointment_id=0, procedure_type_id=step.procedure_type_id, family=step.procedure_type.family,
-                region=step.region, day=item.day, completed=True, relief_percent=relief(step.position, None)))
+                region=step.region, laterality=step.laterality, day=item.day, completed=True,
+                relief_percent=relief(step.position, None)))
         return sorted(history, key=lambda past: past.day)
 
     def eligibility(self, step: CarePlanStep, day: dt.date, placed: Sequence[Placed]) -> Eligibility:

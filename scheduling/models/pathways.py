@@ -57,6 +57,13 @@ class PathwayRule(models.Model):
         help_text=_("Calendar months: six months after 2026-05-31 is 2026-11-30."),
     )
     same_region = models.BooleanField(_("same region only"), default=True)
+    same_side = models.BooleanField(
+        _("same side only"), default=False,
+        help_text=_("Count only procedures that can be at the same site: a left-side procedure does not count "
+                    "against a right-side one (bilateral, midline or an unrecorded side counts as either). For "
+                    "minimum intervals, yearly limits and repeats, e.g. 'repeat RFA of the same site after 6 "
+                    "months'."),
+    )
     accepts_outside_procedures = models.BooleanField(
         _("accepts procedures done elsewhere"), default=False,
         help_text=_("For 'needs prior procedures': whether a documented procedure done at another clinic (with a "
@@ -95,6 +102,9 @@ class PathwayRule(models.Model):
         if self.accepts_outside_procedures and self.kind != RuleKind.PREREQUISITE:
             errors["accepts_outside_procedures"] = _("Only a 'needs prior procedures' rule chooses; the other rules "
                                                      "always count procedures done elsewhere.")
+        if self.same_side and self.kind == RuleKind.PREREQUISITE:
+            errors["same_side"] = _("'Needs prior procedures' counts blocks of the region, whatever their side; "
+                                    "'same side only' is for intervals, yearly limits and repeats.")
         if errors:
             raise ValidationError(errors)
 

@@ -57,7 +57,7 @@ def _as_rule(rule: PathwayRule) -> Rule:
         within_days=rule.within_days, min_interval_days=rule.min_interval_days,
         min_interval_months=rule.min_interval_months, same_region=rule.same_region,
         prerequisite_type_ids=frozenset(t.pk for t in types), prerequisite_label=f"prior {label} procedure{plural}".replace("prior  ", "prior "),
-        source=rule.source, accepts_outside=rule.accepts_outside_procedures,
+        source=rule.source, accepts_outside=rule.accepts_outside_procedures, same_side=rule.same_side,
         payer_name=rule.payer.name if rule.payer_id else "",
     )
 
@@ -95,6 +95,7 @@ def history_of(appointments: Iterable[Appointment],
             procedure_type_id=appointment.procedure_type_id,
             family=appointment.procedure_type.family,
             region=appointment.order.region if appointment.order else "",
+            laterality=appointment.order.laterality if appointment.order else "",
             day=appointment.procedure_start.astimezone(appointment.location.zone).date(),
             completed=appointment.status == "completed",
             relief_percent=outcome.relief_percent if outcome else None,
@@ -110,6 +111,7 @@ def history_of(appointments: Iterable[Appointment],
             name=outside.procedure_type.name,
             elsewhere=outside.facility,
             documented=outside.is_documented,
+            laterality=outside.laterality,
         ))
     history.sort(key=lambda past: past.day)
     return history
@@ -161,7 +163,7 @@ def check_eligibility(*, patient: Patient, procedure_type: ProcedureType, order:
         for rule in rules:
             unmet = evaluate(_as_rule(rule), day=day, family=procedure_type.family,
                              family_label=procedure_type.get_family_display().lower(), region=region,
-                             history=history)
+                             history=history, laterality=order.laterality if order else "")
             if unmet:
                 source = f" ({rule.source})" if rule.source else ""
                 eligibility.unmet.append(Unmet(unmet.message[:-1] + source + ".", unmet.rule_id, unmet.earliest,

@@ -29,6 +29,7 @@ class PastProcedure:
     name: str = ""  # the procedure type's name, for messages about one done elsewhere
     elsewhere: str = ""  # the other clinic's name; empty for a procedure done here
     documented: bool = False  # done elsewhere, with a report on file and the relief it gives
+    laterality: str = ""  # left, right, bilateral, midline; empty when not recorded
 
     def where(self) -> str:
         return f" at {self.elsewhere}" if self.elsewhere else ""
@@ -51,6 +52,9 @@ class Rule:
     # only documented ones); yearly limits, intervals and repeats always count them, for safety.
     accepts_outside: bool = False
     payer_name: str = ""  # the payer whose own rule this is; empty for the all-payer rule
+    # Count only procedures on the same side (the same anatomic site): a right-side ablation two
+    # weeks after the left is not a repeat of it. Bilateral, midline or unrecorded counts as both.
+    same_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,14 +89,30 @@ def _region_words(region: str) -> str:
     return f" in the {region} region" if region else ""
 
 
+ONE_SIDE = ("left", "right")
+
+
+def same_site(one: str, other: str) -> bool:
+    """Whether procedures on these sides can be at the same site: unless one is left and the other
+    right, they can (bilateral covers both; midline or not recorded may be either)."""
+    return not (one in ONE_SIDE and other in ONE_SIDE and one != other)
+
+
 def _matching(history: Sequence[PastProcedure], *, family: str | None = None, type_ids: frozenset[int] | None = None,
-              region: str, same_region: bool) -> list[PastProcedure]:
+              region: str, same_region: bool, side: str | None = None) -> list[PastProcedure]:
+    """The procedures of the family (or types) in the region; with `side`, only those that can
+    be on that side."""
     return [
         past for past in history
         if (family is None or past.family == family)
         and (type_ids is None or past.procedure_type_id in type_ids)
         and (not same_region or not region or past.region == region)
+        and (side is None or same_site(past.laterality, side))
     ]
+
+
+def _side_words(side: str | None) -> str:
+    return f" on the {side} side" if side in ONE_SIDE else ""
 
 
 def _not_counted_words(past: PastProcedure, rule: Rule) -> str:
@@ -117,9 +137,11 @@ def _interval_words(rule: Rule) -> str:
 
 
 def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region: str,
-             history: Sequence[PastProcedure]) -> Unmet | None:
-    """One rule against the patient's history for a procedure on `day`; None when met."""
-    where = _region_words(region if rule.same_region else "")
+             history: Sequence[PastProcedure], laterality: str = "") -> Unmet | None:
+    """One rule against the patient's history for a procedure on `day` (on the order's side,
+    `laterality`); None when met."""
+    side = laterality if rule.same_side else None
+    where = _region_words(region if rule.same_region else "") + _side_words(side)
     if rule.kind == "prerequisite":
         candidates = sorted(
             (past for past in _matching(history, type_ids=rule.prerequisite_type_ids, region=region,
@@ -158,7 +180,7 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
         )
 
     if rule.kind == "min_interval":
-        same = _matching(history, family=family, region=region, same_region=rule.same_region)
+        same = _matching(history, family=family, region=region, same_region=rule.same_region, side=side)
         before = [past for past in same if past.day <= day]
         after = [past for past in same if past.day > day]
         if before:
@@ -183,7 +205,7 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
     if rule.kind == "max_per_year":
         window_start = day - dt.timedelta(days=364)  # the 365 days that end on the procedure day
         in_window = sorted((past for past in _matching(history, family=family, region=region,
-                                                       same_region=rule.same_region)
+                                                       same_region=rule.same_region, side=side)
                             if window_start <= past.day <= day), key=lambda past: past.day)
         counted = [past.day for past in in_window]
         if len(counted) < rule.count:
@@ -201,7 +223,8 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
         )
 
     if rule.kind == "repeat_relief":
-        previous = [past for past in _matching(history, family=family, region=region, same_region=rule.same_region)
+        previous = [past for past in _matching(history, family=family, region=region, same_region=rule.same_region,
+                                               side=side)
                     if past.day < day]
         if not previous:
             return None
