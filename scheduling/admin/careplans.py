@@ -26,7 +26,8 @@ from clinic.models import Physician
 from scheduling.admin.careplan_decisions import CarePlanDecisionsMixin
 from scheduling.admin.orders import link_refusal_html
 from scheduling.admin.patients import BOOK_PERMISSION, book_url
-from scheduling.careplans.planning import PlanInputs, plan_steps, step_visit
+from scheduling.careplans.planning import PlanInputs
+from scheduling.careplans.steps import plan_steps, step_visit
 from scheduling.models import (
     STEP_FIELDS,
     CarePlan,

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from django.utils import timezone
 
 from clinic.models import Location, ProcedureType
+from scheduling.careplans.steps import anchor_day, plan_steps, step_visit, visit_day
 from scheduling.careplans.timeline import PlanStep, Placed, Proposal, Refusal, State, propose
 from scheduling.careplans.turns import PLAN_TURN
 from scheduling.models import (
     ACTIVE_STATUSES,
     HOLDING_STATUSES,
     Appointment,
-    AppointmentStatus,
     CarePlan,
     CarePlanStep,
     Gate,
@@ -37,35 +37,6 @@ _RULE_KINDS = frozenset(RuleKind.values)
 _STATE = {StepStatus.PLANNED: State.OPEN, StepStatus.READY: State.OPEN, StepStatus.BOOKED: State.FIXED,
           StepStatus.DONE: State.FIXED, StepStatus.STOPPED: State.STOPPED, StepStatus.SKIPPED: State.LEFT_OUT,
           StepStatus.CANCELLED: State.LEFT_OUT}
-
-
-def step_visit(step: CarePlanStep) -> Appointment | None:
-    """The visit booked (or done) for a step, from its order's prefetched visits."""
-    if step.order_id is None:
-        return None
-    visits = [visit for visit in step.order.appointments.all() if visit.status in HOLDING_STATUSES]
-    active = [visit for visit in visits if visit.status in ACTIVE_STATUSES]
-    done = [visit for visit in visits if visit.status == AppointmentStatus.COMPLETED]
-    chosen = active or done
-    return max(chosen, key=lambda visit: visit.procedure_start) if chosen else None
-
-
-def local_day(visit: Appointment) -> dt.date:
-    return visit.procedure_start.astimezone(visit.location.zone).date()
-
-
-def plan_steps(plan: CarePlan) -> list[CarePlanStep]:
-    """The plan's steps in order, with what planning reads of them."""
-    return list(plan.steps.select_related("procedure_type", "order").prefetch_related(
-        "order__appointments__location", "order__appointments__outcome").order_by("position"))
-
-
-def anchor_day(step: CarePlanStep) -> dt.date | None:
-    """The day a booked or done step happened or is booked for."""
-    if step.status == StepStatus.DONE and step.done_on:
-        return step.done_on
-    visit = step_visit(step)
-    return local_day(visit) if visit is not None else step.done_on
 
 
 def _label(step: CarePlanStep) -> str:
@@ -97,7 +68,7 @@ class PlanInputs:
         visits = list(Appointment.objects.filter(patient=self.patient, status__in=HOLDING_STATUSES)
                       .select_related("procedure_type", "order", "location", "outcome")
                       .order_by("procedure_start"))
-        self.busy_days = {local_day(visit) for visit in visits if visit.status in ACTIVE_STATUSES}
+        self.busy_days = {visit_day(visit) for visit in visits if visit.status in ACTIVE_STATUSES}
         self.history = patient_history(self.patient)
         # Relief is assumed for a step whose next step (skipped ones aside) has a relief gate.
         chain = [step for step in steps if step.status not in (StepStatus.SKIPPED, StepStatus.CANCELLED)]

@@ -20,8 +20,10 @@ BOOKABLE = (StepStatus.READY, StepStatus.BOOKED)
 
 
 def plan_steps(plan: CarePlan) -> list[CarePlanStep]:
-    """The plan's steps in order, with what the rules and words need of each."""
-    return list(plan.steps.select_related("procedure_type", "order", "plan__patient__payer").order_by("position"))
+    """The plan's steps in order, with what the rules, the planning and the words need of each:
+    their orders' visits (with location and outcome) read once for the plan."""
+    return list(plan.steps.select_related("procedure_type", "order", "plan__patient__payer").prefetch_related(
+        "order__appointments__location", "order__appointments__outcome").order_by("position"))
 
 
 def previous_step(step: CarePlanStep, steps: list[CarePlanStep]) -> CarePlanStep | None:
@@ -60,9 +62,14 @@ def step_visit(step: CarePlanStep) -> Appointment | None:
     completed on it; None for a step not booked here or not booked yet."""
     if not step.order_id:
         return None
-    visits = list(Appointment.objects.filter(order_id=step.order_id,
-                                             status__in=[*ACTIVE_STATUSES, AppointmentStatus.COMPLETED])
-                  .select_related("location", "outcome").order_by("-procedure_start"))
+    if "appointments" in getattr(step.order, "_prefetched_objects_cache", {}):  # from `plan_steps`
+        visits = sorted((visit for visit in step.order.appointments.all()
+                         if visit.status in ACTIVE_STATUSES or visit.status == AppointmentStatus.COMPLETED),
+                        key=lambda visit: visit.procedure_start, reverse=True)
+    else:
+        visits = list(Appointment.objects.filter(order_id=step.order_id,
+                                                 status__in=[*ACTIVE_STATUSES, AppointmentStatus.COMPLETED])
+                      .select_related("location", "outcome").order_by("-procedure_start"))
     active = [visit for visit in visits if visit.status in ACTIVE_STATUSES]
     return (active or visits or [None])[0]
 

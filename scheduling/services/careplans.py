@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from clinic.models import Patient, Physician
 from scheduling.careplans.gates import gate_answer
-from scheduling.careplans.planning import plan_proposals, plan_steps
+from scheduling.careplans.planning import plan_proposals
+from scheduling.careplans.steps import plan_steps
 from scheduling.careplans.timeline import Proposal
 from scheduling.errors import BookingError
 from scheduling.models import (
