@@ -227,3 +227,18 @@ def test_the_patients_page_shows_their_care_plans_with_each_steps_day_and_what_i
     client.force_login(physician_user)
     page = client.get(f"/admin/clinic/patient/{patient.pk}/change/").content.decode()
     assert f'href="/admin/scheduling/careplan/add/?patient={patient.pk}"' in page
+
+
+def test_a_step_done_elsewhere_reads_as_due_not_as_ready_to_book(client, calendar, physician_user):
+    patient = calendar.patients[0]
+    template = CarePlanTemplate.objects.get(name="Spinal cord stimulation")
+    client.force_login(physician_user)
+    response = client.post(ADD, {"patient": patient.pk, "physician": calendar.okafor.pk, "template": template.pk,
+                                 "name": "", "notes": "", **no_steps()})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    plan = CarePlan.objects.get(patient=patient)
+    assert plan.steps.get(position=1).status == StepStatus.READY
+    page = client.get(response["Location"]).content.decode()
+    assert "Due (done elsewhere; mark it done)" in page
+    patient_page = client.get(f"/admin/clinic/patient/{patient.pk}/change/").content.decode()
+    assert "due (done elsewhere; mark it done)" in patient_page

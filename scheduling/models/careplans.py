@@ -209,3 +209,10 @@ class CarePlanStep(StepFields):
         what = self.procedure_type.name if self.procedure_type_id else self.get_kind_display()
         side = f" ({self.get_laterality_display().lower()})" if self.laterality else ""
         return f"{self.position}. {what}{side}"
+
+    @property
+    def status_words(self) -> str:
+        """The status as staff read it: a step done elsewhere is not booked here, it is due."""
+        if self.status == StepStatus.READY and not self.booked_here:
+            return str(_("Due (done elsewhere; mark it done)"))
+        return self.get_status_display()
