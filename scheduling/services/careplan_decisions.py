@@ -50,7 +50,9 @@ def may_decide(user) -> bool:
 def _check(plan: CarePlan, by) -> CarePlan:
     if not may_decide(by):
         raise BookingError("Only a physician decides how a care plan goes on.", code="permission_denied")
-    return CarePlan.objects.select_for_update().select_related("patient__payer", "physician").get(pk=plan.pk)
+    # Only the plan's row is locked (of=self): PostgreSQL cannot lock the nullable side of a join.
+    return (CarePlan.objects.select_for_update(of=("self",)).select_related("patient__payer", "physician")
+            .get(pk=plan.pk))
 
 
 def _stopped(plan: CarePlan) -> CarePlanStep:

@@ -116,7 +116,7 @@ def plan_advance(*, plan: CarePlan, by=None, now: dt.datetime | None = None) -> 
     Safe to call at any time: a plan at a ready or booked step, or waiting at a gate, stays as
     it is; one whose steps are all done (or skipped) is completed."""
     now = now or timezone.now()
-    plan = CarePlan.objects.select_for_update().select_related("patient__payer").get(pk=plan.pk)
+    plan = CarePlan.objects.select_for_update(of=("self",)).select_related("patient__payer").get(pk=plan.pk)
     if plan.status != PlanStatus.ACTIVE:
         return plan
     steps = plan_steps(plan)
@@ -221,7 +221,7 @@ def careplan_outcome_recorded(*, outcome: Outcome, by=None, now: dt.datetime | N
     if step.status != StepStatus.DONE:
         careplan_visit_completed(appointment=appointment, by=by, now=now)
         step.refresh_from_db()
-    plan = CarePlan.objects.select_for_update().select_related("patient__payer").get(pk=step.plan_id)
+    plan = CarePlan.objects.select_for_update(of=("self",)).select_related("patient__payer").get(pk=step.plan_id)
     steps = plan_steps(plan)
     following = _judged_next(next(other for other in steps if other.pk == step.pk), steps)
     if following is not None and following.status in (StepStatus.READY, StepStatus.STOPPED):
