@@ -305,6 +305,11 @@ SPECTACULAR_SETTINGS = {
     # An exact schema: request and response shapes apart (read-only fields are required in
     # answers), ids in paths start at 1.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Fields named alike with different choices get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "RoomKindEnum": "clinic.models.locations.RoomKind",
+        "CarePlanStepKindEnum": "scheduling.models.careplans.StepKind",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "scheduling.api.schema.ids_start_at_one"],
 }
