@@ -6,7 +6,9 @@ Relative to the day it runs, `seed_demo_activity` seeds
   two qualifying lumbar medial branch blocks, so RFA can be booked; a successful SCS trial
   (with its psychological evaluation and lead removal), so the implant can be booked; an
   epidural injection that gave little relief, so a repeat is refused; a block here and a
-  documented one at another clinic, so RFA can be booked (the all-payer rule accepts it);
+  documented one at another clinic, so RFA can be booked (the all-payer rule accepts it); two
+  care plans under way: one at its second block (ready to book), one stopped at its gate for
+  the physician's decision;
 - today's visits in every status (scheduled, confirmed, checked in, in procedure, in recovery,
   completed, cancelled, no-show) as far as the hour allows: a visit is under way, done or missed
   only once its time has passed in the location's zone (seeded before opening, the day's visits
@@ -46,6 +48,7 @@ from scheduling.errors import BookingError
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
+    CarePlanTemplate,
     ProcedureElsewhere,
     BaselineSource,
     OutcomeSource,
@@ -53,6 +56,8 @@ from scheduling.models import (
     Reminder,
     ReminderStatus,
 )
+from scheduling.services.careplan_progress import careplan_visit_completed
+from scheduling.services.careplans import plan_create
 from scheduling.services.diary import diary_baseline_record, diary_entry_record, diary_procedure_ended
 from scheduling.selectors import available_slots
 from scheduling.pathways.checks import checks_needed
@@ -110,6 +115,7 @@ class DemoPatient:
     booked_today: bool = False  # booked as of now, not a week before the visit
     channel: str = Channel.EMAIL
     elsewhere: tuple[DemoElsewhere, ...] = ()  # recorded before the visits here
+    plan: str = ""  # a care plan from this template, made before the visits: they are its first steps
 
 
 LUMBAR = {"region": "lumbar"}
@@ -131,6 +137,18 @@ STORIES = [
     ), orders_after=(("RFA_LUMBAR", LUMBAR),), payer="Self-pay", elsewhere=(
         DemoElsewhere("MBB_LUMBAR", -42, 80, "Green Country Pain Institute, Tulsa", "Scanned report GC-20418"),
     )),
+]
+
+# Care plans under way, from the demo templates: the first block's visit is the plan's first step.
+# Ruth's diary showed 88% relief, so her second block is ready to book (its link was sent); Walter
+# (Medicare, 80% asked) had 50%, so his plan stopped and waits on Needs attention for Dr. Okafor.
+PLAN_STORIES = [
+    DemoPatient("Ruth", "Calloway", dt.date(1957, 5, 2), (
+        DemoVisit("MBB_LUMBAR", S.COMPLETED, -12, pain=(8, 1), order=LUMBAR),
+    ), payer="Self-pay", plan="Lumbar facet pathway"),
+    DemoPatient("Walter", "Brandt", dt.date(1951, 10, 6), (
+        DemoVisit("MBB_LUMBAR", S.COMPLETED, -9, pain=(8, 4), order=LUMBAR),
+    ), plan="Lumbar facet pathway"),
 ]
 
 # Today's board, earliest first (the visits that are further along take the earlier times),
@@ -165,7 +183,7 @@ COMING_DAYS = [
                 payer="Self-pay"),
 ]
 
-EVERYONE = [*STORIES, *TODAY, *COMING_DAYS]
+EVERYONE = [*STORIES, *TODAY, *COMING_DAYS, *PLAN_STORIES]
 
 
 class _NoRoom(Exception):
@@ -221,9 +239,12 @@ class _Activity:
                 day=self.today + dt.timedelta(days=outside.days_from_today), region=outside.region,
                 relief_percent=outside.relief_percent, facility=outside.facility,
                 document_reference=outside.document_reference)
+        steps = self._plan(patient, person) if person.plan else []
         booked = []
-        for visit in person.visits:
-            appointment = self._book(patient, visit, booked_today=person.booked_today, today_only=today_only)
+        for index, visit in enumerate(person.visits):
+            order = steps[index].order if index < len(steps) else None
+            appointment = self._book(patient, visit, booked_today=person.booked_today, today_only=today_only,
+                                     order=order)
             if story:
                 self._settle(appointment, visit)
             else:
@@ -231,6 +252,18 @@ class _Activity:
         for code, details in person.orders_after:
             self._order(patient, code, details)
         return booked
+
+    def _plan(self, patient: Patient, person: DemoPatient) -> list:
+        """The patient's care plan from its template, made by the physician a week before the
+        first visit; its steps in order."""
+        template = CarePlanTemplate.objects.filter(name=person.plan, is_active=True).first()
+        if template is None:
+            return []
+        first_day = self.today + dt.timedelta(days=person.visits[0].days_from_today)
+        plan = plan_create(patient=patient, physician=self.ordering_physician, template=template,
+                           now=self.local(first_day - dt.timedelta(days=7), 10))
+        self.report.record("demo care plans", True)
+        return list(plan.steps.order_by("position"))
 
     def _order(self, patient: Patient, code: str, details: dict) -> ProcedureOrder:
         values = {"region": details.get("region", "")}
@@ -251,7 +284,8 @@ class _Activity:
             raise _NoRoom
         return slots[0]
 
-    def _book(self, patient: Patient, visit: DemoVisit, *, booked_today: bool, today_only: bool) -> Appointment:
+    def _book(self, patient: Patient, visit: DemoVisit, *, booked_today: bool, today_only: bool,
+              order: ProcedureOrder | None = None) -> Appointment:
         procedure_type = ProcedureType.objects.get(code=visit.code)
         first_day = self.today + dt.timedelta(days=visit.days_from_today)
         if visit.days_from_today < 0:  # the past: the first free day from then, before today
@@ -263,7 +297,8 @@ class _Activity:
         # Booked a week before the visit's day, as a clinic books; or now, when the story says so.
         booked_at = self.now if booked_today else self.local(first_day - dt.timedelta(days=7), 10)
         slot = self._slot(procedure_type, patient, first_day, last_day, booked_at)
-        order = self._order(patient, visit.code, visit.order) if procedure_type.requires_order else None
+        if order is None and procedure_type.requires_order:
+            order = self._order(patient, visit.code, visit.order)
         try:
             appointment = services.appointment_book(
                 patient=patient, procedure_type=procedure_type,
@@ -278,6 +313,8 @@ class _Activity:
         """Take the visit to its status as far as the clock allows, record its outcome, and its
         reminders due before now as sent."""
         reached = self._walk(appointment, visit)
+        if reached == S.COMPLETED:  # a care plan's step done on its day (as appointment_complete does)
+            careplan_visit_completed(appointment=appointment, now=appointment.discharge)
         for follow_up in appointment.follow_ups.all():  # the SCS trial's lead removal, done as planned
             if reached == S.COMPLETED:
                 self._walk(follow_up, DemoVisit(follow_up.procedure_type.code, S.COMPLETED))
@@ -359,6 +396,7 @@ def seed_demo_activity(report: SeedReport, *, now: dt.datetime) -> None:
     if activity.location is None or activity.ordering_physician is None:
         return
     activity.seed(STORIES, story=True)
+    activity.seed(PLAN_STORIES, story=True)
     if _is_open(activity, activity.today):
         activity.seed(TODAY, today_only=True)
     else:

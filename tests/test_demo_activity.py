@@ -126,7 +126,7 @@ def test_a_second_run_adds_nothing(activity, clock):
     output = io.StringIO()
     call_command("seed_demo", stdout=output)
     assert counts() == before
-    assert "demo patients with visits: 0 created, 19 already there" in output.getvalue()
+    assert "demo patients with visits: 0 created, 21 already there" in output.getvalue()
 
 
 def test_a_second_run_on_a_later_day_adds_nothing_and_keeps_what_staff_did(activity, clock):
@@ -143,5 +143,17 @@ def test_a_second_run_on_a_later_day_adds_nothing_and_keeps_what_staff_did(activ
 
 
 def test_the_first_run_says_what_it_seeded(activity):
-    assert "demo patients with visits: 19 created, 0 already there" in activity
+    assert "demo patients with visits: 21 created, 0 already there" in activity
     assert "demo visits:" in activity
+
+
+def test_two_care_plans_are_under_way_one_ready_and_one_waiting_for_the_physician(activity):
+    from scheduling.models import CarePlan, PlanStatus, StepStatus
+
+    ruth = CarePlan.objects.get(patient=patient("Ruth", "Calloway"))
+    assert ruth.status == PlanStatus.ACTIVE
+    assert list(ruth.steps.order_by("position").values_list("status", flat=True)) == [
+        StepStatus.DONE, StepStatus.READY, StepStatus.PLANNED, StepStatus.PLANNED]
+    walter = CarePlan.objects.get(patient=patient("Walter", "Brandt"))
+    assert walter.status == PlanStatus.NEEDS_DECISION
+    assert "50% relief; Medicare asks for 80%" in walter.steps.get(position=2).status_note
