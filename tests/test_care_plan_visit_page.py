@@ -89,3 +89,19 @@ def test_a_visit_outside_the_plan_shows_the_patients_open_plan(client, calendar,
     card = plan_card(client, consult)
     assert "Your doctor made a plan of 4 steps with you." in card
     assert "A treatment visit Booked for Monday, November 30, 2026." in card
+
+
+def test_a_step_after_a_treatment_without_a_diary_waits_for_the_care_team_not_a_diary(client, calendar):
+    from clinic.models import ProcedureType
+    from scheduling.models import Gate, StepKind
+    from tests.careplans import make_plan as plan_for
+
+    patient = patient_with("Self-pay")
+    plan = plan_for(calendar, patient, [
+        (StepKind.PROCEDURE, "ESI_IL", "", 0, None, Gate.NONE),
+        (StepKind.PROCEDURE, "ESI_IL", "", 14, None, Gate.RELIEF),
+    ], name="Epidural series")
+    assert not ProcedureType.objects.get(code="ESI_IL").reminder_steps.filter(kind="pain_diary").exists()
+    visit = book_step(calendar, plan, 1, NEXT_MONDAY)
+    card = plan_card(client, visit)
+    assert "after your care team knows how the treatment at this visit worked" in card and "diary" not in card

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from scheduling.careplans.gates import GateState, Waits, gate_answer
+from scheduling.diary.prompts import has_diary
 from scheduling.careplans.steps import GONE, SETTLED, plan_steps, previous_step, step_visit
 from scheduling.models import (
     Appointment,
@@ -68,6 +69,10 @@ def _day(day: dt.date) -> str:
 
 
 def _this_visit_words(visit: Appointment, today: dt.date) -> str:
+    if not has_diary(visit.procedure_type):  # no diary after this procedure (an SCS trial)
+        if step_visit_day(visit) == today:
+            return _("after your care team knows how today's treatment worked")
+        return _("after your care team knows how the treatment at this visit worked")
     if step_visit_day(visit) == today:
         return _("after your diary shows how today's treatment worked")
     return _("after your diary shows how the treatment at this visit worked")
@@ -88,8 +93,10 @@ def _waits(step: CarePlanStep, steps: list[CarePlanStep], mine: CarePlanStep | N
         if answer.state == GateState.WAITING and answer.judged is not None:
             if mine is not None and answer.judged.pk == mine.pk:
                 waits.append(_this_visit_words(visit, today))
-            else:
+            elif has_diary(answer.judged.procedure_type):
                 waits.append(_("after your diary shows how the treatment before it worked"))
+            else:
+                waits.append(_("after your care team knows how the treatment before it worked"))
     elif step.gate == Gate.PSYCH_EVALUATION and gate_answer(step, steps).waits == Waits.EVALUATION:
         waits.append(_("once your assessment is on file"))
     elif step.gate == Gate.PRIOR_AUTHORIZATION and gate_answer(step, steps).waits == Waits.AUTHORIZATION:
