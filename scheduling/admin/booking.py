@@ -157,8 +157,12 @@ class BookingForm(forms.Form):
             return
         if timezone.is_naive(start):
             start = start.replace(tzinfo=location.zone)  # a wall-clock time at the clinic
-        if cleaned.get("physician") is None:
-            self.add_error("physician", _("Say which physician the time asked for is with."))
+        day = cleaned.get("day")
+        if cleaned.get("physician") is None or (day is not None and day != start.astimezone(location.zone).date()):
+            # The search moved away from the time asked for (any physician, another day): it is
+            # no longer asked for, and the times are searched afresh.
+            self.data = self.data.copy()
+            self.data["start"] = ""
             return
         self.wanted = (start, cleaned["physician"], cleaned.get("room"))
 
