@@ -228,6 +228,19 @@ def test_an_ordered_procedure_is_booked_from_the_link_with_its_preparation(clien
     assert again.status_code == 200 and "Your procedure is booked" in again.content.decode()
 
 
+def test_a_patient_who_books_the_order_in_spanish_gets_their_messages_in_spanish(client, calendar, order):
+    assert order.patient.language == "en"
+    url = f"/book/order/{make_order_token(order)}/"
+    client.post(url, {"choice": value(local(NEXT_MONDAY, 9), calendar.okafor)}, HTTP_ACCEPT_LANGUAGE="es")
+    review = client.get(url + "confirm/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    client.post(url + "confirm/", {"held": re.search(r'name="held" value="(\d+)"', review).group(1)},
+                HTTP_ACCEPT_LANGUAGE="es")
+    order.patient.refresh_from_db()
+    assert order.patient.language == "es"
+    confirmation = Appointment.objects.get(order=order).reminders.get(kind="booking_confirmation")
+    assert "su cita está reservada" in render(confirmation).body
+
+
 def order_booked_then_moved(client, calendar, order) -> tuple[str, Appointment, str]:
     """An order booked from its link, then moved: the order link, the visit, its old manage path."""
     url = f"/book/order/{make_order_token(order)}/"

@@ -45,6 +45,7 @@ from scheduling.reminders.outbox import channel_for
 from scheduling.reminders.links import path as visit_path
 from scheduling.selectors import locations_offering
 from scheduling.services.holds import HOLD_MINUTES
+from scheduling.services.patients import patient_language_use
 
 BOOKING_SESSION_KEY = "interval.booking"
 BOOKED_SESSION_KEY = "interval.booked"
@@ -351,6 +352,8 @@ def order_confirm(request: HttpRequest, token: str) -> HttpResponse:
         context["pick_again_url"] = reverse("book-order", args=[token])
         return render_local(request, "pages/order_confirm.html", context, held.location, status=409)
     if request.method == "POST":
+        # The language the patient books in is the one their confirmation and reminders use.
+        patient_language_use(patient=order.patient, language=_language(request))
         try:
             appointment = services.appointment_book(patient=order.patient, procedure_type=order.procedure_type,
                                                     physician=held.physician, start=held.procedure_start,

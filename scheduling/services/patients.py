@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -91,3 +92,14 @@ def patient_reminders_after_consent(*, patient: Patient, now: dt.datetime | None
             # Not `booked`: the booking itself is old news; what the visit needs next is planned.
             planned += bool(reminders_schedule(visit, now=now, booked=False))
         return planned
+
+
+def patient_language_use(*, patient: Patient, language: str) -> bool:
+    """The patient chose `language` on their own pages: their messages follow it from now on.
+    Whether it changed (a language the clinic does not offer is ignored)."""
+    if language not in dict(settings.LANGUAGES) or patient.language == language:
+        return False
+    patient.language = language
+    patient._change_reason = "Language chosen on the patient's pages"
+    patient.save(update_fields=["language"])
+    return True
