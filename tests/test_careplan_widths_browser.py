@@ -43,6 +43,9 @@ def stopped(demo_clinic):
 def fits(you) -> None:
     widths = you.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"{you.page.url}: the page is {widths[0]} px wide in a {widths[1]} px window"
+    if widths[1] >= 1280:  # a desktop: the steps' table fits without scrolling its box
+        box = you.page.evaluate("(b => [b.scrollWidth, b.clientWidth])(document.querySelector('#steps-group fieldset'))")
+        assert box[0] <= box[1], f"{you.page.url}: the steps' table is {box[0]} px wide in a {box[1]} px box"
 
 
 def test_needs_attention_with_a_stopped_plan_fits_a_phone(visitor, stopped):
