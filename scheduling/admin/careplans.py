@@ -50,9 +50,22 @@ class LabelledInline(admin.TabularInline):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name == "position":
+            field.label = _("Step")  # not "Order": the plan's steps have an order column too
         if field is not None:
             field.widget.attrs.setdefault("aria-label", str(field.label))  # shared with a related-field wrapper
         return field
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class Labelled(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if "DELETE" in form.fields:  # the delete box, labelled like the inputs
+                    form.fields["DELETE"].widget.attrs.setdefault("aria-label", gettext("Delete"))
+
+        return Labelled
 
 
 class TemplateStepInline(LabelledInline):

@@ -42,3 +42,18 @@ def plans_needing_decision(*, user) -> list[StoppedPlan]:
                         own=plan.physician.user_id == user.pk)
             for plan in plans]
     return sorted(rows, key=lambda row: not row.own)
+
+
+def plans_waiting_count(*, user) -> int:
+    """How many plans wait for a decision that concern the user, for the board's "Needs attention" tab:
+    all of them for the clinic manager, a physician's own, none for the other roles. One COUNT."""
+    if user.has_perm("scheduling.change_careplantemplate"):
+        return CarePlan.objects.filter(status=PlanStatus.NEEDS_DECISION).count()
+    if user.has_perm("scheduling.change_careplan"):
+        return CarePlan.objects.filter(status=PlanStatus.NEEDS_DECISION, physician__user=user).count()
+    return 0
+
+
+def own_plans_waiting_count(physician) -> int:
+    """How many of a physician's own plans wait for their decision: the line on My day."""
+    return CarePlan.objects.filter(status=PlanStatus.NEEDS_DECISION, physician=physician).count()

@@ -26,6 +26,7 @@ from clinic.models import Physician, Room
 from scheduling.admin.board.actions import actions_for
 from scheduling.admin.board.params import DayQuery, QuickSelect
 from scheduling.board import STATUS_SHORT, DayBoard, board_fingerprint, day_board, earlier_outcomes, selected_visit
+from scheduling.careplans.selectors import own_plans_waiting_count, plans_waiting_count
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.selectors import day_closure
 from scheduling.stranded import attention_count
@@ -199,13 +200,15 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         "can_add": request.user.has_perm("scheduling.add_appointment"),
         "statuses": [(value, label, STATUS_SHORT[value]) for value, label in AppointmentStatus.choices],
         "fingerprint": board.fingerprint,
-        "attention_count": attention_count(board.location, now=now),
+        # Stranded visits here (cached a minute) and the care plans waiting for the user's decision.
+        "attention_count": attention_count(board.location, now=now) + plans_waiting_count(user=request.user),
         "closure": day_closure(location=board.location, day=board.day),
         **_links(query, path_name),
         **_selected(request, board, visit_id, now),
         "visit_unknown": visit_unknown,
     }
     if physician_from_user:
+        context["plans_waiting"] = own_plans_waiting_count(physician)
         outcomes = earlier_outcomes(patient_ids=[visit.patient_id for visit in board.visits], before=board.opens)
         for visit in board.visits:
             visit.earlier_outcomes = outcomes.get(visit.patient_id, [])
