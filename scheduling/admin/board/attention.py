@@ -88,7 +88,7 @@ def _page(request, *, query, location, stranded, status=200, error=""):
     return TemplateResponse(request, "admin/board/attention.html", {
         **admin.site.each_context(request),
         "title": _("Needs attention"),
-        "subtitle": _("Booked visits that are no longer possible"),
+        "subtitle": _("Visits no longer possible, and care plans waiting for a decision"),
         "location": location,
         "locations": Location.objects.filter(is_active=True).order_by("name"),
         "narrowed": bool(query.is_valid() and query.cleaned_data["visits"]),
