@@ -94,9 +94,34 @@ class PlanStepFormSet(forms.BaseInlineFormSet):
             return
         for form in written:
             step = form.instance
-            if step.pk and form.initial.get("status", step.status) not in OPEN_FOR_PLANNING:
+            status = form.initial.get("status", step.status)
+            if step.pk and status == StepStatus.STOPPED:
+                self._check_stopped(form, step)
+            elif step.pk and status not in OPEN_FOR_PLANNING:
                 raise ValidationError(gettext("Step %(position)s is %(status)s: it cannot be changed here.") % {
                     "position": form.initial.get("position"), "status": step.get_status_display().lower()})
+
+
+    def _check_stopped(self, form, step: CarePlanStep) -> None:
+        """A step stopped at its gate: the physician may change what the gate judges (gate, relief
+        threshold), its waits and note, and its procedure while its order is not booked; then Resume
+        judges it again."""
+        changed = set(form.changed_data)
+        refused = sorted(changed - set(STOPPED_STEP_EDITABLE))
+        position = form.initial.get("position")
+        if refused:
+            names = ", ".join(str(form.fields[name].label).lower() for name in refused if name in form.fields)
+            raise ValidationError(gettext("Step %(position)s is stopped at its gate: only its gate, relief "
+                                          "threshold, waits, note and procedure type can be changed here "
+                                          "(not %(names)s).") % {"position": position, "names": names})
+        if "procedure_type" in changed and step.order_id and step_visit(step) is not None:
+            raise ValidationError(gettext("Step %(position)s is booked on its order: change the visit before "
+                                          "its procedure type.") % {"position": position})
+
+
+# What a physician may change on a step stopped at its gate, before resuming the plan.
+STOPPED_STEP_EDITABLE = ("gate", "gate_relief_percent", "min_days_after", "max_days_after", "note",
+                         "procedure_type")
 
 
 class PlanStepInline(LabelledInline):

@@ -113,7 +113,8 @@ def plan_steps_sync(plan: CarePlan, *, by=None, now: dt.datetime | None = None) 
     the step's region, laterality and priority and the plan's physician; steps done elsewhere
     have none. Then re-plan."""
     for step in plan.steps.select_related("order", "procedure_type").order_by("position"):
-        if step.status not in OPEN_FOR_PLANNING:
+        # A step stopped at its gate may have been changed before the physician resumes the plan.
+        if step.status not in (*OPEN_FOR_PLANNING, StepStatus.STOPPED):
             continue
         order = step.order
         stale = order is not None and (not step.booked_here or order.procedure_type_id != step.procedure_type_id
