@@ -242,3 +242,36 @@ def test_a_step_done_elsewhere_reads_as_due_not_as_ready_to_book(client, calenda
     assert "Due (done elsewhere; mark it done)" in page
     patient_page = client.get(f"/admin/clinic/patient/{patient.pk}/change/").content.decode()
     assert "due (done elsewhere; mark it done)" in patient_page
+
+
+RELIEF_WORDS = "goes ahead on the relief from an earlier step booked here, but no step before it is booked here"
+
+
+def test_a_template_with_a_relief_gate_and_no_step_booked_here_before_it_is_refused(client, manager, calendar):
+    client.force_login(manager)
+    rows = [blank_step(1, kind=StepKind.PHYSICAL_THERAPY),
+            blank_step(2, procedure_type=calendar.mbb.pk, gate=Gate.RELIEF)]
+    page = client.post("/admin/scheduling/careplantemplate/add/", {
+        "name": "Relief first", "description": "", "is_active": "on", **step_rows(rows)}).content.decode()
+    assert f"Step 2 {RELIEF_WORDS}" in page
+    assert not CarePlanTemplate.objects.filter(name="Relief first").exists()
+
+
+def test_a_plan_with_a_relief_gate_on_its_first_step_is_refused_new_or_changed(client, calendar, physician_user):
+    client.force_login(physician_user)
+    patient = calendar.patients[4]
+    page = client.post(ADD, {"patient": patient.pk, "physician": calendar.okafor.pk, "template": "", "name": "",
+                             "notes": "", **step_rows([blank_step(1, procedure_type=calendar.mbb.pk,
+                                                                  gate=Gate.RELIEF)])}).content.decode()
+    assert f"Step 1 {RELIEF_WORDS}" in page
+    assert not patient.care_plans.exists()
+    plan = plan_create(patient=patient, physician=calendar.okafor, by=physician_user,
+                       steps=[{"procedure_type": calendar.mbb}])
+    step = plan.steps.get()
+    row = {"id": step.pk, "plan": plan.pk, **blank_step(1, procedure_type=calendar.mbb.pk, gate=Gate.RELIEF)}
+    page = client.post(f"/admin/scheduling/careplan/{plan.pk}/change/", {
+        "physician": calendar.okafor.pk, "name": plan.name, "notes": "", **step_rows([row], initial=1)}
+    ).content.decode()
+    assert f"Step 1 {RELIEF_WORDS}" in page
+    step.refresh_from_db()
+    assert step.gate == Gate.NONE

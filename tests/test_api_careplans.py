@@ -132,3 +132,13 @@ def test_the_schema_documents_care_plans_with_their_errors():
     assert {"patient", "status"} <= {parameter["name"] for parameter in listing["parameters"]}
     step = schema["components"]["schemas"]["CarePlanStep"]["properties"]
     assert step["proposed_date"]["nullable"] is True and step["tentative"]["type"] == "boolean"
+
+
+def test_a_relief_gate_on_the_first_step_is_refused_in_words(calendar, physician_user):
+    response = api_as(physician_user).post(URL, {
+        "patient": calendar.patients[0].pk, "physician": calendar.okafor.pk,
+        "steps": [{"procedure_type": "MBB_LUMBAR", "gate": "relief"}, {"procedure_type": "MBB_LUMBAR", "gate": "relief"}]},
+        format="json")
+    assert response.status_code == 400, response.json()
+    assert "Step 1 goes ahead on the relief from an earlier step booked here" in response.json()["errors"]["steps"][0]
+    assert not CarePlan.objects.exists()

@@ -27,7 +27,7 @@ from scheduling.admin.careplan_decisions import CarePlanDecisionsMixin
 from scheduling.admin.orders import link_refusal_html
 from scheduling.admin.patients import BOOK_PERMISSION, book_url
 from scheduling.careplans.planning import PlanInputs
-from scheduling.careplans.steps import plan_steps, step_visit
+from scheduling.careplans.steps import GONE, plan_steps, step_visit
 from scheduling.models import (
     STEP_FIELDS,
     CarePlan,
@@ -36,6 +36,7 @@ from scheduling.models import (
     CarePlanTemplateStep,
     OrderStatus,
     StepStatus,
+    relief_gate_error,
 )
 from scheduling.selectors import available_slots
 from scheduling.services.careplans import OPEN_FOR_PLANNING, plan_create, plan_replan, plan_steps_sync
@@ -55,8 +56,35 @@ class LabelledInline(admin.TabularInline):
         return field
 
 
+def kept_steps(formset, gone=()) -> list[dict]:
+    """The steps a formset will leave, in order: each form's cleaned values (empty extra rows,
+    deleted rows and steps whose status is in `gone` left out), for the rules on the sequence."""
+    kept = []
+    for form in formset.forms:
+        values = getattr(form, "cleaned_data", None)
+        if not values or formset._should_delete_form(form) or (form.instance.pk is None and not form.has_changed()):
+            continue
+        if form.instance.pk and getattr(form.instance, "status", None) in gone:
+            continue
+        kept.append(values)
+    return sorted(kept, key=lambda values: values.get("position") or 0)
+
+
+def check_relief_gates(formset, gone=()) -> None:
+    problem = relief_gate_error(kept_steps(formset, gone))
+    if problem:
+        raise ValidationError(problem)
+
+
+class TemplateStepFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        check_relief_gates(self)
+
+
 class TemplateStepInline(LabelledInline):
     model = CarePlanTemplateStep
+    formset = TemplateStepFormSet
     fields = STEP_FORM_FIELDS
     extra = 1
     ordering = ["position"]
@@ -91,6 +119,8 @@ class PlanStepFormSet(forms.BaseInlineFormSet):
                                         "steps empty to copy the template's."))
             if not self.instance.template_id and not written:
                 raise ValidationError(_("Choose a template, or write the plan's steps here."))
+            if written:
+                check_relief_gates(self)
             return
         for form in written:
             step = form.instance
@@ -100,6 +130,8 @@ class PlanStepFormSet(forms.BaseInlineFormSet):
             elif step.pk and status not in OPEN_FOR_PLANNING:
                 raise ValidationError(gettext("Step %(position)s is %(status)s: it cannot be changed here.") % {
                     "position": form.initial.get("position"), "status": step.get_status_display().lower()})
+        if written:
+            check_relief_gates(self, gone=GONE)
 
 
     def _check_stopped(self, form, step: CarePlanStep) -> None:

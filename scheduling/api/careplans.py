@@ -24,6 +24,7 @@ from scheduling.models import (
     Priority,
     Region,
     StepKind,
+    relief_gate_error,
 )
 from scheduling.services.careplans import plan_create
 
@@ -99,6 +100,9 @@ class CarePlanCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"template": ["Give a template or the steps, one of the two."]})
         if has_steps and not attrs["steps"]:
             raise serializers.ValidationError({"steps": ["A plan needs at least one step."]})
+        problem = relief_gate_error(attrs["steps"]) if has_steps else None
+        if problem:
+            raise serializers.ValidationError({"steps": [problem]})
         return attrs
 
 

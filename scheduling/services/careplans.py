@@ -29,6 +29,7 @@ from scheduling.models import (
     OrderStatus,
     ProcedureOrder,
     StepStatus,
+    relief_gate_error,
 )
 
 OPEN_FOR_PLANNING = (StepStatus.PLANNED, StepStatus.READY)
@@ -71,6 +72,9 @@ def plan_create(*, patient: Patient, physician: Physician, template: CarePlanTem
     steps = list(steps)
     if not steps:
         raise BookingError("A plan needs at least one step.", field="steps")
+    problem = relief_gate_error(steps)
+    if problem:
+        raise BookingError(problem, field="steps")
     if not physician.is_active:
         raise BookingError(f"{physician.name} is not taking patients.", field="physician")
     plan = CarePlan(patient=patient, physician=physician, template=template,
