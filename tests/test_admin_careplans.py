@@ -275,3 +275,29 @@ def test_a_plan_with_a_relief_gate_on_its_first_step_is_refused_new_or_changed(c
     assert f"Step 1 {RELIEF_WORDS}" in page
     step.refresh_from_db()
     assert step.gate == Gate.NONE
+
+
+def test_the_plan_shows_when_the_link_went_out_and_a_second_click_does_not_send_it_twice(
+        client, calendar, front_desk, physician_user, clock):
+    plan = plan_create(patient=calendar.patients[0], physician=calendar.okafor, by=physician_user,
+                       template=CarePlanTemplate.objects.get(name="Lumbar facet pathway"))
+    first = plan.steps.order_by("position")[0]
+    change = f"/admin/scheduling/careplan/{plan.pk}/change/"
+    url = f"/admin/scheduling/careplan/{plan.pk}/send-link/"
+    client.force_login(front_desk)
+    page = client.get(change).content.decode()
+    assert "Send the booking link" in page and "Link queued" not in page
+    assert "The booking link will go out within a minute." in client.post(url, {"step": first.pk},
+                                                                           follow=True).content.decode()
+    page = client.get(change).content.decode()
+    assert "Link queued Tue 24 Nov 08:00" in page and "Send again" in page and "Send the booking link" not in page
+    # A second click within minutes: refused in words, nothing queued.
+    clock.shift(dt.timedelta(minutes=3))
+    page = client.post(url, {"step": first.pk}, follow=True).content.decode()
+    assert "Not sent again: the booking link was queued at 08:00, less than 10 minutes ago." in page
+    assert Reminder.objects.filter(order=first.order, kind=ReminderKind.ORDER_BOOKING_LINK).count() == 1
+    # Later, "Send again" is a deliberate resend.
+    clock.shift(dt.timedelta(minutes=10))
+    assert "The booking link will go out within a minute." in client.post(url, {"step": first.pk},
+                                                                           follow=True).content.decode()
+    assert Reminder.objects.filter(order=first.order, kind=ReminderKind.ORDER_BOOKING_LINK).count() == 2

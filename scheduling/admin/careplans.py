@@ -4,6 +4,7 @@ timeline, with Book and Send the booking link for the step whose turn it is."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from scheduling.admin.careplan_decisions import CarePlanDecisionsMixin
 from scheduling.admin.orders import link_refusal_html
 from scheduling.admin.patients import BOOK_PERMISSION, book_url
 from scheduling.careplans.planning import PlanInputs
+from scheduling.careplans.selectors import LinkSent, last_booking_links
 from scheduling.careplans.steps import GONE, plan_steps, step_visit
 from scheduling.models import (
     STEP_FIELDS,
@@ -43,6 +45,8 @@ from scheduling.services.careplans import OPEN_FOR_PLANNING, plan_create, plan_r
 from scheduling.services.order_links import order_link_offer
 
 STEP_FORM_FIELDS = ["position", *STEP_FIELDS]
+# A booking link is sent again on request, but not within this long of the last one (a double click).
+RESEND_AFTER = dt.timedelta(minutes=10)
 
 
 class LabelledInline(admin.TabularInline):
@@ -204,6 +208,7 @@ class TimelineRow:
     visit: object = None
     book_url: str = ""
     may_send_link: bool = False
+    link: LinkSent | None = None  # the booking link last queued or sent for the step's order
 
 
 @admin.register(CarePlan)
@@ -245,8 +250,10 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
         rows = []
         may_book = request.user.has_perm(BOOK_PERMISSION)
         may_send = request.user.has_perm("scheduling.view_procedureorder")
-        for step in plan_steps(plan):
-            row = TimelineRow(step=step, visit=step_visit(step))
+        steps = plan_steps(plan)
+        links = last_booking_links([step.order_id for step in steps])
+        for step in steps:
+            row = TimelineRow(step=step, visit=step_visit(step), link=links.get(step.order_id))
             bookable = (step.status == StepStatus.READY and step.booked_here and step.order_id
                         and step.order.status == OrderStatus.OPEN and row.visit is None)
             if bookable and may_book:
@@ -343,6 +350,12 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
         if step.status != StepStatus.READY or step.order_id is None:
             self.message_user(request, gettext("Step %(position)s is not ready to book.") % {
                 "position": step.position}, messages.WARNING)
+        elif (link := last_booking_links([step.order_id]).get(step.order_id)) and (
+                timezone.now() - link.at < RESEND_AFTER):
+            self.message_user(request, gettext("Not sent again: the booking link was %(done)s at %(time)s, less "
+                                               "than %(minutes)s minutes ago.") % {
+                "done": gettext("sent") if link.sent else gettext("queued"), "time": f"{link.at:%H:%M}",
+                "minutes": int(RESEND_AFTER.total_seconds() // 60)}, messages.WARNING)
         else:
             answer = order_link_offer(step.order)
             if answer.sent:
