@@ -301,3 +301,19 @@ def test_the_plan_shows_when_the_link_went_out_and_a_second_click_does_not_send_
     assert "The booking link will go out within a minute." in client.post(url, {"step": first.pk},
                                                                            follow=True).content.decode()
     assert Reminder.objects.filter(order=first.order, kind=ReminderKind.ORDER_BOOKING_LINK).count() == 2
+
+
+@pytest.mark.parametrize(("payer", "words"), [
+    ("Medicare", "at or above 80% (Medicare asks for 80%)"),
+    ("Self-pay", "at or above 50%"),
+])
+def test_the_timeline_shows_the_relief_threshold_the_gate_will_use_for_the_patient(client, calendar, physician_user,
+                                                                                   payer, words):
+    from tests.careplans import make_plan, patient_with
+
+    plan = make_plan(calendar, patient_with(payer))
+    client.force_login(physician_user)
+    page = client.get(f"/admin/scheduling/careplan/{plan.pk}/change/").content.decode()
+    assert f"Goes ahead when: relief from step 1 (Lumbar medial branch block (diagnostic), bilateral) {words}" in page
+    timeline = page.split('id="careplan-timeline"', 1)[1].split("</table>", 1)[0]
+    assert "at or above a threshold" not in timeline

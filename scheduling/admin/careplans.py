@@ -27,6 +27,7 @@ from clinic.models import Physician
 from scheduling.admin.careplan_decisions import CarePlanDecisionsMixin
 from scheduling.admin.orders import link_refusal_html
 from scheduling.admin.patients import BOOK_PERMISSION, book_url
+from scheduling.careplans.gates import gate_words
 from scheduling.careplans.planning import PlanInputs
 from scheduling.careplans.selectors import LinkSent, last_booking_links
 from scheduling.careplans.steps import GONE, plan_steps, step_visit
@@ -36,6 +37,7 @@ from scheduling.models import (
     CarePlanStep,
     CarePlanTemplate,
     CarePlanTemplateStep,
+    Gate,
     OrderStatus,
     StepStatus,
     relief_gate_error,
@@ -209,6 +211,7 @@ class TimelineRow:
     book_url: str = ""
     may_send_link: bool = False
     link: LinkSent | None = None  # the booking link last queued or sent for the step's order
+    gate_words: str = ""  # what its gate asks, with the relief threshold it will use
 
 
 @admin.register(CarePlan)
@@ -253,7 +256,8 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
         steps = plan_steps(plan)
         links = last_booking_links([step.order_id for step in steps])
         for step in steps:
-            row = TimelineRow(step=step, visit=step_visit(step), link=links.get(step.order_id))
+            row = TimelineRow(step=step, visit=step_visit(step), link=links.get(step.order_id),
+                              gate_words=gate_words(step, steps) if step.gate != Gate.NONE else "")
             bookable = (step.status == StepStatus.READY and step.booked_here and step.order_id
                         and step.order.status == OrderStatus.OPEN and row.visit is None)
             if bookable and may_book:
