@@ -317,3 +317,21 @@ def test_the_timeline_shows_the_relief_threshold_the_gate_will_use_for_the_patie
     assert f"Goes ahead when: relief from step 1 (Lumbar medial branch block (diagnostic), bilateral) {words}" in page
     timeline = page.split('id="careplan-timeline"', 1)[1].split("</table>", 1)[0]
     assert "at or above a threshold" not in timeline
+
+
+def test_a_ready_step_with_no_day_says_why_near_its_buttons_and_in_the_send_answer(client, calendar, front_desk,
+                                                                                  physician_user):
+    plan = plan_create(patient=calendar.patients[0], physician=calendar.okafor, by=physician_user, steps=[
+        {"procedure_type": calendar.mbb, "region": "lumbar", "max_days_after": 0},
+        {"procedure_type": calendar.mbb, "region": "lumbar", "min_days_after": 7}])
+    first, second = plan.steps.order_by("position")
+    assert first.status == StepStatus.READY and first.proposed_date is None and first.planning_note
+    assert second.proposed_date is None and second.tentative
+    client.force_login(front_desk)
+    page = client.get(f"/admin/scheduling/careplan/{plan.pk}/change/").content.decode()
+    timeline = page.split('id="careplan-timeline"', 1)[1].split("</table>", 1)[0]
+    assert ">firm<" not in timeline and "no day yet" in timeline
+    assert f"No day found: {first.planning_note}" in timeline
+    page = client.post(f"/admin/scheduling/careplan/{plan.pk}/send-link/", {"step": first.pk},
+                       follow=True).content.decode()
+    assert "cannot be booked online yet: " in page and first.planning_note in page.split("Not sent:", 1)[1].split("</li>", 1)[0]

@@ -366,6 +366,7 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
                 self.message_user(request, gettext("The booking link will go out within a minute."),
                                   messages.SUCCESS)
             else:
-                self.message_user(request, format_html("{} {}.", gettext("Not sent:"), link_refusal_html(answer)),
-                                  messages.WARNING)
+                why = step.planning_note if step.proposed_date is None else ""  # the planning's reason
+                self.message_user(request, format_html("{} {}. {}", gettext("Not sent:"), link_refusal_html(answer),
+                                                       why), messages.WARNING)
         return HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))
