@@ -211,3 +211,24 @@ def test_the_stopped_step_keeps_what_its_gate_does_not_judge(client, stopped, pr
     page = client.post(change, plan_rows(stopped, s2={"region": "cervical"})).content.decode()
     assert "Step 2 is stopped at its gate: only its gate, relief threshold, waits, note and procedure type" in page
     assert step(stopped, 2).region != "cervical"
+
+
+# ---- Plan again -----------------------------------------------------------------------------------
+
+def test_plan_again_says_what_it_did_and_is_not_offered_on_an_ended_plan(client, calendar, stopped,
+                                                                        practising_physician):
+    client.force_login(practising_physician)
+    change = reverse("admin:scheduling_careplan_change", args=[stopped.pk])
+    replan = reverse("admin:scheduling_careplan_replan", args=[stopped.pk])
+    page = client.post(replan, follow=True).content.decode()
+    assert "Nothing to plan again: step 2 is stopped at its gate" in page
+    assert "The timeline was planned again" not in page
+
+    active = make_plan(calendar, patient_with("Self-pay"))
+    page = client.post(reverse("admin:scheduling_careplan_replan", args=[active.pk]), follow=True).content.decode()
+    assert "The timeline was planned again: 4 steps not yet booked looked at, 0 with a new day" in page
+
+    careplan_end(plan=stopped, reason="Patient moved away", by=practising_physician)
+    assert replan not in client.get(change).content.decode()
+    page = client.post(replan, follow=True).content.decode()
+    assert "Not planned again: the plan is ended." in page

@@ -39,6 +39,7 @@ from scheduling.models import (
     CarePlanTemplateStep,
     Gate,
     OrderStatus,
+    PlanStatus,
     StepStatus,
     relief_gate_error,
 )
@@ -49,6 +50,8 @@ from scheduling.services.order_links import order_link_offer
 STEP_FORM_FIELDS = ["position", *STEP_FIELDS]
 # A booking link is sent again on request, but not within this long of the last one (a double click).
 RESEND_AFTER = dt.timedelta(minutes=10)
+# Plans with nothing left to plan: "Plan again" is not offered.
+CLOSED_PLANS = (PlanStatus.ENDED, PlanStatus.COMPLETED)
 
 
 class LabelledInline(admin.TabularInline):
@@ -287,7 +290,7 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
         if obj is not None:
             context["timeline_rows"] = self.timeline_rows(request, obj)
             context["plan"] = obj
-            context["may_replan"] = self.has_change_permission(request, obj)
+            context["may_replan"] = self.has_change_permission(request, obj) and obj.status not in CLOSED_PLANS
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -341,9 +344,28 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
         plan = get_object_or_404(CarePlan, pk=plan_id)
         if request.method != "POST" or not self.has_change_permission(request, plan):
             raise PermissionDenied
+        back = HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))
+        if plan.status in CLOSED_PLANS:
+            self.message_user(request, gettext("Not planned again: the plan is %(status)s.") % {
+                "status": plan.get_status_display().lower()}, messages.WARNING)
+            return back
+        before = {step.pk: step.proposed_date for step in plan.steps.filter(status__in=OPEN_FOR_PLANNING)}
         plan_replan(plan, by=request.user)
-        self.message_user(request, gettext("The timeline was planned again."), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))
+        after = {step.pk: step.proposed_date for step in plan.steps.filter(status__in=OPEN_FOR_PLANNING)}
+        stopped = plan.steps.filter(status=StepStatus.STOPPED).order_by("position").first()
+        if stopped is not None or not after:
+            words = (gettext("Nothing to plan again: step %(position)s is stopped at its gate and the steps after it "
+                             "have no day until the physician decides.") % {"position": stopped.position} if stopped
+                     else gettext("Nothing to plan again: no step is planned or ready to book."))
+            self.message_user(request, words, messages.WARNING)
+            return back
+        moved = sum(1 for pk, day in after.items() if before.get(pk) != day)
+        without = sum(1 for day in after.values() if day is None)
+        self.message_user(request, gettext(
+            "The timeline was planned again: %(open)s steps not yet booked looked at, %(moved)s with a new day, "
+            "%(without)s with no day yet.") % {"open": len(after), "moved": moved, "without": without},
+            messages.SUCCESS if not without else messages.WARNING)
+        return back
 
     def send_link_view(self, request, plan_id: int):
         plan = get_object_or_404(CarePlan, pk=plan_id)
