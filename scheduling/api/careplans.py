@@ -36,9 +36,11 @@ class CarePlanStepSerializer(serializers.ModelSerializer):
     order = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
                                                help_text="The step's procedure order (steps booked here).")
     proposed_date = serializers.DateField(read_only=True, allow_null=True,
-                                          help_text="The earliest local day the step could happen, as last "
-                                                    "planned; null when no day could be proposed (see "
-                                                    "`planning_note`).")
+                                          help_text="For a step still to come: the earliest local day it "
+                                                    "could happen, as last planned; null when no day could be "
+                                                    "proposed (see `planning_note`). For a booked step: the day "
+                                                    "its visit is booked for; for a done step: the day it "
+                                                    "happened (also in `done_on`).")
     tentative = serializers.BooleanField(read_only=True,
                                          help_text="Planned on the assumption that a gate ahead of it passes.")
 
@@ -108,7 +110,10 @@ class CarePlanCreateSerializer(serializers.Serializer):
 
 class CarePlanFilterSerializer(serializers.Serializer):
     patient = serializers.IntegerField(required=False, min_value=1)
-    status = serializers.ChoiceField(choices=PlanStatus.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=PlanStatus.choices, required=False,
+        error_messages={"invalid_choice": '"{input}" is not a plan status: use one of '
+                                          + ", ".join(PlanStatus.values) + "."})
 
 
 class CarePlanViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin,

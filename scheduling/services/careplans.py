@@ -18,7 +18,7 @@ from django.utils import timezone
 from clinic.models import Patient, Physician
 from scheduling.careplans.gates import gate_answer
 from scheduling.careplans.planning import plan_proposals
-from scheduling.careplans.steps import plan_steps
+from scheduling.careplans.steps import anchor_day, plan_steps
 from scheduling.careplans.timeline import Proposal
 from scheduling.errors import BookingError
 from scheduling.models import (
@@ -155,6 +155,9 @@ def plan_replan(plan: CarePlan, *, now: dt.datetime | None = None, by=None) -> l
     proposals, needs = plan_proposals(plan, now=now or timezone.now(), steps=steps)
     by_position = {proposal.position: proposal for proposal in proposals}
     for step in steps:
+        if step.status in (StepStatus.DONE, StepStatus.BOOKED):
+            _propose_real_day(step, by=by)
+            continue
         if step.status not in OPEN_FOR_PLANNING:
             continue
         proposal = by_position.get(step.position)
@@ -171,3 +174,13 @@ def plan_replan(plan: CarePlan, *, now: dt.datetime | None = None, by=None) -> l
             step._history_user = by
             step.save(update_fields=changed)
     return proposals
+
+
+def _propose_real_day(step: CarePlanStep, *, by) -> None:
+    """A done or booked step's proposed day becomes its real one: the day it happened or the day
+    its visit is booked for (never a stale proposal)."""
+    day = anchor_day(step)
+    if day is not None and step.proposed_date != day:
+        step.proposed_date = day
+        step._history_user = by
+        step.save(update_fields=["proposed_date"])
