@@ -314,7 +314,7 @@ def test_the_timeline_shows_the_relief_threshold_the_gate_will_use_for_the_patie
     plan = make_plan(calendar, patient_with(payer))
     client.force_login(physician_user)
     page = client.get(f"/admin/scheduling/careplan/{plan.pk}/change/").content.decode()
-    assert f"Goes ahead when: relief from step 1 (Lumbar medial branch block (diagnostic), bilateral) {words}" in page
+    assert f"Goes ahead when: relief from step 1 {words}" in page
     timeline = page.split('id="careplan-timeline"', 1)[1].split("</table>", 1)[0]
     assert "at or above a threshold" not in timeline
 
