@@ -242,3 +242,96 @@ def test_a_step_done_elsewhere_reads_as_due_not_as_ready_to_book(client, calenda
     assert "Due (done elsewhere; mark it done)" in page
     patient_page = client.get(f"/admin/clinic/patient/{patient.pk}/change/").content.decode()
     assert "due (done elsewhere; mark it done)" in patient_page
+
+
+RELIEF_WORDS = "goes ahead on the relief from an earlier step booked here, but no step before it is booked here"
+
+
+def test_a_template_with_a_relief_gate_and_no_step_booked_here_before_it_is_refused(client, manager, calendar):
+    client.force_login(manager)
+    rows = [blank_step(1, kind=StepKind.PHYSICAL_THERAPY),
+            blank_step(2, procedure_type=calendar.mbb.pk, gate=Gate.RELIEF)]
+    page = client.post("/admin/scheduling/careplantemplate/add/", {
+        "name": "Relief first", "description": "", "is_active": "on", **step_rows(rows)}).content.decode()
+    assert f"Step 2 {RELIEF_WORDS}" in page
+    assert not CarePlanTemplate.objects.filter(name="Relief first").exists()
+
+
+def test_a_plan_with_a_relief_gate_on_its_first_step_is_refused_new_or_changed(client, calendar, physician_user):
+    client.force_login(physician_user)
+    patient = calendar.patients[4]
+    page = client.post(ADD, {"patient": patient.pk, "physician": calendar.okafor.pk, "template": "", "name": "",
+                             "notes": "", **step_rows([blank_step(1, procedure_type=calendar.mbb.pk,
+                                                                  gate=Gate.RELIEF)])}).content.decode()
+    assert f"Step 1 {RELIEF_WORDS}" in page
+    assert not patient.care_plans.exists()
+    plan = plan_create(patient=patient, physician=calendar.okafor, by=physician_user,
+                       steps=[{"procedure_type": calendar.mbb}])
+    step = plan.steps.get()
+    row = {"id": step.pk, "plan": plan.pk, **blank_step(1, procedure_type=calendar.mbb.pk, gate=Gate.RELIEF)}
+    page = client.post(f"/admin/scheduling/careplan/{plan.pk}/change/", {
+        "physician": calendar.okafor.pk, "name": plan.name, "notes": "", **step_rows([row], initial=1)}
+    ).content.decode()
+    assert f"Step 1 {RELIEF_WORDS}" in page
+    step.refresh_from_db()
+    assert step.gate == Gate.NONE
+
+
+def test_the_plan_shows_when_the_link_went_out_and_a_second_click_does_not_send_it_twice(
+        client, calendar, front_desk, physician_user, clock):
+    plan = plan_create(patient=calendar.patients[0], physician=calendar.okafor, by=physician_user,
+                       template=CarePlanTemplate.objects.get(name="Lumbar facet pathway"))
+    first = plan.steps.order_by("position")[0]
+    change = f"/admin/scheduling/careplan/{plan.pk}/change/"
+    url = f"/admin/scheduling/careplan/{plan.pk}/send-link/"
+    client.force_login(front_desk)
+    page = client.get(change).content.decode()
+    assert "Send the booking link" in page and "Link queued" not in page
+    assert "The booking link will go out within a minute." in client.post(url, {"step": first.pk},
+                                                                           follow=True).content.decode()
+    page = client.get(change).content.decode()
+    assert "Link queued Tue 24 Nov 08:00" in page and "Send again" in page and "Send the booking link" not in page
+    # A second click within minutes: refused in words, nothing queued.
+    clock.shift(dt.timedelta(minutes=3))
+    page = client.post(url, {"step": first.pk}, follow=True).content.decode()
+    assert "Not sent again: the booking link was queued at 08:00, less than 10 minutes ago." in page
+    assert Reminder.objects.filter(order=first.order, kind=ReminderKind.ORDER_BOOKING_LINK).count() == 1
+    # Later, "Send again" is a deliberate resend.
+    clock.shift(dt.timedelta(minutes=10))
+    assert "The booking link will go out within a minute." in client.post(url, {"step": first.pk},
+                                                                           follow=True).content.decode()
+    assert Reminder.objects.filter(order=first.order, kind=ReminderKind.ORDER_BOOKING_LINK).count() == 2
+
+
+@pytest.mark.parametrize(("payer", "words"), [
+    ("Medicare", "at or above 80% (Medicare asks for 80%)"),
+    ("Self-pay", "at or above 50%"),
+])
+def test_the_timeline_shows_the_relief_threshold_the_gate_will_use_for_the_patient(client, calendar, physician_user,
+                                                                                   payer, words):
+    from tests.careplans import make_plan, patient_with
+
+    plan = make_plan(calendar, patient_with(payer))
+    client.force_login(physician_user)
+    page = client.get(f"/admin/scheduling/careplan/{plan.pk}/change/").content.decode()
+    assert f"Goes ahead when: relief from step 1 {words}" in page
+    timeline = page.split('id="careplan-timeline"', 1)[1].split("</table>", 1)[0]
+    assert "at or above a threshold" not in timeline
+
+
+def test_a_ready_step_with_no_day_says_why_near_its_buttons_and_in_the_send_answer(client, calendar, front_desk,
+                                                                                  physician_user):
+    plan = plan_create(patient=calendar.patients[0], physician=calendar.okafor, by=physician_user, steps=[
+        {"procedure_type": calendar.mbb, "region": "lumbar", "max_days_after": 0},
+        {"procedure_type": calendar.mbb, "region": "lumbar", "min_days_after": 7}])
+    first, second = plan.steps.order_by("position")
+    assert first.status == StepStatus.READY and first.proposed_date is None and first.planning_note
+    assert second.proposed_date is None and second.tentative
+    client.force_login(front_desk)
+    page = client.get(f"/admin/scheduling/careplan/{plan.pk}/change/").content.decode()
+    timeline = page.split('id="careplan-timeline"', 1)[1].split("</table>", 1)[0]
+    assert ">firm<" not in timeline and "no day yet" in timeline
+    assert f"No day found: {first.planning_note}" in timeline
+    page = client.post(f"/admin/scheduling/careplan/{plan.pk}/send-link/", {"step": first.pk},
+                       follow=True).content.decode()
+    assert "cannot be booked online yet: " in page and first.planning_note in page.split("Not sent:", 1)[1].split("</li>", 1)[0]

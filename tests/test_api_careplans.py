@@ -132,3 +132,41 @@ def test_the_schema_documents_care_plans_with_their_errors():
     assert {"patient", "status"} <= {parameter["name"] for parameter in listing["parameters"]}
     step = schema["components"]["schemas"]["CarePlanStep"]["properties"]
     assert step["proposed_date"]["nullable"] is True and step["tentative"]["type"] == "boolean"
+
+
+def test_a_relief_gate_on_the_first_step_is_refused_in_words(calendar, physician_user):
+    response = api_as(physician_user).post(URL, {
+        "patient": calendar.patients[0].pk, "physician": calendar.okafor.pk,
+        "steps": [{"procedure_type": "MBB_LUMBAR", "gate": "relief"}, {"procedure_type": "MBB_LUMBAR", "gate": "relief"}]},
+        format="json")
+    assert response.status_code == 400, response.json()
+    assert "Step 1 goes ahead on the relief from an earlier step booked here" in response.json()["errors"]["steps"][0]
+    assert not CarePlan.objects.exists()
+
+
+def test_a_done_or_booked_steps_proposed_date_is_its_real_day(calendar, clock, nurse, practising_physician):
+    import datetime as dt
+
+    from scheduling.services.careplan_progress import careplan_step_mark_done
+    from tests.careplans import SCS, book_step, make_plan, patient_with, step
+    from tests.conftest import NEXT_MONDAY
+
+    plan = make_plan(calendar, patient_with("Self-pay"), SCS, name="Spinal cord stimulation")
+    evaluation = step(plan, 1)
+    assert evaluation.proposed_date != dt.date(2026, 11, 20)
+    careplan_step_mark_done(step=evaluation, day=dt.date(2026, 11, 20), by=practising_physician)
+    trial = step(plan, 2)
+    booked_day = trial.proposed_date + dt.timedelta(days=7 - trial.proposed_date.weekday())  # the next Monday
+    book_step(calendar, plan, 2, max(booked_day, NEXT_MONDAY + dt.timedelta(days=7)))
+    steps = api_as(nurse).get(f"{URL}{plan.pk}/").json()["steps"]
+    assert steps[0]["status"] == "done"
+    assert steps[0]["proposed_date"] == steps[0]["done_on"] == "2026-11-20"
+    assert steps[1]["status"] == "booked"
+    assert steps[1]["proposed_date"] == max(booked_day, NEXT_MONDAY + dt.timedelta(days=7)).isoformat()
+
+
+def test_an_unknown_status_filter_lists_the_valid_ones(calendar, nurse):
+    response = api_as(nurse).get(URL, {"status": "stopped"})
+    assert response.status_code == 400
+    assert ('"stopped" is not a plan status: use one of active, needs_decision, completed, ended.'
+            in str(response.json()))

@@ -170,3 +170,65 @@ def test_marking_a_step_done_elsewhere_needs_the_permission_and_a_past_day(clien
     assert client.post(url, {"day": "2026-11-20", "note": "Dr. Lee, report on file"}).status_code == 302
     assert (step(plan, 1).status, step(plan, 1).done_on) == (StepStatus.DONE, dt.date(2026, 11, 20))
     assert step(plan, 2).status == StepStatus.READY
+
+
+# ---- Changing the stopped step in the plan's admin, then resuming ---------------------------------
+
+def plan_rows(plan, **changes_by_position) -> dict:
+    """The plan's change form as it is, with some steps' fields changed: {2: {"gate_relief_percent": 60}}."""
+    from tests.test_admin_careplans import step_rows
+
+    rows = []
+    for item in plan.steps.order_by("position"):
+        row = {"id": item.pk, "plan": plan.pk, **{name: getattr(item, name) for name in (
+            "position", "kind", "region", "laterality", "min_days_after", "gate", "priority", "note",
+            "max_days_after", "gate_relief_percent")}, "procedure_type": item.procedure_type_id or ""}
+        row.update(changes_by_position.get(f"s{item.position}", {}))
+        rows.append(row)
+    return {"physician": plan.physician_id, "name": plan.name, "notes": plan.notes,
+            **step_rows(rows, initial=len(rows))}
+
+
+def test_the_physician_changes_the_stopped_steps_threshold_in_the_admin_then_resumes(client, stopped,
+                                                                                      practising_physician):
+    client.force_login(practising_physician)
+    change = reverse("admin:scheduling_careplan_change", args=[stopped.pk])
+    response = client.post(change, plan_rows(stopped, s2={"gate_relief_percent": 60, "min_days_after": 10}))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    second = step(stopped, 2)
+    assert second.status == StepStatus.STOPPED and second.gate_relief_percent == 60
+    assert second.min_days_after == 10
+    response = client.post(decide_url(stopped, "resume"), {"note": "60% is enough for her"})
+    assert response.status_code == 302
+    stopped.refresh_from_db()
+    assert stopped.status == PlanStatus.ACTIVE
+    assert step(stopped, 2).status == StepStatus.READY
+
+
+def test_the_stopped_step_keeps_what_its_gate_does_not_judge(client, stopped, practising_physician):
+    client.force_login(practising_physician)
+    change = reverse("admin:scheduling_careplan_change", args=[stopped.pk])
+    page = client.post(change, plan_rows(stopped, s2={"region": "cervical"})).content.decode()
+    assert "Step 2 is stopped at its gate: only its gate, relief threshold, waits, note and procedure type" in page
+    assert step(stopped, 2).region != "cervical"
+
+
+# ---- Plan again -----------------------------------------------------------------------------------
+
+def test_plan_again_says_what_it_did_and_is_not_offered_on_an_ended_plan(client, calendar, stopped,
+                                                                        practising_physician):
+    client.force_login(practising_physician)
+    change = reverse("admin:scheduling_careplan_change", args=[stopped.pk])
+    replan = reverse("admin:scheduling_careplan_replan", args=[stopped.pk])
+    page = client.post(replan, follow=True).content.decode()
+    assert "Nothing to plan again: step 2 is stopped at its gate" in page
+    assert "The timeline was planned again" not in page
+
+    active = make_plan(calendar, patient_with("Self-pay"))
+    page = client.post(reverse("admin:scheduling_careplan_replan", args=[active.pk]), follow=True).content.decode()
+    assert "The timeline was planned again: 4 steps not yet booked looked at, 0 with a new day" in page
+
+    careplan_end(plan=stopped, reason="Patient moved away", by=practising_physician)
+    assert replan not in client.get(change).content.decode()
+    page = client.post(replan, follow=True).content.decode()
+    assert "Not planned again: the plan is ended." in page

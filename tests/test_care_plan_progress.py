@@ -272,9 +272,8 @@ def test_the_api_refuses_a_planned_steps_order_with_the_words(calendar, front_de
 def test_an_authorization_approved_on_the_order_lets_the_waiting_step_go_ahead(client, calendar,
                                                                                practising_physician):
     patient = patient_with("Prairie Mutual Health")
-    plan = make_plan(calendar, patient, [(StepKind.PHYSICAL_THERAPY, None, "", 0, None, Gate.NONE), FACET[2]],
-                     name="Therapy, then ablation")
-    plan.steps.filter(position=2).update(gate=Gate.PRIOR_AUTHORIZATION)
+    plan = make_plan(calendar, patient, [(StepKind.PHYSICAL_THERAPY, None, "", 0, None, Gate.NONE),
+                                         (*FACET[2][:5], Gate.PRIOR_AUTHORIZATION)], name="Therapy, then ablation")
     careplan_step_mark_done(step=step(plan, 1), day=NOW.date(), by=practising_physician)
     waiting = step(plan, 2)
     assert waiting.status == StepStatus.PLANNED

@@ -68,6 +68,11 @@ def test_the_timelines_send_button_queues_the_link_and_enter_in_a_field_still_sa
     page.goto(f"/admin/scheduling/careplan/{facet.pk}/change/")
     page.get_by_role("button", name="Send the booking link").click()
     expect(page.locator(".messagelist")).to_contain_text("The booking link will go out within a minute.")
+    timeline = page.locator(".careplan-timeline")
+    expect(timeline).to_contain_text("Link queued Tue 24 Nov")
+    expect(timeline.get_by_role("button", name="Send again")).to_be_visible()
+    expect(timeline).to_contain_text("Goes ahead when: relief from step 1")
+    you.check("link-queued")
     first = facet.steps.get(position=1)
     assert Reminder.objects.filter(order=first.order, kind=ReminderKind.ORDER_BOOKING_LINK).count() == 1
 

@@ -112,3 +112,16 @@ def test_a_step_is_not_proposed_on_a_day_the_patient_has_another_visit_and_repla
     services.appointment_cancel(appointment=consult, reason="Feeling better", by=front_desk)
     plan_replan(plan)
     assert plan.steps.get().proposed_date == dt.date(2026, 11, 25)
+
+
+@pytest.mark.parametrize("steps", [
+    [{"procedure_type": "mbb", "gate": Gate.RELIEF}],  # a relief gate on the first step
+    [{"kind": StepKind.PHYSICAL_THERAPY}, {"procedure_type": "mbb", "gate": Gate.RELIEF}],  # nothing booked here before
+])
+def test_a_relief_gate_with_no_step_booked_here_before_it_is_refused(calendar, physician_user, steps):
+    steps = [{**values, "procedure_type": getattr(calendar, values["procedure_type"])} if "procedure_type" in values
+             else values for values in steps]
+    with pytest.raises(BookingError, match=r"Step \d goes ahead on the relief from an earlier step booked here, "
+                                           "but no step before it is booked here"):
+        plan_create(patient=calendar.patients[0], physician=calendar.okafor, by=physician_user, steps=steps)
+    assert not calendar.patients[0].care_plans.exists()

@@ -57,7 +57,7 @@ def test_every_proposed_day_keeps_its_wait_is_free_is_no_visit_day_and_keeps_the
         assert proposal.tentative == tentative
         if proposal.day is None:
             assert proposal.note  # said in words
-            assert all(later.day is None for later in proposals[step.position:])
+            assert all(later.day is None and later.tentative for later in proposals[step.position:])
             break
         assert previous_day + dt.timedelta(days=step.min_days_after) <= proposal.day
         if step.max_days_after is not None:
@@ -87,6 +87,14 @@ def test_a_step_with_no_free_day_in_its_window_is_flagged_in_words_and_the_rest_
     assert proposals[1].note == ("No free day for Dr. Maya Okafor within 21 days of step 1 (Tue 24 Nov 2026) "
                                  "(Tue 1 Dec 2026 to Tue 15 Dec 2026).")
     assert proposals[2].day is None and proposals[2].note == "Waits for step 2, which has no day yet."
+
+
+def test_a_step_after_one_with_no_day_is_not_firm():
+    plan = [PlanStep(1, "block", True, max_days_after=0), PlanStep(2, "block", True, min_days_after=7)]
+    proposals = propose(plan, today=TODAY, physician="Dr. Maya Okafor", refusal=lambda *args: None,
+                        free_days=lambda step, first, last: set())
+    assert proposals[0].day is None and proposals[0].note.startswith("No free day for Dr. Maya Okafor")
+    assert proposals[1].day is None and proposals[1].tentative  # no gate ahead, yet nothing is firm after it
 
 
 def test_booked_and_done_steps_anchor_the_next_and_skipped_ones_drop_out():
@@ -163,7 +171,7 @@ def _check_random_plan(calendar, front_desk, steps, time_off, closed, visits, pa
         day = step.proposed_date
         if day is None:
             assert step.planning_note
-            assert all(later.proposed_date is None for later in plan_steps[index:])
+            assert all(later.proposed_date is None and later.tentative for later in plan_steps[index + 1:])
             break
         # The wait.
         assert previous_day + dt.timedelta(days=step.min_days_after) <= day

@@ -4,6 +4,7 @@ timeline, with Book and Send the booking link for the step whose turn it is."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -26,22 +27,31 @@ from clinic.models import Physician
 from scheduling.admin.careplan_decisions import CarePlanDecisionsMixin
 from scheduling.admin.orders import link_refusal_html
 from scheduling.admin.patients import BOOK_PERMISSION, book_url
+from scheduling.careplans.gates import gate_words
 from scheduling.careplans.planning import PlanInputs
-from scheduling.careplans.steps import plan_steps, step_visit
+from scheduling.careplans.selectors import LinkSent, last_booking_links
+from scheduling.careplans.steps import GONE, plan_steps, step_visit
 from scheduling.models import (
     STEP_FIELDS,
     CarePlan,
     CarePlanStep,
     CarePlanTemplate,
     CarePlanTemplateStep,
+    Gate,
     OrderStatus,
+    PlanStatus,
     StepStatus,
+    relief_gate_error,
 )
 from scheduling.selectors import available_slots
 from scheduling.services.careplans import OPEN_FOR_PLANNING, plan_create, plan_replan, plan_steps_sync
 from scheduling.services.order_links import order_link_offer
 
 STEP_FORM_FIELDS = ["position", *STEP_FIELDS]
+# A booking link is sent again on request, but not within this long of the last one (a double click).
+RESEND_AFTER = dt.timedelta(minutes=10)
+# Plans with nothing left to plan: "Plan again" is not offered.
+CLOSED_PLANS = (PlanStatus.ENDED, PlanStatus.COMPLETED)
 
 
 class LabelledInline(admin.TabularInline):
@@ -68,8 +78,35 @@ class LabelledInline(admin.TabularInline):
         return Labelled
 
 
+def kept_steps(formset, gone=()) -> list[dict]:
+    """The steps a formset will leave, in order: each form's cleaned values (empty extra rows,
+    deleted rows and steps whose status is in `gone` left out), for the rules on the sequence."""
+    kept = []
+    for form in formset.forms:
+        values = getattr(form, "cleaned_data", None)
+        if not values or formset._should_delete_form(form) or (form.instance.pk is None and not form.has_changed()):
+            continue
+        if form.instance.pk and getattr(form.instance, "status", None) in gone:
+            continue
+        kept.append(values)
+    return sorted(kept, key=lambda values: values.get("position") or 0)
+
+
+def check_relief_gates(formset, gone=()) -> None:
+    problem = relief_gate_error(kept_steps(formset, gone))
+    if problem:
+        raise ValidationError(problem)
+
+
+class TemplateStepFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        check_relief_gates(self)
+
+
 class TemplateStepInline(LabelledInline):
     model = CarePlanTemplateStep
+    formset = TemplateStepFormSet
     fields = STEP_FORM_FIELDS
     extra = 1
     ordering = ["position"]
@@ -104,12 +141,41 @@ class PlanStepFormSet(forms.BaseInlineFormSet):
                                         "steps empty to copy the template's."))
             if not self.instance.template_id and not written:
                 raise ValidationError(_("Choose a template, or write the plan's steps here."))
+            if written:
+                check_relief_gates(self)
             return
         for form in written:
             step = form.instance
-            if step.pk and form.initial.get("status", step.status) not in OPEN_FOR_PLANNING:
+            status = form.initial.get("status", step.status)
+            if step.pk and status == StepStatus.STOPPED:
+                self._check_stopped(form, step)
+            elif step.pk and status not in OPEN_FOR_PLANNING:
                 raise ValidationError(gettext("Step %(position)s is %(status)s: it cannot be changed here.") % {
                     "position": form.initial.get("position"), "status": step.get_status_display().lower()})
+        if written:
+            check_relief_gates(self, gone=GONE)
+
+
+    def _check_stopped(self, form, step: CarePlanStep) -> None:
+        """A step stopped at its gate: the physician may change what the gate judges (gate, relief
+        threshold), its waits and note, and its procedure while its order is not booked; then Resume
+        judges it again."""
+        changed = set(form.changed_data)
+        refused = sorted(changed - set(STOPPED_STEP_EDITABLE))
+        position = form.initial.get("position")
+        if refused:
+            names = ", ".join(str(form.fields[name].label).lower() for name in refused if name in form.fields)
+            raise ValidationError(gettext("Step %(position)s is stopped at its gate: only its gate, relief "
+                                          "threshold, waits, note and procedure type can be changed here "
+                                          "(not %(names)s).") % {"position": position, "names": names})
+        if "procedure_type" in changed and step.order_id and step_visit(step) is not None:
+            raise ValidationError(gettext("Step %(position)s is booked on its order: change the visit before "
+                                          "its procedure type.") % {"position": position})
+
+
+# What a physician may change on a step stopped at its gate, before resuming the plan.
+STOPPED_STEP_EDITABLE = ("gate", "gate_relief_percent", "min_days_after", "max_days_after", "note",
+                         "procedure_type")
 
 
 class PlanStepInline(LabelledInline):
@@ -160,6 +226,8 @@ class TimelineRow:
     visit: object = None
     book_url: str = ""
     may_send_link: bool = False
+    link: LinkSent | None = None  # the booking link last queued or sent for the step's order
+    gate_words: str = ""  # what its gate asks, with the relief threshold it will use
 
 
 @admin.register(CarePlan)
@@ -201,8 +269,11 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
         rows = []
         may_book = request.user.has_perm(BOOK_PERMISSION)
         may_send = request.user.has_perm("scheduling.view_procedureorder")
-        for step in plan_steps(plan):
-            row = TimelineRow(step=step, visit=step_visit(step))
+        steps = plan_steps(plan)
+        links = last_booking_links([step.order_id for step in steps])
+        for step in steps:
+            row = TimelineRow(step=step, visit=step_visit(step), link=links.get(step.order_id),
+                              gate_words=gate_words(step, steps) if step.gate != Gate.NONE else "")
             bookable = (step.status == StepStatus.READY and step.booked_here and step.order_id
                         and step.order.status == OrderStatus.OPEN and row.visit is None)
             if bookable and may_book:
@@ -232,7 +303,7 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
         if obj is not None:
             context["timeline_rows"] = self.timeline_rows(request, obj)
             context["plan"] = obj
-            context["may_replan"] = self.has_change_permission(request, obj)
+            context["may_replan"] = self.has_change_permission(request, obj) and obj.status not in CLOSED_PLANS
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -286,9 +357,28 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
         plan = get_object_or_404(CarePlan, pk=plan_id)
         if request.method != "POST" or not self.has_change_permission(request, plan):
             raise PermissionDenied
+        back = HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))
+        if plan.status in CLOSED_PLANS:
+            self.message_user(request, gettext("Not planned again: the plan is %(status)s.") % {
+                "status": plan.get_status_display().lower()}, messages.WARNING)
+            return back
+        before = {step.pk: step.proposed_date for step in plan.steps.filter(status__in=OPEN_FOR_PLANNING)}
         plan_replan(plan, by=request.user)
-        self.message_user(request, gettext("The timeline was planned again."), messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))
+        after = {step.pk: step.proposed_date for step in plan.steps.filter(status__in=OPEN_FOR_PLANNING)}
+        stopped = plan.steps.filter(status=StepStatus.STOPPED).order_by("position").first()
+        if stopped is not None or not after:
+            words = (gettext("Nothing to plan again: step %(position)s is stopped at its gate and the steps after it "
+                             "have no day until the physician decides.") % {"position": stopped.position} if stopped
+                     else gettext("Nothing to plan again: no step is planned or ready to book."))
+            self.message_user(request, words, messages.WARNING)
+            return back
+        moved = sum(1 for pk, day in after.items() if before.get(pk) != day)
+        without = sum(1 for day in after.values() if day is None)
+        self.message_user(request, gettext(
+            "The timeline was planned again: %(open)s steps not yet booked looked at, %(moved)s with a new day, "
+            "%(without)s with no day yet.") % {"open": len(after), "moved": moved, "without": without},
+            messages.SUCCESS if not without else messages.WARNING)
+        return back
 
     def send_link_view(self, request, plan_id: int):
         plan = get_object_or_404(CarePlan, pk=plan_id)
@@ -299,12 +389,19 @@ class CarePlanAdmin(CarePlanDecisionsMixin, AccessLoggedAdmin, HistoryAdmin):
         if step.status != StepStatus.READY or step.order_id is None:
             self.message_user(request, gettext("Step %(position)s is not ready to book.") % {
                 "position": step.position}, messages.WARNING)
+        elif (link := last_booking_links([step.order_id]).get(step.order_id)) and (
+                timezone.now() - link.at < RESEND_AFTER):
+            self.message_user(request, gettext("Not sent again: the booking link was %(done)s at %(time)s, less "
+                                               "than %(minutes)s minutes ago.") % {
+                "done": gettext("sent") if link.sent else gettext("queued"), "time": f"{link.at:%H:%M}",
+                "minutes": int(RESEND_AFTER.total_seconds() // 60)}, messages.WARNING)
         else:
             answer = order_link_offer(step.order)
             if answer.sent:
                 self.message_user(request, gettext("The booking link will go out within a minute."),
                                   messages.SUCCESS)
             else:
-                self.message_user(request, format_html("{} {}.", gettext("Not sent:"), link_refusal_html(answer)),
-                                  messages.WARNING)
+                why = step.planning_note if step.proposed_date is None else ""  # the planning's reason
+                self.message_user(request, format_html("{} {}. {}", gettext("Not sent:"), link_refusal_html(answer),
+                                                       why), messages.WARNING)
         return HttpResponseRedirect(reverse("admin:scheduling_careplan_change", args=[plan.pk]))

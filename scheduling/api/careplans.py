@@ -24,6 +24,7 @@ from scheduling.models import (
     Priority,
     Region,
     StepKind,
+    relief_gate_error,
 )
 from scheduling.services.careplans import plan_create
 
@@ -35,9 +36,11 @@ class CarePlanStepSerializer(serializers.ModelSerializer):
     order = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
                                                help_text="The step's procedure order (steps booked here).")
     proposed_date = serializers.DateField(read_only=True, allow_null=True,
-                                          help_text="The earliest local day the step could happen, as last "
-                                                    "planned; null when no day could be proposed (see "
-                                                    "`planning_note`).")
+                                          help_text="For a step still to come: the earliest local day it "
+                                                    "could happen, as last planned; null when no day could be "
+                                                    "proposed (see `planning_note`). For a booked step: the day "
+                                                    "its visit is booked for; for a done step: the day it "
+                                                    "happened (also in `done_on`).")
     tentative = serializers.BooleanField(read_only=True,
                                          help_text="Planned on the assumption that a gate ahead of it passes.")
 
@@ -99,12 +102,18 @@ class CarePlanCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"template": ["Give a template or the steps, one of the two."]})
         if has_steps and not attrs["steps"]:
             raise serializers.ValidationError({"steps": ["A plan needs at least one step."]})
+        problem = relief_gate_error(attrs["steps"]) if has_steps else None
+        if problem:
+            raise serializers.ValidationError({"steps": [problem]})
         return attrs
 
 
 class CarePlanFilterSerializer(serializers.Serializer):
     patient = serializers.IntegerField(required=False, min_value=1)
-    status = serializers.ChoiceField(choices=PlanStatus.choices, required=False)
+    status = serializers.ChoiceField(
+        choices=PlanStatus.choices, required=False,
+        error_messages={"invalid_choice": '"{input}" is not a plan status: use one of '
+                                          + ", ".join(PlanStatus.values) + "."})
 
 
 class CarePlanViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin,

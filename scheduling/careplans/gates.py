@@ -152,3 +152,15 @@ def gate_answer(step: CarePlanStep, steps: list[CarePlanStep]) -> GateAnswer:
     if step.gate == Gate.PRIOR_AUTHORIZATION:
         return _prior_authorization(step)
     return GateAnswer(GateState.PASSED, "No gate.")
+
+
+def gate_words(step: CarePlanStep, steps: list[CarePlanStep]) -> str:
+    """What the step's gate asks, in staff words, with the number a relief gate will use for this
+    patient: "relief from step 1 at or above 80% (Medicare asks for 80%)"."""
+    if step.gate != Gate.RELIEF:
+        return step.get_gate_display().lower()
+    judged = previous_booked_here(step, steps)
+    if judged is None:
+        return "the relief of an earlier step done here, and there is none before it"
+    threshold = relief_threshold(step, judged, steps)
+    return f"relief from step {judged.position} at or above {threshold.percent}% ({threshold.words})"

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
+from django.utils import timezone
+
+from clinic.models import Location
 
 from scheduling.careplans.steps import capital_label
-from scheduling.models import CarePlan, CarePlanStep, PlanStatus, StepStatus
+from scheduling.models import (
+    CarePlan,
+    CarePlanStep,
+    PlanStatus,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    StepStatus,
+)
 
 MAX_LISTED = 200
 
@@ -57,3 +69,30 @@ def plans_waiting_count(*, user) -> int:
 def own_plans_waiting_count(physician) -> int:
     """How many of a physician's own plans wait for their decision: the line on My day."""
     return CarePlan.objects.filter(status=PlanStatus.NEEDS_DECISION, physician=physician).count()
+
+
+@dataclass(frozen=True)
+class LinkSent:
+    """The last booking link queued for an order: when (local to the site the message names) and
+    whether it went out yet."""
+
+    at: dt.datetime  # sent_at when sent, else when it was queued
+    sent: bool
+
+
+def last_booking_links(order_ids) -> dict[int, LinkSent]:
+    """Each order's last booking link still queued or sent (cancelled and failed ones left out)."""
+    links: dict[int, LinkSent] = {}
+    reminders = (Reminder.objects.filter(order_id__in=[pk for pk in order_ids if pk],
+                                         kind=ReminderKind.ORDER_BOOKING_LINK)
+                 .exclude(status__in=[ReminderStatus.CANCELLED, ReminderStatus.FAILED]).order_by("created_at", "pk"))
+    zones = {}
+    for reminder in reminders:
+        location_id = (reminder.context or {}).get("location")
+        if location_id not in zones:
+            location = Location.objects.filter(pk=location_id).first() if location_id else None
+            zones[location_id] = location.zone if location else timezone.get_current_timezone()
+        when = reminder.sent_at or reminder.created_at
+        links[reminder.order_id] = LinkSent(at=when.astimezone(zones[location_id]),
+                                            sent=reminder.status == ReminderStatus.SENT)
+    return links

@@ -101,8 +101,8 @@ def propose(steps: Sequence[PlanStep], *, today: dt.date, physician: str, free_d
             tentative = True
             continue
         tentative = tentative or step.gate_ahead
-        if waits_for:
-            proposals.append(Proposal(step.position, None, None, None, tentative, f"Waits for {waits_for}."))
+        if waits_for:  # not firm: it waits for a decision or for an earlier step that has no day
+            proposals.append(Proposal(step.position, None, None, None, True, f"Waits for {waits_for}."))
             continue
         base = previous.day if previous else today
         window_start = base + dt.timedelta(days=step.min_days_after)

@@ -26,6 +26,7 @@ from scheduling.models.careplans import (
     PlanStatus,
     StepKind,
     StepStatus,
+    relief_gate_error,
 )
 from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
@@ -101,4 +102,5 @@ __all__ = [
     "ProcedureOrder",
     "Region",
     "RuleKind",
+    "relief_gate_error",
 ]

@@ -89,6 +89,22 @@ class StepFields(models.Model):
         return self.kind in BOOKED_HERE
 
 
+def relief_gate_error(steps) -> str | None:
+    """The one rule on a sequence of steps (a template's or a plan's, in order): a relief gate judges
+    the relief from an earlier step booked here, so one needs such a step before it; otherwise the
+    plan would wait forever. `steps`: mappings or objects with `kind` and `gate` (and `position`;
+    else counted from 1). None when the sequence is fine, else the words for the first step wrong."""
+    booked_before = False
+    for number, item in enumerate(steps, start=1):
+        value = item.get if isinstance(item, dict) else lambda name, default=None: getattr(item, name, default)
+        if value("gate") == Gate.RELIEF and not booked_before:
+            position = value("position") or number
+            return (f"Step {position} goes ahead on the relief from an earlier step booked here, but no step "
+                    "before it is booked here: choose another gate, or put a step booked here before it.")
+        booked_before = booked_before or value("kind", StepKind.PROCEDURE) in BOOKED_HERE
+    return None
+
+
 # What a step is, copied from a template's step into a plan's (its position aside).
 STEP_FIELDS = ("kind", "procedure_type", "region", "laterality", "min_days_after", "max_days_after", "gate",
                "gate_relief_percent", "priority", "note")

@@ -124,6 +124,7 @@ def plan_advance(*, plan: CarePlan, by=None, now: dt.datetime | None = None) -> 
     if step is None:
         plan.status, plan.status_note = PlanStatus.COMPLETED, ""
         save_with_history(plan, ["status", "status_note"], by=by, reason="Every step done")
+        plan_replan(plan, now=now, by=by)  # the steps' days: the real ones
         return plan
     if step.status == StepStatus.PLANNED:
         answer = gate_answer(step, steps)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from clinic.models import Patient, Physician
 from scheduling.careplans.gates import gate_answer
 from scheduling.careplans.planning import plan_proposals
-from scheduling.careplans.steps import plan_steps
+from scheduling.careplans.steps import anchor_day, plan_steps
 from scheduling.careplans.timeline import Proposal
 from scheduling.errors import BookingError
 from scheduling.models import (
@@ -29,6 +29,7 @@ from scheduling.models import (
     OrderStatus,
     ProcedureOrder,
     StepStatus,
+    relief_gate_error,
 )
 
 OPEN_FOR_PLANNING = (StepStatus.PLANNED, StepStatus.READY)
@@ -71,6 +72,9 @@ def plan_create(*, patient: Patient, physician: Physician, template: CarePlanTem
     steps = list(steps)
     if not steps:
         raise BookingError("A plan needs at least one step.", field="steps")
+    problem = relief_gate_error(steps)
+    if problem:
+        raise BookingError(problem, field="steps")
     if not physician.is_active:
         raise BookingError(f"{physician.name} is not taking patients.", field="physician")
     plan = CarePlan(patient=patient, physician=physician, template=template,
@@ -113,7 +117,8 @@ def plan_steps_sync(plan: CarePlan, *, by=None, now: dt.datetime | None = None) 
     the step's region, laterality and priority and the plan's physician; steps done elsewhere
     have none. Then re-plan."""
     for step in plan.steps.select_related("order", "procedure_type").order_by("position"):
-        if step.status not in OPEN_FOR_PLANNING:
+        # A step stopped at its gate may have been changed before the physician resumes the plan.
+        if step.status not in (*OPEN_FOR_PLANNING, StepStatus.STOPPED):
             continue
         order = step.order
         stale = order is not None and (not step.booked_here or order.procedure_type_id != step.procedure_type_id
@@ -150,6 +155,9 @@ def plan_replan(plan: CarePlan, *, now: dt.datetime | None = None, by=None) -> l
     proposals, needs = plan_proposals(plan, now=now or timezone.now(), steps=steps)
     by_position = {proposal.position: proposal for proposal in proposals}
     for step in steps:
+        if step.status in (StepStatus.DONE, StepStatus.BOOKED):
+            _propose_real_day(step, by=by)
+            continue
         if step.status not in OPEN_FOR_PLANNING:
             continue
         proposal = by_position.get(step.position)
@@ -166,3 +174,13 @@ def plan_replan(plan: CarePlan, *, now: dt.datetime | None = None, by=None) -> l
             step._history_user = by
             step.save(update_fields=changed)
     return proposals
+
+
+def _propose_real_day(step: CarePlanStep, *, by) -> None:
+    """A done or booked step's proposed day becomes its real one: the day it happened or the day
+    its visit is booked for (never a stale proposal)."""
+    day = anchor_day(step)
+    if day is not None and step.proposed_date != day:
+        step.proposed_date = day
+        step._history_user = by
+        step.save(update_fields=["proposed_date"])

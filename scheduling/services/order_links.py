@@ -57,8 +57,11 @@ def order_link_offer(order: ProcedureOrder, *, now: dt.datetime | None = None) -
     location = locations_offering(order.procedure_type).first()
     if location is None:
         return LinkAnswer(False, _("no location offers this procedure"))
-    if order_bookable_from(order)[0] is None:
-        return LinkAnswer(False, _("cannot be booked online yet"))
+    first, eligibility = order_bookable_from(order)
+    if first is None:
+        why = "; ".join(dict.fromkeys(str(item.message).rstrip(".") for item in getattr(eligibility, "unmet", [])))
+        return LinkAnswer(False, f"{_('cannot be booked online yet')}: {why}" if why
+                          else _("cannot be booked online yet"))
     if order_link_send(order, location=location, now=now) is None:
         return LinkAnswer(False, _("no consent to texts or email"))
     return LinkAnswer(True)
