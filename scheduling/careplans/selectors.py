@@ -9,7 +9,6 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from clinic.models import Location
-
 from scheduling.careplans.steps import capital_label
 from scheduling.models import (
     CarePlan,
