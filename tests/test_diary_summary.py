@@ -80,3 +80,9 @@ def test_the_chart_spans_six_hours_at_least_and_puts_full_relief_at_the_top():
     assert [hour for _x, hour in chart.hours] == [0, 1, 2, 3, 4, 5, 6]
     longer = relief_chart(summarise(baseline=10, entries=[(600, 2, False)]))
     assert longer.points[0].x == longer.right and longer.hours[-1][1] == 10
+
+
+def test_part_hours_read_as_hours_and_minutes():
+    from scheduling.diary.summary import _hours_h
+
+    assert (_hours_h(0.57), _hours_h(2), _hours_h(2.25)) == ("0 h 34 min", "2 h", "2 h 15 min")

@@ -333,3 +333,26 @@ def test_after_the_last_prompt_the_patient_can_still_add_their_pain(client, bloc
     entry = PainDiary.objects.get(appointment=block).entries.get(prompt_minutes=None)
     assert (entry.pain, entry.late, entry.recorded_at) == (6, False, at(9 * 60))
     assert "your own entry" in client.get(diary_path(block)).content.decode()
+
+
+def test_once_the_outcome_is_confirmed_no_more_diary_prompts_go_out(block, clock, nurse):
+    to_recovery(block, clock, baseline=8)
+    complete(block, clock)
+    fill(block, clock, {30: 1, 60: 1})
+    services.outcome_record(appointment=block, pain_before=8, pain_after=1, by=nurse,
+                            source=OutcomeSource.PATIENT_DIARY)
+    later = block.reminders.filter(kind="pain_diary", due_at__gt=at(60))
+    assert later.exists() and not later.filter(status=ReminderStatus.PENDING).exists()
+    assert later.filter(last_error__contains="the outcome is recorded").exists()
+
+
+def test_a_note_with_line_breaks_counts_each_break_once(client, block, clock):
+    from scheduling.services.diary import NOTE_MAX_LENGTH, diary_note_record
+
+    to_recovery(block, clock)
+    clock.move_to(at(40))
+    line = "x" * 70
+    note = "\r\n".join([line] * 14)  # what a browser sends: CR LF
+    assert len(note.replace("\r\n", "\n")) <= NOTE_MAX_LENGTH < len(note) + 14
+    diary = diary_note_record(appointment=block, note=note, now=at(40))
+    assert diary.note == "\n".join([line] * 14)

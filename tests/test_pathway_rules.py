@@ -173,7 +173,8 @@ def test_prior_blocks_count_one_done_elsewhere_only_where_accepted_and_documente
     unmet = check(rule, D(2026, 12, 1), history, family="rfa")
     assert (unmet is None) == met
     if not met:
-        reason = "is not documented" if rule.accepts_outside else "is not accepted for this rule"
+        reason = ("is not documented" if rule.accepts_outside
+                  else "does not count: this rule does not accept procedures done elsewhere")
         assert f"not counted: Outside procedure at Tulsa Spine Center on 2026-10-20 {reason}" in unmet.message
 
 

@@ -104,7 +104,8 @@ def test_a_documented_block_done_elsewhere_counts_toward_rfa_where_the_rule_acce
     assert result.eligible == eligible, result.explain()
     if not eligible:
         assert ("(1 more); on record: 2026-10-01 gave 90%; not counted: Lumbar medial branch block (diagnostic) "
-                "at Tulsa Spine Center on 2026-10-15 is not accepted by Medicare for this rule") in result.explain()
+                "at Tulsa Spine Center on 2026-10-15 does not count: this rule (the Medicare rule) does not accept "
+                "procedures done elsewhere") in result.explain()
 
 
 def test_the_rules_setting_decides_whether_a_block_done_elsewhere_counts(calendar):
@@ -132,7 +133,7 @@ def test_a_counted_block_done_elsewhere_is_named_when_the_rule_is_still_unmet(ca
     patient = patient_with("Prairie Mutual Health")
     done_elsewhere(patient, "MBB_LUMBAR", dt.date(2026, 10, 15), relief=40)
     result = rfa_eligibility(calendar, patient)
-    assert ("(2 more); on record: 2026-10-15 at Tulsa Spine Center gave 40% (done elsewhere, counted)"
+    assert ("(2 more); on record: 2026-10-15 at Tulsa Spine Center gave 40% (done elsewhere)"
             in result.explain())
 
 

@@ -106,4 +106,6 @@ def _hours(minutes: int) -> str:
 
 
 def _hours_h(hours: float) -> str:
-    return f"{hours:g} h"
+    """Whole hours as "3 h", parts of one in hours and minutes: "0 h 34 min", "2 h 15 min"."""
+    whole, minutes = divmod(round(hours * 60), 60)
+    return f"{whole} h {minutes} min" if minutes else f"{whole} h"

@@ -119,8 +119,8 @@ def _not_counted_words(past: PastProcedure, rule: Rule) -> str:
     """Why a prior procedure done elsewhere does not count toward a 'needs prior procedures' rule."""
     what = f"{past.name or 'the procedure'}{past.where()} on {past.day.isoformat()}"
     if not rule.accepts_outside:
-        payer = f" by {rule.payer_name}" if rule.payer_name else ""
-        return f"{what} is not accepted{payer} for this rule"
+        payer = f" (the {rule.payer_name} rule)" if rule.payer_name else ""
+        return f"{what} does not count: this rule{payer} does not accept procedures done elsewhere"
     return f"{what} is not documented (it needs a document reference and its recorded relief)"
 
 
@@ -164,7 +164,7 @@ def evaluate(rule: Rule, *, day: dt.date, family: str, family_label: str, region
             record = "; on record: " + ", ".join(
                 f"{past.day.isoformat()}{past.where()} gave "
                 + (f"{past.relief_percent}%" if past.relief_percent is not None else "no recorded relief")
-                + (" (done elsewhere, counted)" if past.elsewhere else "")
+                + (" (done elsewhere)" if past.elsewhere else "")
                 for past in counted
             )
         else:

@@ -99,7 +99,8 @@ def diary_entry_record(*, appointment: Appointment, pain, prompt: int | None, no
 
 @transaction.atomic
 def diary_note_record(*, appointment: Appointment, note: str, now: dt.datetime) -> PainDiary:
-    note = (note or "").strip()
+    # A browser sends a line break as CR LF; the box counts it as one character, and so do we.
+    note = (note or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if len(note) > NOTE_MAX_LENGTH:
         raise BookingError(f"Keep the note under {NOTE_MAX_LENGTH} characters.", field="note")
     diary = _diary(appointment)

@@ -5,8 +5,19 @@ from __future__ import annotations
 from django.db import transaction
 
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, AppointmentStatus, Outcome, OutcomeSource
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Outcome,
+    OutcomeSource,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
 from scheduling.services.careplan_progress import careplan_outcome_recorded
+
+
+OUTCOME_RECORDED = "Not sent: the outcome is recorded, the diary is closed."
 
 
 def _score(value: int, name: str, top: int) -> int:
@@ -52,5 +63,9 @@ def outcome_record(
                   "relief_duration_hours": relief_duration_hours, "notes": notes, "recorded_by": by,
                   "source": source},
     )
+    # The outcome is known: the diary's prompts still to come would ask for nothing.
+    Reminder.objects.filter(appointment=appointment, kind=ReminderKind.PAIN_DIARY,
+                            status=ReminderStatus.PENDING).update(status=ReminderStatus.CANCELLED,
+                                                                  last_error=OUTCOME_RECORDED)
     careplan_outcome_recorded(outcome=outcome, by=by)  # the next step of the patient's care plan is judged by it
     return outcome
