@@ -39,8 +39,11 @@ run: demo
 	@# Links in messages and calendar files point at this server unless SITE_URL says otherwise.
 	-@SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
+# The suite runs on every core (pytest-xdist; each worker has its own test database and Redis
+# database); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 check: install
 	$(BIN)/python manage.py check

@@ -14,7 +14,20 @@ from urllib.parse import urlparse
 import pytest
 from django.db import connection
 
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _test_redis_url() -> str:
+    """Redis for the worker tests: database 15, or one of its own for each pytest-xdist worker
+    (gw0 -> 15, gw1 -> 14, ...), so parallel workers never take each other's tasks."""
+    configured = os.environ.get("TEST_REDIS_URL")
+    if configured:
+        return configured
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    return f"redis://127.0.0.1:6379/{15 - index % 15}"
+
+
+TEST_REDIS_URL = _test_redis_url()
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; the browser tests never download one
 
 
