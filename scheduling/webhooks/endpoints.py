@@ -1,0 +1,50 @@
+"""Managing webhook endpoints: their URLs, and their signing secrets."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scheduling.models import EVENT_CHOICES, WebhookEndpoint
+from scheduling.models.webhooks import new_secret
+
+KNOWN_EVENTS = frozenset(value for value, _label in EVENT_CHOICES)
+
+
+def validate_webhook_url(url: str) -> str:
+    """An absolute https:// URL with a host; http:// only where WEBHOOK_ALLOW_HTTP is on
+    (development): events can carry patient data, which never goes out unencrypted in production."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError(_("Give a full address starting with https://, e.g. https://billing.example.com/hooks."),
+                              code="invalid_url")
+    if parts.scheme == "http" and not settings.WEBHOOK_ALLOW_HTTP:
+        raise ValidationError(_("Webhooks go to https:// addresses only: events can carry patient data."),
+                              code="https_required")
+    if parts.username or parts.password:
+        raise ValidationError(_("Leave the user name and password out of the address."), code="credentials_in_url")
+    return url
+
+
+def validate_events(events) -> list[str]:
+    if not isinstance(events, list) or not events:
+        raise ValidationError(_("Choose at least one event."), code="no_events")
+    unknown = sorted(set(map(str, events)) - KNOWN_EVENTS)
+    if unknown:
+        raise ValidationError(_("Unknown event: %(event)s.") % {"event": unknown[0]}, code="unknown_event")
+    return sorted(set(events))
+
+
+@transaction.atomic
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A new signing secret, used from the next delivery on; the old one stops verifying at once."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.secret, endpoint.secret_rotated_at = new_secret(), timezone.now()
+    endpoint.save(update_fields=["secret", "secret_rotated_at"])
+    return endpoint
