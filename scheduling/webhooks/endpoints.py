@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from scheduling.models import EVENT_CHOICES, WebhookEndpoint
 from scheduling.models.webhooks import new_secret
 
+MAX_URL_LENGTH = WebhookEndpoint._meta.get_field("url").max_length
 KNOWN_EVENTS = frozenset(value for value, _label in EVENT_CHOICES)
 
 
@@ -20,8 +21,15 @@ def validate_webhook_url(url: str) -> str:
     """An absolute https:// URL with a host; http:// only where WEBHOOK_ALLOW_HTTP is on
     (development): events can carry patient data, which never goes out unencrypted in production."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    if len(url) > MAX_URL_LENGTH or any(ord(char) < 33 or ord(char) == 127 for char in url):
+        raise ValidationError(_("Give a full address starting with https://, without spaces, at most "
+                                "%(length)d characters.") % {"length": MAX_URL_LENGTH}, code="invalid_url")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. a malformed IPv6 address
+        host = None
+    if not host or parts.scheme not in ("https", "http"):
         raise ValidationError(_("Give a full address starting with https://, e.g. https://billing.example.com/hooks."),
                               code="invalid_url")
     if parts.scheme == "http" and not settings.WEBHOOK_ALLOW_HTTP:
