@@ -105,9 +105,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             return redirect("admin:scheduling_webhookendpoint_secret", endpoint.pk)
         context = {**self.admin_site.each_context(request), "opts": self.opts, "endpoint": endpoint,
                    "title": _t("Signing secret of %(name)s") % {"name": endpoint.name}}
-        response = TemplateResponse(request, "admin/scheduling/webhookendpoint/secret.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        # admin_view marks the page never to be cached.
+        return TemplateResponse(request, "admin/scheduling/webhookendpoint/secret.html", context)
 
 
 class AttemptInline(admin.TabularInline):
