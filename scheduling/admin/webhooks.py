@@ -28,9 +28,10 @@ from scheduling.webhooks.events import event_body
 
 
 class EndpointForm(forms.ModelForm):
-    url = forms.CharField(label=_("URL"), max_length=500, help_text=WebhookEndpoint._meta.get_field("url").help_text)
+    url = forms.CharField(label=_("URL"), max_length=500, widget=forms.TextInput(attrs={"class": "vURLField"}),
+                          help_text=WebhookEndpoint._meta.get_field("url").help_text)
     events = forms.MultipleChoiceField(label=_("Events"), choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple,
-                                       help_text=_("“Every care_plan event” includes kinds added later."))
+                                       help_text=_("Sent in the Interval-Event header and the body's type."))
 
     class Meta:
         model = WebhookEndpoint

@@ -10,28 +10,33 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
 class EventKind(models.TextChoices):
-    APPOINTMENT_BOOKED = "appointment.booked", _("A visit was booked")
-    APPOINTMENT_MOVED = "appointment.moved", _("A visit was moved")
-    APPOINTMENT_CANCELLED = "appointment.cancelled", _("A visit was cancelled")
+    APPOINTMENT_BOOKED = "appointment.booked", _("visit booked")
+    APPOINTMENT_MOVED = "appointment.moved", _("visit moved")
+    APPOINTMENT_CANCELLED = "appointment.cancelled", _("visit cancelled")
     APPOINTMENT_STATUS_CHANGED = "appointment.status_changed", _(
-        "A visit's status changed (confirmed, checked in, started, in recovery, completed, no-show)")
-    CARE_PLAN_CREATED = "care_plan.created", _("A care plan was created")
-    CARE_PLAN_STEP_READY = "care_plan.step_ready", _("A care plan's step is ready to book")
-    CARE_PLAN_STOPPED = "care_plan.stopped", _("A care plan stopped at a step for the physician's decision")
-    CARE_PLAN_RESUMED = "care_plan.resumed", _("A stopped care plan goes on")
-    CARE_PLAN_COMPLETED = "care_plan.completed", _("A care plan's steps are all done")
-    CARE_PLAN_ENDED = "care_plan.ended", _("A care plan was ended by the physician")
-    PATIENT_CREATED = "patient.created", _("A patient record was created")
+        "visit confirmed, checked in, started, in recovery, completed or no-show")
+    CARE_PLAN_CREATED = "care_plan.created", _("care plan created")
+    CARE_PLAN_STEP_READY = "care_plan.step_ready", _("care plan's step ready to book")
+    CARE_PLAN_STOPPED = "care_plan.stopped", _("care plan stopped for the physician's decision")
+    CARE_PLAN_RESUMED = "care_plan.resumed", _("stopped care plan goes on")
+    CARE_PLAN_COMPLETED = "care_plan.completed", _("care plan's steps all done")
+    CARE_PLAN_ENDED = "care_plan.ended", _("care plan ended by the physician")
+    PATIENT_CREATED = "patient.created", _("patient record created")
 
 
-# What an endpoint may ask for: each kind, or every kind of a family ("care_plan.*").
+# What an endpoint may ask for: each kind, or every kind of a family ("care_plan.*"), shown with
+# the names the receiver sees in the Interval-Event header.
 EVENT_FAMILIES = sorted({kind.split(".")[0] for kind in EventKind.values})
-EVENT_CHOICES = [*EventKind.choices, *[(f"{family}.*", _("Every %(family)s event") % {"family": family})
-                                       for family in EVENT_FAMILIES]]
+EVENT_CHOICES = [
+    *[(f"{family}.*", format_lazy("{}.* ({})", family, _("all of them, also kinds added later")))
+      for family in EVENT_FAMILIES],
+    *[(value, format_lazy("{} ({})", value, label)) for value, label in EventKind.choices],
+]
 
 SECRET_PREFIX = "whsec_"
 
