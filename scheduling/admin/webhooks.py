@@ -124,7 +124,8 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "event_kind", "endpoint", "subject", "status", "attempts", "next_attempt_at",
+    # What and whether first: the list scrolls sideways on a phone.
+    list_display = ["event_kind", "status", "endpoint", "subject", "attempts", "created_at", "next_attempt_at",
                     "last_error"]
     list_filter = ["status", "endpoint", "event__kind"]
     search_fields = ["subject", "event__public_id"]
@@ -137,6 +138,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a record of what was sent; "Retry now" is the one change, and checks its own permission
 
     def has_delete_permission(self, request, obj=None):
         return False
