@@ -62,6 +62,11 @@ def test_the_manager_reveals_and_rotates_the_secret(client, manager, endpoint):
     client.post(url)
     endpoint.refresh_from_db()
     assert endpoint.secret != old and endpoint.secret.startswith("whsec_") and endpoint.secret_rotated_at
+    assert endpoint.previous_secret == old  # still signs for a day
+    newer = endpoint.secret
+    client.post(url, {"revoke": "1"})
+    endpoint.refresh_from_db()
+    assert endpoint.secret not in (old, newer) and endpoint.previous_secret == ""
 
 
 @pytest.mark.parametrize(("url", "words"), [

@@ -13,10 +13,10 @@ from scheduling import services
 from scheduling.errors import SlotUnavailable
 from scheduling.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from scheduling.webhooks.delivery import dispatch_due, webhook_delivery_retry
-from scheduling.webhooks.endpoints import validate_webhook_url
+from scheduling.webhooks.endpoints import validate_webhook_url, webhook_secret_rotate
 from tests.careplans import make_plan, patient_with
 from tests.conftest import NEXT_MONDAY, NOW, local
-from tests.webhooks import start_receiver
+from tests.webhooks import documented_verifier, start_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,6 @@ def test_the_request_is_signed_as_documented_and_names_its_event_and_id(calendar
     assert received.headers["Interval-Signature"].startswith(f"t={int(NOW.timestamp())},v1=")
     assert received.headers["Content-Type"] == "application/json; charset=utf-8"
     # The same request does not verify with another secret, nor with its body changed.
-    from tests.webhooks import documented_verifier
     verify = documented_verifier()
     assert not verify("whsec_other", received.body, received.headers["Interval-Signature"])
     assert not verify(endpoint.secret, received.body.replace(b"scheduled", b"confirmed"),
@@ -169,7 +168,6 @@ def test_a_signature_older_than_five_minutes_does_not_verify(calendar, endpoint,
     book(calendar, patient)
     deliver()
     (received,) = receiver.received
-    from tests.webhooks import documented_verifier
     verify = documented_verifier()
     clock.move_to(NOW + dt.timedelta(minutes=6))
     assert not verify(endpoint.secret, received.body, received.headers["Interval-Signature"])
@@ -300,3 +298,28 @@ def test_plain_http_is_refused_unless_the_setting_allows_it(settings):
     assert validate_webhook_url("https://billing.example.com/hooks") == "https://billing.example.com/hooks"
     settings.WEBHOOK_ALLOW_HTTP = True
     assert validate_webhook_url("http://127.0.0.1:8080/hooks") == "http://127.0.0.1:8080/hooks"
+
+
+# ---- Secret rotation ------------------------------------------------------------------------------
+
+def test_after_a_rotation_the_old_secret_verifies_for_a_day_unless_revoked(calendar, endpoint, patient, receiver,
+                                                                          clock):
+    verify = documented_verifier()
+    old = endpoint.secret
+    rotated = webhook_secret_rotate(endpoint=endpoint)
+    appointment = book(calendar, patient)
+    deliver()
+    (received,) = receiver.received
+    header = received.headers["Interval-Signature"]
+    assert header.count("v1=") == 2
+    assert verify(rotated.secret, received.body, header) and verify(old, received.body, header)
+
+    clock.move_to(NOW + dt.timedelta(hours=24))
+    services.appointment_confirm(appointment=appointment)
+    deliver()
+    header = receiver.received[-1].headers["Interval-Signature"]
+    assert header.count("v1=") == 1 and verify(rotated.secret, receiver.received[-1].body, header)
+    assert not verify(old, receiver.received[-1].body, header)
+
+    revoked = webhook_secret_rotate(endpoint=rotated, keep_previous=False)
+    assert revoked.signing_secrets(at=NOW + dt.timedelta(hours=24)) == [revoked.secret]

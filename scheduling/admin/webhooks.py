@@ -100,9 +100,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, endpoint):
             raise PermissionDenied
         if request.method == "POST":
-            webhook_secret_rotate(endpoint=endpoint)
-            self.message_user(request, _t("A new secret signs every delivery from now on; the old one no longer "
-                                          "verifies. Put the new one into the receiving system."), messages.WARNING)
+            revoke = request.POST.get("revoke") == "1"
+            webhook_secret_rotate(endpoint=endpoint, keep_previous=not revoke)
+            self.message_user(request, _t(
+                "A new secret signs every delivery from now on; the old one no longer verifies. Put the new one "
+                "into the receiving system.") if revoke else _t(
+                "A new secret signs every delivery from now on; for 24 hours the old one signs them too. Put the "
+                "new one into the receiving system before then."), messages.WARNING)
             return redirect("admin:scheduling_webhookendpoint_secret", endpoint.pk)
         context = {**self.admin_site.each_context(request), "opts": self.opts, "endpoint": endpoint,
                    "title": _t("Signing secret of %(name)s") % {"name": endpoint.name}}

@@ -59,6 +59,10 @@ class WebhookEndpoint(models.Model):
         "times and statuses only."))
     secret = models.CharField(_("signing secret"), max_length=100, default=new_secret, editable=False)
     secret_rotated_at = models.DateTimeField(_("secret rotated"), null=True, blank=True, editable=False)
+    # After a rotation the old secret signs too, for a day, while the receiver is updated.
+    previous_secret = models.CharField(_("previous secret"), max_length=100, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(_("previous secret signs until"), null=True, blank=True,
+                                                 editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -71,6 +75,13 @@ class WebhookEndpoint(models.Model):
 
     def wants(self, kind: str) -> bool:
         return kind in self.events or f"{kind.split('.')[0]}.*" in self.events
+
+    def signing_secrets(self, *, at) -> list[str]:
+        """The secrets a delivery at `at` is signed with: the current one, and the previous one
+        while its day of grace lasts."""
+        if self.previous_secret and self.previous_secret_until and at < self.previous_secret_until:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
 
     @property
     def secret_hint(self) -> str:

@@ -80,7 +80,7 @@ def request_for(delivery: WebhookDelivery, *, at: dt.datetime) -> urllib.request
     return urllib.request.Request(endpoint.url, data=body, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
-        SIGNATURE_HEADER: signature_header(endpoint.secret, body, timestamp=int(at.timestamp())),
+        SIGNATURE_HEADER: signature_header(endpoint.signing_secrets(at=at), body, timestamp=int(at.timestamp())),
         ID_HEADER: event.public_id,
         EVENT_HEADER: event.kind,
     })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -49,10 +50,20 @@ def validate_events(events) -> list[str]:
     return sorted(set(events))
 
 
+# How long a rotated-out secret still signs (a second v1= in the header).
+ROTATION_GRACE = dt.timedelta(hours=24)
+
+
 @transaction.atomic
-def webhook_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    """A new signing secret, used from the next delivery on; the old one stops verifying at once."""
+def webhook_secret_rotate(*, endpoint: WebhookEndpoint, now: dt.datetime | None = None,
+                          keep_previous: bool = True) -> WebhookEndpoint:
+    """A new signing secret, used from the next delivery on. With `keep_previous`, deliveries
+    are signed with the old one too for ROTATION_GRACE, so the receiver can switch without
+    refusing any; without it (the secret leaked), the old one stops verifying at once."""
+    now = now or timezone.now()
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-    endpoint.secret, endpoint.secret_rotated_at = new_secret(), timezone.now()
-    endpoint.save(update_fields=["secret", "secret_rotated_at"])
+    endpoint.previous_secret = endpoint.secret if keep_previous else ""
+    endpoint.previous_secret_until = now + ROTATION_GRACE if keep_previous else None
+    endpoint.secret, endpoint.secret_rotated_at = new_secret(), now
+    endpoint.save(update_fields=["secret", "secret_rotated_at", "previous_secret", "previous_secret_until"])
     return endpoint
