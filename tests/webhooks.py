@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +29,7 @@ class Received:
     headers: dict
     body: bytes
     verified: bool
+    answer: int
 
     @property
     def event(self) -> dict:
@@ -36,11 +38,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each POST with the next of `answers` (then 200), and keeps what it received."""
+    """Answers each POST with the next of `answers` (then 200), or what `answer_for` says of
+    the event, and keeps what it received."""
 
     url: str
     secret: str = ""
     answers: list[int] = field(default_factory=list)
+    answer_for: Callable[[dict], int] | None = None
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,8 +61,11 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with receiver.lock:
                 verified = verify(receiver.secret, body, self.headers.get("Interval-Signature", ""))
-                receiver.received.append(Received(self.path, dict(self.headers), body, verified))
-                answer = receiver.answers.pop(0) if receiver.answers else 200
+                if receiver.answer_for is not None:
+                    answer = receiver.answer_for(json.loads(body))
+                else:
+                    answer = receiver.answers.pop(0) if receiver.answers else 200
+                receiver.received.append(Received(self.path, dict(self.headers), body, verified, answer))
             self.send_response(answer)
             if 300 <= answer < 400:
                 self.send_header("Location", "http://127.0.0.1:9/elsewhere")
