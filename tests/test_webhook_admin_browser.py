@@ -27,7 +27,7 @@ def test_the_manager_registers_an_endpoint_and_reads_its_deliveries(visitor, man
     page.get_by_label("May receive patient data").check()
     person.check("endpoint-form")
     page.get_by_role("button", name="Save", exact=True).click()
-    endpoint = WebhookEndpoint.objects.get()
+    endpoint = WebhookEndpoint.objects.get(name="EHR interface")
     expect(page.locator(".messagelist")).to_contain_text(endpoint.secret)
     person.check("secret-shown-once")
 
