@@ -36,10 +36,17 @@ def _patient_data(patient: Patient) -> dict:
             "email": patient.email, "phone": patient.phone}
 
 
+def listening(kind: str) -> list[WebhookEndpoint]:
+    """The active endpoints that asked for `kind` (one query: a clinic has a handful)."""
+    return [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True) if endpoint.wants(kind)]
+
+
 def webhook_event_write(kind: str, *, subject: str, data: dict, patient: Patient | None = None,
-                        now: dt.datetime | None = None) -> WebhookEvent | None:
-    """Write the event and its deliveries, due now; None when no active endpoint wants it."""
-    endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True) if endpoint.wants(kind)]
+                        now: dt.datetime | None = None,
+                        endpoints: list[WebhookEndpoint] | None = None) -> WebhookEvent | None:
+    """Write the event and its deliveries to `endpoints` (by default those listening), due now;
+    None when no endpoint wants it."""
+    endpoints = listening(kind) if endpoints is None else endpoints
     if not endpoints:
         return None
     now = now or timezone.now()
@@ -76,22 +83,29 @@ def appointment_event(appointment: Appointment, kind: str, *, now: dt.datetime |
                       **extra) -> WebhookEvent | None:
     """A visit booked, moved, cancelled or changing status; `extra` goes beside the visit
     (the previous start of a moved visit, the previous status)."""
+    endpoints = listening(kind)
+    if not endpoints:  # nothing to build: a visit's changes cost one query more, not four
+        return None
+    zone = appointment.location.zone
+    extra = {name: _instant(value, zone) if isinstance(value, dt.datetime) else value for name, value in extra.items()}
     data = {"appointment": _appointment(appointment), "patient": {"id": appointment.patient_id}, **extra}
     if kind == EventKind.APPOINTMENT_CANCELLED:
         data["appointment"]["cancel_reason"] = appointment.cancel_reason
     return webhook_event_write(kind, subject=f"appointment:{appointment.pk}", data=data,
-                               patient=appointment.patient, now=now)
+                               patient=appointment.patient, now=now, endpoints=endpoints)
 
 
 def appointment_moved_event(appointment: Appointment, *, previous_start: dt.datetime,
                             now: dt.datetime | None = None) -> WebhookEvent | None:
-    return appointment_event(appointment, EventKind.APPOINTMENT_MOVED, now=now,
-                             previous_start=_instant(previous_start, appointment.location.zone))
+    return appointment_event(appointment, EventKind.APPOINTMENT_MOVED, now=now, previous_start=previous_start)
 
 
 def care_plan_event(plan: CarePlan, kind: str, *, step: CarePlanStep | None = None,
                     now: dt.datetime | None = None) -> WebhookEvent | None:
     """A care plan created, at a step ready to book, stopped, resumed, completed or ended."""
+    endpoints = listening(kind)
+    if not endpoints:
+        return None
     data = {
         "care_plan": {"id": plan.pk, "name": plan.name, "status": plan.status, "physician": plan.physician_id,
                       "status_note": plan.status_note},
@@ -101,7 +115,8 @@ def care_plan_event(plan: CarePlan, kind: str, *, step: CarePlanStep | None = No
         data["step"] = {"id": step.pk, "position": step.position, "kind": step.kind, "status": step.status,
                         "procedure_type": step.procedure_type.code if step.procedure_type_id else None,
                         "order": step.order_id, "status_note": step.status_note}
-    return webhook_event_write(kind, subject=f"care_plan:{plan.pk}", data=data, patient=plan.patient, now=now)
+    return webhook_event_write(kind, subject=f"care_plan:{plan.pk}", data=data, patient=plan.patient, now=now,
+                               endpoints=endpoints)
 
 
 def patient_created_event(patient: Patient, *, now: dt.datetime | None = None) -> WebhookEvent | None:
