@@ -273,6 +273,30 @@ def test_an_unreachable_endpoint_is_logged_without_a_status_and_retried(calendar
     assert delivery.status == DeliveryStatus.PENDING
 
 
+def test_an_answer_that_is_not_http_is_logged_and_retried(calendar, receiver, patient):
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def garble():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"this is not HTTP\r\n\r\n")
+        connection.close()
+
+    threading.Thread(target=garble, daemon=True).start()
+    endpoint = endpoint_for(receiver)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=f"http://127.0.0.1:{listener.getsockname()[1]}/")
+    book(calendar, patient)
+    deliver()
+    listener.close()
+    delivery = WebhookDelivery.objects.get()
+    (attempt,) = delivery.attempt_log.all()
+    assert attempt.status_code is None and "No answer from the endpoint" in attempt.error
+    assert delivery.status == DeliveryStatus.PENDING
+
+
 def test_a_delivery_for_an_endpoint_made_inactive_is_not_sent(calendar, endpoint, patient, receiver):
     book(calendar, patient)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)

@@ -75,10 +75,8 @@ def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fi
         current.save(update_fields=["status", "updated_at", *fields])
         if to in (S.CANCELLED, S.NO_SHOW):
             reminders_cancel(current)  # in the same transaction: no reminder for a visit that is off
-        if to == S.CANCELLED:
-            appointment_event(current, EventKind.APPOINTMENT_CANCELLED, previous_status=previous_status)
-        else:
-            appointment_event(current, EventKind.APPOINTMENT_STATUS_CHANGED, previous_status=previous_status)
+        kind = EventKind.APPOINTMENT_CANCELLED if to == S.CANCELLED else EventKind.APPOINTMENT_STATUS_CHANGED
+        appointment_event(current, kind, previous_status=previous_status)  # in the change's transaction
         if to == S.COMPLETED and current.order_id:
             current.order.status = OrderStatus.COMPLETED
             current.order._history_user = by

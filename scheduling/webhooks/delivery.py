@@ -11,6 +11,7 @@ Delivery is at least once: a receiver drops a repeat by the `Interval-Webhook-Id
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import logging
 import threading
@@ -93,7 +94,8 @@ def post(request: urllib.request.Request) -> tuple[int | None, str]:
             return response.status, ""
     except urllib.error.HTTPError as error:
         return error.code, f"The endpoint answered {error.code} {error.reason}"[:ERROR_LENGTH]
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
+    except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as error:
+        # Refused, timed out, not HTTP at all (a malformed answer): no status to log.
         reason = getattr(error, "reason", error)
         return None, f"No answer from the endpoint: {reason}"[:ERROR_LENGTH]
 
