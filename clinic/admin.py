@@ -410,6 +410,10 @@ class PatientAdmin(AccessLoggedAdmin, HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if not change:
+            from scheduling.services import patient_created  # scheduling builds on clinic
+
+            patient_created(patient=obj)  # the admin's save is one transaction
         if obj.no_consent_to_contact:
             self.message_user(request, _("%(patient)s has no consent to texts or email: they get no reminders, "
                                          "preparation instructions or blood-thinner hold dates until it is "

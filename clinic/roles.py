@@ -83,6 +83,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view", "add", "change", "delete"], ["careplantemplate", "careplantemplatestep"])
     + _perms("scheduling", ["view"], ["careplan", "careplanstep"])
     + _perms("scheduling", ["view", "add", "change", "delete"], _ELSEWHERE)
+    # Registers the other systems told about changes (webhooks), sees and retries their deliveries.
+    + _perms("scheduling", ["view", "add", "change", "delete"], ["webhookendpoint"])
+    + _perms("scheduling", ["view", "change"], ["webhookdelivery"])
+    + _perms("scheduling", ["view"], ["webhookevent", "webhookattempt"])
     + _perms("auth", ["view", "add", "change"], ["user"])
     + _perms("auth", ["view"], ["group"])
     # Sees failed sign-ins and unlocks a locked-out colleague (deleting the attempts).

@@ -339,11 +339,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REMINDER_DISPATCH_SECONDS = env_int("REMINDER_DISPATCH_SECONDS", 60, minimum=1)
 # A reminder a killed worker left "sending" is sent again after this long (at least once).
 REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 300, minimum=1)
+# Webhook deliveries are an outbox like the reminders, drained by their own beat job.
+WEBHOOK_DISPATCH_SECONDS = env_int("WEBHOOK_DISPATCH_SECONDS", 60, minimum=1)
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 120, minimum=1)
 CELERY_BEAT_SCHEDULE: dict = {
     "dispatch-reminders": {
         "task": "scheduling.dispatch_reminders",
         "schedule": float(REMINDER_DISPATCH_SECONDS),
         "options": {"expires": max(REMINDER_DISPATCH_SECONDS - 5, 1)},
+    },
+    "dispatch-webhooks": {
+        "task": "scheduling.dispatch_webhooks",
+        "schedule": float(WEBHOOK_DISPATCH_SECONDS),
+        "options": {"expires": max(WEBHOOK_DISPATCH_SECONDS - 5, 1)},
     },
 }
 
@@ -390,6 +398,15 @@ SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN")
 SMS_FROM = env_str("SMS_FROM")
 if SMS_TRANSPORT == "http" and not (SMS_HTTP_URL.startswith(("https://", "http://")) and SMS_FROM):
     raise ImproperlyConfigured("SMS_TRANSPORT=http needs SMS_HTTP_URL (the provider's endpoint) and SMS_FROM.")
+
+# Webhooks: a receiver answers within WEBHOOK_TIMEOUT_SECONDS or the attempt counts as failed;
+# failures are retried WEBHOOK_BACKOFF_SECONDS later, then twice as long each time, until
+# WEBHOOK_MAX_ATTEMPTS attempts were made. Endpoints are https:// only unless WEBHOOK_ALLOW_HTTP
+# (on by default only with DEBUG: a receiver on this machine while developing).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=30)
+WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 60, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=30)
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

@@ -17,7 +17,7 @@ from clinic.demo import SeedReport
 import datetime as dt
 
 from clinic.models import BleedingRisk, ProcedureFamily
-from scheduling.models import Anchor, PathwayRule, ReminderKind, ReminderStep, RuleKind
+from scheduling.models import Anchor, PathwayRule, ReminderKind, ReminderStep, RuleKind, WebhookEndpoint
 
 ESI_SOURCE = "Medicare LCD L33906; eviCore CMM-200"
 FACET_SOURCE = "Medicare LCD L33930 / article A57787; eviCore CMM-208"
@@ -138,3 +138,13 @@ def seed_demo_pathways(report: SeedReport) -> None:
         if seed.prerequisites:
             rule.prerequisite_types.set([report.procedure_types[code] for code in seed.prerequisites])
         report.record("pathway rules", True)
+
+
+DEMO_WEBHOOK_NAME = "Example receiver (inactive)"
+
+
+def seed_demo_webhook_endpoint(report: SeedReport) -> None:
+    """An example webhook endpoint, inactive: the demo shows how one is set up and posts nowhere."""
+    _endpoint, created = WebhookEndpoint.objects.get_or_create(name=DEMO_WEBHOOK_NAME, defaults={
+        "url": "https://receiver.example.org/interval", "events": ["appointment.*"], "is_active": False})
+    report.record("webhook endpoints", created)

@@ -175,3 +175,10 @@ def test_the_demo_preparation_texts_do_not_repeat_the_fasting_and_driver_lines(d
         text = " ".join(preparation_lines(procedure_type)).lower()
         assert text.count("solid food") <= 1 and text.count("adult must") <= 1, (procedure_type.code, text)
     assert all("clear liquids" in procedure_type.patient_preparation.lower() for procedure_type in sedated)
+
+
+def test_the_demo_has_an_example_webhook_endpoint_that_posts_nowhere(demo_clinic):
+    from scheduling.models import WebhookEndpoint
+
+    (endpoint,) = WebhookEndpoint.objects.all()
+    assert not endpoint.is_active and endpoint.url.startswith("https://") and not endpoint.may_receive_patient_data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
@@ -62,6 +63,10 @@ class PatientViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.Retrie
     permission_classes = [ActionPermission]
     required_permissions = {"create": "clinic.add_patient", "*": "clinic.view_patient"}
     patient_key = "id"
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            services.patient_created(patient=serializer.save())
 
 
 class OrderViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.RetrieveModelMixin,

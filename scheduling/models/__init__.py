@@ -51,6 +51,16 @@ from scheduling.models.reminders import (
     ReminderStep,
 )
 from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
+from scheduling.models.webhooks import (
+    EVENT_CHOICES,
+    UNSETTLED_DELIVERY_STATUSES,
+    DeliveryStatus,
+    EventKind,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
     "BEFORE_VISIT_KINDS",
@@ -103,4 +113,12 @@ __all__ = [
     "Region",
     "RuleKind",
     "relief_gate_error",
+    "EVENT_CHOICES",
+    "UNSETTLED_DELIVERY_STATUSES",
+    "DeliveryStatus",
+    "EventKind",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

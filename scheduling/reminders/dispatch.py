@@ -14,7 +14,6 @@ never sent twice. Only a message whose own send outlasts the whole lease can go 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import threading
@@ -22,9 +21,10 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
+from scheduling import outbox
 from scheduling.models import (
     BEFORE_VISIT_KINDS,
     AppointmentStatus,
@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 200
-POLL_SECONDS = 1.0
 # What _deliver returns for a row another run took back: neither sent nor changed here.
 SKIPPED = "skipped"
 TOO_LATE = "Not sent: the patient's arrival time had passed."
@@ -57,23 +56,12 @@ def lease() -> dt.timedelta:
 
 def backoff(attempts: int) -> dt.timedelta:
     """1, 2, 4, 8 ... minutes after each failure, at most an hour."""
-    return dt.timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+    return outbox.backoff(attempts)
 
 
 def claim_due(*, now: dt.datetime, token: uuid.UUID, batch_size: int = BATCH_SIZE) -> list[int]:
     """Take back rows whose lease ran out, then claim up to `batch_size` due rows under `token`."""
-    with transaction.atomic():
-        Reminder.objects.filter(status=ReminderStatus.SENDING, claimed_at__lt=now - lease()).update(
-            status=ReminderStatus.PENDING, claim_token=None)
-        ids = list(
-            Reminder.objects.select_for_update(skip_locked=True)
-            .filter(status=ReminderStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        Reminder.objects.filter(pk__in=ids, status=ReminderStatus.PENDING).update(
-            status=ReminderStatus.SENDING, claimed_at=now, claim_token=token)
-    return ids
+    return outbox.claim_due(Reminder, now=now, token=token, lease=lease(), batch_size=batch_size)
 
 
 class _Claim:
@@ -198,8 +186,7 @@ def send_claimed(ids: list[int], *, token: uuid.UUID, now: dt.datetime | None = 
         for position, reminder in enumerate(reminders):
             if stop is not None and stop.is_set():
                 claim.flush()
-                Reminder.objects.filter(pk__in=[r.pk for r in reminders[position:]], status=ReminderStatus.SENDING,
-                                        claim_token=token).update(status=ReminderStatus.PENDING, claim_token=None)
+                outbox.release(Reminder, [r.pk for r in reminders[position:]], token=token)
                 break
             statuses.append(_deliver(reminder, claim, now=now, attempts=attempts))
         return statuses
@@ -214,27 +201,6 @@ def send_one(reminder_id: int, *, token: uuid.UUID, now: dt.datetime | None = No
     return statuses[0] if statuses else Reminder.objects.get(pk=reminder_id).status
 
 
-@contextlib.contextmanager
-def _asynchronous_commit():
-    """Each sent mark commits on its own, without waiting for the disk (PostgreSQL).
-
-    A worker killed mid-batch loses nothing: the server has the commits. Only a crash of the
-    database server itself could forget the last few marks, and those reminders would be sent
-    again: at least once, as ever. Waiting for a disk flush per message would cap dispatch near
-    700 a second.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
 def dispatch_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE,
                  budget: dt.timedelta = dt.timedelta(seconds=50), keep_polling: bool = False,
                  stop: threading.Event | None = None) -> int:
@@ -243,23 +209,14 @@ def dispatch_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
     With `keep_polling` (the beat task), it goes on looking every second until the budget is
     spent, so a reminder falling due between two beat runs waits about a second, not a minute.
     """
-    deadline = time.monotonic() + budget.total_seconds()
-    sent = 0
-    with _asynchronous_commit():
-        while time.monotonic() < deadline and not (stop and stop.is_set()):
-            token = uuid.uuid4()
-            ids = claim_due(now=now or timezone.now(), token=token, batch_size=batch_size)
-            if ids:
-                statuses = send_claimed(ids, token=token, now=now, stop=stop)
-                sent += sum(status == ReminderStatus.SENT for status in statuses)
-            elif keep_polling:
-                if stop is not None:
-                    stop.wait(POLL_SECONDS)
-                else:
-                    time.sleep(POLL_SECONDS)
-            else:
-                break
-    return sent
+    def claim(at: dt.datetime, token: uuid.UUID) -> list[int]:
+        return claim_due(now=at, token=token, batch_size=batch_size)
+
+    def send(ids: list[int], token: uuid.UUID) -> int:
+        statuses = send_claimed(ids, token=token, now=now, stop=stop)
+        return sum(status == ReminderStatus.SENT for status in statuses)
+
+    return outbox.drain(claim=claim, send=send, now=now, budget=budget, keep_polling=keep_polling, stop=stop)
 
 
 def reminder_retry(reminder: Reminder) -> bool:

@@ -6,7 +6,7 @@ from scheduling.services.holds import slot_hold
 from scheduling.services.idempotency import idempotent_request_answered, idempotent_request_claim
 from scheduling.services.outcomes import outcome_record
 from scheduling.services.online import online_booking_make
-from scheduling.services.patients import patient_for_booking, patient_reminders_after_consent
+from scheduling.services.patients import patient_created, patient_for_booking, patient_reminders_after_consent
 from scheduling.services.replan import ReplanResult, appointment_move_to_nearest, appointments_move_to_nearest
 from scheduling.services.waitlist import OfferGone, waitlist_accept, waitlist_join, waitlist_leave
 from scheduling.services.lifecycle import (
@@ -43,5 +43,6 @@ __all__ = [
     "order_create",
     "online_booking_make",
     "outcome_record",
+    "patient_created",
     "patient_for_booking",
 ]

@@ -37,6 +37,7 @@ from scheduling.pathways.rules import Eligibility, Unmet
 from scheduling.reminders.outbox import reminders_notify, reminders_schedule
 from scheduling.selectors import availability_request, capable_room_ids, segments_of
 from scheduling.services.careplan_progress import careplan_visit_booked, careplan_visit_moved
+from scheduling.webhooks.events import EventKind, appointment_event, appointment_moved_event
 
 EXCLUSION_VIOLATION = "23P01"
 
@@ -251,6 +252,7 @@ def _book_follow_up(parent: Appointment, *, by, now: dt.datetime) -> Appointment
     )
     _save(follow_up, by=by, reason=f"Booked with {procedure_type.name}")
     reminders_schedule(follow_up, now=now, booked=False)  # its confirmation is the parent's
+    appointment_event(follow_up, EventKind.APPOINTMENT_BOOKED, now=now)
     return follow_up
 
 
@@ -301,6 +303,7 @@ def appointment_book(
         _save(appointment, by=booked_by, reason="Booked" + (" (rule overridden)" if overridden else ""))
         _record_overrides(appointment, overridden, by=booked_by, reason=override_reason)
         reminders_schedule(appointment, now=now, booked=True)
+        appointment_event(appointment, EventKind.APPOINTMENT_BOOKED, now=now)
         _book_follow_up(appointment, by=booked_by, now=now)
         careplan_visit_booked(appointment=appointment, by=booked_by, now=now)
         if hold_key:
@@ -317,12 +320,14 @@ def _move_follow_ups(parent: Appointment, *, by, now: dt.datetime) -> None:
             days=parent.procedure_type.follow_up_days or 0)
         slot = _follow_up_start(parent=parent, follow_up_type=follow_up.procedure_type, day=day, now=now,
                                 exclude=follow_up)
+        previous_start = follow_up.procedure_start
         for name, value in _visit_fields(engine.visit_at(slot.start, segments_of(follow_up.procedure_type))).items():
             setattr(follow_up, name, value)
         follow_up.location, follow_up.physician, follow_up.room_id = parent.location, parent.physician, slot.room_id
         follow_up.status = AppointmentStatus.SCHEDULED
         _save(follow_up, by=by, reason=f"Moved with {parent.procedure_type.name}")
         reminders_schedule(follow_up, now=now, booked=False)
+        appointment_moved_event(follow_up, previous_start=previous_start, now=now)
 
 
 def appointment_reschedule(
@@ -375,6 +380,7 @@ def appointment_reschedule(
         _save(appointment, by=by, reason=f"Rescheduled from {local:%Y-%m-%d %H:%M %Z}")
         _record_overrides(appointment, overridden, by=by, reason=override_reason)
         reminders_schedule(appointment, now=now, booked=False)
+        appointment_moved_event(appointment, previous_start=previous, now=now)
         confirmed_before = appointment.reminders.filter(kind=ReminderKind.BOOKING_CONFIRMATION,
                                                         status=ReminderStatus.SENT).exists()
         if confirmed_before:  # else the pending confirmation gives the new time

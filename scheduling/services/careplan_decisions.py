@@ -18,6 +18,7 @@ from django.utils import timezone
 from scheduling.careplans.gates import GateAnswer, gate_answer
 from scheduling.careplans.steps import capital_label, label, plan_steps, previous_booked_here
 from scheduling.errors import BookingError
+from scheduling.webhooks.events import EventKind, care_plan_event
 from scheduling.models import (
     ACTIVE_STATUSES,
     CarePlan,
@@ -87,6 +88,7 @@ def careplan_end(*, plan: CarePlan, reason: str, by, now: dt.datetime | None = N
             order.save(update_fields=["status", "notes"])
     plan.status, plan.status_note = PlanStatus.ENDED, reason
     save_with_history(plan, ["status", "status_note"], by=by, reason=f"Ended: {reason}")
+    care_plan_event(plan, EventKind.CARE_PLAN_ENDED, now=now)
     return plan
 
 
@@ -136,6 +138,7 @@ def careplan_repeat_step(*, plan: CarePlan, by, note: str = "", now: dt.datetime
     plan.status = PlanStatus.ACTIVE
     plan.status_note = f"Repeating {label(repeated)} as step {position}" + (f": {why}" if why else ".")
     save_with_history(plan, ["status", "status_note"], by=by, reason=f"Repeat of step {repeated.position}")
+    care_plan_event(plan, EventKind.CARE_PLAN_RESUMED, now=now)
     steps = plan_steps(plan)
     copy = next(step for step in steps if step.pk == copy.pk)
     step_make_ready(plan, copy, steps, gate_answer(copy, steps), by=by, now=now)
@@ -155,6 +158,7 @@ def careplan_resume(*, plan: CarePlan, by, note: str = "", now: dt.datetime | No
     why = (note or "").strip()
     plan.status, plan.status_note = PlanStatus.ACTIVE, why
     save_with_history(plan, ["status", "status_note"], by=by, reason="Resumed" + (f": {why}" if why else ""))
+    care_plan_event(plan, EventKind.CARE_PLAN_RESUMED, step=stopped, now=now)
     steps = plan_steps(plan)
     answer = gate_answer(next(step for step in steps if step.pk == stopped.pk), steps)
     plan_advance(plan=plan, by=by, now=now)

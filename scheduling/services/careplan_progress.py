@@ -32,6 +32,7 @@ from scheduling.careplans.steps import (
 )
 from scheduling.careplans.turns import step_of_order
 from scheduling.errors import BookingError
+from scheduling.webhooks.events import EventKind, care_plan_event
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -90,6 +91,7 @@ def stop_at(plan: CarePlan, step: CarePlanStep, why: str, *, by) -> None:
     _links_cancel(step)
     plan.status, plan.status_note = PlanStatus.NEEDS_DECISION, f"Stopped at {label(step)}: {why}"
     save_with_history(plan, ["status", "status_note"], by=by, reason=f"Stopped at step {step.position}")
+    care_plan_event(plan, EventKind.CARE_PLAN_STOPPED, step=step)
 
 
 def step_make_ready(plan: CarePlan, step: CarePlanStep, steps: list[CarePlanStep], answer: GateAnswer, *, by,
@@ -104,6 +106,7 @@ def step_make_ready(plan: CarePlan, step: CarePlanStep, steps: list[CarePlanStep
     step.status = StepStatus.READY
     step.status_note = "" if answer.words == "No gate." else answer.words
     save_with_history(step, ["status", "status_note"], by=by, reason="Ready to book" if step.booked_here else "Ready")
+    care_plan_event(plan, EventKind.CARE_PLAN_STEP_READY, step=step, now=now)
     if step.booked_here and step.order_id:  # once ready: the link is offered only for a bookable order
         step.status_note = f"{step.status_note} {booking_link_send(step, now=now)}".strip()
         save_with_history(step, ["status_note"], by=by, reason="Booking link offered")
@@ -124,6 +127,7 @@ def plan_advance(*, plan: CarePlan, by=None, now: dt.datetime | None = None) -> 
     if step is None:
         plan.status, plan.status_note = PlanStatus.COMPLETED, ""
         save_with_history(plan, ["status", "status_note"], by=by, reason="Every step done")
+        care_plan_event(plan, EventKind.CARE_PLAN_COMPLETED, now=now)
         plan_replan(plan, now=now, by=by)  # the steps' days: the real ones
         return plan
     if step.status == StepStatus.PLANNED:

@@ -21,6 +21,7 @@ from scheduling.careplans.planning import plan_proposals
 from scheduling.careplans.steps import anchor_day, plan_steps
 from scheduling.careplans.timeline import Proposal
 from scheduling.errors import BookingError
+from scheduling.webhooks.events import EventKind, care_plan_event
 from scheduling.models import (
     STEP_FIELDS,
     CarePlan,
@@ -106,6 +107,9 @@ def plan_create(*, patient: Patient, physician: Physician, template: CarePlanTem
     first.status = StepStatus.READY if answer.passed else StepStatus.PLANNED
     first.status_note = "" if answer.passed else answer.words
     first.save(update_fields=["status", "status_note"])
+    care_plan_event(plan, EventKind.CARE_PLAN_CREATED, now=now)
+    if first.status == StepStatus.READY:
+        care_plan_event(plan, EventKind.CARE_PLAN_STEP_READY, step=first, now=now)
     plan_replan(plan, now=now, by=by)
     return plan
 

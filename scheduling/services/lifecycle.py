@@ -27,6 +27,7 @@ from scheduling.services.careplan_progress import careplan_visit_completed, care
 from scheduling.services.checks import checks_record
 from scheduling.services.diary import diary_baseline_record, diary_procedure_ended
 from scheduling.services.waitlist import waitlist_offer_freed
+from scheduling.webhooks.events import EventKind, appointment_event
 
 S = AppointmentStatus
 
@@ -65,6 +66,7 @@ def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fi
             raise InvalidTransition(
                 f"This visit is {current.get_status_display().lower()}; it cannot be {_VERBS[to]}."
             )
+        previous_status = current.status
         current.status = to
         for name, value in fields.items():
             setattr(current, name, value)
@@ -73,6 +75,8 @@ def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fi
         current.save(update_fields=["status", "updated_at", *fields])
         if to in (S.CANCELLED, S.NO_SHOW):
             reminders_cancel(current)  # in the same transaction: no reminder for a visit that is off
+        kind = EventKind.APPOINTMENT_CANCELLED if to == S.CANCELLED else EventKind.APPOINTMENT_STATUS_CHANGED
+        appointment_event(current, kind, previous_status=previous_status)  # in the change's transaction
         if to == S.COMPLETED and current.order_id:
             current.order.status = OrderStatus.COMPLETED
             current.order._history_user = by

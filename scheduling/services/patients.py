@@ -12,6 +12,7 @@ from clinic.models import Channel, Patient
 from clinic.models.validators import digits_of, phone_key
 from scheduling.models import BOOKED_STATUSES, Appointment, ReminderStatus
 from scheduling.reminders.outbox import channel_for, reminders_schedule
+from scheduling.webhooks.events import patient_created_event
 
 
 def _formatted(phone: str) -> str:
@@ -71,7 +72,14 @@ def patient_for_booking(
                           language=language or "en", needs_review=True)
         patient._change_reason = "Created on the booking page"
         patient.save()
+        patient_created_event(patient)
         return patient
+
+
+def patient_created(*, patient: Patient) -> None:
+    """What follows a patient record staff just saved (the admin, the API): the systems
+    listening are told. Call it in the transaction that saved the record."""
+    patient_created_event(patient)
 
 
 def patient_reminders_after_consent(*, patient: Patient, now: dt.datetime | None = None) -> int:

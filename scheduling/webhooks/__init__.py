@@ -1,0 +1,2 @@
+"""Signed webhooks: events written with each change (events.py), delivered by the worker
+(delivery.py), signed like Stripe's (signing.py)."""
