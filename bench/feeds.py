@@ -1,4 +1,4 @@
-"""(k) A physician's calendar feed at the large clinic: `/feeds/<token>.ics` for the 210 days it
+"""(l) A physician's calendar feed at the large clinic: `/feeds/<token>.ics` for the 210 days it
 covers (30 back, 180 ahead), through the whole Django stack in process, p50/p95 over 30
 requests, its size, and the 304 a polling client gets when nothing changed.
 
@@ -120,12 +120,12 @@ def _ms(value: float) -> str:
 def rows(figure: FeedFigure) -> list[tuple[str, str, str, str, str]]:
     """(figure, measured, target, met, size)."""
     return [(
-        f"(k) a physician's feed, {figure.events} visits over 210 days (in process)",
+        f"(l) a physician's feed, {figure.events} visits over 210 days (in process)",
         f"p50 {_ms(figure.timing.p50)}, p95 {_ms(figure.timing.p95)}, {figure.queries} queries",
         f"p95 <= {TARGET_P95_MS:.0f} ms", "yes" if figure.met else "**no**",
         f"{figure.bytes:,} bytes ({figure.bytes / max(figure.events, 1):.0f} per visit)",
     ), (
-        "(k) the same, unchanged, asked with If-None-Match (304)",
+        "(l) the same, unchanged, asked with If-None-Match (304)",
         f"p50 {_ms(figure.not_modified.p50)}, p95 {_ms(figure.not_modified.p95)}, "
         f"{figure.not_modified_queries} queries", "-", "-", "0 bytes",
     )]

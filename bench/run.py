@@ -5,7 +5,7 @@ postgres://postgres@127.0.0.1:5432/interval_bench), migrate, seed; measure avail
 process (a, a'), its floor (b), the booking pages' week picker (f); plan bookings; start
 gunicorn and measure availability over HTTP, the booking pages over HTTP and their bytes (f, g,
 h), and booking throughput (c); time the booking's locked section in process; audit; reminder
-dispatch (d, e); the CSV export (i), the day board (j) and a physician's calendar feed (k).
+dispatch (d, e); the CSV export (i), the day board (j) and a physician's calendar feed (l).
 
 Missing a target is reported, not a failure. The exit status is 1 only when something is
 broken: an overlap or recovery excess in the audit, a booking answered other than 201/409,
@@ -120,7 +120,7 @@ def feeds_only() -> int:
     call_command("migrate", verbosity=0)
     print("Seeding the large clinic ...", flush=True)
     clinic = seed_large_clinic(today=timezone.localdate())
-    print("Measuring a physician's calendar feed (k) ...", flush=True)
+    print("Measuring a physician's calendar feed (l) ...", flush=True)
     figure = feeds.measure(location=Location.objects.get(pk=clinic.location_id))
     feeds.write_section(figure, RESULTS_PATH)
     print(feeds.console(figure))
@@ -288,7 +288,7 @@ def main() -> int:
     board_figure = day_board.measure(location=location, user=user, first_day=clinic.first_day,
                                      last_day=clinic.last_day)
     # Last: it adds visits (a physician's, copied into the weeks the seed leaves empty).
-    print("Measuring a physician's calendar feed (k) ...", flush=True)
+    print("Measuring a physician's calendar feed (l) ...", flush=True)
     from bench import feeds as calendar_feeds
 
     feed_figure = calendar_feeds.measure(location=location)

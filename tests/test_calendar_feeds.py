@@ -8,11 +8,14 @@ accepts does not pass.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from clinic.models import Location
@@ -90,6 +93,20 @@ def test_the_full_names_setting_puts_the_patients_name_in_the_summary(client, ca
     visit = book(calendar, patient=patient)
     event = events(fetch(client, okafor_feed))[uid(visit)]
     assert str(event["SUMMARY"]).endswith(f" · {patient.first_name} {patient.last_name}")
+
+
+def test_long_names_with_accents_and_commas_read_back_whole(client, calendar, okafor_feed, settings):
+    settings.CALENDAR_FEED_PATIENT_NAMES = "full"
+    patient = calendar.patients[0]
+    patient.first_name, patient.last_name = "María-José Ángeles", "Núñez de Villavicencio; Ortíz, Jr."
+    patient.save()
+    visit = book(calendar, patient=patient)
+    response = fetch(client, okafor_feed)
+    assert max(len(line) for line in response.content.split(b"\r\n")) <= 75  # folded, in octets
+    expected = f"ESI_IL · {visit.room.name} · {patient.first_name} {patient.last_name}"
+    assert str(events(response)[uid(visit)]["SUMMARY"]) == expected
+    seen = expanded(response, NEXT_MONDAY, NEXT_MONDAY + dt.timedelta(days=1))
+    assert str(seen[uid(visit)]["SUMMARY"]) == expected
 
 
 def test_a_moved_visit_keeps_its_uid_and_its_sequence_goes_up(client, calendar, okafor_feed, front_desk):
@@ -215,6 +232,28 @@ def test_if_modified_since_answers_304_until_any_visit_changes(client, calendar,
     with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
         services.appointment_cancel(appointment=visit, reason="Patient asked", by=front_desk)
         assert client.get(path(okafor_feed), HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 200
+
+
+def test_a_feed_is_sent_compressed_to_a_client_that_accepts_gzip(client, calendar, okafor_feed):
+    visit = book(calendar)
+    response = client.get(path(okafor_feed), HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    body = gzip.decompress(response.content)
+    assert uid(visit) in {str(event["UID"]) for event in Calendar.from_ical(body).walk("VEVENT")}
+    # The ETag of the compressed answer still matches the feed when asked again.
+    again = client.get(path(okafor_feed), HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+
+
+def test_an_unchanged_feed_is_not_written_again_for_a_client_without_its_etag(client, calendar, okafor_feed):
+    book(calendar)
+    with CaptureQueriesContext(connection) as first:
+        body = fetch(client, okafor_feed).content
+    with CaptureQueriesContext(connection) as second:
+        assert fetch(client, okafor_feed).content == body
+    reads_visits = [query for query in first.captured_queries if "clinic_patient" in query["sql"]]
+    assert len(reads_visits) == 1
+    assert not [query for query in second.captured_queries if "clinic_patient" in query["sql"]]
 
 
 def test_a_rotated_address_answers_404_and_the_new_one_works(client, calendar, okafor_feed, manager):

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from icalendar import Calendar, Event, vDuration
+from icalendar import Calendar, vDuration
 
+from scheduling.feeds import lines
 from scheduling.feeds.selectors import FeedWindow
 from scheduling.ical import add_time_zones, new_calendar
 from scheduling.models import AppointmentStatus, CalendarFeed
@@ -61,7 +62,29 @@ def feed_title(feed: CalendarFeed) -> str:
     return _("%(location)s: all rooms") % {"location": feed.location.name}
 
 
-def _event(visit: dict, *, feed: CalendarFeed, names: str, site: str) -> Event:
+@dataclass(frozen=True)
+class _Wording:
+    """What every event of one feed shares, translated and reversed once rather than per event."""
+
+    instants: str
+    physician: str
+    off: dict[str, str]
+    visit_url: str  # with {pk} for the visit's id
+
+    @classmethod
+    def now(cls) -> _Wording:
+        marker = 999_999_999
+        url = settings.SITE_URL.rstrip("/") + reverse("admin:scheduling_appointment_change", args=[marker])
+        return cls(
+            instants=_("Arrival %(arrival)s · room %(room_start)s-%(room_end)s · procedure %(start)s-%(end)s · "
+                       "discharge %(discharge)s"),
+            physician=_("Physician: %(physician)s"),
+            off={status: str(label) for status, label in _OFF.items()},
+            visit_url=url.replace(str(marker), "{pk}"),
+        )
+
+
+def _event(visit: dict, *, feed: CalendarFeed, names: str, wording: _Wording) -> bytes:
     zone = zoneinfo.ZoneInfo(visit["location__time_zone"])
     start, end = ((visit["procedure_start"], visit["procedure_end"]) if feed.physician_id
                   else (visit["room_start"], visit["room_end"]))
@@ -70,39 +93,41 @@ def _event(visit: dict, *, feed: CalendarFeed, names: str, site: str) -> Event:
         parts.append(_physician_label(visit))
     parts.append(patient_label(visit["patient__first_name"], visit["patient__last_name"], names=names))
     summary = " · ".join(part for part in parts if part)
-    off = _OFF.get(visit["status"])
+    off = wording.off.get(visit["status"])
     if off:
         summary = f"{off}: {summary}"
 
     def hhmm(moment: dt.datetime) -> str:
         return f"{moment.astimezone(zone):%H:%M}"
 
-    event = Event()
-    event.add("uid", f"appointment-{visit['pk']}@interval")
-    event.add("sequence", visit["sequence"])
-    event.add("dtstamp", visit["updated_at"].astimezone(dt.timezone.utc))
-    event.add("created", visit["created_at"].astimezone(dt.timezone.utc))
-    event.add("last-modified", visit["updated_at"].astimezone(dt.timezone.utc))
-    event.add("dtstart", start.astimezone(zone))
-    event.add("dtend", end.astimezone(zone))
-    event.add("summary", summary)
-    event.add("location", f"{visit['room__name']}, {visit['location__name']}")
-    event.add("description", "\n".join([
-        _("Arrival %(arrival)s · room %(room_start)s-%(room_end)s · procedure %(start)s-%(end)s · "
-          "discharge %(discharge)s") % {
+    description = "\n".join([
+        wording.instants % {
             "arrival": hhmm(visit["arrival"]), "room_start": hhmm(visit["room_start"]),
             "room_end": hhmm(visit["room_end"]), "start": hhmm(visit["procedure_start"]),
             "end": hhmm(visit["procedure_end"]), "discharge": hhmm(visit["discharge"])},
-        _("Physician: %(physician)s") % {"physician": _physician_label(visit)},
-    ]))
-    event.add("url", site + reverse("admin:scheduling_appointment_change", args=[visit["pk"]]))
-    event.add("status", "CANCELLED" if visit["status"] == AppointmentStatus.CANCELLED else "CONFIRMED")
-    # A cancelled visit or a no-show no longer takes the time: free/busy lookups skip it.
-    event.add("transp", "TRANSPARENT" if off else "OPAQUE")
-    return event
+        wording.physician % {"physician": _physician_label(visit)},
+    ])
+    changed = lines.utc(visit["updated_at"])
+    return b"".join(lines.fold(line) for line in (
+        "BEGIN:VEVENT",
+        f"UID:appointment-{visit['pk']}@interval",
+        f"SEQUENCE:{visit['sequence']}",
+        f"DTSTAMP:{changed}",
+        f"LAST-MODIFIED:{changed}",
+        lines.local("DTSTART", start, zone),
+        lines.local("DTEND", end, zone),
+        f"SUMMARY:{lines.text(summary)}",
+        f"LOCATION:{lines.text(visit['room__name'] + ', ' + visit['location__name'])}",
+        f"DESCRIPTION:{lines.text(description)}",
+        "URL:" + wording.visit_url.format(pk=visit["pk"]),
+        "STATUS:" + ("CANCELLED" if visit["status"] == AppointmentStatus.CANCELLED else "CONFIRMED"),
+        # A cancelled visit or a no-show no longer takes the time: free/busy lookups skip it.
+        "TRANSP:" + ("TRANSPARENT" if off else "OPAQUE"),
+        "END:VEVENT",
+    ))
 
 
-def feed_calendar(feed: CalendarFeed, window: FeedWindow, visits: Iterable[dict], *, names: str) -> bytes:
+def feed_calendar(feed: CalendarFeed, window: FeedWindow, visits: list[dict], *, names: str) -> bytes:
     calendar: Calendar = new_calendar("Calendar feed")
     title = feed_title(feed)
     calendar.add("name", title)
@@ -112,8 +137,9 @@ def feed_calendar(feed: CalendarFeed, window: FeedWindow, visits: Iterable[dict]
     calendar.add("x-wr-timezone", str(window.zone))
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH))  # an X- property is text unless told
-    site = settings.SITE_URL.rstrip("/")
-    for visit in visits:
-        calendar.add_component(_event(visit, feed=feed, names=names, site=site))
-    add_time_zones(calendar, first=window.first_day, last=window.last_day, zones=[str(window.zone)])
-    return calendar.to_ical()
+    wording = _Wording.now()
+    events = [_event(visit, feed=feed, names=names, wording=wording) for visit in visits]
+    zones = {str(window.zone)} | {visit["location__time_zone"] for visit in visits}
+    add_time_zones(calendar, first=window.first_day, last=window.last_day, zones=zones)
+    head, end = calendar.to_ical().rsplit(b"END:VCALENDAR", 1)
+    return head + b"".join(events) + b"END:VCALENDAR" + end

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
-from scheduling.feeds.calendar import feed_calendar
+from scheduling.feeds.calendar import REFRESH, feed_calendar
 from scheduling.feeds.selectors import feed_state, feed_visits, feed_window
 from scheduling.feeds.tokens import find_feed
 
@@ -19,6 +21,9 @@ _HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
 }
+
+
+_KEPT_SECONDS = int(REFRESH.total_seconds())
 
 
 def _protect(response: HttpResponse) -> None:
@@ -36,6 +41,7 @@ def _not_found() -> HttpResponse:
 
 
 @require_safe
+@gzip_page  # a feed is text that compresses twentyfold; calendar clients accept gzip
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     feed = find_feed(token)
     if feed is None:
@@ -46,7 +52,14 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     last_modified = int(state.last_modified.timestamp())
     response = get_conditional_response(request, etag=state.etag, last_modified=last_modified)
     if response is None:
-        body = feed_calendar(feed, window, feed_visits(feed, window), names=names)
+        # Kept under its ETag: Google and some others poll without If-None-Match, and a busy
+        # physician's feed is a megabyte written afresh. The ETag changes whenever a visit in
+        # the feed does (selectors.feed_state), and a kept body lasts one refresh interval.
+        key = f"calendar-feed:{state.etag}"
+        body = cache.get(key)
+        if body is None:
+            body = feed_calendar(feed, window, list(feed_visits(feed, window)), names=names)
+            cache.set(key, body, timeout=_KEPT_SECONDS)
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
         response.headers["Content-Disposition"] = 'inline; filename="interval.ics"'
     response.headers["ETag"] = state.etag
