@@ -76,7 +76,7 @@ def feed_visits(feed: CalendarFeed, window: FeedWindow):
                                        procedure_start__lt=window.ends)
             .order_by("procedure_start", "pk")
             .values("pk", "status", "sequence", "arrival", "procedure_start", "procedure_end", "discharge",
-                    "room_start", "room_end", "created_at", "updated_at", "procedure_type__code", "room__name",
+                    "room_start", "room_end", "updated_at", "procedure_type__code", "room__name",
                     "location__name", "location__time_zone", "patient__first_name", "patient__last_name",
                     "physician__user__first_name", "physician__user__last_name", "physician__user__username"))
 
