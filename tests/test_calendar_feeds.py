@@ -225,6 +225,17 @@ def test_a_visit_moved_to_another_physician_changes_the_etag_of_the_feed_it_left
     assert response.status_code == 200 and uid(visit) not in events(response)
 
 
+def test_renaming_a_room_changes_its_feeds_etag(client, calendar):
+    room = calendar.location.rooms.first()
+    feed = calendar_feed_open(room=room)
+    etag = fetch(client, feed)["ETag"]
+    room.name = "Fluoro Suite 9"
+    room.save()
+    response = client.get(path(feed), HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert str(Calendar.from_ical(response.content)["X-WR-CALNAME"]).startswith("Fluoro Suite 9, ")
+
+
 def test_if_modified_since_answers_304_until_any_visit_changes(client, calendar, okafor_feed, front_desk):
     visit = book(calendar)
     last_modified = fetch(client, okafor_feed)["Last-Modified"]

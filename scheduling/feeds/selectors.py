@@ -8,11 +8,9 @@ import hashlib
 import zoneinfo
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
-from clinic.models import ScheduleBlock
 from scheduling.models import Appointment, CalendarFeed
 
 DAYS_BACK = 30
@@ -43,14 +41,12 @@ class FeedState:
 
 
 def feed_zone(feed: CalendarFeed) -> zoneinfo.ZoneInfo:
-    """The location's zone; for a physician, that of the first location they have hours at."""
+    """The location's zone; for a physician, that of their own times (Physician.zone)."""
     if feed.location_id:
         return feed.location.zone
     if feed.room_id:
         return feed.room.location.zone
-    time_zone = (ScheduleBlock.objects.filter(physician_id=feed.physician_id).order_by("location_id")
-                 .values_list("location__time_zone", flat=True).first())
-    return zoneinfo.ZoneInfo(time_zone or settings.TIME_ZONE)
+    return feed.physician.zone
 
 
 def feed_window(feed: CalendarFeed, *, now: dt.datetime | None = None) -> FeedWindow:
@@ -86,8 +82,9 @@ def feed_state(feed: CalendarFeed, window: FeedWindow, *, patient_names: str) ->
 
     ETag: the feed's visits in the window (how many, the latest change, the sum of their
     revisions: a move or a cancellation raises one), the window's first day
-    (a day later, the oldest visit leaves), the address and the name setting. A visit moved out
-    of the feed lowers the count; one moved in raises the latest change.
+    (a day later, the oldest visit leaves), the address, the owner's name (a renamed room) and
+    the name setting. A visit moved out of the feed lowers the count; one moved in raises the
+    latest change. A patient's corrected name shows with the visit's next change, or the next day.
 
     Last-Modified: the latest change to any visit of the clinic, or today's start when later.
     A client that sends only If-Modified-Since sees nothing of which visits are in the feed, so
@@ -99,7 +96,7 @@ def feed_state(feed: CalendarFeed, window: FeedWindow, *, patient_names: str) ->
     latest_anywhere = Appointment.objects.aggregate(latest=Max("updated_at"))["latest"]
     changed = [window.starts + dt.timedelta(days=DAYS_BACK), feed.rotated_at or feed.created_at, latest_anywhere]
     fingerprint = "|".join(str(part) for part in (
-        FORMAT, feed.pk, feed.token, window.first_day, mine["count"], mine["revisions"],
+        FORMAT, feed.pk, feed.token, feed.owner, window.first_day, mine["count"], mine["revisions"],
         mine["latest"].timestamp() if mine["latest"] else "", patient_names))
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
     return FeedState(etag=f'"{digest}"', last_modified=max(moment for moment in changed if moment is not None))
