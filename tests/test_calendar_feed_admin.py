@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -56,6 +57,8 @@ def test_a_physician_changes_their_own_address_and_the_old_one_stops_working(cli
     assert response.status_code == 302
     feeds.okafor.refresh_from_db()
     assert feeds.okafor.token != old and feeds.okafor.rotated_by_id == practising_physician.pk
+    entry = LogEntry.objects.filter(object_id=str(feeds.okafor.pk)).latest("action_time")
+    assert (entry.user_id, entry.get_change_message()) == (practising_physician.pk, "Changed address.")
     assert client.get(f"/feeds/{old}.ics").status_code == 404
     assert client.get(f"/feeds/{feeds.okafor.token}.ics").status_code == 200
 

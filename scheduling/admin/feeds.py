@@ -74,18 +74,25 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return  # nothing on the page is edited; the address changes through the service only
+            # Nothing on the page is edited: the one change is a new address, by the service.
+            if "_rotate" in request.POST:
+                calendar_feed_rotate(feed=obj, by=request.user)
+            return
         feed = calendar_feed_open(physician=obj.physician, room=obj.room, location=obj.location)
         obj.pk, obj.token, obj.lookup, obj.created_at = feed.pk, feed.token, feed.lookup, feed.created_at
         obj._state.adding = False
 
     def response_change(self, request, obj):
         if "_rotate" in request.POST:
-            calendar_feed_rotate(feed=obj, by=request.user)
             self.message_user(request, _("The feed has a new address. The old one no longer works: subscribe "
                                          "again with the new one."), messages.SUCCESS)
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if "_rotate" in request.POST:
+            return [{"changed": {"fields": [str(_("address"))]}}]
+        return super().construct_change_message(request, form, formsets, add)
 
     @admin.action(description=_("Change the addresses of the selected feeds"), permissions=["change"])
     def rotate(self, request, queryset):
