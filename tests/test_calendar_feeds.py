@@ -75,6 +75,7 @@ def test_a_physicians_feed_names_the_procedure_code_the_room_and_the_patients_in
     visit = book(calendar, patient=patient)
     response = fetch(client, okafor_feed)
     event = events(response)[uid(visit)]
+    assert (str(event["STATUS"]), event["SEQUENCE"], str(event["TRANSP"])) == ("CONFIRMED", 0, "OPAQUE")
     initials = f"{patient.first_name[0]}.{patient.last_name[0]}."
     assert str(event["SUMMARY"]) == f"ESI_IL · {visit.room.name} · {initials}"
     body = response.content.decode()
@@ -137,6 +138,15 @@ def test_a_cancelled_visit_stays_in_the_feed_as_cancelled_with_a_higher_sequence
     assert "flu" not in response.content.decode()
     seen = expanded(response, NEXT_MONDAY, NEXT_MONDAY + dt.timedelta(days=1))
     assert str(seen[uid(visit)]["STATUS"]) == "CANCELLED"
+
+
+def test_a_no_show_is_marked_in_its_summary_with_a_higher_sequence(client, calendar, okafor_feed, front_desk):
+    visit = book(calendar)
+    with time_machine.travel(local(NEXT_MONDAY, 10), tick=False):
+        services.appointment_mark_no_show(appointment=visit, by=front_desk)
+        event = events(fetch(client, okafor_feed))[uid(visit)]
+    assert str(event["SUMMARY"]).startswith("No-show: ESI_IL")
+    assert (str(event["STATUS"]), event["SEQUENCE"], str(event["TRANSP"])) == ("CONFIRMED", 1, "TRANSPARENT")
 
 
 def test_a_confirmed_visit_keeps_its_sequence(client, calendar, okafor_feed):

@@ -50,6 +50,7 @@ def patient_label(first_name: str, last_name: str, *, names: str) -> str:
 
 
 def _physician_label(visit: dict) -> str:
+    """As Physician.name, from the plain values a feed reads."""
     full_name = f"{visit['physician__user__first_name']} {visit['physician__user__last_name']}".strip()
     return f"Dr. {full_name}" if full_name else visit["physician__user__username"]
 
