@@ -133,3 +133,28 @@ def test_the_role_table_gives_the_feeds_to_managers_and_physicians_only():
                                                 "delete_calendarfeed", "view_every_calendarfeed"}
     assert feed_perms(roles.PHYSICIAN) == {"view_calendarfeed", "change_calendarfeed"}
     assert feed_perms(roles.FRONT_DESK) == feed_perms(roles.NURSE) == set()
+
+
+def test_the_physicians_room_and_location_pages_link_to_their_feeds_for_the_manager(client, manager, calendar,
+                                                                                    feeds):
+    room_feed = calendar_feed_open(room=calendar.location.rooms.first())
+    client.force_login(manager)
+    for page, feed in ((reverse("admin:clinic_physician_change", args=[calendar.reyes.pk]), feeds.reyes),
+                       (reverse("admin:clinic_room_change", args=[room_feed.room_id]), room_feed),
+                       (reverse("admin:clinic_location_change", args=[calendar.location.pk]), feeds.location)):
+        assert f'href="{change_page(feed)}"' in client.get(page).content.decode()
+
+
+def test_a_physician_sees_the_link_on_their_own_page_only(client, practising_physician, calendar, feeds):
+    client.force_login(practising_physician)
+    own = client.get(reverse("admin:clinic_physician_change", args=[calendar.okafor.pk])).content.decode()
+    other = client.get(reverse("admin:clinic_physician_change", args=[calendar.reyes.pk])).content.decode()
+    assert f'href="{change_page(feeds.okafor)}"' in own
+    assert change_page(feeds.reyes) not in other
+
+
+def test_the_front_desk_sees_no_link_to_a_feed(client, front_desk, calendar, feeds):
+    client.force_login(front_desk)
+    page = client.get(reverse("admin:clinic_location_change", args=[calendar.location.pk]))
+    assert page.status_code == 200
+    assert change_page(feeds.location) not in page.content.decode()
