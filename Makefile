@@ -34,6 +34,7 @@ run: demo
 	@echo "  patients:     http://127.0.0.1:$(PORT)/book/"
 	@echo "  staff admin:  http://127.0.0.1:$(PORT)/admin/"
 	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  calendar feeds (addresses to subscribe to): http://127.0.0.1:$(PORT)/admin/scheduling/calendarfeed/"
 	@echo ""
 	@# Ctrl-C stops honcho and everything it started; that is the normal way out, not an error.
 	@# Links in messages and calendar files point at this server unless SITE_URL says otherwise.

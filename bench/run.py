@@ -5,7 +5,7 @@ postgres://postgres@127.0.0.1:5432/interval_bench), migrate, seed; measure avail
 process (a, a'), its floor (b), the booking pages' week picker (f); plan bookings; start
 gunicorn and measure availability over HTTP, the booking pages over HTTP and their bytes (f, g,
 h), and booking throughput (c); time the booking's locked section in process; audit; reminder
-dispatch (d, e).
+dispatch (d, e); the CSV export (i), the day board (j) and a physician's calendar feed (l).
 
 Missing a target is reported, not a failure. The exit status is 1 only when something is
 broken: an overlap or recovery excess in the audit, a booking answered other than 201/409,
@@ -99,11 +99,43 @@ def board_only() -> int:
     return 0
 
 
+def feeds_only() -> int:
+    """`python -m bench.run --only feeds`: a physician's calendar feed alone, into results.md."""
+    url = environment.database_url()
+    os.environ.update(environment.settings_environment(url))
+    print(f"Recreating the benchmark database ({url}) ...", flush=True)
+    environment.recreate_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from bench import feeds
+    from bench.report import RESULTS_PATH
+    from bench.seed import seed_large_clinic
+    from clinic.models import Location
+
+    call_command("migrate", verbosity=0)
+    print("Seeding the large clinic ...", flush=True)
+    clinic = seed_large_clinic(today=timezone.localdate())
+    print("Measuring a physician's calendar feed (l) ...", flush=True)
+    figure = feeds.measure(location=Location.objects.get(pk=clinic.location_id))
+    feeds.write_section(figure, RESULTS_PATH)
+    print(feeds.console(figure))
+    print(f"Written to bench/{RESULTS_PATH.name} ({feeds.SECTION[3:]})")
+    return 0
+
+
+_ONLY = {"board": board_only, "feeds": feeds_only}
+
+
 def main() -> int:
-    if sys.argv[1:] == ["--only", "board"]:
-        return board_only()
+    if len(sys.argv) == 3 and sys.argv[1] == "--only" and sys.argv[2] in _ONLY:
+        return _ONLY[sys.argv[2]]()
     if sys.argv[1:]:
-        print("usage: python -m bench.run [--only board]", file=sys.stderr)
+        print("usage: python -m bench.run [--only board|feeds]", file=sys.stderr)
         return 2
     started_at_clock = time.perf_counter()
     url = environment.database_url()
@@ -255,6 +287,11 @@ def main() -> int:
 
     board_figure = day_board.measure(location=location, user=user, first_day=clinic.first_day,
                                      last_day=clinic.last_day)
+    # Last: it adds visits (a physician's, copied into the weeks the seed leaves empty).
+    print("Measuring a physician's calendar feed (l) ...", flush=True)
+    from bench import feeds as calendar_feeds
+
+    feed_figure = calendar_feeds.measure(location=location)
     path = report.write(results)
     with open(path, "a", encoding="utf-8") as markdown:
         markdown.write(reminder_bench.markdown(dispatch))
@@ -262,6 +299,7 @@ def main() -> int:
         if page_figures is not None:
             markdown.write(pages_report.markdown(page_figures))
         markdown.write(day_board.markdown(board_figure))
+        markdown.write(calendar_feeds.markdown(feed_figure))
     print()
     print(report.console_table(results))
     print(reminder_bench.console(dispatch))
@@ -271,6 +309,8 @@ def main() -> int:
         print(pages_report.console(page_figures))
     print()
     print(day_board.console(board_figure))
+    print()
+    print(calendar_feeds.console(feed_figure))
     print()
     for problem in problems:
         print(f"PROBLEM: {problem}")

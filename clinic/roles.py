@@ -65,7 +65,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Plans each patient's care: creates, changes, stops and ends care plans.
     + _perms("scheduling", ["view", "add", "change"], ["careplan", "careplanstep"])
     + _perms("scheduling", ["view"], ["careplantemplate", "careplantemplatestep"])
-    + _perms("scheduling", ["view", "add", "change"], _ELSEWHERE),
+    + _perms("scheduling", ["view", "add", "change"], _ELSEWHERE)
+    # Their own calendar feed: sees its address and changes it (the admin shows no other).
+    + _perms("scheduling", ["view", "change"], ["calendarfeed"]),
     # Physicians, rooms, schedules, closures, the procedure catalog, the hold table and the
     # pathway rules. Overriding a rule stays with physicians.
     CLINIC_MANAGER: _perms("clinic", ["view", "add", "change", "delete"], _CATALOG)
@@ -87,6 +89,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + _perms("scheduling", ["view", "add", "change", "delete"], ["webhookendpoint"])
     + _perms("scheduling", ["view", "change"], ["webhookdelivery"])
     + _perms("scheduling", ["view"], ["webhookevent", "webhookattempt"])
+    # Every calendar feed: hands out the addresses, changes or stops one that got out.
+    + _perms("scheduling", ["view", "add", "change", "delete", "view_every"], ["calendarfeed"])
     + _perms("auth", ["view", "add", "change"], ["user"])
     + _perms("auth", ["view"], ["group"])
     # Sees failed sign-ins and unlocks a locked-out colleague (deleting the attempts).

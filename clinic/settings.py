@@ -388,6 +388,13 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 if not SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured(f"SITE_URL must start with https:// (or http:// in development); got {SITE_URL!r}.")
 
+# Calendar feeds (scheduling/feeds/): how a visit's event names the patient. "initials" (the
+# default: feeds end up on phones and shared screens) or "full" (first and last name).
+CALENDAR_FEED_PATIENT_NAMES = env_str("CALENDAR_FEED_PATIENT_NAMES", "initials").lower()
+if CALENDAR_FEED_PATIENT_NAMES not in {"initials", "full"}:
+    raise ImproperlyConfigured(
+        f"CALENDAR_FEED_PATIENT_NAMES must be initials or full; got {CALENDAR_FEED_PATIENT_NAMES!r}.")
+
 # Text messages: "console" (logged), "file" (var/sms.jsonl), "memory" (tests), "null" (benchmarks)
 # or "http" (a provider).
 SMS_TRANSPORT = env_str("SMS_TRANSPORT", "console")

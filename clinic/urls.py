@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/two-factor/", include("clinic.two_factor")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("feeds/", include("scheduling.feeds.urls")),
     path("", include("scheduling.pages.urls")),
     path("api/v1/", include(("scheduling.api.urls", "api"), namespace="api")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),

@@ -69,6 +69,7 @@ def test_database_and_broker_urls_are_read(monkeypatch):
         ({"BOOKING_SUBMIT_RATE": "10 per minute"}, "BOOKING_SUBMIT_RATE"),
         ({"BOOKING_FORM_MIN_SECONDS": "-3"}, "BOOKING_FORM_MIN_SECONDS"),
         ({"ORDER_LINK_DAYS": "0"}, "ORDER_LINK_DAYS"),
+        ({"CALENDAR_FEED_PATIENT_NAMES": "surname"}, "CALENDAR_FEED_PATIENT_NAMES"),
         ({"DEBUG": "0", "ALLOWED_HOSTS": "clinic.example.org"}, "SECRET_KEY"),
         ({"DEBUG": "0", "SECRET_KEY": "short", "ALLOWED_HOSTS": "clinic.example.org"}, "SECRET_KEY"),
         ({"DEBUG": "0", "SECRET_KEY": PRODUCTION["SECRET_KEY"], "ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),

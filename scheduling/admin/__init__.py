@@ -1,4 +1,4 @@
 """Staff admin for the calendar."""
 
 # Each module registers its models.
-from scheduling.admin import appointments, careplans, elsewhere, orders, reminders, rules, waitlist, webhooks  # noqa: F401
+from scheduling.admin import appointments, careplans, elsewhere, feeds, orders, reminders, rules, waitlist, webhooks  # noqa: F401

@@ -28,6 +28,7 @@ from scheduling.models.careplans import (
     StepStatus,
     relief_gate_error,
 )
+from scheduling.models.feeds import CalendarFeed
 from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
 from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
@@ -99,6 +100,7 @@ __all__ = [
     "ReminderStatus",
     "ReminderStep",
     "HOLDING_STATUSES",
+    "CalendarFeed",
     "Appointment",
     "AppointmentStatus",
     "AuthorizationStatus",

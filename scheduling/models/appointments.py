@@ -100,6 +100,11 @@ class Appointment(models.Model):
         verbose_name=_("follow-up of"), help_text=_("E.g. the SCS trial a lead-removal visit belongs to."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    # iCalendar's SEQUENCE: calendars that already hold the visit replace it only when this goes
+    # up. The services that move, cancel or mark a no-show raise it; nothing else does.
+    sequence = models.PositiveIntegerField(
+        _("revision"), default=0, editable=False,
+        help_text=_("Goes up each time the visit is moved, cancelled or marked a no-show."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     history = HistoricalRecords()
@@ -121,6 +126,8 @@ class Appointment(models.Model):
             models.Index(fields=["location", "procedure_start"], name="appointment_location_start"),
             models.Index(fields=["physician", "procedure_start"], name="appointment_physician_start"),
             models.Index(fields=["patient", "arrival"], name="appointment_patient_arrival"),
+            # The calendar feeds' Last-Modified: the clinic's latest change to any visit.
+            models.Index(fields=["updated_at"], name="appointment_updated"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -7,8 +7,9 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Event
 
+from scheduling.ical import add_time_zones, new_calendar
 from scheduling.models import Appointment
 
 
@@ -16,10 +17,7 @@ def visit_calendar(appointment: Appointment, *, manage_url: str) -> bytes:
     """One event from arrival to discharge, in the clinic's zone. Its summary names the clinic,
     never the procedure: calendars are shared and shown on lock screens."""
     location, zone = appointment.location, appointment.location.zone
-    calendar = Calendar()
-    calendar.add("prodid", "-//Interval//Patient visit//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    calendar = new_calendar("Patient visit")
     event = Event()
     event.add("uid", f"visit-{appointment.pk}@interval")
     event.add("dtstamp", timezone.now().astimezone(dt.timezone.utc))
@@ -37,5 +35,6 @@ def visit_calendar(appointment: Appointment, *, manage_url: str) -> bytes:
     ]))
     event.add("sequence", int(appointment.updated_at.timestamp()) if appointment.updated_at else 0)
     calendar.add_component(event)
-    calendar.add_missing_timezones()
+    day = appointment.arrival.astimezone(zone).date()
+    add_time_zones(calendar, first=day, last=day)
     return calendar.to_ical()

@@ -325,6 +325,7 @@ def _move_follow_ups(parent: Appointment, *, by, now: dt.datetime) -> None:
             setattr(follow_up, name, value)
         follow_up.location, follow_up.physician, follow_up.room_id = parent.location, parent.physician, slot.room_id
         follow_up.status = AppointmentStatus.SCHEDULED
+        follow_up.sequence += 1  # locked above: calendar feeds replace their copy of it
         _save(follow_up, by=by, reason=f"Moved with {parent.procedure_type.name}")
         reminders_schedule(follow_up, now=now, booked=False)
         appointment_moved_event(follow_up, previous_start=previous_start, now=now)
@@ -376,6 +377,7 @@ def appointment_reschedule(
             setattr(appointment, name, value)
         appointment.location, appointment.physician, appointment.room_id = location, physician, room_id
         appointment.status = AppointmentStatus.SCHEDULED  # a moved visit needs confirming again
+        appointment.sequence = current.sequence + 1  # calendar feeds replace their copy of it
         local = previous.astimezone(location.zone)
         _save(appointment, by=by, reason=f"Rescheduled from {local:%Y-%m-%d %H:%M %Z}")
         _record_overrides(appointment, overridden, by=by, reason=override_reason)

@@ -59,6 +59,12 @@ def _history_reason(text: str) -> str:
     return text if len(text) <= _HISTORY_REASON_LENGTH else text[:_HISTORY_REASON_LENGTH - 1] + "…"
 
 
+# Transitions that change a visit's event in the calendar feeds (cancelled, no-show): its
+# SEQUENCE goes up so that calendars holding it replace it. Checking in and the steps after it
+# leave the event as it was.
+_SHOWN_DIFFERENTLY_IN_FEEDS = {S.CANCELLED, S.NO_SHOW}
+
+
 def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fields) -> Appointment:
     with transaction.atomic():
         current = Appointment.objects.select_for_update().get(pk=appointment.pk)
@@ -70,6 +76,9 @@ def _transition(appointment: Appointment, to: str, *, by, reason: str = "", **fi
         current.status = to
         for name, value in fields.items():
             setattr(current, name, value)
+        if to in _SHOWN_DIFFERENTLY_IN_FEEDS:
+            current.sequence += 1
+            fields["sequence"] = current.sequence
         current._history_user = by
         current._change_reason = _history_reason(reason or _VERBS[to].capitalize())
         current.save(update_fields=["status", "updated_at", *fields])

@@ -5,12 +5,13 @@ from django.utils import timezone
 from clinic.demo import seed_demo_clinic
 from scheduling.demo import seed_demo_pathways, seed_demo_reminder_plans, seed_demo_webhook_endpoint
 from scheduling.demo_careplans import seed_demo_care_plan_templates
+from scheduling.demo_feeds import seed_demo_calendar_feeds
 from scheduling.demo_activity import seed_demo_activity
 
 
 class Command(BaseCommand):
     help = ("Create what is missing of the demo clinic (Bartlesville, OK): catalog, rooms, physicians, schedules, "
-            "patients, pathway rules, reminder plans, care-plan templates, an inactive example webhook endpoint, and a few weeks of visits around today. Rows already there, "
+            "patients, pathway rules, reminder plans, care-plan templates, calendar feeds, an inactive example webhook endpoint, and a few weeks of visits around today. Rows already there, "
             "and edits made in the admin, are kept.")
 
     def add_arguments(self, parser):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             seed_demo_reminder_plans(report)
             seed_demo_care_plan_templates(report)
             seed_demo_webhook_endpoint(report)
+            seed_demo_calendar_feeds(report)
             if not options["no_activity"]:
                 seed_demo_activity(report, now=timezone.now())
         self.stdout.write(self.style.SUCCESS("Demo clinic ready:"))

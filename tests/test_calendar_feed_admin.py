@@ -1,0 +1,160 @@
+"""Calendar feeds in the admin: who sees which address, and changing one."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from clinic import roles
+from scheduling.models import CalendarFeed
+from scheduling.services.feeds import calendar_feed_open
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/scheduling/calendarfeed/"
+
+
+def change_page(feed: CalendarFeed) -> str:
+    return reverse("admin:scheduling_calendarfeed_change", args=[feed.pk])
+
+
+@pytest.fixture
+def feeds(calendar):
+    class Feeds:
+        okafor = calendar_feed_open(physician=calendar.okafor)
+        reyes = calendar_feed_open(physician=calendar.reyes)
+        location = calendar_feed_open(location=calendar.location)
+    return Feeds()
+
+
+def test_the_manager_sees_every_feed_with_its_https_and_webcal_addresses(client, manager, feeds):
+    client.force_login(manager)
+    listing = client.get(LIST).content.decode()
+    for feed in (feeds.okafor, feeds.reyes, feeds.location):
+        assert feed.token in listing
+    page = client.get(change_page(feeds.okafor)).content.decode()
+    assert f'value="http://127.0.0.1:8000/feeds/{feeds.okafor.token}.ics"' in page
+    assert f'href="webcal://127.0.0.1:8000/feeds/{feeds.okafor.token}.ics"' in page
+    assert 'name="_rotate"' in page
+
+
+def test_a_physician_sees_only_their_own_feed(client, practising_physician, feeds):
+    client.force_login(practising_physician)
+    listing = client.get(LIST).content.decode()
+    assert feeds.okafor.token in listing
+    assert feeds.reyes.token not in listing and feeds.location.token not in listing
+    assert feeds.okafor.token in client.get(change_page(feeds.okafor)).content.decode()
+    other = client.get(change_page(feeds.reyes))
+    assert feeds.reyes.token not in other.content.decode()
+
+
+def test_a_physician_changes_their_own_address_and_the_old_one_stops_working(client, practising_physician, feeds):
+    old = feeds.okafor.token
+    client.force_login(practising_physician)
+    response = client.post(change_page(feeds.okafor), {"_rotate": "1"})
+    assert response.status_code == 302
+    feeds.okafor.refresh_from_db()
+    assert feeds.okafor.token != old and feeds.okafor.rotated_by_id == practising_physician.pk
+    entry = LogEntry.objects.filter(object_id=str(feeds.okafor.pk)).latest("action_time")
+    assert (entry.user_id, entry.get_change_message()) == (practising_physician.pk, "Changed address.")
+    assert client.get(f"/feeds/{old}.ics").status_code == 404
+    assert client.get(f"/feeds/{feeds.okafor.token}.ics").status_code == 200
+
+
+def test_a_physician_cannot_change_another_physicians_address(client, practising_physician, feeds):
+    client.force_login(practising_physician)
+    client.post(change_page(feeds.reyes), {"_rotate": "1"})
+    client.post(LIST, {"action": "rotate", "_selected_action": [feeds.reyes.pk, feeds.location.pk]})
+    assert set(CalendarFeed.objects.filter(pk__in=[feeds.reyes.pk, feeds.location.pk])
+               .values_list("token", flat=True)) == {feeds.reyes.token, feeds.location.token}
+
+
+def test_a_physician_cannot_stop_a_feed(client, practising_physician, feeds):
+    client.force_login(practising_physician)
+    delete = reverse("admin:scheduling_calendarfeed_delete", args=[feeds.okafor.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert CalendarFeed.objects.filter(pk=feeds.okafor.pk).exists()
+
+
+@pytest.mark.parametrize("role", [roles.FRONT_DESK, roles.NURSE])
+def test_front_desk_and_nurses_see_no_feed(client, front_desk, nurse, feeds, role):
+    user = front_desk if role == roles.FRONT_DESK else nurse
+    client.force_login(user)
+    assert client.get(LIST).status_code == 403
+    assert client.get(change_page(feeds.location)).status_code == 403
+    client.post(change_page(feeds.location), {"_rotate": "1"})
+    assert CalendarFeed.objects.get(pk=feeds.location.pk).token == feeds.location.token
+
+
+def test_a_physician_login_without_a_physician_record_sees_no_feed(client, physician_user, feeds):
+    client.force_login(physician_user)
+    listing = client.get(LIST)
+    assert listing.status_code == 200
+    assert feeds.okafor.token not in listing.content.decode()
+
+
+def test_the_manager_changes_several_addresses_at_once_and_stops_a_feed(client, manager, feeds):
+    client.force_login(manager)
+    client.post(LIST, {"action": "rotate", "_selected_action": [feeds.okafor.pk, feeds.reyes.pk]})
+    assert CalendarFeed.objects.get(pk=feeds.okafor.pk).token != feeds.okafor.token
+    assert CalendarFeed.objects.get(pk=feeds.reyes.pk).token != feeds.reyes.token
+    assert CalendarFeed.objects.get(pk=feeds.location.pk).token == feeds.location.token
+    delete = reverse("admin:scheduling_calendarfeed_delete", args=[feeds.location.pk])
+    client.post(delete, {"post": "yes"})
+    assert client.get(f"/feeds/{feeds.location.token}.ics").status_code == 404
+
+
+def test_the_manager_gives_a_new_room_a_feed(client, manager, calendar):
+    room = calendar.location.rooms.first()
+    CalendarFeed.objects.filter(room=room).delete()
+    client.force_login(manager)
+    response = client.post(reverse("admin:scheduling_calendarfeed_add"), {"room": room.pk})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    feed = CalendarFeed.objects.get(room=room)
+    assert len(feed.token) == 48 and client.get(f"/feeds/{feed.token}.ics").status_code == 200
+
+
+def test_a_feed_for_two_owners_is_refused(client, manager, calendar):
+    CalendarFeed.objects.all().delete()
+    client.force_login(manager)
+    response = client.post(reverse("admin:scheduling_calendarfeed_add"),
+                           {"room": calendar.location.rooms.first().pk, "location": calendar.location.pk})
+    assert response.status_code == 200
+    assert not CalendarFeed.objects.exists()
+
+
+def test_the_role_table_gives_the_feeds_to_managers_and_physicians_only():
+    def feed_perms(role):
+        return set(Group.objects.get(name=role).permissions.filter(content_type__model="calendarfeed")
+                   .values_list("codename", flat=True))
+    assert feed_perms(roles.CLINIC_MANAGER) == {"view_calendarfeed", "add_calendarfeed", "change_calendarfeed",
+                                                "delete_calendarfeed", "view_every_calendarfeed"}
+    assert feed_perms(roles.PHYSICIAN) == {"view_calendarfeed", "change_calendarfeed"}
+    assert feed_perms(roles.FRONT_DESK) == feed_perms(roles.NURSE) == set()
+
+
+def test_the_physicians_room_and_location_pages_link_to_their_feeds_for_the_manager(client, manager, calendar,
+                                                                                    feeds):
+    room_feed = calendar_feed_open(room=calendar.location.rooms.first())
+    client.force_login(manager)
+    for page, feed in ((reverse("admin:clinic_physician_change", args=[calendar.reyes.pk]), feeds.reyes),
+                       (reverse("admin:clinic_room_change", args=[room_feed.room_id]), room_feed),
+                       (reverse("admin:clinic_location_change", args=[calendar.location.pk]), feeds.location)):
+        assert f'href="{change_page(feed)}"' in client.get(page).content.decode()
+
+
+def test_a_physician_sees_the_link_on_their_own_page_only(client, practising_physician, calendar, feeds):
+    client.force_login(practising_physician)
+    own = client.get(reverse("admin:clinic_physician_change", args=[calendar.okafor.pk])).content.decode()
+    other = client.get(reverse("admin:clinic_physician_change", args=[calendar.reyes.pk])).content.decode()
+    assert f'href="{change_page(feeds.okafor)}"' in own
+    assert change_page(feeds.reyes) not in other
+
+
+def test_the_front_desk_sees_no_link_to_a_feed(client, front_desk, calendar, feeds):
+    client.force_login(front_desk)
+    page = client.get(reverse("admin:clinic_location_change", args=[calendar.location.pk]))
+    assert page.status_code == 200
+    assert change_page(feeds.location) not in page.content.decode()
