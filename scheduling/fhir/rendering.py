@@ -1,0 +1,56 @@
+"""FHIR JSON in and out, through fhir.resources (R4B models, wire-compatible with R4 for every
+resource served here): each answer is validated by the library's model of its resource type
+and written by it, so a shape the standard does not allow fails here, not at the client."""
+
+from __future__ import annotations
+
+from fhir.resources.R4B import get_fhir_model_class
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import BaseRenderer
+
+FHIR_JSON = "application/fhir+json"
+
+
+def _without_empty(value):
+    """Leave out None, empty lists and empty objects: FHIR forbids empty elements."""
+    if isinstance(value, dict):
+        kept = {key: _without_empty(item) for key, item in value.items()}
+        return {key: item for key, item in kept.items() if item not in (None, [], {})}
+    if isinstance(value, list):
+        kept = [_without_empty(item) for item in value]
+        return [item for item in kept if item not in (None, [], {})]
+    return value
+
+
+def fhir_json(resource: dict) -> bytes:
+    """The resource as FHIR JSON, validated by fhir.resources' model of its type."""
+    model = get_fhir_model_class(resource["resourceType"])
+    return model.model_validate(_without_empty(resource)).model_dump_json().encode()
+
+
+class FhirJSONRenderer(BaseRenderer):
+    media_type = FHIR_JSON
+    format = "json"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        return fhir_json(data)
+
+
+class FhirJSONParser(JSONParser):
+    media_type = FHIR_JSON
+
+
+class FhirOnlyNegotiation(BaseContentNegotiation):
+    """Always FHIR JSON: a client asking for XML (or sending `_format=xml`) still gets JSON,
+    which the CapabilityStatement says is the only format."""
+
+    def select_parser(self, request, parsers):
+        content_type = (request.content_type or "").split(";")[0].strip()
+        return next((parser for parser in parsers if parser.media_type == content_type), None)
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
