@@ -29,9 +29,11 @@ from scheduling.models import Appointment, ProcedureOrder, SlotHold
 from scheduling.services.holds import new_hold_key
 
 
-def _known(name: str, kind: str, model, id_: str, **related):
+def _known(name: str, kind: str, records, id_: str):
+    """The record a parameter names (`records`: a model or a queryset), or a 400 naming the parameter."""
     pk = params.integer_id(id_)
-    found = model.objects.filter(pk=pk, **related).first() if pk else None
+    records = records._default_manager.all() if isinstance(records, type) else records
+    found = records.filter(pk=pk).first() if pk else None
     if found is None:
         raise FhirError(f"{name}: {kind}/{id_[:64]} is not known.", code="not-found", expression=name)
     return found
