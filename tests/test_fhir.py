@@ -115,7 +115,8 @@ def test_staff_without_a_role_are_refused_and_a_nurse_cannot_book(demo_clinic, n
     "/fhir/r4/Slot?service-type=ESI_IL&start=ge2026-11-30T09:00:00",  # no offset
     "/fhir/r4/Slot?service-type=ESI_IL&start=ge" + "9" * 5000,
     "/fhir/r4/Slot?service-type=ESI_IL&_count=abc",
-    "/fhir/r4/Slot?service-type=ESI_IL&_count=0",
+    "/fhir/r4/Slot?service-type=ESI_IL&_count=-1",
+    "/fhir/r4/Slot?service-type=ESI_IL&_count=1001",
     "/fhir/r4/Slot?service-type=ESI_IL&start=ge2026-11-30&start=le2027-11-30",  # a year at once
     "/fhir/r4/Slot",  # no service-type
     "/fhir/r4/Slot?service-type=ESI_IL&schedule=Schedule/garbage",
@@ -167,6 +168,9 @@ def test_slot_search_pages_with_count_and_links(calendar, desk):
         assert "previous" in links
         url = links.get("next")
     assert len(seen) == len(set(seen)) == total
+    only_total = parsed(desk.get(SLOTS + "&_count=0"))
+    assert only_total["total"] == total and "entry" not in only_total
+    assert [link["relation"] for link in only_total["link"]] == ["self"]
     everything = resources(parsed(desk.get(SLOTS + "&_count=1000")))
     assert [slot["id"] for slot in everything] == seen
     starts = [slot["start"] for slot in everything]

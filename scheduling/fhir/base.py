@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication, get_authorization_header
+from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from scheduling.api.permissions import ActionPermission
@@ -13,7 +14,6 @@ from scheduling.fhir import mapping
 from scheduling.fhir.errors import fhir_exception_handler
 from scheduling.fhir.params import Paging, paging
 from scheduling.fhir.rendering import FhirJSONParser, FhirJSONRenderer, FhirOnlyNegotiation
-from rest_framework.parsers import JSONParser
 
 BASE_PATH = "/fhir/r4/"
 
@@ -62,8 +62,8 @@ class FhirView(APIView):
                 query + [("_count", page.count), ("_offset", offset)])
 
         links = {"self": url(page.offset)}
-        if page.offset + page.count < total:
+        if page.count and page.offset + page.count < total:
             links["next"] = url(page.offset + page.count)
-        if page.offset > 0:
+        if page.count and page.offset > 0:
             links["previous"] = url(max(page.offset - page.count, 0))
         return links

@@ -38,7 +38,8 @@ def _integer(name: str, value: str, low: int, high: int) -> int:
 def paging(query, *, default_count: int = 50) -> Paging:
     count = query.get("_count")
     offset = query.get("_offset")
-    return Paging(count=default_count if count is None else _integer("_count", count, 1, MAX_COUNT),
+    # _count=0 asks for the total alone (FHIR's "count only").
+    return Paging(count=default_count if count is None else _integer("_count", count, 0, MAX_COUNT),
                   offset=0 if offset is None else _integer("_offset", offset, 0, MAX_OFFSET))
 
 
