@@ -99,11 +99,48 @@ def board_only() -> int:
     return 0
 
 
+def fhir_only() -> int:
+    """`python -m bench.run --only fhir`: FHIR slots next to the REST API's (k), into results.md."""
+    url = environment.database_url()
+    os.environ.update(environment.settings_environment(url))
+    print(f"Recreating the benchmark database ({url}) ...", flush=True)
+    environment.recreate_database(url)
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from bench import fhir
+    from bench.report import RESULTS_PATH
+    from bench.seed import seed_large_clinic
+    from clinic.models import Location
+
+    call_command("migrate", verbosity=0)
+    print("Seeding the large clinic ...", flush=True)
+    today = timezone.localdate()
+    clinic = seed_large_clinic(today=today)
+    user = get_user_model().objects.create_superuser("bench", "bench@interval.example", password=None)
+    token = Token.objects.create(user=user).key
+    print("Measuring FHIR slots next to the REST API (k) ...", flush=True)
+    figure = fhir.measure(location=Location.objects.get(pk=clinic.location_id), token=token,
+                          first_day=today + dt.timedelta(days=1), open_day=clinic.last_day + dt.timedelta(days=1))
+    fhir.write_section(figure, RESULTS_PATH)
+    print(fhir.console(figure))
+    print(f"Written to bench/{RESULTS_PATH.name} ({fhir.SECTION[3:]})")
+    return 0
+
+
 def main() -> int:
     if sys.argv[1:] == ["--only", "board"]:
         return board_only()
+    if sys.argv[1:] == ["--only", "fhir"]:
+        return fhir_only()
     if sys.argv[1:]:
-        print("usage: python -m bench.run [--only board]", file=sys.stderr)
+        print("usage: python -m bench.run [--only board|fhir]", file=sys.stderr)
         return 2
     started_at_clock = time.perf_counter()
     url = environment.database_url()
@@ -255,6 +292,11 @@ def main() -> int:
 
     board_figure = day_board.measure(location=location, user=user, first_day=clinic.first_day,
                                      last_day=clinic.last_day)
+    from bench import fhir as fhir_slots
+
+    print("Measuring FHIR slots next to the REST API (k) ...", flush=True)
+    fhir_figure = fhir_slots.measure(location=location, token=token, first_day=first_day,
+                                     open_day=clinic.last_day + dt.timedelta(days=1))
     path = report.write(results)
     with open(path, "a", encoding="utf-8") as markdown:
         markdown.write(reminder_bench.markdown(dispatch))
@@ -262,6 +304,7 @@ def main() -> int:
         if page_figures is not None:
             markdown.write(pages_report.markdown(page_figures))
         markdown.write(day_board.markdown(board_figure))
+        markdown.write(fhir_slots.markdown(fhir_figure))
     print()
     print(report.console_table(results))
     print(reminder_bench.console(dispatch))
@@ -271,6 +314,8 @@ def main() -> int:
         print(pages_report.console(page_figures))
     print()
     print(day_board.console(board_figure))
+    print()
+    print(fhir_slots.console(fhir_figure))
     print()
     for problem in problems:
         print(f"PROBLEM: {problem}")

@@ -22,6 +22,8 @@ def parsed(response, status: int = 200) -> dict:
     reads it back as the resource type it claims (each entry of a Bundle included)."""
     assert response.status_code == status, response.content[:800]
     assert response["Content-Type"].startswith(FHIR_JSON)
+    # No empty elements anywhere (FHIR forbids them; large Bundles are written without a pass to drop them).
+    assert b":null" not in response.content and b":[]" not in response.content and b":{}" not in response.content
     body = json.loads(response.content)
     get_fhir_model_class(body["resourceType"]).model_validate_json(response.content)
     return body

@@ -52,6 +52,12 @@ for _ours, _theirs in APPOINTMENT_STATUS.items():
     STATUSES_FOR_FHIR.setdefault(_theirs, []).append(_ours)
 
 
+def _compact(resource: dict) -> dict:
+    """Leave out the elements that are None or empty: FHIR forbids empty elements, and a large
+    Bundle is written without another pass over it (rendering.py)."""
+    return {key: value for key, value in resource.items() if value not in (None, [], {}, "")}
+
+
 def iso(instant: dt.datetime, zone) -> str:
     return instant.astimezone(zone).isoformat()
 
@@ -95,7 +101,7 @@ def practitioner(physician: Physician) -> dict:
 
 
 def site_location(location: Location) -> dict:
-    return {
+    return _compact({
         "resourceType": "Location",
         "id": str(location.pk),
         "extension": [{"url": TIME_ZONE_URL, "valueCode": location.time_zone}],
@@ -106,7 +112,7 @@ def site_location(location: Location) -> dict:
         "address": {"line": [location.address_line], "city": location.city, "state": location.state,
                     "postalCode": location.postal_code},
         "physicalType": {"coding": [{"system": PHYSICAL_TYPE_SYSTEM, "code": "bu", "display": "Building"}]},
-    }
+    })
 
 
 def room_location(room: Room) -> dict:
@@ -128,7 +134,7 @@ def room_location(room: Room) -> dict:
 
 
 def healthcare_service(procedure_type: ProcedureType, location_ids: list[int]) -> dict:
-    return {
+    return _compact({
         "resourceType": "HealthcareService",
         "id": str(procedure_type.pk),
         "active": procedure_type.is_active,
@@ -137,46 +143,60 @@ def healthcare_service(procedure_type: ProcedureType, location_ids: list[int]) -
         "location": [reference("Location", pk) for pk in location_ids] or None,
         "appointmentRequired": True,
         "comment": "Needs an order from a physician." if procedure_type.requires_order else None,
-    }
+    })
 
 
 def physician_schedule(physician: Physician, location: Location, procedure_types: list[ProcedureType]) -> dict:
-    return {
+    return _compact({
         "resourceType": "Schedule",
         "id": physician_schedule_id(physician.pk, location.pk),
         "active": physician.is_active and location.is_active,
         "serviceType": [service_type(procedure_type) for procedure_type in procedure_types] or None,
         "actor": [reference("Practitioner", physician.pk, physician.name),
                   reference("Location", location.pk, location.name)],
-    }
+    })
 
 
 def room_schedule(room: Room, procedure_types: list[ProcedureType]) -> dict:
-    return {
+    return _compact({
         "resourceType": "Schedule",
         "id": room_schedule_id(room.pk),
         "active": room.is_active,
         "serviceType": [service_type(procedure_type) for procedure_type in procedure_types] or None,
         "actor": [reference("Location", room_location_id(room.pk), room.name)],
-    }
+    })
 
 
 def slot(found: engine.Slot, *, procedure_type: ProcedureType, location: Location, schedule_id: str | None = None,
          status: str = "free") -> dict:
     """A computed slot: the procedure's own start and end on the physician's schedule at the location
     (or on the room's schedule when the search named a room's)."""
-    zone = location.zone
-    return {
-        "resourceType": "Slot",
-        "id": slot_ids.slot_id(procedure_type_id=procedure_type.pk, physician_id=found.physician_id,
-                               room_id=found.room_id, start=found.start),
-        "serviceType": [service_type(procedure_type)],
-        "schedule": {"reference": "Schedule/" + (schedule_id or physician_schedule_id(found.physician_id,
-                                                                                       location.pk))},
-        "status": status,
-        "start": iso(found.start, zone),
-        "end": iso(found.end, zone),
-    }
+    return slots([found], procedure_type=procedure_type, location=location, schedule_id=schedule_id,
+                 status=status)[0]
+
+
+def slots(found: list[engine.Slot], *, procedure_type: ProcedureType, location: Location,
+          schedule_id: str | None = None, status: str = "free") -> list[dict]:
+    """Many slots of one procedure type at one location: what they share is built once."""
+    zone, kinds = location.zone, [service_type(procedure_type)]
+    schedules: dict[int, dict] = {}
+    answer = []
+    for item in found:
+        schedule = schedules.get(item.physician_id)
+        if schedule is None:
+            schedule = schedules[item.physician_id] = {"reference": "Schedule/" + (
+                schedule_id or physician_schedule_id(item.physician_id, location.pk))}
+        answer.append({
+            "resourceType": "Slot",
+            "id": slot_ids.slot_id(procedure_type_id=procedure_type.pk, physician_id=item.physician_id,
+                                   room_id=item.room_id, start=item.start),
+            "serviceType": kinds,
+            "schedule": schedule,
+            "status": status,
+            "start": iso(item.start, zone),
+            "end": iso(item.end, zone),
+        })
+    return answer
 
 
 def _participant(actor: dict, status: str, start=None, end=None, zone=None) -> dict:
@@ -263,14 +283,14 @@ def patient(record: Patient) -> dict:
         telecom.append({"system": "phone", "value": record.phone})
     if record.email:
         telecom.append({"system": "email", "value": record.email})
-    return {
+    return _compact({
         "resourceType": "Patient",
         "id": str(record.pk),
         "identifier": identifiers,
         "name": [{"family": record.last_name, "given": [record.first_name], "text": record.full_name}],
         "telecom": telecom or None,
         "birthDate": record.date_of_birth.isoformat(),
-    }
+    })
 
 
 def issue(severity: str, code: str, diagnostics: str, expression: list[str] | None = None) -> dict:
@@ -305,5 +325,6 @@ def bundle(kind: str, resources: list[dict], *, base: str, total: int | None = N
         found["total"] = total
     if links:
         found["link"] = [{"relation": relation, "url": url} for relation, url in links.items()]
-    found["entry"] = entries or None
+    if entries:
+        found["entry"] = entries
     return found

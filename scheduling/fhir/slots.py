@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import re
 
 from django.utils import timezone
@@ -127,11 +128,13 @@ class SlotSearchView(FhirView):
         found = find_slots(SlotQuery(procedure_type=procedure_type, window=window, **narrowed), now=timezone.now())
         return self._answer(found.slots, page, procedure_type=procedure_type, narrowed=narrowed)
 
-    def _answer(self, slots, page, *, procedure_type=None, narrowed=None):
+    def _answer(self, found, page, *, procedure_type=None, narrowed=None):
         schedule_id = mapping.room_schedule_id(narrowed["room"].pk) if narrowed and "room" in narrowed else None
-        resources = [mapping.slot(slot, procedure_type=procedure_type, location=location, schedule_id=schedule_id)
-                     for slot, location in page.of(slots)]
-        return Response(self.searchset(resources, total=len(slots), page=page))
+        resources = []
+        for location, group in itertools.groupby(page.of(found), key=lambda item: item[1]):
+            resources += mapping.slots([slot for slot, _ in group], procedure_type=procedure_type, location=location,
+                                       schedule_id=schedule_id)
+        return Response(self.searchset(resources, total=len(found), page=page))
 
 
 class SlotReadView(FhirView):
