@@ -178,7 +178,8 @@ def slot(found: engine.Slot, *, procedure_type: ProcedureType, location: Locatio
 def slots(found: list[engine.Slot], *, procedure_type: ProcedureType, location: Location,
           schedule_id: str | None = None, status: str = "free") -> list[dict]:
     """Many slots of one procedure type at one location: what they share is built once."""
-    zone, kinds = location.zone, [service_type(procedure_type)]
+    # The code alone: a week of slots repeats it a thousand times (the name is the HealthcareService's).
+    zone, kinds = location.zone, [{"coding": [{"system": PROCEDURE_TYPE_SYSTEM, "code": procedure_type.code}]}]
     schedules: dict[int, dict] = {}
     answer = []
     for item in found:
@@ -307,13 +308,13 @@ def operation_outcome(issues: list[dict]) -> dict:
 def bundle(kind: str, resources: list[dict], *, base: str, total: int | None = None,
            links: dict[str, str] | None = None, outcome: dict | None = None) -> dict:
     """A Bundle of `kind` (searchset, collection). Resources with an id get a fullUrl under `base`."""
-    entries = []
+    entries, match = [], {"mode": "match"}  # one dict shared by every entry
     for resource in resources:
         entry = {"resource": resource}
         if resource.get("id"):
             entry["fullUrl"] = f"{base}{resource['resourceType']}/{resource['id']}"
         if kind == "searchset":
-            entry["search"] = {"mode": "match"}
+            entry["search"] = match
         entries.append(entry)
     if outcome is not None:
         entry = {"resource": outcome}

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from scheduling.fhir.errors import FhirError
 
-MAX_COUNT = 1000
+MAX_COUNT = 5000  # a week of one procedure's slots at a large clinic fits in one page
 MAX_OFFSET = 100_000
 MAX_TEXT = 200
 _INT_ID = re.compile(r"[1-9]\d{0,11}")

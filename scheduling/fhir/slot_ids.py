@@ -16,7 +16,6 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-import hmac
 import re
 
 from django.conf import settings
@@ -36,26 +35,24 @@ class SlotKey:
 
     @property
     def id(self) -> str:
-        body = f"{self.procedure_type_id}-{self.physician_id}-{self.room_id}-{int(self.start.timestamp()) // 60}"
-        return f"{body}-{_signature(body)}"
+        return slot_id(procedure_type_id=self.procedure_type_id, physician_id=self.physician_id,
+                       room_id=self.room_id, start=self.start)
 
 
 @functools.lru_cache(maxsize=4)
-def _keyed(secret_key: str) -> hmac.HMAC:
-    """The HMAC keyed once per secret (as Django's salted_hmac derives it): a week of slots signs
-    over a thousand ids, and deriving the key each time was a third of their mapping's cost."""
-    key = hashlib.sha256((_SALT + secret_key).encode()).digest()
-    return hmac.new(key, digestmod=hashlib.sha256)
+def _key(secret_key: str) -> bytes:
+    return hashlib.sha256((_SALT + secret_key).encode()).digest()
 
 
 def _signature(body: str) -> str:
-    signer = _keyed(settings.SECRET_KEY).copy()
-    signer.update(body.encode())
-    return signer.hexdigest()[:12]
+    """Keyed BLAKE2b (a MAC by design, one call in C): a week of slots signs over a thousand ids,
+    and Django's salted_hmac, deriving its key each time, was a third of their mapping's cost."""
+    return hashlib.blake2b(body.encode(), key=_key(settings.SECRET_KEY), digest_size=6).hexdigest()
 
 
 def slot_id(*, procedure_type_id: int, physician_id: int, room_id: int, start: dt.datetime) -> str:
-    return SlotKey(procedure_type_id, physician_id, room_id, start).id
+    body = f"{procedure_type_id}-{physician_id}-{room_id}-{int(start.timestamp()) // 60}"
+    return f"{body}-{_signature(body)}"
 
 
 def proposed_id(slot: str, patient_id: int | None) -> str:
