@@ -277,3 +277,9 @@ def test_a_json_body_is_answered_in_fhir_json_whatever_the_client_accepts(demo_c
     assert response.status_code == 200 and response["Content-Type"].startswith(FHIR_JSON)
     assert json.loads(response.content)["resourceType"] == "Bundle"
     assert issues(parsed(client.put("/fhir/r4/Practitioner"), 405))
+
+
+def test_slot_entries_written_as_text_are_the_same_resources_as_a_slot_read(calendar, desk):
+    week = resources(parsed(desk.get(SLOTS + "&_count=5")))
+    for searched in week:
+        assert parsed(desk.get(f"/fhir/r4/Slot/{searched['id']}")) == searched

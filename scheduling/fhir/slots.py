@@ -130,10 +130,10 @@ class SlotSearchView(FhirView):
 
     def _answer(self, found, page, *, procedure_type=None, narrowed=None):
         schedule_id = mapping.room_schedule_id(narrowed["room"].pk) if narrowed and "room" in narrowed else None
-        resources = []
+        resources = mapping.EntriesJSON()
         for location, group in itertools.groupby(page.of(found), key=lambda item: item[1]):
-            resources += mapping.slots([slot for slot, _ in group], procedure_type=procedure_type, location=location,
-                                       schedule_id=schedule_id)
+            resources += mapping.slot_entries_json([slot for slot, _ in group], procedure_type=procedure_type,
+                                                   location=location, base=self.base_url(), schedule_id=schedule_id)
         return Response(self.searchset(resources, total=len(found), page=page))
 
 
