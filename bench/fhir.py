@@ -153,10 +153,13 @@ def markdown(figure: FhirFigure) -> str:
         f"Django stack in the benchmark's process (Django's test client with a token header), DEBUG off, "
         f"{RUNS} runs of each after {WARMUP} warm-up runs, the FHIR and REST requests alternating run by run. "
         f"Both ask the same selector (`available_slots`); the FHIR answer is a searchset Bundle with one Slot per "
-        f"slot; fhir.resources (pydantic) checks the Bundle with one entry of each resource type and the standard "
-        f"json module writes it (checking and writing every entry through pydantic cost about 0.4 ms a slot: "
-        f"3.4x the REST p95 for 143 slots when first measured). \"CPU\" is the benchmark process's own CPU time "
-        f"per request (without PostgreSQL's), which a machine shared with other work does not stretch. "
+        f"slot. fhir.resources (pydantic) checks the Bundle with its first entry read back, and the slot "
+        f"entries are written straight to JSON text (scheduling/fhir/mapping.py `slot_entries_json`). History: "
+        f"checking and writing every Slot through pydantic made FHIR 3.4x the REST p95 for 143 slots; slot "
+        f"dicts written with the json module still gave 2.1-2.5x for 1,278 slots, the extra p95 being Python's "
+        f"cycle collector walking the heap (some 150,000 objects, 100-250 ms a pass here) more often because "
+        f"each slot was two more dicts alive at once. \"CPU\" is the benchmark process's own CPU time per "
+        f"request (without PostgreSQL's), which a machine shared with other work does not stretch. "
         f"Answer sizes: {sizes}.",
         "",
     ])
