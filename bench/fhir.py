@@ -1,4 +1,4 @@
-"""Figure (k): free slots through FHIR next to the REST API, same window, same clinic.
+"""Figure (l): free slots through FHIR next to the REST API, same window, same clinic.
 
 `GET /fhir/r4/Slot?service-type=CODE&start=ge..&start=le..&_count=5000` against
 `GET /api/v1/availability/?procedure_type=CODE&location=ID&from=..&to=..`, 7 days from tomorrow
@@ -118,13 +118,13 @@ def rows(figure: FhirFigure) -> list[tuple[str, ...]]:
     found = []
     for pair in figure.pairs:
         found.append((
-            f"(k) FHIR `GET /fhir/r4/Slot`, {pair.code}, {DAYS} days from {pair.first_day} (in process)",
+            f"(l) FHIR `GET /fhir/r4/Slot`, {pair.code}, {DAYS} days from {pair.first_day} (in process)",
             f"p50 {_ms(pair.fhir.p50)}, p95 {_ms(pair.fhir.p95)}, {pair.fhir_queries} queries; "
             f"CPU p50 {_ms(pair.fhir_cpu.p50)}, p95 {_ms(pair.fhir_cpu.p95)}",
             f"p95 <= {TARGET_RATIO}x REST", "yes" if pair.met else "**no**", str(pair.fhir_slots),
         ))
         found.append((
-            f"(k) REST `GET /api/v1/availability/`, the same window",
+            f"(l) REST `GET /api/v1/availability/`, the same window",
             f"p50 {_ms(pair.rest.p50)}, p95 {_ms(pair.rest.p95)}, {pair.rest_queries} queries; "
             f"CPU p50 {_ms(pair.rest_cpu.p50)}, p95 {_ms(pair.rest_cpu.p95)}; FHIR/REST p95 {pair.ratio:.2f}x, "
             f"CPU p95 {pair.fhir_cpu.p95 / pair.rest_cpu.p95:.2f}x",

@@ -100,7 +100,7 @@ def board_only() -> int:
 
 
 def fhir_only() -> int:
-    """`python -m bench.run --only fhir`: FHIR slots next to the REST API's (k), into results.md."""
+    """`python -m bench.run --only fhir`: FHIR slots next to the REST API's (l), into results.md."""
     url = environment.database_url()
     os.environ.update(environment.settings_environment(url))
     print(f"Recreating the benchmark database ({url}) ...", flush=True)
@@ -125,7 +125,7 @@ def fhir_only() -> int:
     clinic = seed_large_clinic(today=today)
     user = get_user_model().objects.create_superuser("bench", "bench@interval.example", password=None)
     token = Token.objects.create(user=user).key
-    print("Measuring FHIR slots next to the REST API (k) ...", flush=True)
+    print("Measuring FHIR slots next to the REST API (l) ...", flush=True)
     figure = fhir.measure(location=Location.objects.get(pk=clinic.location_id), token=token,
                           first_day=today + dt.timedelta(days=1), open_day=clinic.last_day + dt.timedelta(days=1))
     fhir.write_section(figure, RESULTS_PATH)
@@ -294,7 +294,7 @@ def main() -> int:
                                      last_day=clinic.last_day)
     from bench import fhir as fhir_slots
 
-    print("Measuring FHIR slots next to the REST API (k) ...", flush=True)
+    print("Measuring FHIR slots next to the REST API (l) ...", flush=True)
     fhir_figure = fhir_slots.measure(location=location, token=token, first_day=first_day,
                                      open_day=clinic.last_day + dt.timedelta(days=1))
     path = report.write(results)
