@@ -283,3 +283,13 @@ def test_slot_entries_written_as_text_are_the_same_resources_as_a_slot_read(cale
     week = resources(parsed(desk.get(SLOTS + "&_count=5")))
     for searched in week:
         assert parsed(desk.get(f"/fhir/r4/Slot/{searched['id']}")) == searched
+
+
+def test_a_control_character_in_a_header_and_a_crash_are_operation_outcomes_too(demo_clinic, rf):
+    from clinic import http_errors
+
+    response = Client(HTTP_AUTHORIZATION="Bearer ab\x00cd").get("/fhir/r4/Patient")
+    assert parsed(response, 400)["issue"][0]["code"] == "invalid"
+    crashed = http_errors.server_error(rf.get("/fhir/r4/Patient"))
+    assert parsed(crashed, 500)["issue"][0]["code"] == "exception"
+    assert b"Traceback" not in crashed.content
