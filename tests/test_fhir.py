@@ -293,3 +293,11 @@ def test_a_control_character_in_a_header_and_a_crash_are_operation_outcomes_too(
     crashed = http_errors.server_error(rf.get("/fhir/r4/Patient"))
     assert parsed(crashed, 500)["issue"][0]["code"] == "exception"
     assert b"Traceback" not in crashed.content
+
+
+def test_the_rest_api_schema_leaves_the_fhir_interface_out(demo_clinic, superuser):
+    client = Client()
+    client.force_login(superuser)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200 and b"/api/v1/availability/" in schema.content
+    assert b"/fhir/" not in schema.content

@@ -38,6 +38,7 @@ class FhirView(APIView):
     parser_classes = [FhirJSONParser, JSONParser]
     content_negotiation_class = FhirOnlyNegotiation
     required_permissions: dict[str, str] = {}
+    schema = None  # not in the REST API's OpenAPI schema: the CapabilityStatement describes FHIR
 
     def get_exception_handler(self):
         return fhir_exception_handler
