@@ -60,7 +60,9 @@ def test_find_proposes_appointments_with_every_participant(calendar, desk):
         {"name": "end", "valueDate": str(NEXT_MONDAY)},
         {"name": "practitioner", "valueReference": {"reference": f"Practitioner/{calendar.okafor.pk}"}},
         {"name": "patient", "valueReference": {"reference": f"Patient/{patient.pk}"}}])
-    assert [p["id"] for p in resources(parsed(posted))] == [p["id"] for p in proposals][:20]
+    posted = parsed(posted)
+    assert [p["id"] for p in resources(posted)] == [p["id"] for p in proposals][:20]
+    assert [link["relation"] for link in posted["link"]] == ["self"]  # a link cannot carry a body's parameters
 
 
 def test_find_for_a_patient_without_an_order_says_why_there_is_nothing(calendar, desk):

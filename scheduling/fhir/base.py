@@ -55,6 +55,9 @@ class FhirView(APIView):
                               links=self.page_links(total, page), outcome=outcome)
 
     def page_links(self, total: int, page: Paging) -> dict[str, str]:
+        if self.request.method != "GET":
+            # Parameters came in a body (POST $find): a link cannot carry them, so only the page itself.
+            return {"self": self.request.build_absolute_uri(self.request.path)}
         query = [(name, value) for name, values in self.request.query_params.lists()
                  for value in values if name not in ("_count", "_offset")]
 
