@@ -62,7 +62,11 @@ def test_every_resource_type_served_reads_and_parses_back_with_fhir_resources(ca
     assert room["physicalType"]["coding"][0]["code"] == "ro"
     service = parsed(desk.get(f"/fhir/r4/HealthcareService?service-type=ESI_IL"))
     assert [item["type"][0]["coding"][0]["code"] for item in resources(service)] == ["ESI_IL"]
-    parsed(desk.get(f"/fhir/r4/HealthcareService/{calendar.esi.pk}"))
+    esi = parsed(desk.get(f"/fhir/r4/HealthcareService/{calendar.esi.pk}"))
+    assert esi["location"] == [{"reference": f"Location/{calendar.location.pk}"}]
+    here = resources(parsed(desk.get(f"/fhir/r4/HealthcareService?location=Location/{calendar.location.pk}")))
+    assert "ESI_IL" in [item["type"][0]["coding"][0]["code"] for item in here]
+    assert parsed(desk.get("/fhir/r4/HealthcareService?location=Location/99999"))["total"] == 0
     schedules = parsed(desk.get(f"/fhir/r4/Schedule?actor=Practitioner/{calendar.okafor.pk}"))
     schedule_id = f"physician-{calendar.okafor.pk}-location-{calendar.location.pk}"
     assert [item["id"] for item in resources(schedules)] == [schedule_id]

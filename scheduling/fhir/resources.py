@@ -4,6 +4,7 @@ HealthcareService, Schedule, Patient, Appointment. Each view: parse, query, map,
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 
 from django.db.models import F, Q
 from rest_framework.response import Response
@@ -131,13 +132,13 @@ class HealthcareServiceView(ResourceView):
             records = records.filter(pk=found.pk) if found else records.none()
         if "location" in query:
             pk = params.integer_id(params.reference_id("location", query["location"], "Location"))
-            records = records.filter(pk__in=self._offered_at().get(pk, set())) if pk else records.none()
+            records = records.filter(pk__in=self.offered_at.get(pk, set())) if pk else records.none()
         if "active" in query:
             records = records.filter(is_active=params.token("active", query["active"])[1] == "true")
         return records
 
-    @staticmethod
-    def _offered_at() -> dict[int, set[int]]:
+    @cached_property
+    def offered_at(self) -> dict[int, set[int]]:
         """Location id -> the procedure types an active, credentialed physician has blocks of its kind for."""
         offered: dict[int, set[int]] = {}
         for location_id, procedure_type_id in ScheduleBlock.objects.filter(
@@ -147,11 +148,8 @@ class HealthcareServiceView(ResourceView):
         return offered
 
     def to_resource(self, record):
-        offered = getattr(self, "_offered_cache", None)
-        if offered is None:
-            offered = self._offered_cache = self._offered_at()
-        return mapping.healthcare_service(record, sorted(pk for pk, types in offered.items() if record.pk in types))
-
+        return mapping.healthcare_service(record, sorted(pk for pk, types in self.offered_at.items()
+                                                         if record.pk in types))
 
 class ScheduleView(ResourceView):
     """One Schedule per physician per location they have blocks at, and one per room."""
