@@ -99,8 +99,8 @@ def board_only() -> int:
     return 0
 
 
-def feeds_only() -> int:
-    """`python -m bench.run --only feeds`: a physician's calendar feed alone, into results.md."""
+def _only_setup():
+    """Recreate and seed the benchmark database for one figure; the large clinic."""
     url = environment.database_url()
     os.environ.update(environment.settings_environment(url))
     print(f"Recreating the benchmark database ({url}) ...", flush=True)
@@ -112,14 +112,20 @@ def feeds_only() -> int:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from bench import feeds
-    from bench.report import RESULTS_PATH
     from bench.seed import seed_large_clinic
-    from clinic.models import Location
 
     call_command("migrate", verbosity=0)
     print("Seeding the large clinic ...", flush=True)
-    clinic = seed_large_clinic(today=timezone.localdate())
+    return seed_large_clinic(today=timezone.localdate())
+
+
+def feeds_only() -> int:
+    """`python -m bench.run --only feeds`: a physician's calendar feed alone, into results.md."""
+    clinic = _only_setup()
+    from bench import feeds
+    from bench.report import RESULTS_PATH
+    from clinic.models import Location
+
     print("Measuring a physician's calendar feed (l) ...", flush=True)
     figure = feeds.measure(location=Location.objects.get(pk=clinic.location_id))
     feeds.write_section(figure, RESULTS_PATH)
@@ -128,14 +134,37 @@ def feeds_only() -> int:
     return 0
 
 
-_ONLY = {"board": board_only, "feeds": feeds_only}
+def fhir_only() -> int:
+    """`python -m bench.run --only fhir`: FHIR slots next to the REST API's (m), into results.md."""
+    clinic = _only_setup()
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from bench import fhir
+    from bench.report import RESULTS_PATH
+    from clinic.models import Location
+
+    user = get_user_model().objects.create_superuser("bench", "bench@interval.example", password=None)
+    token = Token.objects.create(user=user).key
+    print("Measuring FHIR slots next to the REST API (m) ...", flush=True)
+    figure = fhir.measure(location=Location.objects.get(pk=clinic.location_id), token=token,
+                          first_day=timezone.localdate() + dt.timedelta(days=1),
+                          open_day=clinic.last_day + dt.timedelta(days=1))
+    fhir.write_section(figure, RESULTS_PATH)
+    print(fhir.console(figure))
+    print(f"Written to bench/{RESULTS_PATH.name} ({fhir.SECTION[3:]})")
+    return 0
+
+
+_ONLY = {"board": board_only, "feeds": feeds_only, "fhir": fhir_only}
 
 
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--only" and sys.argv[2] in _ONLY:
         return _ONLY[sys.argv[2]]()
     if sys.argv[1:]:
-        print("usage: python -m bench.run [--only board|feeds]", file=sys.stderr)
+        print("usage: python -m bench.run [--only board|feeds|fhir]", file=sys.stderr)
         return 2
     started_at_clock = time.perf_counter()
     url = environment.database_url()
@@ -287,6 +316,11 @@ def main() -> int:
 
     board_figure = day_board.measure(location=location, user=user, first_day=clinic.first_day,
                                      last_day=clinic.last_day)
+    from bench import fhir as fhir_slots
+
+    print("Measuring FHIR slots next to the REST API (m) ...", flush=True)
+    fhir_figure = fhir_slots.measure(location=location, token=token, first_day=first_day,
+                                     open_day=clinic.last_day + dt.timedelta(days=1))
     # Last: it adds visits (a physician's, copied into the weeks the seed leaves empty).
     print("Measuring a physician's calendar feed (l) ...", flush=True)
     from bench import feeds as calendar_feeds
@@ -300,6 +334,7 @@ def main() -> int:
             markdown.write(pages_report.markdown(page_figures))
         markdown.write(day_board.markdown(board_figure))
         markdown.write(calendar_feeds.markdown(feed_figure))
+        markdown.write(fhir_slots.markdown(fhir_figure))
     print()
     print(report.console_table(results))
     print(reminder_bench.console(dispatch))
@@ -311,6 +346,8 @@ def main() -> int:
     print(day_board.console(board_figure))
     print()
     print(calendar_feeds.console(feed_figure))
+    print()
+    print(fhir_slots.console(fhir_figure))
     print()
     for problem in problems:
         print(f"PROBLEM: {problem}")

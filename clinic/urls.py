@@ -29,9 +29,13 @@ urlpatterns = [
     # debug pages elsewhere (they would list every route).
     # Not a form: no CSRF check, so a POST to a wrong address is the 404 too, not a CSRF page.
     re_path(r"^api/", csrf_exempt(http_errors.page_not_found)),
+    path("fhir/r4/", include(("scheduling.fhir.urls", "fhir"), namespace="fhir")),
+    # As under /api/: any other address is an OperationOutcome 404, never a page.
+    re_path(r"^fhir/", csrf_exempt(http_errors.page_not_found)),
 ]
 
-# Errors raised outside a view: JSON under /api/, the patient pages' own words elsewhere.
+# Errors raised outside a view: JSON under /api/, OperationOutcome under /fhir/, the patient
+# pages' own words elsewhere.
 handler400 = "clinic.http_errors.bad_request"
 handler403 = "clinic.http_errors.permission_denied"
 handler404 = "clinic.http_errors.page_not_found"
