@@ -42,8 +42,10 @@ from scheduling.models.pathways import (
 from scheduling.models.diary import BaselineSource, PainDiary, PainEntry
 from scheduling.models.reminders import (
     BEFORE_VISIT_KINDS,
+    FINAL_DELIVERY_STATUSES,
     Anchor,
     AttemptOutcome,
+    DeliveryStatus,
     Reminder,
     ReminderAttempt,
     ReminderKind,
@@ -54,6 +56,8 @@ from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer
 
 __all__ = [
     "BEFORE_VISIT_KINDS",
+    "FINAL_DELIVERY_STATUSES",
+    "DeliveryStatus",
     "BOOKED_HERE",
     "OPEN_STEP_STATUSES",
     "STEP_FIELDS",
