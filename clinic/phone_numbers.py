@@ -63,6 +63,8 @@ def to_e164_rows(rows, *, region: str) -> tuple[dict[int, str], list[tuple[int, 
     converted: dict[int, str] = {}
     unparseable: list[tuple[int, str]] = []
     for pk, typed in rows:
+        if isinstance(typed, PhoneNumber):  # read through the model field: what the row holds
+            typed = typed.raw_input or raw(typed)
         if not typed:
             continue
         number = e164(typed, region=region)
