@@ -356,10 +356,12 @@ def test_a_held_time_beside_a_booked_visit_and_time_off_keeps_the_picker_working
         assert value(local(NEXT_TUESDAY, 12), calendar.okafor) in text
 
 
-def test_a_new_patients_phone_is_stored_in_the_clinics_usual_form(client, calendar):
+def test_a_new_patients_phone_is_stored_in_e164_and_shown_in_the_clinics_usual_form(client, calendar):
     book(client, calendar, phone="918.555.0177", email="", email_consent="")
     patient = Appointment.objects.get(procedure_start=local(NEXT_TUESDAY, 9)).patient
-    assert patient.phone == "(918) 555-0177" and patient.preferred_channel == "sms"
+    stored = Patient.objects.filter(pk=patient.pk).values_list("phone", flat=True).get()
+    assert stored == "+19185550177" and str(patient.phone) == "(918) 555-0177"
+    assert patient.preferred_channel == "sms"
 
 
 def test_a_refused_booking_leaves_no_new_patient_record(client, calendar):

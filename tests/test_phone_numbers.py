@@ -177,3 +177,17 @@ def test_incomplete_twilio_settings_stop_start_up(monkeypatch, env, named):
 
     with pytest.raises(ImproperlyConfigured, match=named):
         load_settings(monkeypatch, **env)
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "Enter a valid phone number, e.g. (918) 555-0140"),
+                                                 ("es", "Escriba un número de teléfono válido")])
+def test_the_booking_form_refuses_a_number_that_is_not_one_in_the_patients_words(language, words):
+    from django.utils import translation
+
+    from scheduling.pages.forms import DetailsForm
+
+    with translation.override(language):
+        form = DetailsForm({"first_name": "Ann", "last_name": "Lee", "date_of_birth": "1950-01-01",
+                            "phone": "555-01", "email": "ann@example.com"}, filled_in_by_a_person=lambda _: True)
+        assert not form.is_valid()
+        assert words in form.errors["phone"][0]

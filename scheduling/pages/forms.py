@@ -28,7 +28,9 @@ class DetailsForm(forms.Form):
     )
     # Any common way of writing it; kept in E.164.
     phone = PhoneNumberField(label=_("Mobile phone"), max_length=32, required=False,
-                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+                             error_messages={"invalid": _("Enter a valid phone number, e.g. (918) 555-0140 or "
+                                                          "+19185550140.")})
     email = forms.EmailField(label=_("Email"), required=False,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     sms_consent = forms.BooleanField(label=_("Send me text messages about my visits"), required=False)
