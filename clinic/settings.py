@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from csp.constants import NONCE, NONE, SELF
+from phonenumbers import SUPPORTED_REGIONS as _phone_regions
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.env import (
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "phonenumber_field",
     # Headers: the Content-Security-Policy (its nonce is request.csp_nonce in templates).
     "csp",
     "clinic",
@@ -395,16 +397,45 @@ if CALENDAR_FEED_PATIENT_NAMES not in {"initials", "full"}:
     raise ImproperlyConfigured(
         f"CALENDAR_FEED_PATIENT_NAMES must be initials or full; got {CALENDAR_FEED_PATIENT_NAMES!r}.")
 
-# Text messages: "console" (logged), "file" (var/sms.jsonl), "memory" (tests), "null" (benchmarks)
-# or "http" (a provider).
+# Phone numbers are stored in E.164 (+19185550111) and shown in the national format of this
+# region; a number typed without a country code is read as one of this region's.
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
+if PHONE_DEFAULT_REGION not in _phone_regions:
+    raise ImproperlyConfigured(f"PHONE_DEFAULT_REGION must be a two-letter region code such as US; "
+                               f"got {PHONE_DEFAULT_REGION!r}.")
+PHONENUMBER_DEFAULT_REGION = PHONE_DEFAULT_REGION
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "NATIONAL"
+
+# Text messages: "console" (logged), "file" (var/sms.jsonl), "memory" (tests), "null" (benchmarks),
+# "http" (a provider's generic JSON API) or "twilio" (Twilio's Messages API).
+SMS_TRANSPORTS = ("console", "file", "memory", "null", "http", "twilio")
 SMS_TRANSPORT = env_str("SMS_TRANSPORT", "console")
-if SMS_TRANSPORT not in {"console", "file", "memory", "null", "http"}:
-    raise ImproperlyConfigured(f"SMS_TRANSPORT must be console, file, memory, null or http; got {SMS_TRANSPORT!r}.")
+if SMS_TRANSPORT not in SMS_TRANSPORTS:
+    raise ImproperlyConfigured(f"SMS_TRANSPORT must be one of {', '.join(SMS_TRANSPORTS)}; got {SMS_TRANSPORT!r}.")
 SMS_HTTP_URL = env_str("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN")
 SMS_FROM = env_str("SMS_FROM")
 if SMS_TRANSPORT == "http" and not (SMS_HTTP_URL.startswith(("https://", "http://")) and SMS_FROM):
     raise ImproperlyConfigured("SMS_TRANSPORT=http needs SMS_HTTP_URL (the provider's endpoint) and SMS_FROM.")
+# Twilio: the account's SID and auth token (the token also checks the signature of Twilio's
+# callbacks), and the sender: a number (TWILIO_FROM, E.164) or a messaging service (MG...).
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM = env_str("TWILIO_FROM")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
+# Only for tests and local trials: where the SDK sends its requests instead of api.twilio.com.
+TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL")
+if SMS_TRANSPORT == "twilio":
+    if not (TWILIO_ACCOUNT_SID.startswith("AC") and TWILIO_AUTH_TOKEN):
+        raise ImproperlyConfigured("SMS_TRANSPORT=twilio needs TWILIO_ACCOUNT_SID (AC...) and TWILIO_AUTH_TOKEN.")
+    if not (TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID.startswith("MG")):
+        raise ImproperlyConfigured("SMS_TRANSPORT=twilio needs TWILIO_FROM (a number in E.164, e.g. +19185550140) "
+                                   "or TWILIO_MESSAGING_SERVICE_SID (MG...).")
+    if TWILIO_FROM and not re.fullmatch(r"\+[1-9][0-9]{6,14}", TWILIO_FROM):
+        raise ImproperlyConfigured(f"TWILIO_FROM must be a number in E.164, e.g. +19185550140; got {TWILIO_FROM!r}.")
+if TWILIO_API_BASE_URL and not TWILIO_API_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"TWILIO_API_BASE_URL must start with https:// or http://; got {TWILIO_API_BASE_URL!r}.")
 
 # Webhooks: a receiver answers within WEBHOOK_TIMEOUT_SECONDS or the attempt counts as failed;
 # failures are retried WEBHOOK_BACKOFF_SECONDS later, then twice as long each time, until

@@ -22,6 +22,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("feeds/", include("scheduling.feeds.urls")),
     path("", include("scheduling.pages.urls")),
+    # Twilio's delivery reports and patients' replies (signed by Twilio; see scheduling/sms/).
+    path("sms/", include("scheduling.sms.urls")),
     path("api/v1/", include(("scheduling.api.urls", "api"), namespace="api")),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", DocsView.as_view(url_name="api-schema"), name="api-docs"),

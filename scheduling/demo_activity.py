@@ -49,11 +49,13 @@ from scheduling.models import (
     Appointment,
     AppointmentStatus,
     CarePlanTemplate,
+    TextDeliveryStatus,
     ProcedureElsewhere,
     BaselineSource,
     OutcomeSource,
     ProcedureOrder,
     Reminder,
+    ReminderKind,
     ReminderStatus,
 )
 from scheduling.services.careplan_progress import careplan_visit_completed
@@ -198,6 +200,7 @@ class _Activity:
         self.today = now.astimezone(self.zone).date()
         self.ordering_physician = Physician.objects.filter(user__username="okafor").first() or \
             Physician.objects.filter(is_active=True).order_by("pk").first()
+        self.undelivered_shown = False  # one text of the demo shows a failed delivery
 
     def local(self, day: dt.date, hour: int = 0) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(hour)).replace(tzinfo=self.zone)
@@ -379,7 +382,18 @@ class _Activity:
         for reminder in Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING,
                                                 due_at__lte=self.now):
             reminder.status, reminder.sent_at = ReminderStatus.SENT, reminder.due_at
-            reminder.save(update_fields=["status", "sent_at"])
+            fields = ["status", "sent_at"]
+            if reminder.channel == Channel.SMS:
+                # What the provider's delivery reports would have said: delivered, bar one
+                # confirmation request to a phone switched off (Twilio's error 30003), so the
+                # reminder list shows both.
+                undelivered = reminder.kind == ReminderKind.CONFIRMATION_REQUEST and not self.undelivered_shown
+                self.undelivered_shown = self.undelivered_shown or undelivered
+                reminder.delivery_status = TextDeliveryStatus.UNDELIVERED if undelivered else TextDeliveryStatus.DELIVERED
+                reminder.delivery_error_code = "30003" if undelivered else ""
+                reminder.delivery_reported_at = reminder.due_at + dt.timedelta(seconds=4)
+                fields += ["delivery_status", "delivery_error_code", "delivery_reported_at"]
+            reminder.save(update_fields=fields)
 
 
 def _is_open(activity: _Activity, day: dt.date) -> bool:

@@ -81,7 +81,7 @@ def test_a_physicians_feed_names_the_procedure_code_the_room_and_the_patients_in
     body = response.content.decode()
     assert patient.last_name not in body
     assert patient.date_of_birth.strftime("%Y%m%d") not in body and patient.date_of_birth.isoformat() not in body
-    assert patient.phone.replace("+", "") not in body.replace("+", "")
+    assert patient.phone.as_e164.lstrip("+") not in body.replace("+", "") and patient.phone.as_national not in body
     # The physician's own time: the procedure, not the room's setup and turnover.
     assert event.decoded("DTSTART") == local(NEXT_MONDAY, 9)
     assert event.decoded("DTEND") == visit.procedure_end

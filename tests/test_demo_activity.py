@@ -157,3 +157,11 @@ def test_two_care_plans_are_under_way_one_ready_and_one_waiting_for_the_physicia
     walter = CarePlan.objects.get(patient=patient("Walter", "Brandt"))
     assert walter.status == PlanStatus.NEEDS_DECISION
     assert "50% relief; Medicare asks for 80%" in walter.steps.get(position=2).status_note
+
+
+def test_the_demos_texts_sent_before_now_carry_delivery_reports_some_undelivered(activity):
+    texts = Reminder.objects.filter(status=ReminderStatus.SENT, channel="sms")
+    assert texts.exists() and not texts.filter(delivery_status="").exists()
+    undelivered = texts.filter(delivery_status="undelivered")
+    assert list(undelivered.values_list("kind", "delivery_error_code")) == [("confirmation_request", "30003")]
+    assert texts.filter(delivery_status="delivered").count() > undelivered.count()

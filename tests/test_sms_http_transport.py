@@ -46,7 +46,7 @@ MESSAGE = Message(to="(918) 555-0101", body="Your visit is booked.", idempotency
 def test_a_message_is_posted_with_its_idempotency_key(provider):
     HttpSMSTransport().send(MESSAGE)
     (request,) = provider.received
-    assert request["body"] == {"to": "(918) 555-0101", "from": "+19185550140", "body": "Your visit is booked."}
+    assert request["body"] == {"to": "+19185550101", "from": "+19185550140", "body": "Your visit is booked."}
     assert request["key"] == "7:booking:abc" and request["auth"] == "Bearer secret-token"
 
 

@@ -405,7 +405,7 @@ def test_the_clinic_sends_the_order_link_through_the_reminder_worker(client, cal
     assert dispatch.dispatch_due(now=NOW) == 1
     (sms,) = MemorySMSTransport.outbox
     MemorySMSTransport.outbox.clear()
-    assert sms.to == "(918) 555-0188" and links.order_link(order) in sms.body
+    assert sms.to == "+19185550188" and links.order_link(order) in sms.body
     assert "Interval Pain Center Bartlesville" in sms.body and "injection" not in sms.body.lower()
     message.refresh_from_db()
     assert message.status == "sent"

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
-from clinic.models.validators import phone_validator, validate_time_zone
+from clinic.models.validators import validate_time_zone
 
 
 class Location(models.Model):
@@ -28,7 +29,8 @@ class Location(models.Model):
     city = models.CharField(_("city"), max_length=100)
     state = models.CharField(_("state"), max_length=50)
     postal_code = models.CharField(_("postal code"), max_length=20)
-    phone = models.CharField(_("phone"), max_length=32, validators=[phone_validator])
+    # E.164 ("+19185550140"), shown nationally; see clinic/phone_numbers.py.
+    phone = PhoneNumberField(_("phone"), max_length=32)
     recovery_bays = models.PositiveSmallIntegerField(
         _("recovery bays"),
         default=4,

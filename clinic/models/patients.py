@@ -7,14 +7,15 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Value
-from django.db.models.functions import Replace
+from django.db.models import Value
+from django.db.models.functions import Cast, Replace
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from clinic.models.catalog import BloodThinner
-from clinic.models.validators import PHONE_PUNCTUATION, phone_key, phone_validator
+from clinic.models.validators import PHONE_PUNCTUATION, phone_key
 
 
 class PayerKind(models.TextChoices):
@@ -53,12 +54,13 @@ class PatientQuerySet(models.QuerySet):
     def with_phone(self, phone: str) -> "PatientQuerySet":
         """Patients whose stored number is `phone`, however either was typed (see `phone_key`).
 
-        The database strips the punctuation the phone validator allows, so stored numbers need
-        no normalised copy; the number searched for must have at least a local number's digits.
+        Numbers are stored in E.164, but a row that never parsed keeps what was typed; the
+        database strips the punctuation from either, so both match. The number searched for
+        must have at least a local number's digits.
         """
-        digits = F("phone")
+        digits = Cast("phone", output_field=models.CharField())  # text, not a PhoneNumber to parse
         for character in PHONE_PUNCTUATION:
-            digits = Replace(digits, Value(character), Value(""))
+            digits = Replace(digits, Value(character), Value(""), output_field=models.CharField())
         return self.annotate(_phone_digits=digits).filter(_phone_digits__endswith=phone_key(phone))
 
 
@@ -67,7 +69,8 @@ class Patient(models.Model):
     last_name = models.CharField(_("last name"), max_length=80)
     date_of_birth = models.DateField(_("date of birth"))
     email = models.EmailField(_("email"), blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True, validators=[phone_validator])
+    # E.164 ("+19185550111"), shown nationally; see clinic/phone_numbers.py.
+    phone = PhoneNumberField(_("phone"), max_length=32, blank=True)
     preferred_channel = models.CharField(
         _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
     )

@@ -34,7 +34,7 @@ def validate_time_zone(value: str) -> None:
 
 def digits_of(phone: str) -> str:
     """The digits of a phone number, for matching numbers typed in different styles."""
-    return re.sub(r"\D", "", phone or "")
+    return re.sub(r"\D", "", str(phone or ""))
 
 
 # The characters besides digits that `phone_validator` lets a stored number contain.

@@ -11,17 +11,29 @@ from scheduling.models import Reminder, ReminderAttempt, ReminderStatus, Reminde
 from scheduling.reminders.dispatch import reminder_retry
 
 
+def delivery_text(reminder: Reminder) -> str:
+    """What the SMS provider last reported: "Delivered", "Not delivered (30003)"; "" before any."""
+    if not reminder.delivery_status:
+        return ""
+    label = reminder.get_delivery_status_display()
+    return f"{label} ({reminder.delivery_error_code})" if reminder.delivery_error_code else str(label)
+
+
 class ReminderInline(admin.TabularInline):
     model = Reminder
     extra = 0
     can_delete = False
-    fields = ["kind", "channel", "due_at", "status", "attempts", "sent_at", "last_error"]
+    fields = ["kind", "channel", "due_at", "status", "attempts", "sent_at", "delivery", "last_error"]
     readonly_fields = fields
     ordering = ["due_at"]
     verbose_name_plural = _("reminders")
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("delivery"))
+    def delivery(self, obj: Reminder) -> str:
+        return delivery_text(obj)
 
 
 class AttemptInline(admin.TabularInline):
@@ -37,16 +49,23 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    list_display = ["due_at", "kind", "channel", "status", "attempts", "appointment", "order", "last_error"]
-    list_filter = ["status", "kind", "channel"]
-    search_fields = ["appointment__patient__last_name", "order__patient__last_name", "idempotency_key"]
+    list_display = ["due_at", "kind", "channel", "status", "delivery", "attempts", "appointment", "order",
+                    "last_error"]
+    list_filter = ["status", "delivery_status", "kind", "channel"]
+    search_fields = ["appointment__patient__last_name", "order__patient__last_name", "idempotency_key",
+                     "=provider_message_id"]
     list_select_related = ["appointment__patient", "appointment__procedure_type", "appointment__location",
                            "order__patient", "order__procedure_type"]
     date_hierarchy = "due_at"
     inlines = [AttemptInline]
     actions = ["retry"]
     readonly_fields = ["appointment", "order", "kind", "channel", "due_at", "status", "attempts", "next_attempt_at",
-                       "claimed_at", "claim_token", "last_error", "sent_at", "idempotency_key", "context"]
+                       "claimed_at", "claim_token", "last_error", "sent_at", "idempotency_key", "context",
+                       "provider_message_id", "delivery_status", "delivery_error_code", "delivery_reported_at"]
+
+    @admin.display(description=_("delivery"), ordering="delivery_status")
+    def delivery(self, obj: Reminder) -> str:
+        return delivery_text(obj)
 
     def has_add_permission(self, request):
         return False

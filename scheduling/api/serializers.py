@@ -6,9 +6,11 @@ import datetime as dt
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
+from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from clinic.models import Channel, Location, Patient, Physician, ProcedureType, Room
+from clinic.phone_numbers import national
 from scheduling.api.schema import UnmetRuleSerializer
 from scheduling.models import (
     Appointment,
@@ -56,7 +58,19 @@ class ProcedureTypeSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field({"type": "string", "maxLength": 32, "example": "(918) 555-0111",
+                     "description": "A phone number in any common format (\"(918) 555-0111\", \"918.555.0111\", "
+                                    "\"+1 918 555 0111\"); stored in E.164, returned in the national format."})
+class PhoneField(PhoneNumberField):
+    default_error_messages = {"invalid": "Enter a valid phone number, e.g. (918) 555-0140 or +19185550140."}
+
+    def to_representation(self, value) -> str:
+        return national(value)
+
+
 class LocationSerializer(serializers.ModelSerializer):
+    phone = PhoneField(read_only=True)
+
     class Meta:
         model = Location
         fields = ["id", "name", "time_zone", "address_line", "city", "state", "postal_code", "phone",
@@ -102,6 +116,7 @@ class PatientSerializer(serializers.ModelSerializer):
     procedures_elsewhere = ProcedureElsewhereSerializer(
         many=True, read_only=True,
         help_text="Procedures done at other clinics, most recent first; the pathway rules count them.")
+    phone = PhoneField(required=False, allow_blank=True, max_length=32)
 
     class Meta:
         model = Patient

@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import json
 
+from clinic import phone_numbers
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import availability as engine
 from scheduling.fhir import slot_ids
@@ -110,7 +111,7 @@ def site_location(location: Location) -> dict:
         "status": "active" if location.is_active else "inactive",
         "name": location.name,
         "mode": "instance",
-        "telecom": [{"system": "phone", "value": location.phone}] if location.phone else None,
+        "telecom": [{"system": "phone", "value": phone_numbers.raw(location.phone)}] if location.phone else None,
         "address": {"line": [location.address_line], "city": location.city, "state": location.state,
                     "postalCode": location.postal_code},
         "physicalType": {"coding": [{"system": PHYSICAL_TYPE_SYSTEM, "code": "bu", "display": "Building"}]},
@@ -313,7 +314,7 @@ def patient(record: Patient) -> dict:
         identifiers.append({"use": "secondary", "system": MEMBER_ID_SYSTEM, "value": record.member_id})
     telecom = []
     if record.phone:
-        telecom.append({"system": "phone", "value": record.phone})
+        telecom.append({"system": "phone", "value": phone_numbers.raw(record.phone)})
     if record.email:
         telecom.append({"system": "email", "value": record.email})
     return _compact({

@@ -43,6 +43,7 @@ from scheduling.models.pathways import (
 from scheduling.models.diary import BaselineSource, PainDiary, PainEntry
 from scheduling.models.reminders import (
     BEFORE_VISIT_KINDS,
+    FINAL_TEXT_DELIVERY_STATUSES,
     Anchor,
     AttemptOutcome,
     Reminder,
@@ -50,6 +51,7 @@ from scheduling.models.reminders import (
     ReminderKind,
     ReminderStatus,
     ReminderStep,
+    TextDeliveryStatus,
 )
 from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 from scheduling.models.webhooks import (
@@ -64,7 +66,9 @@ from scheduling.models.webhooks import (
 )
 
 __all__ = [
+    "TextDeliveryStatus",
     "BEFORE_VISIT_KINDS",
+    "FINAL_TEXT_DELIVERY_STATUSES",
     "BOOKED_HERE",
     "OPEN_STEP_STATUSES",
     "STEP_FIELDS",

@@ -101,6 +101,20 @@ class ReminderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class TextDeliveryStatus(models.TextChoices):
+    """What the SMS provider last reported about a sent text (its status callbacks)."""
+
+    QUEUED = "queued", _("Queued at the provider")
+    SENT = "sent", _("Handed to the carrier")
+    DELIVERED = "delivered", _("Delivered")
+    UNDELIVERED = "undelivered", _("Not delivered")
+    FAILED = "failed", _("Failed at the provider")
+
+
+# A report of these is final: a late "sent" arriving after "delivered" does not undo it.
+FINAL_TEXT_DELIVERY_STATUSES = frozenset({TextDeliveryStatus.DELIVERED, TextDeliveryStatus.UNDELIVERED, TextDeliveryStatus.FAILED})
+
+
 class Reminder(models.Model):
     """One message to send: the outbox row."""
 
@@ -128,6 +142,13 @@ class Reminder(models.Model):
     context = models.JSONField(_("details"), default=dict, blank=True,
                                help_text=_("What the message needs beyond the visit, e.g. a drug's last-dose day."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    provider_message_id = models.CharField(_("provider's message ID"), max_length=64, blank=True, db_index=True,
+                                           help_text=_("The SMS provider's ID for the text (Twilio: SM...)."))
+    delivery_status = models.CharField(_("delivery"), max_length=20, choices=TextDeliveryStatus.choices, blank=True)
+    delivery_error_code = models.CharField(_("delivery error code"), max_length=10, blank=True,
+                                           help_text=_("The provider's error code when a text was not delivered "
+                                                       "(Twilio: 30003 phone off, 30005 unknown number, ...)."))
+    delivery_reported_at = models.DateTimeField(_("delivery reported"), null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]

@@ -9,8 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-
-from clinic.models.validators import phone_validator
+from phonenumber_field.formfields import PhoneNumberField
 
 
 class DetailsForm(forms.Form):
@@ -27,8 +26,11 @@ class DetailsForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
         error_messages={"invalid": _("Enter the date of birth as year-month-day, e.g. 1956-03-14.")},
     )
-    phone = forms.CharField(label=_("Mobile phone"), max_length=32, required=False, validators=[phone_validator],
-                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    # Any common way of writing it; kept in E.164.
+    phone = PhoneNumberField(label=_("Mobile phone"), max_length=32, required=False,
+                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+                             error_messages={"invalid": _("Enter a valid phone number, e.g. (918) 555-0140 or "
+                                                          "+19185550140.")})
     email = forms.EmailField(label=_("Email"), required=False,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     sms_consent = forms.BooleanField(label=_("Send me text messages about my visits"), required=False)

@@ -77,16 +77,18 @@ class _Claim:
         table = Reminder._meta.db_table
         self.token = token
         self._token = Reminder._meta.get_field("claim_token").get_db_prep_value(token, connection)
-        self._unwritten: tuple[int, int, dt.datetime] | None = None  # (id, attempts, sent at)
+        # (id, attempts, sent at, the provider's message id)
+        self._unwritten: tuple[int, int, dt.datetime, str] | None = None
         ours = "status = %s AND claim_token = %s"
         self._renew = f"UPDATE {table} SET claimed_at = %s WHERE id = %s AND {ours}"
-        self._sent = (f"UPDATE {table} SET status = %s, sent_at = %s, attempts = %s, last_error = '' "
-                      f"WHERE id = %s AND {ours}")
+        self._sent = (f"UPDATE {table} SET status = %s, sent_at = %s, attempts = %s, last_error = '', "
+                      f"provider_message_id = %s WHERE id = %s AND {ours}")
         self._sent_and_renew = (
             f"UPDATE {table} SET status = CASE WHEN id = %s THEN %s ELSE status END, "
             "sent_at = CASE WHEN id = %s THEN %s ELSE sent_at END, "
             "attempts = CASE WHEN id = %s THEN %s ELSE attempts END, "
             "last_error = CASE WHEN id = %s THEN '' ELSE last_error END, "
+            "provider_message_id = CASE WHEN id = %s THEN %s ELSE provider_message_id END, "
             "claimed_at = CASE WHEN id = %s THEN %s ELSE claimed_at END "
             f"WHERE id IN (%s, %s) AND {ours} RETURNING id")
 
@@ -101,25 +103,26 @@ class _Claim:
             if self._unwritten is None:
                 cursor.execute(self._renew, [at, pk, ReminderStatus.SENDING, self._token])
                 return cursor.rowcount == 1
-            sent, attempts, sent_at = self._unwritten
+            sent, attempts, sent_at, provider_id = self._unwritten
             self._unwritten = None
             cursor.execute(self._sent_and_renew, [sent, ReminderStatus.SENT, sent, sent_at, sent, attempts, sent,
-                                                  pk, at, sent, pk, ReminderStatus.SENDING, self._token])
+                                                  sent, provider_id, pk, at, sent, pk, ReminderStatus.SENDING,
+                                                  self._token])
             return any(row[0] == pk for row in cursor.fetchall())
 
-    def mark_sent(self, pk: int, *, attempts: int) -> None:
+    def mark_sent(self, pk: int, *, attempts: int, provider_message_id: str = "") -> None:
         """Written with the next renewal, or by `flush` at the end of the batch."""
         self.flush()
-        self._unwritten = (pk, attempts, timezone.now())
+        self._unwritten = (pk, attempts, timezone.now(), provider_message_id)
 
     def flush(self) -> None:
         if self._unwritten is None:
             return
-        pk, attempts, sent_at = self._unwritten
+        pk, attempts, sent_at, provider_id = self._unwritten
         self._unwritten = None
         with connection.cursor() as cursor:
-            cursor.execute(self._sent, [ReminderStatus.SENT, sent_at, attempts, pk, ReminderStatus.SENDING,
-                                        self._token])
+            cursor.execute(self._sent, [ReminderStatus.SENT, sent_at, attempts, provider_id, pk,
+                                        ReminderStatus.SENDING, self._token])
 
 
 def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
@@ -149,9 +152,9 @@ def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
         logger.info("Reminder %s skipped: no longer held by this dispatch run", reminder.pk)
         return SKIPPED
     started = time.monotonic()
-    error, outcome = "", AttemptOutcome.SENT
+    error, outcome, provider_id = "", AttemptOutcome.SENT, None
     try:
-        transport_for(reminder.channel).send(render(reminder))
+        provider_id = transport_for(reminder.channel).send(render(reminder))
     except TransportError as failure:
         error = str(failure)
         last = failure.permanent or reminder.attempts + 1 >= MAX_ATTEMPTS
@@ -160,7 +163,7 @@ def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
     count = reminder.attempts + 1
     attempts.append(ReminderAttempt(reminder=reminder, at=at, outcome=outcome, error=error, duration_ms=took))
     if outcome == AttemptOutcome.SENT:
-        claim.mark_sent(reminder.pk, attempts=count)
+        claim.mark_sent(reminder.pk, attempts=count, provider_message_id=provider_id or "")
         return ReminderStatus.SENT
     if outcome == AttemptOutcome.TEMPORARY_FAILURE:
         claim.rows(reminder.pk).update(status=ReminderStatus.PENDING, attempts=count, last_error=error,

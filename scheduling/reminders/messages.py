@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from scheduling.models import Reminder, ReminderKind
 from clinic.models import Location
+from clinic.phone_numbers import for_sending
 from scheduling.reminders.links import link, order_link
 from scheduling.reminders.transports import Message
 
@@ -89,7 +90,7 @@ def _render_order_link(reminder: Reminder) -> Message:
         html = render_to_string("reminders/email.html", {
             **context, "subject": subject, "body": body, "language": translation.get_language(),
             "actions": [(gettext_lazy("Choose a time"), context["book_url"])]})
-    return Message(to=patient.phone if reminder.channel == "sms" else patient.email, body=body,
+    return Message(to=for_sending(patient.phone) if reminder.channel == "sms" else patient.email, body=body,
                    idempotency_key=reminder.idempotency_key, subject=f"{location.name}: {subject}", html=html)
 
 
@@ -135,7 +136,7 @@ def _render(reminder: Reminder) -> Message:
         # Booked after the last-dose day: the message cannot say "today is the last day".
         context["hold_passed"] = last_dose < sending_day
     body = " ".join(render_to_string(f"reminders/{reminder.kind}.txt", context).split())
-    to = patient.phone if reminder.channel == "sms" else patient.email
+    to = for_sending(patient.phone) if reminder.channel == "sms" else patient.email
     subject = str(SUBJECTS[reminder.kind])
     if reminder.kind == ReminderKind.ARRIVAL:
         subject = _("Your visit %(day)s") % {"day": relative_day}

@@ -1,8 +1,10 @@
-"""One small class per channel. `send` raises TransportError(permanent=...) on failure.
+"""One small class per channel. `send` returns the provider's id for the message when it gives
+one, and raises TransportError(permanent=...) on failure.
 
 SMS goes through the transport named by SMS_TRANSPORT: "console" (the log; development),
-"file" (JSON lines under var/; tests and demos), "memory" (kept in a list; tests), "null" (discarded; benchmarks), or
-"http" (a provider's HTTP API: SMS_HTTP_URL, SMS_HTTP_TOKEN, SMS_FROM).
+"file" (JSON lines under var/; tests and demos), "memory" (kept in a list; tests), "null" (discarded; benchmarks),
+"http" (a provider's generic JSON API: SMS_HTTP_URL, SMS_HTTP_TOKEN, SMS_FROM) or "twilio"
+(Twilio's Messages API, scheduling/reminders/twilio_sms.py). Texts go to numbers in E.164.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+
+from clinic.phone_numbers import for_sending
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +78,8 @@ class NullSMSTransport:
 
 class HttpSMSTransport:
     def send(self, message: Message) -> None:
-        payload = json.dumps({"to": message.to, "from": settings.SMS_FROM, "body": message.body}).encode()
+        payload = json.dumps({"to": for_sending(message.to), "from": settings.SMS_FROM,
+                              "body": message.body}).encode()
         request = urllib.request.Request(settings.SMS_HTTP_URL, data=payload, method="POST", headers={
             "Content-Type": "application/json", "Authorization": f"Bearer {settings.SMS_HTTP_TOKEN}",
             "Idempotency-Key": message.idempotency_key})
@@ -96,4 +101,8 @@ SMS_TRANSPORTS = {"console": ConsoleSMSTransport, "file": FileSMSTransport, "mem
 def transport_for(channel: str):
     if channel == "email":
         return EmailTransport()
+    if settings.SMS_TRANSPORT == "twilio":
+        from scheduling.reminders.twilio_sms import TwilioSMSTransport  # the SDK loads only when used
+
+        return TwilioSMSTransport()
     return SMS_TRANSPORTS[settings.SMS_TRANSPORT]()

@@ -7,6 +7,7 @@ from scheduling.services.idempotency import idempotent_request_answered, idempot
 from scheduling.services.outcomes import outcome_record
 from scheduling.services.online import online_booking_make
 from scheduling.services.patients import patient_created, patient_for_booking, patient_reminders_after_consent
+from scheduling.services.sms import sms_delivery_report, sms_reply_receive
 from scheduling.services.replan import ReplanResult, appointment_move_to_nearest, appointments_move_to_nearest
 from scheduling.services.waitlist import OfferGone, waitlist_accept, waitlist_join, waitlist_leave
 from scheduling.services.lifecycle import (
@@ -45,4 +46,6 @@ __all__ = [
     "outcome_record",
     "patient_created",
     "patient_for_booking",
+    "sms_delivery_report",
+    "sms_reply_receive",
 ]

@@ -9,20 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import Channel, Patient
-from clinic.models.validators import digits_of, phone_key
+from clinic.models.validators import phone_key
 from scheduling.models import BOOKED_STATUSES, Appointment, ReminderStatus
 from scheduling.reminders.outbox import channel_for, reminders_schedule
 from scheduling.webhooks.events import patient_created_event
-
-
-def _formatted(phone: str) -> str:
-    """A ten-digit North American number in the clinic's usual form, "(918) 555-0111"."""
-    digits = digits_of(phone)
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) == 10:
-        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-    return phone.strip()
 
 
 def patient_for_booking(
@@ -66,7 +56,7 @@ def patient_for_booking(
         # Texts when they said yes to texts, or gave only a phone; else email.
         preferred = Channel.SMS if phone and (sms_consent or not email) else Channel.EMAIL
         patient = Patient(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth,
-                          phone=_formatted(phone),
+                          phone=phone.strip() if isinstance(phone, str) else phone,
                           email=email, sms_consent=sms_consent and bool(phone),
                           email_consent=email_consent and bool(email), preferred_channel=preferred,
                           language=language or "en", needs_review=True)

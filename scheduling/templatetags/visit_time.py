@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from clinic.phone_numbers import e164
+
 register = template.Library()
 
 
@@ -43,9 +45,10 @@ def clock(value) -> str:
 
 
 @register.filter
-def tel(phone: str) -> str:
-    """A dialable tel: address: "(918) 555-0140" is "tel:+19185550140" (North American numbers)."""
-    digits = "".join(character for character in phone or "" if character.isdigit())
-    if len(digits) == 10:
-        digits = "1" + digits
-    return f"tel:+{digits}" if digits else ""
+def tel(phone) -> str:
+    """A dialable tel: address: "(918) 555-0140" is "tel:+19185550140"."""
+    number = e164(phone)
+    if number:
+        return f"tel:{number}"
+    digits = "".join(character for character in str(phone or "") if character.isdigit())
+    return f"tel:{digits}" if digits else ""

@@ -12,6 +12,7 @@ import secrets
 
 from django.utils import timezone
 
+from clinic import phone_numbers
 from clinic.models import Patient
 from scheduling.models import (
     Appointment,
@@ -33,7 +34,7 @@ def _patient_data(patient: Patient) -> dict:
     """What only an endpoint allowed to receive patient data is sent."""
     return {"first_name": patient.first_name, "last_name": patient.last_name,
             "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else None,
-            "email": patient.email, "phone": patient.phone}
+            "email": patient.email, "phone": phone_numbers.raw(patient.phone) or ""}
 
 
 def listening(kind: str) -> list[WebhookEndpoint]:
