@@ -254,6 +254,23 @@ def grid_epochs(day: dt.date, opens: dt.time, closes: dt.time, procedure_minutes
 
 def find_slots(request: Request) -> list[Slot]:
     """Every slot in the request's window, sorted by start then physician, up to `limit`."""
+    return _search(request, each_room=False)
+
+
+def find_slots_by_room(request: Request) -> dict[int, list[Slot]]:
+    """For each of the request's rooms, the slots `find_slots` gives when asked with that room
+    alone (whether or not an earlier room could take the same start), from one walk of the grid:
+    the day board offers each room's own free time. `limit` counts each room's slots."""
+    by_room: dict[int, list[Slot]] = {room.id: [] for room in request.rooms}
+    for slot in _search(request, each_room=True):
+        room_slots = by_room[slot.room_id]
+        if request.limit is None or len(room_slots) < request.limit:
+            room_slots.append(slot)
+    return by_room
+
+
+def _search(request: Request, *, each_room: bool) -> list[Slot]:
+    """`find_slots`; with `each_room`, a start gives a slot in every free room, not only the first."""
     segments, zone = request.segments, request.zone
     prep, procedure, recovery = segments.prep * 60, segments.procedure * 60, segments.recovery * 60
     setup, turnover = segments.setup * 60, segments.turnover * 60
@@ -297,7 +314,8 @@ def find_slots(request: Request) -> list[Slot]:
                     for room_id, busy in room_busy:
                         if not busy.overlaps_epoch(room_start, room_end):
                             found.append((start, physician.id, room_id))
-                            break
+                            if not each_room:
+                                break
         found.sort()
         for start, physician_id, room_id in found:
             begins = dt.datetime.fromtimestamp(start, zone)
@@ -306,7 +324,7 @@ def find_slots(request: Request) -> list[Slot]:
                 arrival=dt.datetime.fromtimestamp(start - prep, zone),
                 discharge=dt.datetime.fromtimestamp(start + procedure + recovery, zone), room_id=room_id,
             ))
-        if request.limit is not None and len(slots) >= request.limit:
+        if not each_room and request.limit is not None and len(slots) >= request.limit:
             return slots[: request.limit]
     return slots
 

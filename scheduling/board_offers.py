@@ -1,8 +1,8 @@
 """The day board's "book here": in each room's free stretches, the first time the engine offers.
 
-One availability load per representative procedure type (the same few types every day, not one
-per room or stretch); the engine then runs on that plain data once per room for the whole day,
-and each free stretch takes the first time found inside it. What was found is kept for a minute
+One availability load for the day, shared by the representative procedure types (the same few
+types every day); the engine then walks each type's day once, answering for each of its rooms on
+its own, and each free stretch takes the first time found inside it. What was found is kept for a minute
 under the day's fingerprint (`cached_offers`): every board open on the day asks again whenever
 anything changes, and finding these is most of a board's time.
 """
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from clinic.models import Location, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
 from scheduling.board_geometry import Scale, Span
-from scheduling.selectors import availability_request, capable_room_ids
+from scheduling.selectors import availability_requests, capable_room_ids
 
 OFFERS_SECONDS = 60  # how long the times found for a day's board are kept (see `cached_offers`)
 OFFER_MINUTES = 60  # an offer is drawn over its free stretch up to this long, so its time reads
@@ -88,46 +88,54 @@ def find_offers(*, location: Location, day: dt.date, now: dt.datetime, lanes: li
                 physician: Physician | None, known_physicians: dict[int, Physician]) -> None:
     """Fill each room lane's offers: in each free stretch, the first start the engine offers there.
 
-    The engine runs once per room over the whole day (asked one room at a time, it says what
-    each could take; asked for several, it gives a start the first free room). A time is offered
+    The engine answers for each room on its own (`find_slots_by_room`: asked for several rooms,
+    `find_slots` gives a start to the first free room only). A time is offered
     in a stretch when the room's whole time (setup to turnover) lies inside it.
     """
     representative = representative_types([room for room in rooms if room.is_active], blocks)
-    requests: dict[int, engine.Request] = {}
-    for procedure_type in {procedure_type.pk: procedure_type for procedure_type in representative.values()}.values():
-        requests[procedure_type.pk] = availability_request(
-            procedure_type=procedure_type, location=location, first_day=day, last_day=day, now=now,
-            physician=physician, apply_minimum_notice=False)
+    types = {procedure_type.pk: procedure_type for procedure_type in representative.values()}
+    requests = availability_requests(
+        procedure_types=list(types.values()), location=location, first_day=day, last_day=day, now=now,
+        physician=physician, apply_minimum_notice=False) if types else {}
     physicians = dict(known_physicians)
     rooms_by_id = {room.pk: room for room in rooms}
-    found_by_lane: dict[int, list[tuple[engine.Slot, dt.datetime, dt.datetime]]] = {}
+    gaps_by_room: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
     for lane in lanes:
         procedure_type = representative.get(lane.object_id)
         if procedure_type is None:
             continue
-        request = requests[procedure_type.pk]
-        room_input = next((room for room in request.rooms if room.id == lane.object_id), None)
-        if room_input is None:
+        room_time = dt.timedelta(minutes=procedure_type.setup_minutes + procedure_type.procedure_minutes
+                                 + procedure_type.turnover_minutes)
+        gaps = [(start, end) for start, end in free_stretches(lane, opens, closes) if end - start >= room_time]
+        if gaps:
+            gaps_by_room[lane.object_id] = gaps
+    found_by_lane: dict[int, list[tuple[engine.Slot, dt.datetime, dt.datetime]]] = {}
+    for type_id, procedure_type in types.items():
+        request = requests[type_id]
+        # Only the rooms this type is offered in, each on its own.
+        room_inputs = [room for room in request.rooms
+                       if room.id in gaps_by_room and representative[room.id].pk == type_id]
+        if not room_inputs:
             continue
         setup = dt.timedelta(minutes=procedure_type.setup_minutes)
         turnover = dt.timedelta(minutes=procedure_type.turnover_minutes)
-        room_time = setup + dt.timedelta(minutes=procedure_type.procedure_minutes) + turnover
-        gaps = [(start, end) for start, end in free_stretches(lane, opens, closes) if end - start >= room_time]
-        if not gaps:
-            continue
         # The engine's `earliest` bounds the arrival; a room time from the first stretch's start on.
-        first_arrival = gaps[0][0] + setup - dt.timedelta(minutes=procedure_type.prep_minutes)
+        first_arrival = min(gaps_by_room[room.id][0][0] for room in room_inputs) + setup \
+            - dt.timedelta(minutes=procedure_type.prep_minutes)
         earliest = max(request.earliest, first_arrival) if request.earliest else first_arrival
-        slots = engine.find_slots(dataclasses.replace(request, rooms=[room_input], earliest=earliest, limit=None))
-        room_starts = [slot.start - setup for slot in slots]
-        chosen = []
-        for gap_start, gap_end in gaps:
-            index = bisect.bisect_left(room_starts, gap_start)  # the first whose room time starts in the stretch
-            if index < len(slots) and slots[index].start < gap_end and slots[index].end + turnover <= gap_end:
-                slot, room_from = slots[index], room_starts[index]
-                drawn_until = min(gap_end, max(slot.end + turnover, room_from + dt.timedelta(minutes=OFFER_MINUTES)))
-                chosen.append((slot, room_from, drawn_until))
-        found_by_lane[lane.object_id] = chosen
+        slots_by_room = engine.find_slots_by_room(
+            dataclasses.replace(request, rooms=room_inputs, earliest=earliest, limit=None))
+        for room_id, slots in slots_by_room.items():
+            room_starts = [slot.start - setup for slot in slots]
+            chosen = []
+            for gap_start, gap_end in gaps_by_room[room_id]:
+                index = bisect.bisect_left(room_starts, gap_start)  # the first whose room time starts in the stretch
+                if index < len(slots) and slots[index].start < gap_end and slots[index].end + turnover <= gap_end:
+                    slot, room_from = slots[index], room_starts[index]
+                    drawn_until = min(gap_end, max(slot.end + turnover,
+                                                   room_from + dt.timedelta(minutes=OFFER_MINUTES)))
+                    chosen.append((slot, room_from, drawn_until))
+            found_by_lane[room_id] = chosen
     wanted = {slot.physician_id for chosen in found_by_lane.values() for slot, _, _ in chosen} - set(physicians)
     if wanted:  # known from the day's blocks; looked up only if not
         physicians.update(Physician.objects.select_related("user").in_bulk(wanted))

@@ -10,7 +10,7 @@ arrivals desk's), the same rule (`_flags`) the board applies to its rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from clinic.models import Location, Patient, Physician
 from scheduling.board_geometry import Scale, Span
 from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, Outcome
 from scheduling.pathways.holds import drug_holds, hold_notice_days, holds_too_late
-from scheduling.selectors import day_visits
+from scheduling.selectors import Epoch, day_visits
 
 # A visit still scheduled this close to its start has not been confirmed in time.
 CONFIRM_WITHIN = dt.timedelta(hours=48)
@@ -50,6 +50,9 @@ ROW_COLUMNS = [
     "patient__sms_consent", "patient__email_consent",
     "procedure_type__code", "procedure_type__name", "procedure_type__bleeding_risk", "procedure_type__requires_order",
 ]
+# Read as epoch seconds (`day_rows`): whole minutes, parsed several times faster than timestamps.
+_INSTANTS = {"arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end"}
+DayRow = namedtuple("DayRow", ROW_COLUMNS)
 # Visits whose time is still to come: a late hold or a missing confirmation still matters.
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 
@@ -274,9 +277,22 @@ def board_visit(row, scale: Scale, zone, now: dt.datetime, words: Words, physici
 
 def day_rows(*, location: Location, day: dt.date, include_cancelled: bool = False) -> list:
     """A location's day of visits (`selectors.day_visits`) as plain values (`ROW_COLUMNS`), in
-    arrival order: one query, no model object per visit."""
-    return list(day_visits(location=location, day=day, include_cancelled=include_cancelled)
-                .select_related(None).prefetch_related(None).values_list(*ROW_COLUMNS, named=True))
+    arrival order: one query, no model object per visit. The visit's instants come as epoch
+    seconds (`selectors.Epoch`), which become datetimes here several times faster than the
+    database driver parses their text."""
+    columns = [f"{name}_epoch" if name in _INSTANTS else name for name in ROW_COLUMNS]
+    rows = (day_visits(location=location, day=day, include_cancelled=include_cancelled)
+            .select_related(None).prefetch_related(None)
+            .annotate(**{f"{name}_epoch": Epoch(name) for name in _INSTANTS}).values_list(*columns))
+    instants = [index for index, name in enumerate(ROW_COLUMNS) if name in _INSTANTS]
+    utc, from_epoch = dt.timezone.utc, dt.datetime.fromtimestamp
+    day_rows = []
+    for values in rows:
+        values = list(values)
+        for index in instants:
+            values[index] = from_epoch(values[index], utc)
+        day_rows.append(DayRow._make(values))
+    return day_rows
 
 
 def patients_drugs(patient_ids) -> dict[int, list]:

@@ -17,6 +17,7 @@ horizon and the slot grid are rules for offering new times, not for keeping book
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from django.utils.translation import gettext as _
 from clinic.models import Closure, Location, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
 from scheduling.models import BOOKED_STATUSES, Appointment
-from scheduling.selectors import capable_room_ids, segments_of
+from scheduling.selectors import Epoch, capable_room_ids, segments_of
 
 _MARGIN = dt.timedelta(days=1)  # local days differ from UTC days by less than this
 
@@ -56,6 +57,9 @@ def booked_visits(*, now: dt.datetime, until: dt.datetime | None = None) -> Quer
 
 def _local(instant: dt.datetime, zone) -> str:
     return f"{instant.astimezone(zone):%a %d %b %H:%M}"
+
+
+_INSTANTS = ("procedure_start", "procedure_end", "room_start", "room_end")
 
 
 @dataclass(frozen=True)
@@ -94,21 +98,32 @@ def stranded_visits(*, now: dt.datetime, visits: QuerySet[Appointment] | None = 
     return [StrandedVisit(appointment=appointment, reasons=reasons[appointment.pk]) for appointment in appointments]
 
 
+def _visit_rows(scope: QuerySet[Appointment]) -> list[tuple]:
+    """The visits as plain tuples (`_Visit`'s fields), their instants as epoch seconds: thousands
+    of rows read several times faster than as parsed timestamps, and the tuples are what
+    `attention_count` keeps its verdicts under."""
+    return list(scope.order_by().annotate(**{f"{name}_epoch": Epoch(name) for name in _INSTANTS}).values_list(
+        "pk", "location_id", "physician_id", "room_id", "procedure_type_id", *(f"{name}_epoch" for name in _INSTANTS),
+    ))
+
+
+def _visit(values: tuple) -> _Visit:
+    utc = dt.timezone.utc
+    return _Visit(*values[:5], *(dt.datetime.fromtimestamp(epoch, utc) for epoch in values[5:]))
+
+
 def _stranded_reasons(*, now: dt.datetime, visits: QuerySet[Appointment] | None,
                       until: dt.datetime | None) -> dict[int, tuple[str, ...]]:
     """The stranded visits' ids, each with why."""
     scope = booked_visits(now=now, until=until)
     if visits is not None:
         scope = scope.filter(pk__in=visits.values("pk"))
-    rows = [_Visit(*values) for values in scope.order_by().values_list(
-        "pk", "location_id", "physician_id", "room_id", "procedure_type_id", "procedure_start", "procedure_end",
-        "room_start", "room_end",
-    )]
-    if not rows:
+    values = _visit_rows(scope)
+    if not values:
         return {}
-    resources = _Resources(rows)
+    resources = _Resources(values)
     reasons = {}
-    for row in rows:
+    for row in map(_visit, values):
         why = _why_stranded(row, resources)
         if why:
             reasons[row.pk] = why
@@ -118,13 +133,16 @@ def _stranded_reasons(*, now: dt.datetime, visits: QuerySet[Appointment] | None,
 class _Resources:
     """Everything the rule reads about the visits' physicians, rooms and locations, loaded at once."""
 
-    def __init__(self, rows: list[_Visit]):
-        physician_ids = {row.physician_id for row in rows}
-        room_ids = {row.room_id for row in rows}
-        location_ids = {row.location_id for row in rows}
-        procedure_type_ids = {row.procedure_type_id for row in rows}
-        load_from = min(row.room_start for row in rows) - _MARGIN
-        load_until = max(row.room_end for row in rows) + _MARGIN
+    def __init__(self, rows: list[tuple]):
+        """`rows`: the visits as `_visit_rows` reads them."""
+        pk, location, physician, room, procedure_type, start, end, room_start, room_end = range(9)
+        physician_ids = {row[physician] for row in rows}
+        room_ids = {row[room] for row in rows}
+        location_ids = {row[location] for row in rows}
+        procedure_type_ids = {row[procedure_type] for row in rows}
+        utc = dt.timezone.utc
+        load_from = dt.datetime.fromtimestamp(min(row[room_start] for row in rows), utc) - _MARGIN
+        load_until = dt.datetime.fromtimestamp(max(row[room_end] for row in rows), utc) + _MARGIN
         first_day, last_day = load_from.date(), load_until.date()
 
         self.locations = Location.objects.in_bulk(location_ids)
@@ -170,6 +188,25 @@ class _Resources:
             room_id__in=room_ids, starts_at__lt=load_until, ends_at__gt=load_from,
         ).values_list("room_id", "starts_at", "ends_at", "reason"):
             self.out_of_service[room_id].append((starts_at, ends_at, reason))
+
+    def fingerprint(self) -> str:
+        """A digest of everything loaded: equal digests, equal verdicts for an unchanged visit.
+        Whole rows (every column), so a field the rule comes to read later is covered too."""
+        def columns(instance) -> tuple:
+            return tuple(getattr(instance, field.attname) for field in instance._meta.concrete_fields)
+
+        facts = [repr(("location", columns(each))) for each in self.locations.values()]
+        facts += [repr(("procedure", columns(each), sorted(c.pk for c in each.required_capabilities.all()),
+                        sorted(c.pk for c in each.alternative_capabilities.all())))
+                  for each in self.procedure_types.values()]
+        facts += [repr(("room", columns(each), sorted(self._capabilities.get(each.pk, ()))))
+                  for each in self.rooms.values()]
+        facts += [repr(("physician", columns(each))) for each in self.physicians.values()]
+        facts += [repr(("credential", each)) for each in self.credentials]
+        for name, facts_by_key in (("blocks", self.blocks), ("time off", self.time_off), ("closures", self.closures),
+                                   ("out of service", self.out_of_service)):
+            facts += [repr((name, key, each)) for key, values in facts_by_key.items() for each in values]
+        return hashlib.sha256("\n".join(sorted(facts)).encode()).hexdigest()
 
     def capable(self, room: Room, procedure_type: ProcedureType, location: Location) -> bool:
         """The room is in use at the visit's location and has what the procedure needs."""
@@ -254,6 +291,7 @@ def _why_stranded(visit: _Visit, resources: _Resources) -> tuple[str, ...]:
 
 
 ATTENTION_COUNT_SECONDS = 60
+VERDICTS_SECONDS = 24 * 60 * 60  # the verdicts of a location's visits, kept while its facts hold
 
 
 def _count_key(location_id: int) -> str:
@@ -263,18 +301,46 @@ def _count_key(location_id: int) -> str:
 def attention_count(location: Location, *, now: dt.datetime) -> int:
     """How many of a location's visits up to its booking horizon are stranded: the board's badge.
 
-    Kept for a minute per location: the rule reads every booked visit up to the horizon (a
-    fraction of a millisecond each), too much for every refresh of the board. The attention page
+    Kept for a minute per location, then counted again (`_stranded_count`). The attention page
     always reads afresh, and the admin's changes and the page's actions clear the count, so only
     a change made outside Interval's pages (an import, the database) shows up to a minute late.
     """
     key = _count_key(location.pk)
     count = cache.get(key)
     if count is None:
-        visits = Appointment.objects.filter(location=location)
-        count = len(_stranded_reasons(now=now, visits=visits, until=upcoming_until(location, now)))
+        count = _stranded_count(location, now=now)
         cache.set(key, count, ATTENTION_COUNT_SECONDS)
     return count
+
+
+def _stranded_count(location: Location, *, now: dt.datetime) -> int:
+    """The rule run on every booked visit up to the horizon, but judging again only what changed.
+
+    Every visit and everything the rule reads about the clinic are loaded afresh each time (a
+    few queries), so nothing is missed, changes made outside Interval included; the engine's
+    verdict, a fraction of a millisecond per visit and thousands of visits, is kept per visit
+    (its whole row) under a digest of the clinic's facts loaded. While that digest holds, only
+    new or changed visits are judged; any change to a block, a room, a physician, a closure,
+    time off or the catalog that the load sees judges every visit again.
+    """
+    values = _visit_rows(booked_visits(now=now, until=upcoming_until(location, now)).filter(location=location))
+    if not values:
+        return 0
+    resources = _Resources(values)
+    digest = resources.fingerprint()
+    kept = cache.get(_verdicts_key(location.pk))
+    verdicts = kept[1] if kept is not None and kept[0] == digest else {}
+    judged = {each: verdicts[each] if each in verdicts else _is_stranded(_visit(each), resources) for each in values}
+    cache.set(_verdicts_key(location.pk), (digest, judged), VERDICTS_SECONDS)
+    return sum(judged.values())
+
+
+def _is_stranded(visit: _Visit, resources: _Resources) -> bool:
+    return bool(_why_stranded(visit, resources))
+
+
+def _verdicts_key(location_id: int) -> str:
+    return f"attention-verdicts:{location_id}"
 
 
 def attention_count_clear() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from scheduling.availability import (
     epoch,
     explain_unavailable,
     find_slots,
+    find_slots_by_room,
     is_on_grid,
     local_instant,
     saturated_spans,
@@ -298,3 +300,23 @@ def test_a_start_offered_at_the_minimum_notice_is_one_explain_unavailable_accept
     for slot in find_slots(request):
         assert explain_unavailable(request, slot.start, 1) is None, slot.start
     assert find_slots(request)[0].start == dt.datetime(2026, 12, 1, 9, 15, tzinfo=CHICAGO)
+
+
+def test_each_room_on_its_own_offers_a_start_an_earlier_room_also_could_take():
+    """Asked for both rooms, `find_slots` gives 08:00 to the first; asked room by room, both have it."""
+    both = request(rooms=[RoomInput(id=10), RoomInput(id=11, busy=[(at(30, 8, 30), at(30, 10))])])
+    by_room = find_slots_by_room(both)
+    assert starts(by_room[10]) == starts(find_slots(request(rooms=[RoomInput(id=10)])))
+    assert starts(by_room[11]) == ["11-30 08:00"]
+    assert {slot.room_id for slot in find_slots(both)} == {10}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests())
+def test_the_slots_by_room_are_each_rooms_slots_asked_alone(req):
+    by_room = find_slots_by_room(req)
+    assert set(by_room) == {room.id for room in req.rooms}
+    for room in req.rooms:
+        alone = find_slots(dataclasses.replace(req, rooms=[room]))
+        # Whole slots: a Slot compares by start and physician only.
+        assert [dataclasses.astuple(slot) for slot in by_room[room.id]] == [dataclasses.astuple(slot) for slot in alone]

@@ -537,3 +537,40 @@ def test_changing_a_blocks_kind_lists_the_visits_booked_into_it(client, manager,
     assert listed(response) == ["Ana", "Ben"]
     block.refresh_from_db()
     assert block.kind == "procedures"
+
+
+# The board's count, judged again only where something changed ---------------------------------
+
+def _count_expires(calendar) -> None:
+    """The minute the board keeps its count is over (the verdicts behind it are kept)."""
+    cache.delete(f"attention-count:{calendar.location.pk}")
+
+
+def test_the_count_sees_a_change_to_the_clinic_made_in_the_database_once_its_minute_is_over(
+        calendar, monday_visits):
+    cache.clear()
+    assert attention_count(calendar.location, now=NOW) == 0
+    TimeOff.objects.create(physician=calendar.okafor, starts_at=local(MONDAY, 12), ends_at=local(MONDAY, 18),
+                           reason="Conference")  # as an import might: no admin page clears the count
+    assert attention_count(calendar.location, now=NOW) == 0  # kept for its minute
+    _count_expires(calendar)
+    assert attention_count(calendar.location, now=NOW) == 1  # Ben, at 13:00
+    TimeOff.objects.all().delete()
+    _count_expires(calendar)
+    assert attention_count(calendar.location, now=NOW) == 0
+
+
+def test_the_count_sees_a_visit_moved_in_the_database_while_the_clinic_is_unchanged(calendar, monday_visits):
+    cache.clear()
+    assert attention_count(calendar.location, now=NOW) == 0
+    ben = monday_visits[1]
+    # Three hours later, 16:00: past the end of Dr. Okafor's block, a time the booking would never give.
+    late = {name: getattr(ben, name) + dt.timedelta(hours=3) for name in (
+        "arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end")}
+    Appointment.objects.filter(pk=ben.pk).update(**late)
+    _count_expires(calendar)
+    assert len(stranded_visits(now=NOW)) == 1
+    assert attention_count(calendar.location, now=NOW) == 1
+    Appointment.objects.filter(pk=ben.pk).update(status=AppointmentStatus.CANCELLED)
+    _count_expires(calendar)
+    assert attention_count(calendar.location, now=NOW) == 0

@@ -1,0 +1,42 @@
+"""`availability_requests`: the engine's input for several procedure types from one load, each
+the same as `availability_request` gives for that type alone."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from clinic.models import ProcedureType, TimeOff
+from scheduling import services
+from scheduling.selectors import availability_request, availability_requests
+from tests.conftest import NEXT_MONDAY, NOW, local
+
+pytestmark = pytest.mark.django_db
+
+
+def _plain(request) -> dict:
+    """The request with its spans in a fixed order (the engine sorts them itself)."""
+    values = dataclasses.asdict(request)
+    for physician in values["physicians"]:
+        physician["busy"] = sorted(physician["busy"], key=str)
+    for room in values["rooms"]:
+        room["busy"] = sorted(room["busy"], key=str)
+    values["recovery_busy"] = sorted(values["recovery_busy"], key=str)
+    return values
+
+
+def test_each_procedures_request_from_the_shared_load_is_the_one_it_gets_alone(calendar, django_assert_num_queries):
+    services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.mbb, physician=calendar.okafor,
+                              start=local(NEXT_MONDAY, 9), order=calendar.order_for(calendar.patients[0], calendar.mbb))
+    TimeOff.objects.create(physician=calendar.okafor, starts_at=local(NEXT_MONDAY, 13), ends_at=local(NEXT_MONDAY, 15))
+    procedure_types = list(ProcedureType.objects.filter(is_active=True).prefetch_related(
+        "required_capabilities", "alternative_capabilities"))
+    assert {each.schedule_kind for each in procedure_types} == {"procedures", "clinic"}
+    arguments = dict(location=calendar.location, first_day=NEXT_MONDAY, last_day=NEXT_MONDAY, now=NOW)
+    with django_assert_num_queries(7):  # blocks, time off, closures, rooms, out of service, visits, holds
+        shared = availability_requests(procedure_types=procedure_types, **arguments)
+    for procedure_type in procedure_types:
+        alone = availability_request(procedure_type=procedure_type, **arguments)
+        assert _plain(shared[procedure_type.pk]) == _plain(alone), procedure_type.code
+    assert any(request.physicians and request.rooms for request in shared.values())
