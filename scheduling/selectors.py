@@ -249,7 +249,9 @@ def available_slots(**kwargs) -> list[engine.Slot]:
     """Slots for `availability_request`'s arguments, sorted by start.
 
     A procedure that books a follow-up with the same physician (an SCS trial's lead removal)
-    is offered only where that follow-up has a free time on its day too.
+    is offered only where that follow-up has a free time on its day too, in any room that suits
+    the follow-up: narrowed to a room, the search narrows the procedure, not its follow-up (the
+    trial is in the OR, its lead removal in an exam room; booking picks the follow-up's room so).
     """
     procedure_type: ProcedureType = kwargs["procedure_type"]
     limit = kwargs.get("limit")
@@ -269,7 +271,7 @@ def available_slots(**kwargs) -> list[engine.Slot]:
     slots = engine.find_slots(availability_request(**kwargs))
     offset = dt.timedelta(days=procedure_type.follow_up_days or 0)
     follow_up = engine.find_slots(availability_request(**{
-        **kwargs, "procedure_type": procedure_type.follow_up_type, "apply_minimum_notice": False,
+        **kwargs, "procedure_type": procedure_type.follow_up_type, "apply_minimum_notice": False, "room": None,
         "first_day": kwargs["first_day"] + offset, "last_day": kwargs["last_day"] + offset,
     }))
     zone = kwargs["location"].zone

@@ -1,6 +1,6 @@
-"""FHIR Appointment/$find, $hold and $book: proposals with every participant, holds as the
-booking pages hold, bookings through the booking service, 409 for a taken time and 422 with
-each unmet pathway rule as its own issue."""
+"""FHIR Appointment/$find, $hold and $book: proposals with every participant, holds of exactly
+the proposal's physician, room and time, bookings through the booking service, 409 for a taken
+time or room and 422 with each unmet pathway rule as its own issue."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import datetime as dt
 
 import pytest
 
-from clinic.models import Patient, ProcedureType
+from clinic.models import Patient, ProcedureType, Room
+from scheduling import services
 from scheduling.models import Appointment, SlotHold
 from scheduling.pathways.eligibility import check_eligibility
-from tests.conftest import NEXT_MONDAY, local
+from tests.conftest import NEXT_MONDAY, NEXT_THURSDAY, local
 from tests.fhir import fhir_client, issues, parsed, post_parameters, resources
 from tests.test_pathways import patient_with, record_procedure
 
@@ -31,6 +32,17 @@ def find(desk, calendar, patient=None, **extra) -> list[dict]:
     if patient is not None:
         query["patient"] = f"Patient/{patient.pk}"
     return resources(parsed(desk.get(FIND, query)), "Appointment")
+
+
+def hold(desk, proposal: dict):
+    return post_parameters(desk, "/fhir/r4/Appointment/$hold", [
+        {"name": "appointment-reference", "valueReference": {"reference": f"Appointment/{proposal['id']}"}}])
+
+
+def room_of(appointment: dict) -> Room:
+    reference = next(p["actor"]["reference"] for p in appointment["participant"]
+                     if p["actor"]["reference"].startswith("Location/room-"))
+    return Room.objects.get(pk=reference.removeprefix("Location/room-"))
 
 
 def book(desk, proposal: dict, **extra):
@@ -177,3 +189,56 @@ def test_a_self_bookable_consultation_books_without_an_order(calendar, desk):
     assert proposals
     [booked] = resources(parsed(book(desk, proposals[0]), 201))
     assert Appointment.objects.get(pk=booked["id"]).order is None
+
+
+def test_a_hold_holds_the_proposals_own_room_and_its_booking_books_that_room(calendar, desk):
+    patient = calendar.patients[0]
+    calendar.order_for(patient)
+    first_choice = room_of(find(desk, calendar, patient)[0])
+    other = Room.objects.filter(location=calendar.location, capabilities__code="fluoroscopy").exclude(
+        pk=first_choice.pk).order_by("name").first()
+    [proposal] = [p for p in find(desk, calendar, patient, location=f"Location/room-{other.pk}")
+                  if p["start"] == "2026-11-30T09:00:00-06:00"]
+    assert room_of(proposal) == other
+    [held] = resources(parsed(hold(desk, proposal)), "Appointment")
+    assert SlotHold.objects.get().room == other and room_of(held) == other
+    [booked] = resources(parsed(post_parameters(desk, "/fhir/r4/Appointment/$book", [
+        {"name": "appointment-resource", "resource": held}]), 201))
+    assert Appointment.objects.get(pk=booked["id"]).room == other and room_of(booked) == other
+
+
+def test_holding_a_proposal_whose_room_was_taken_meanwhile_answers_409_not_another_room(calendar, desk):
+    patient, other = calendar.patients[0], calendar.patients[1]
+    calendar.order_for(patient)
+    order = calendar.order_for(other)
+    [proposal] = [p for p in find(desk, calendar, patient, practitioner=f"Practitioner/{calendar.reyes.pk}",
+                                  start=str(NEXT_THURSDAY), end=str(NEXT_THURSDAY))
+                  if p["start"] == "2026-12-03T09:00:00-06:00"]
+    room = room_of(proposal)
+    # Dr. Nair takes the room at that time; Dr. Reyes and other rooms are still free.
+    services.appointment_book(patient=other, procedure_type=calendar.esi, physician=calendar.nair,
+                              start=local(NEXT_THURSDAY, 9), room=room, order=order)
+    outcome = parsed(hold(desk, proposal), 409)
+    assert outcome["issue"][0]["code"] == "conflict"
+    assert not SlotHold.objects.exists()
+    assert parsed(book(desk, proposal), 409)["issue"][0]["code"] == "conflict"
+    assert Appointment.objects.filter(physician=calendar.reyes).count() == 0
+
+
+def test_a_rooms_schedule_offers_a_procedure_whose_follow_up_is_in_another_room(calendar, desk):
+    """The SCS trial is done in the OR; its lead removal, a week later, in an exam room."""
+    operating_room = Room.objects.get(name="OR 1")
+    slots = resources(parsed(desk.get("/fhir/r4/Slot", {
+        "service-type": "SCS_TRIAL", "schedule": f"Schedule/room-{operating_room.pk}",
+        "start": [f"ge{NEXT_MONDAY}", f"le{NEXT_MONDAY}"]})), "Slot")
+    assert slots and all(slot["schedule"]["reference"] == f"Schedule/room-{operating_room.pk}" for slot in slots)
+    patient = calendar.patients[0]
+    calendar.order_for(patient, ProcedureType.objects.get(code="SCS_TRIAL"), region="thoracic",
+                       psych_evaluation_date=NEXT_MONDAY - dt.timedelta(days=30))
+    [proposal, *_] = find(desk, calendar, patient, **{"service-type": "SCS_TRIAL",
+                                                      "location": f"Location/room-{operating_room.pk}"})
+    [booked] = resources(parsed(book(desk, proposal), 201))
+    trial = Appointment.objects.get(pk=booked["id"])
+    [removal] = trial.follow_ups.all()
+    assert trial.room == operating_room and removal.room.capabilities.filter(code="exam").exists()
+    assert removal.procedure_start.date() == NEXT_MONDAY + dt.timedelta(days=7)

@@ -3,8 +3,12 @@
 $find proposes appointments (every participant: physician, room, site and the patient); each
 proposal's id names its slot (scheduling/fhir/slot_ids.py), so $hold and $book take it back as
 `appointment-reference`, or take the proposed Appointment itself as `appointment-resource`.
-$hold holds the time as the booking pages do (scheduling/services/holds.py) and answers with
-the hold's key and expiry; $book books through `appointment_book`, honouring that hold.
+$hold holds exactly the proposal's time, physician and room (scheduling/services/holds.py; a
+taken room is a 409, never another room) and answers with the hold's key and expiry; $book books
+the proposal's room through `appointment_book`, honouring that hold.
+
+Both take an `Idempotency-Key` header as the REST API's POSTs do (scheduling/api/idempotency.py):
+a retry with the same key and body gets the first answer, status and body.
 
 Orders: a procedure that needs an order is booked against the `order` parameter when given (the
 order's id), else against the patient's oldest open order for that procedure type that the
@@ -21,6 +25,7 @@ from clinic.access_log import record_access, request_label
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import availability as engine
 from scheduling import services
+from scheduling.api import idempotency
 from scheduling.fhir import mapping, params, slot_ids
 from scheduling.fhir.base import FhirView
 from scheduling.fhir.errors import FhirError
@@ -169,9 +174,13 @@ class HoldView(FhirView):
     parameters = ("appointment-reference", "appointment-resource", "patient-reference")
 
     def post(self, request):
+        return idempotency.answer_once(request, lambda: self._hold(request))
+
+    def _hold(self, request) -> Response:
         chosen = _Chosen(params.operation_parameters(request.data))
         hold = services.slot_hold(key=new_hold_key(), procedure_type=chosen.procedure_type,
-                                  physician=chosen.physician, start=chosen.start, patient=chosen.patient)
+                                  physician=chosen.physician, start=chosen.start, patient=chosen.patient,
+                                  room=chosen.room)
         return Response(mapping.bundle("collection", [self._held(chosen, hold)], base=self.base_url(),
                                        outcome=self._outcome(hold)))
 
@@ -209,6 +218,12 @@ class BookView(FhirView):
     parameters = ("appointment-reference", "appointment-resource", "patient-reference", "order", "hold")
 
     def post(self, request):
+        response = idempotency.answer_once(request, lambda: self._book(request))
+        if response.status_code == status.HTTP_201_CREATED and not response.has_header("Location"):
+            response["Location"] = response.data["entry"][0]["fullUrl"]  # a replayed answer's
+        return response
+
+    def _book(self, request) -> Response:
         found = params.operation_parameters(request.data)
         chosen = _Chosen(found)
         if chosen.patient is None:
@@ -219,13 +234,10 @@ class BookView(FhirView):
         if order_value is not None:
             value = params.string_value("order", order_value)
             order = _known("order", "ServiceRequest", ProcedureOrder, value.rsplit("/", 1)[-1])
-        held = SlotHold.objects.filter(key=chosen.hold_key, expires_at__gt=timezone.now()).first() \
-            if chosen.hold_key else None
         appointment = services.appointment_book(
             patient=chosen.patient, procedure_type=chosen.procedure_type, physician=chosen.physician,
             start=chosen.start, booked_by=request.user, order=order, hold_key=chosen.hold_key,
-            # The held room, or the proposal's: the time was offered with that room.
-            room=held.room if held is not None else chosen.room)
+            room=chosen.room)  # the proposal's room, which its hold (if any) holds too
         appointment = Appointment.objects.select_related(
             "location", "procedure_type", "patient", "physician__user", "room").get(pk=appointment.pk)
         record_access(request, [appointment.patient_id], request_label(request))

@@ -8,10 +8,17 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import Patient, Physician, ProcedureType
+from clinic.models import Patient, Physician, ProcedureType, Room
 from scheduling.locks import lock_locations
 from scheduling.models import Appointment, SlotHold
-from scheduling.services.booking import _hold, _location_for, _validate_grid, _validate_physician, _validate_when
+from scheduling.services.booking import (
+    _check_room,
+    _hold,
+    _location_for,
+    _validate_grid,
+    _validate_physician,
+    _validate_when,
+)
 
 HOLD_MINUTES = 10
 
@@ -27,25 +34,29 @@ def slot_hold(
     physician: Physician,
     start: dt.datetime,
     patient: Patient | None = None,
+    room: Room | None = None,
     moving: Appointment | None = None,
     now: dt.datetime | None = None,
 ) -> SlotHold:
     """Hold the time for `HOLD_MINUTES` under `key`, replacing the key's earlier hold.
 
     Only a time the engine would offer can be held (minimum notice included); otherwise
-    SlotUnavailable, as when someone else holds or has booked it. `moving` is the visit a
-    patient is rescheduling: its own time does not count against the new one.
+    SlotUnavailable, as when someone else holds or has booked it. `room` holds that room (a
+    FHIR proposal names its room), or SlotUnavailable when it is taken; without it the first
+    free suitable room is held. `moving` is the visit a patient is rescheduling: its own time
+    does not count against the new one.
     """
     now = now or timezone.now()
     _validate_physician(physician, procedure_type)
     _validate_when(start, now)
-    location = _location_for(physician, procedure_type, start, None)
+    location = _location_for(physician, procedure_type, start, room)
     _validate_grid(start, location)
+    _check_room(room, location, procedure_type)
     with transaction.atomic():
         lock_locations([location.pk])
         SlotHold.objects.filter(expires_at__lte=now - dt.timedelta(hours=1)).delete()  # sweep old ones
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
-                               patient=patient, start=start, room=None, now=now, exclude=moving,
+                               patient=patient, start=start, room=room, now=now, exclude=moving,
                                exclude_hold=key, apply_minimum_notice=True)
         SlotHold.objects.filter(key=key).delete()
         return SlotHold.objects.create(
