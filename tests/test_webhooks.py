@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def receiver(settings):
     settings.WEBHOOK_ALLOW_HTTP = True  # the receiver is on this machine, without TLS
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     settings.WEBHOOK_BACKOFF_SECONDS = 60
     settings.WEBHOOK_MAX_ATTEMPTS = 8
     found, server = start_receiver()
@@ -320,7 +321,7 @@ def test_plain_http_is_refused_unless_the_setting_allows_it(settings):
     with pytest.raises(ValidationError, match="https://"):
         validate_webhook_url("http://billing.example.com/hooks")
     assert validate_webhook_url("https://billing.example.com/hooks") == "https://billing.example.com/hooks"
-    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOW_HTTP = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     assert validate_webhook_url("http://127.0.0.1:8080/hooks") == "http://127.0.0.1:8080/hooks"
 
 

@@ -31,6 +31,7 @@ from scheduling.models import (
     WebhookAttempt,
     WebhookDelivery,
 )
+from scheduling.webhooks.addresses import GuardedHTTPHandler, GuardedHTTPSHandler, refused_reason
 from scheduling.webhooks.events import event_body
 from scheduling.webhooks.signing import EVENT_HEADER, ID_HEADER, SIGNATURE_HEADER, signature_header
 
@@ -51,7 +52,9 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# No proxy from the environment: the address connected to must be the endpoint's own, checked.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), GuardedHTTPHandler, GuardedHTTPSHandler,
+                                      _NoRedirects)
 
 
 def lease() -> dt.timedelta:
@@ -87,17 +90,21 @@ def request_for(delivery: WebhookDelivery, *, at: dt.datetime) -> urllib.request
     })
 
 
-def post(request: urllib.request.Request) -> tuple[int | None, str]:
-    """Post; the HTTP status (None when no answer came) and the error ('' for a 2xx)."""
+def post(request: urllib.request.Request) -> tuple[int | None, str, bool]:
+    """Post; the HTTP status (None when no answer came), the error ('' for a 2xx), and whether
+    the failure is for good (the address is not one webhooks go to: trying again cannot help)."""
     try:
         with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return response.status, ""
+            return response.status, "", False
     except urllib.error.HTTPError as error:
-        return error.code, f"The endpoint answered {error.code} {error.reason}"[:ERROR_LENGTH]
+        return error.code, f"The endpoint answered {error.code} {error.reason}"[:ERROR_LENGTH], False
     except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as error:
+        refused = refused_reason(error)
+        if refused:
+            return None, f"Not sent: {refused}"[:ERROR_LENGTH], True
         # Refused, timed out, not HTTP at all (a malformed answer): no status to log.
         reason = getattr(error, "reason", error)
-        return None, f"No answer from the endpoint: {reason}"[:ERROR_LENGTH]
+        return None, f"No answer from the endpoint: {reason}"[:ERROR_LENGTH], False
 
 
 def _deliver(delivery: WebhookDelivery, *, token: uuid.UUID, now: dt.datetime | None) -> str:
@@ -112,15 +119,15 @@ def _deliver(delivery: WebhookDelivery, *, token: uuid.UUID, now: dt.datetime | 
         logger.info("Webhook delivery %s skipped: no longer held by this run", delivery.pk)
         return outbox.SENDING
     started = time.monotonic()
-    status_code, error = post(request_for(delivery, at=at))
+    status_code, error, for_good = post(request_for(delivery, at=at))
     took = int((time.monotonic() - started) * 1000)
     WebhookAttempt.objects.create(delivery=delivery, at=at, status_code=status_code, error=error, duration_ms=took)
     count = delivery.attempts + 1
     if not error:
         ours.update(status=DeliveryStatus.DELIVERED, attempts=count, delivered_at=at, last_error="", claim_token=None)
         return DeliveryStatus.DELIVERED
-    if count >= settings.WEBHOOK_MAX_ATTEMPTS:
-        logger.warning("Webhook delivery %s given up after %s attempts: %s", delivery.pk, count, error)
+    if for_good or count >= settings.WEBHOOK_MAX_ATTEMPTS:
+        logger.warning("Webhook delivery %s given up after %s attempt(s): %s", delivery.pk, count, error)
         ours.update(status=DeliveryStatus.FAILED, attempts=count, last_error=error, claim_token=None)
         return DeliveryStatus.FAILED
     ours.update(status=DeliveryStatus.PENDING, attempts=count, last_error=error, claim_token=None,
