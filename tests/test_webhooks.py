@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from scheduling import services
-from scheduling.errors import SlotUnavailable
+from scheduling.errors import DeliveryOvertaken, SlotUnavailable
 from scheduling.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from scheduling.webhooks.delivery import dispatch_due, webhook_delivery_retry
 from scheduling.webhooks.endpoints import validate_webhook_url, webhook_secret_rotate
@@ -247,11 +247,40 @@ def test_a_delivery_is_given_up_after_the_limit_and_the_next_event_then_goes(
     assert WebhookAttempt.objects.filter(delivery=booked).count() == 3
     # Given up, it no longer holds back the visit's next event, which went in the same run.
     assert receiver.kinds() == ["appointment.booked"] * 3 + ["appointment.status_changed"]
-    # Staff retry it: it is due again, with its attempts counted afresh.
+
+
+def test_staff_retry_a_given_up_delivery_with_its_attempts_counted_afresh_and_later_events_wait(
+        calendar, endpoint, patient, receiver, clock, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver.answers = [500]
+    appointment = book(calendar, patient)
+    deliver()
+    booked = WebhookDelivery.objects.get()
+    assert booked.status == DeliveryStatus.FAILED
     assert webhook_delivery_retry(booked)
+    services.appointment_confirm(appointment=appointment)  # written after the retry: waits for it
     deliver()
     booked.refresh_from_db()
     assert booked.status == DeliveryStatus.DELIVERED and booked.attempts == 1
+    assert receiver.kinds() == ["appointment.booked"] * 2 + ["appointment.status_changed"]
+
+
+def test_a_given_up_delivery_is_not_retried_once_a_later_event_about_the_visit_was_delivered(
+        calendar, endpoint, patient, receiver, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver.answers = [500]
+    appointment = book(calendar, patient)
+    services.appointment_cancel(appointment=appointment, reason="Feeling better")
+    deliver()
+    assert receiver.kinds() == ["appointment.booked", "appointment.cancelled"]
+    booked = WebhookDelivery.objects.get(event__kind="appointment.booked")
+    with pytest.raises(DeliveryOvertaken, match="appointment.cancelled, which already reached Billing") as refused:
+        webhook_delivery_retry(booked)
+    assert "out of order" in refused.value.message
+    booked.refresh_from_db()
+    assert booked.status == DeliveryStatus.FAILED
+    deliver()
+    assert receiver.kinds() == ["appointment.booked", "appointment.cancelled"]  # "booked" never after "cancelled"
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(calendar, endpoint, patient, receiver):

@@ -21,10 +21,12 @@ import urllib.request
 import uuid
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from scheduling import outbox
+from scheduling.errors import DeliveryOvertaken
 from scheduling.models import (
     UNSETTLED_DELIVERY_STATUSES,
     DeliveryStatus,
@@ -164,12 +166,34 @@ def dispatch_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
     return outbox.drain(claim=claim, send=send, now=now, budget=budget, keep_polling=keep_polling, stop=stop)
 
 
+@transaction.atomic
 def webhook_delivery_retry(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> bool:
     """Staff's "retry now": a delivery given up, or waiting out its backoff, is due at once (a
     given-up one gets its full count of attempts again). A later event about the same subject
-    still waits for it."""
+    still waits for it.
+
+    A given-up delivery is not retried once a later event about the same subject reached the
+    endpoint (or is being posted): sent now, "booked" would arrive after "cancelled" with nothing
+    to say so. DeliveryOvertaken says which later event; the receiver already has the newer state."""
     now = now or timezone.now()
     rows = WebhookDelivery.objects.filter(pk=delivery.pk)
-    return bool(rows.filter(status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.PENDING, next_attempt_at=now, attempts=0) or rows.filter(
-        status=DeliveryStatus.PENDING).update(next_attempt_at=now))
+    overtaken = _later_sent(OuterRef("endpoint"), OuterRef("subject"), OuterRef("pk"))
+    if rows.filter(status=DeliveryStatus.FAILED).filter(~Exists(overtaken)).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=now, attempts=0):
+        return True
+    if rows.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=now):
+        return True
+    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery.pk)
+    later = _later_sent(delivery.endpoint_id, delivery.subject, delivery.pk).select_related("event").first()
+    if delivery.status == DeliveryStatus.FAILED and later is not None:
+        raise DeliveryOvertaken(
+            f"Not retried: {delivery.event.kind} about {delivery.subject} is older than {later.event.kind}, "
+            f"which already reached {delivery.endpoint.name}. Sent now it would arrive out of order; the "
+            "receiver already has the newer state.")
+    return False
+
+
+def _later_sent(endpoint, subject, pk):
+    """Deliveries after `pk` about the same subject to the same endpoint, delivered or being posted."""
+    return WebhookDelivery.objects.filter(endpoint=endpoint, subject=subject, pk__gt=pk, status__in=[
+        DeliveryStatus.DELIVERED, DeliveryStatus.SENDING]).order_by("pk")
