@@ -12,6 +12,7 @@ import datetime
 import re
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -342,6 +343,9 @@ REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 300, minimum=1)
 # Webhook deliveries are an outbox like the reminders, drained by their own beat job.
 WEBHOOK_DISPATCH_SECONDS = env_int("WEBHOOK_DISPATCH_SECONDS", 60, minimum=1)
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 120, minimum=1)
+# Deliveries that arrived are kept this many days (with their attempts), then a daily job
+# deletes them; given-up and pending ones are kept.
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 90, minimum=1)
 CELERY_BEAT_SCHEDULE: dict = {
     "dispatch-reminders": {
         "task": "scheduling.dispatch_reminders",
@@ -352,6 +356,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "scheduling.dispatch_webhooks",
         "schedule": float(WEBHOOK_DISPATCH_SECONDS),
         "options": {"expires": max(WEBHOOK_DISPATCH_SECONDS - 5, 1)},
+    },
+    "purge-webhook-history": {
+        "task": "scheduling.purge_webhook_history",
+        "schedule": crontab(hour=3, minute=15),  # daily, at a quiet hour (CELERY_TIMEZONE, UTC)
+        "options": {"expires": 6 * 3600},
     },
 }
 
