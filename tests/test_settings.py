@@ -107,6 +107,12 @@ def test_check_deploy_warns_about_the_embedded_database_broker_and_cache():
     assert "interval.W001" in result.stderr + result.stdout
     assert "interval.W002" in result.stderr + result.stdout
     assert "interval.W003" in result.stderr + result.stdout
+    assert "interval.W004" not in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_webhooks_may_go_to_private_addresses():
+    result = run_manage("check", "--deploy", **PRODUCTION, WEBHOOK_ALLOW_PRIVATE_ADDRESSES="1")
+    assert "interval.W004" in result.stderr + result.stdout
 
 
 def test_a_var_dir_that_cannot_be_made_is_named(tmp_path):
