@@ -188,8 +188,8 @@ def webhook_delivery_retry(delivery: WebhookDelivery, *, now: dt.datetime | None
     if delivery.status == DeliveryStatus.FAILED and later is not None:
         raise DeliveryOvertaken(
             f"Not retried: {delivery.event.kind} about {delivery.subject} is older than {later.event.kind}, "
-            f"which already reached {delivery.endpoint.name}. Sent now it would arrive out of order; the "
-            "receiver already has the newer state.")
+            f"which {'already reached' if later.status == DeliveryStatus.DELIVERED else 'is being posted to'} "
+            f"{delivery.endpoint.name}. Sent now it would arrive out of order; the receiver has the newer state.")
     return False
 
 
