@@ -14,6 +14,7 @@ from scheduling.errors import DeliveryOvertaken, SlotUnavailable
 from scheduling.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from scheduling.webhooks.delivery import dispatch_due, webhook_delivery_retry
 from scheduling.webhooks.endpoints import validate_webhook_url, webhook_secret_rotate
+from scheduling.webhooks.events import webhook_event_write
 from tests.careplans import make_plan, patient_with
 from tests.conftest import NEXT_MONDAY, NOW, local
 from tests.webhooks import documented_verifier, start_receiver
@@ -281,6 +282,19 @@ def test_a_given_up_delivery_is_not_retried_once_a_later_event_about_the_visit_w
     assert booked.status == DeliveryStatus.FAILED
     deliver()
     assert receiver.kinds() == ["appointment.booked", "appointment.cancelled"]  # "booked" never after "cancelled"
+
+
+def test_a_given_up_delivery_is_not_retried_while_a_later_one_is_being_posted(endpoint):
+    booked = webhook_event_write("appointment.booked", subject="appointment:1", data={})
+    moved = webhook_event_write("appointment.moved", subject="appointment:1", data={})
+    WebhookDelivery.objects.filter(event=booked).update(status=DeliveryStatus.FAILED, attempts=8)
+    WebhookDelivery.objects.filter(event=moved).update(status=DeliveryStatus.SENDING)
+    with pytest.raises(DeliveryOvertaken, match="appointment.moved, which is being posted to Billing"):
+        webhook_delivery_retry(WebhookDelivery.objects.get(event=booked))
+    # Another visit's given-up delivery is retried as before.
+    other = webhook_event_write("appointment.booked", subject="appointment:2", data={})
+    WebhookDelivery.objects.filter(event=other).update(status=DeliveryStatus.FAILED, attempts=8)
+    assert webhook_delivery_retry(WebhookDelivery.objects.get(event=other))
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(calendar, endpoint, patient, receiver):
