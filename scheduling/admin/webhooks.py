@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from scheduling.errors import DeliveryOvertaken
 from scheduling.models import (
     EVENT_CHOICES,
     DeliveryStatus,
@@ -166,8 +167,13 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def retry_now(self, request, queryset):
         if not request.user.has_perm("scheduling.change_webhookdelivery"):
             raise PermissionDenied
-        retried = sum(webhook_delivery_retry(delivery) for delivery in queryset.filter(
-            status__in=[DeliveryStatus.FAILED, DeliveryStatus.PENDING]))
-        self.message_user(request, _t("%(count)d delivery(ies) will be attempted again within a minute; a later "
-                                      "event about the same visit waits for them.") % {"count": retried},
-                          messages.SUCCESS)
+        retried = 0
+        for delivery in queryset.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.PENDING]).order_by("pk"):
+            try:
+                retried += webhook_delivery_retry(delivery)
+            except DeliveryOvertaken as refused:
+                self.message_user(request, refused.message, messages.WARNING)
+        if retried:
+            self.message_user(request, _t("%(count)d delivery(ies) will be attempted again within a minute; a "
+                                          "later event about the same visit waits for them.") % {"count": retried},
+                              messages.SUCCESS)
