@@ -116,3 +116,9 @@ def test_answers_with_patient_data_are_not_stored_by_caches_but_the_capability_s
     for answer in answers:
         assert "no-store" in answer["Cache-Control"] and "private" in answer["Cache-Control"]
     assert "no-store" not in Client().get("/fhir/r4/metadata").get("Cache-Control", "")
+
+
+def test_a_bare_plus_in_an_offset_is_a_400_that_says_to_write_it_as_2b(demo_clinic, desk):
+    outcome = parsed(desk.get(f"/fhir/r4/Slot?service-type=ESI_IL&start=ge{NEXT_MONDAY}T08:00:00+01:00"), 400)
+    assert "Write a + in the offset as %2B in a URL." in issues(outcome)[0]
+    parsed(desk.get(f"/fhir/r4/Slot?service-type=ESI_IL&start=ge{NEXT_MONDAY}T08:00:00%2B01:00"))

@@ -126,8 +126,10 @@ def date_or_instant(name: str, value: str) -> Bound:
                             expression=name)
         bound = Bound(instant=instant) if instant is not None else None
     if bound is None:
-        raise FhirError(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or a date and time with an offset.",
-                        expression=name)
+        # A `+` left bare in a URL arrives as a space: `T09:00:00 01:00`.
+        hint = " Write a + in the offset as %2B in a URL." if " " in value else ""
+        raise FhirError(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or a date and time with an offset."
+                        + hint, expression=name)
     if not in_range(bound.day or bound.instant.date()):
         raise FhirError(f"{name}: {OUT_OF_RANGE}", expression=name)
     return bound
