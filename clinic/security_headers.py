@@ -3,8 +3,9 @@ from django-csp, configured in settings):
 
 - Permissions-Policy: no page of Interval uses the camera, microphone, location, payments or USB,
   so a script that got in somehow cannot ask for them either;
-- Cache-Control: no-store on every API response: they carry patient data, which must not stay
-  in a browser's or a proxy's cache.
+- Cache-Control: no-store on every API and FHIR response: they carry patient data, which must
+  not stay in a browser's or a proxy's cache. The FHIR CapabilityStatement (`metadata`), public
+  and the same for everyone, is the one exception.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
-from clinic.http_errors import is_api
+from clinic.http_errors import FHIR_PREFIX, is_api, is_fhir
 
 
 def permissions_policy(features: dict[str, list[str]]) -> str:
@@ -32,6 +33,10 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         if self.permissions_policy:
             response.headers.setdefault("Permissions-Policy", self.permissions_policy)
-        if is_api(request):
+        if carries_patient_data(request):
             add_never_cache_headers(response)
         return response
+
+
+def carries_patient_data(request: HttpRequest) -> bool:
+    return is_api(request) or (is_fhir(request) and request.path_info != f"{FHIR_PREFIX}r4/metadata")

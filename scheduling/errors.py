@@ -1,8 +1,8 @@
 """What can go wrong when booking, in words the front desk understands.
 
 Each error carries a stable `code` that the API returns: `invalid` (bad input, with the
-field), `slot_unavailable` (a resource is taken), `slot_held` (free but for a patient holding
-it on the booking pages), `not_eligible` (an order or rule refuses), `invalid_transition` (the
+field), `slot_unavailable` (a resource is taken), `slot_held` (free but held for a booking in
+progress: a patient on the booking pages, or a FHIR client's $hold), `not_eligible` (an order or rule refuses), `invalid_transition` (the
 visit's status does not allow it).
 """
 
@@ -25,8 +25,9 @@ class SlotUnavailable(BookingError):
 
 
 class SlotHeld(SlotUnavailable):
-    """The time is free but for a patient holding it while they book online: it opens again
-    when `until` passes unless they book it. Staff are told so, not that the physician is busy."""
+    """The time is free but held for a booking in progress (a patient booking online, a FHIR
+    client's $hold): it opens again when `until` passes unless it is booked. Staff are told so,
+    not that the physician is busy."""
 
     code = "slot_held"
 

@@ -70,10 +70,16 @@ def test_find_proposes_appointments_with_every_participant(calendar, desk):
         {"name": "service-type", "valueString": "ESI_IL"}, {"name": "start", "valueDate": str(NEXT_MONDAY)},
         {"name": "end", "valueDate": str(NEXT_MONDAY)},
         {"name": "practitioner", "valueReference": {"reference": f"Practitioner/{calendar.okafor.pk}"}},
-        {"name": "patient", "valueReference": {"reference": f"Patient/{patient.pk}"}}])
+        {"name": "patient", "valueReference": {"reference": f"Patient/{patient.pk}"}},
+        {"name": "_count", "valueInteger": 5}])
     posted = parsed(posted)
-    assert [p["id"] for p in resources(posted)] == [p["id"] for p in proposals][:20]
-    assert [link["relation"] for link in posted["link"]] == ["self"]  # a link cannot carry a body's parameters
+    assert [p["id"] for p in resources(posted)] == [p["id"] for p in proposals][:5]
+    # Its pages are GET links carrying the body's parameters, so a client can follow them.
+    links = {link["relation"]: link["url"] for link in posted["link"]}
+    assert set(links) == {"self", "next"} and "service-type=ESI_IL" in links["self"]
+    following = parsed(desk.get(links["next"]))
+    assert [p["id"] for p in resources(following)] == [p["id"] for p in proposals][5:10]
+    assert f"Patient%2F{patient.pk}" in links["next"] and "_offset=5" in links["next"]
 
 
 def test_find_for_a_patient_without_an_order_says_why_there_is_nothing(calendar, desk):
@@ -157,7 +163,7 @@ def test_a_hold_answers_with_its_expiry_and_keeps_the_time_for_its_booking(calen
     # The time is no longer offered, and another booking of it is refused as held.
     assert proposal["id"].split(".")[0] not in [p["id"].split(".")[0] for p in find(desk, calendar)]
     taken = book(desk, proposal, **{"patient-reference": {"valueReference": {"reference": f"Patient/{other.pk}"}}})
-    assert "held by a patient booking online" in issues(parsed(taken, 409))[0]
+    assert issues(parsed(taken, 409))[0].startswith("That time is held for a booking in progress until 08:10")
     # The held appointment, sent back as it came, books the time and releases the hold.
     booked = post_parameters(desk, "/fhir/r4/Appointment/$book", [
         {"name": "appointment-resource", "resource": appointment}])

@@ -40,8 +40,8 @@ def test_booking_a_time_a_patient_holds_online_says_so_through_the_api(calendar,
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "slot_held"
-    assert body["detail"] == ("That time is held by a patient booking online until 08:10; it opens again then "
-                              "unless they book it.")
+    assert body["detail"] == ("That time is held for a booking in progress until 08:10; it opens again then "
+                              "unless it is booked.")
     assert body["held_until"] == "2026-11-24T08:10:00-06:00"
     assert not Appointment.objects.exists()
 
@@ -78,7 +78,7 @@ def test_booking_a_time_a_patient_holds_online_says_so_in_the_admin(client, cale
         "slot": f"{NINE.isoformat()}|{calendar.okafor.pk}|{held.room_id}"})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "That time is held by a patient booking online until 08:10; it opens again then unless they book it." \
+    assert "That time is held for a booking in progress until 08:10; it opens again then unless it is booked." \
         in page
     assert "already booked or off" not in page
     assert not Appointment.objects.exists()

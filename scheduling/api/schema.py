@@ -48,8 +48,8 @@ class ErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(child=serializers.JSONField(), required=False,
                                    help_text="Messages per field name (a list of strings, or nested for lists).")
     unmet = UnmetRuleSerializer(many=True, required=False, help_text="With `not_eligible`: each unmet rule.")
-    held_until = serializers.DateTimeField(required=False, help_text="With `slot_held`: when the patient's online "
-                                                                     "hold on the time lapses.")
+    held_until = serializers.DateTimeField(required=False, help_text="With `slot_held`: when the hold on the "
+                                                                     "time lapses.")
     retry_after = serializers.IntegerField(required=False, min_value=0,
                                            help_text="With `throttled`: seconds to wait, as in `Retry-After`.")
 

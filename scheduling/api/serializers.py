@@ -12,6 +12,7 @@ from rest_framework import serializers
 from clinic.models import Channel, Location, Patient, Physician, ProcedureType, Room
 from clinic.phone_numbers import national
 from scheduling.api.schema import UnmetRuleSerializer
+from scheduling.calendar_range import OUT_OF_RANGE, in_range
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -24,7 +25,6 @@ from scheduling.models import (
 from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
 
 MAX_WINDOW_DAYS = 92
-EARLIEST_DAY, LATEST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -33,6 +33,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "naive": "Give the time with its UTC offset, e.g. 2026-12-01T09:00:00-06:00.",
+        "out_of_range": OUT_OF_RANGE,
     }
 
     def to_internal_value(self, value):
@@ -40,8 +41,22 @@ class AwareDateTimeField(serializers.DateTimeField):
             parsed = serializers.DateTimeField(default_timezone=dt.timezone.utc).to_internal_value(value)
             if "T" in value and not any(sign in value.split("T", 1)[1] for sign in ("+", "-", "Z", "z")):
                 self.fail("naive")
+            if not in_range(parsed.date()):
+                self.fail("out_of_range")
             return parsed
         return super().to_internal_value(value)
+
+
+class CalendarDateField(serializers.DateField):
+    """A day to book or search: a date within scheduling.calendar_range."""
+
+    default_error_messages = {"out_of_range": OUT_OF_RANGE}
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not in_range(day):
+            self.fail("out_of_range")
+        return day
 
 
 class ProcedureTypeSerializer(serializers.ModelSerializer):
@@ -200,13 +215,10 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # `from` is a Python keyword, so these two are declared here.
-        self.fields["from"] = serializers.DateField()
-        self.fields["to"] = serializers.DateField()
+        self.fields["from"] = CalendarDateField()
+        self.fields["to"] = CalendarDateField()
 
     def validate(self, attrs):
-        for name in ("from", "to"):
-            if not EARLIEST_DAY <= attrs[name] <= LATEST_DAY:
-                raise serializers.ValidationError({name: [f"Give a date between {EARLIEST_DAY} and {LATEST_DAY}."]})
         order, patient = attrs.get("order"), attrs.get("patient")
         if order is not None and (patient is None or order.patient_id != patient.pk
                                   or order.procedure_type_id != attrs["procedure_type"].pk):
@@ -325,7 +337,7 @@ class StartSerializer(serializers.Serializer):
 
 
 class AppointmentFilterSerializer(serializers.Serializer):
-    date = serializers.DateField(required=False)
+    date = CalendarDateField(required=False)
     physician = serializers.IntegerField(required=False, min_value=1)
     location = serializers.IntegerField(required=False, min_value=1)
     patient = serializers.IntegerField(required=False, min_value=1)

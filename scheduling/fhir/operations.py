@@ -56,13 +56,28 @@ class FindView(FhirView):
     practitioner, location (a site or a room), patient, _count."""
 
     required_permissions = {"*": "scheduling.view_appointment"}
-    parameters = ("start", "end", "service-type", "practitioner", "location", "patient", "_count")
+    search_params = {"start": "date", "end": "date", "service-type": "token", "practitioner": "reference",
+                     "location": "reference", "patient": "reference"}
 
     def get(self, request):
         return self._find(params.query_as_parameters(request.query_params))
 
     def post(self, request):
-        return self._find(params.operation_parameters(request.data))
+        found = params.operation_parameters(request.data)
+        self.refuse_unknown(found)
+        return self._find(found)
+
+    def _as_query(self, found: dict) -> list[tuple[str, str]]:
+        """The known parameters as a query string carries them: a Reference by its reference,
+        an Identifier or Coding by its value or code."""
+        query = []
+        for name, values in found.items():
+            if name in self.known_params():
+                for value in values:
+                    if isinstance(value, dict):
+                        value = value.get("reference") or value.get("value") or value.get("code") or ""
+                    query.append((name, str(value)))
+        return query
 
     def _find(self, found: dict) -> Response:
         page = params.paging({name: str(values[0]) for name, values in found.items()
@@ -97,7 +112,8 @@ class FindView(FhirView):
                 mapping.issue("information", "business-rule", item.message) for item in result.refused.unmet])
         if patient is not None:
             record_access(self.request, [patient], request_label(self.request))
-        return Response(self.searchset(resources, total=len(result.slots), page=page, outcome=outcome))
+        return Response(self.searchset(resources, total=len(result.slots), page=page, outcome=outcome,
+                                       query=self._as_query(found)))
 
     @staticmethod
     def _window(found: dict) -> params.Window:
@@ -234,14 +250,24 @@ class BookView(FhirView):
         if order_value is not None:
             value = params.string_value("order", order_value)
             order = _known("order", "ServiceRequest", ProcedureOrder, value.rsplit("/", 1)[-1])
-        appointment = services.appointment_book(
-            patient=chosen.patient, procedure_type=chosen.procedure_type, physician=chosen.physician,
-            start=chosen.start, booked_by=request.user, order=order, hold_key=chosen.hold_key,
-            room=chosen.room)  # the proposal's room, which its hold (if any) holds too
+        booking = dict(patient=chosen.patient, procedure_type=chosen.procedure_type, physician=chosen.physician,
+                       start=chosen.start, booked_by=request.user, order=order,
+                       room=chosen.room)  # the proposal's room, which its hold (if any) holds too
+        outcome = None
+        if chosen.hold_key:
+            # A hold named is checked, never ignored: unknown is a 400, lapsed on a taken time a 409.
+            appointment, lapsed = services.appointment_book_held(hold_key=chosen.hold_key, **booking)
+            if lapsed:
+                outcome = mapping.operation_outcome([mapping.issue(
+                    "information", "informational", "The hold had lapsed; the time was still free, so it is booked.",
+                    ["hold"])])
+        else:
+            appointment = services.appointment_book(**booking)
         appointment = Appointment.objects.select_related(
             "location", "procedure_type", "patient", "physician__user", "room").get(pk=appointment.pk)
         record_access(request, [appointment.patient_id], request_label(request))
-        return Response(mapping.bundle("collection", [mapping.appointment(appointment)], base=self.base_url()),
+        return Response(mapping.bundle("collection", [mapping.appointment(appointment)], base=self.base_url(),
+                                       outcome=outcome),
                         status=status.HTTP_201_CREATED,
                         headers={"Location": f"{self.base_url()}Appointment/{appointment.pk}"})
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 import re
@@ -10,6 +11,7 @@ import re
 from fhir.resources.R4B.parameters import Parameters
 from pydantic import ValidationError
 
+from scheduling.calendar_range import OUT_OF_RANGE, in_range
 from scheduling.fhir.errors import FhirError
 
 MAX_COUNT = 5000  # a week of one procedure's slots at a large clinic fits in one page
@@ -18,6 +20,8 @@ MAX_TEXT = 200
 _INT_ID = re.compile(r"[1-9]\d{0,11}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PREFIXES = ("eq", "ge", "gt", "le", "lt")
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+DAY_PREFIXES = ("eq", "ne", "ge", "gt", "le", "lt")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,10 +108,12 @@ class Window:
 
 
 def date_or_instant(name: str, value: str) -> Bound:
+    """A day or an instant within scheduling.calendar_range (outside it, windows cannot be computed)."""
     value = text(name, value)
+    bound = None
     if _DATE.fullmatch(value):
         try:
-            return Bound(day=dt.date.fromisoformat(value))
+            bound = Bound(day=dt.date.fromisoformat(value))
         except ValueError:
             pass
     elif "T" in value and _DATE.fullmatch(value[:10]):
@@ -118,10 +124,41 @@ def date_or_instant(name: str, value: str) -> Bound:
         if instant is not None and instant.tzinfo is None:
             raise FhirError(f"{name}: give the time with its UTC offset, e.g. 2026-12-01T09:00:00-06:00.",
                             expression=name)
-        if instant is not None and dt.date(2000, 1, 1) <= instant.date() <= dt.date(2100, 12, 31):
-            return Bound(instant=instant)
-    raise FhirError(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or a date and time with an offset.",
-                    expression=name)
+        bound = Bound(instant=instant) if instant is not None else None
+    if bound is None:
+        # A `+` left bare in a URL arrives as a space: `T09:00:00 01:00`.
+        hint = " Write a + in the offset as %2B in a URL." if " " in value else ""
+        raise FhirError(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or a date and time with an offset."
+                        + hint, expression=name)
+    if not in_range(bound.day or bound.instant.date()):
+        raise FhirError(f"{name}: {OUT_OF_RANGE}", expression=name)
+    return bound
+
+
+@dataclasses.dataclass(frozen=True)
+class DayRange:
+    """A FHIR `date` search value on a plain date (a birth date): `prefix` and the days
+    [first, last] its value stands for (2026 is the whole year, 2026-03 the month)."""
+
+    prefix: str
+    first: dt.date
+    last: dt.date
+
+
+def day_range(name: str, value: str) -> DayRange:
+    """`1958-04-12`, `lt1960`, `ge1958-04` ... (eq, ne, lt, le, gt, ge; no prefix is eq)."""
+    value = text(name, value)
+    prefix = value[:2] if value[:2] in DAY_PREFIXES else "eq"
+    rest = value[2:] if value[:2] in DAY_PREFIXES else value
+    match = _PARTIAL_DATE.fullmatch(rest)
+    try:
+        year, month, day = (int(part) if part else None for part in match.groups()) if match else (None,) * 3
+        first = dt.date(year, month or 1, day or 1)
+        last = dt.date(year, month or 12, day or calendar.monthrange(year, month or 12)[1])
+    except (TypeError, ValueError):
+        raise FhirError(f"{name}: {value[:40]!r} is not a date: YYYY-MM-DD, YYYY-MM or YYYY, with an optional "
+                        f"prefix ({', '.join(DAY_PREFIXES)}), e.g. lt1960-01-01.", expression=name) from None
+    return DayRange(prefix=prefix, first=first, last=last)
 
 
 def window(name: str, values: list[str]) -> Window:

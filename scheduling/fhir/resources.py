@@ -13,7 +13,7 @@ from clinic.access_log import record_access, request_label
 from clinic.models import Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling.fhir import mapping, params
 from scheduling.fhir.base import FhirView
-from scheduling.fhir.errors import FhirError, not_found
+from scheduling.fhir.errors import not_found
 from scheduling.fhir.slots import procedure_type_for
 from scheduling.models import Appointment
 from scheduling.selectors import capable_room_ids
@@ -242,14 +242,18 @@ class PatientView(ResourceView):
                 records = records.filter(pk=pk) if pk else records.none()
             else:
                 records = records.none()
-        if "birthdate" in query:
-            bound = params.date_or_instant("birthdate", query["birthdate"].removeprefix("eq"))
-            if bound.day is None:
-                raise FhirError("birthdate: give a date, YYYY-MM-DD.", expression="birthdate")
-            records = records.filter(date_of_birth=bound.day)
+        for value in query.getlist("birthdate"):  # each value narrows further (FHIR's AND)
+            records = records.filter(self._born(params.day_range("birthdate", value)))
         if "family" in query:
             records = records.filter(last_name__istartswith=params.text("family", query["family"]))
         return records
+
+    @staticmethod
+    def _born(asked: params.DayRange) -> Q:
+        within = Q(date_of_birth__gte=asked.first, date_of_birth__lte=asked.last)
+        return {"eq": within, "ne": ~within, "lt": Q(date_of_birth__lt=asked.first),
+                "le": Q(date_of_birth__lte=asked.last), "gt": Q(date_of_birth__gt=asked.last),
+                "ge": Q(date_of_birth__gte=asked.first)}[asked.prefix]
 
     def accessed(self, records) -> None:
         record_access(self.request, records, request_label(self.request))

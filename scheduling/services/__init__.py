@@ -2,7 +2,7 @@
 
 from scheduling.services.booking import appointment_book, appointment_reschedule
 from scheduling.services.orders import order_create
-from scheduling.services.holds import slot_hold
+from scheduling.services.holds import appointment_book_held, slot_hold
 from scheduling.services.idempotency import idempotent_request_answered, idempotent_request_claim
 from scheduling.services.outcomes import outcome_record
 from scheduling.services.online import online_booking_make
@@ -29,6 +29,7 @@ __all__ = [
     "appointment_move_to_nearest",
     "appointments_move_to_nearest",
     "slot_hold",
+    "appointment_book_held",
     "waitlist_accept",
     "waitlist_join",
     "waitlist_leave",

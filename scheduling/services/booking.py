@@ -167,8 +167,8 @@ def _refuse_if_only_held(asked: dict, *, start: dt.datetime, room: Room | None) 
     if until is None:
         return
     local = until.astimezone(location.zone)
-    raise SlotHeld(_("That time is held by a patient booking online until %(time)s; it opens again then unless "
-                     "they book it.") % {"time": f"{local:%H:%M}"}, until=local)
+    raise SlotHeld(_("That time is held for a booking in progress until %(time)s; it opens again then unless "
+                     "it is booked.") % {"time": f"{local:%H:%M}"}, until=local)
 
 
 def _visit_fields(visit: engine.Visit) -> dict:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinic.models import Patient, Physician, ProcedureType, Room
+from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.locks import lock_locations
 from scheduling.models import Appointment, SlotHold
 from scheduling.services.booking import (
+    appointment_book,
     _check_room,
     _hold,
     _location_for,
@@ -21,6 +25,7 @@ from scheduling.services.booking import (
 )
 
 HOLD_MINUTES = 10
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def new_hold_key() -> str:
@@ -66,3 +71,28 @@ def slot_hold(
             expires_at=now + dt.timedelta(minutes=HOLD_MINUTES),
         )
 
+
+
+def appointment_book_held(*, hold_key: str, start: dt.datetime, physician: Physician,
+                          now: dt.datetime | None = None, **booking) -> tuple[Appointment, bool]:
+    """Book a held time (`appointment_book`'s arguments), the hold named by a client that may
+    have kept it too long (FHIR $book): an unknown key, or a hold on another time, is refused,
+    not ignored; a lapsed hold still books while the time is free, else SlotUnavailable says the
+    hold expired. Returns the visit and whether its hold had lapsed.
+    """
+    now = now or timezone.now()
+    hold = SlotHold.objects.filter(key=hold_key).first() if _KEY.fullmatch(hold_key) else None
+    if hold is None:
+        raise BookingError(_("That hold is not known (or was used already): hold the time again."), field="hold")
+    if hold.procedure_start != start or hold.physician_id != physician.pk:
+        raise BookingError(_("That hold is for another time or physician."), field="hold")
+    lapsed = hold.expires_at <= now
+    with transaction.atomic():
+        try:
+            appointment = appointment_book(hold_key=hold_key, start=start, physician=physician, now=now, **booking)
+        except SlotUnavailable as error:
+            if not lapsed:
+                raise
+            raise SlotUnavailable(_("The hold has expired and the time is no longer free: find another time."),
+                                  field="hold") from error
+    return appointment, lapsed
