@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _t
@@ -149,15 +149,15 @@ class AttemptInline(admin.TabularInline):
 def _when(moment) -> str:
     """A time in the clinic's zone as the other lists show it: the day over the time and its zone."""
     local = timezone.localtime(moment)
-    return format_html("{}<br>{}", f"{local:%a %Y-%m-%d}", f"{local:%H:%M %Z}")
+    return format_html('<span class="nowrap">{}</span><br>{}', f"{local:%Y-%m-%d}", f"{local:%H:%M %Z}")
 
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    # Fits beside the sidebar and the filters at 1280 px: what over whom it is about, the status over
-    # the attempts, times in two short lines, and the last error cut short (whole on the delivery's page).
-    list_display = ["event_and_subject", "status_and_attempts", "endpoint", "created", "next_attempt",
-                    "last_error_short"]
+    # Fits beside the sidebar and the filters at 1280 px: what, whom it is about and where it goes in one
+    # cell (the endpoint is a filter too), the status over the attempts, times in two short lines, and the
+    # last error cut short (whole on the delivery's page).
+    list_display = ["event_and_subject", "status_and_attempts", "created", "next_attempt", "last_error_short"]
     list_filter = ["status", "endpoint", "event__kind"]
     search_fields = ["subject", "event__public_id"]
     list_select_related = ["event", "endpoint"]
@@ -180,9 +180,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def event_kind(self, delivery: WebhookDelivery) -> str:
         return delivery.event.kind
 
-    @admin.display(description=_("event, about"), ordering="event__kind")
+    @admin.display(description=_("event, about, to"), ordering="event__kind")
     def event_and_subject(self, delivery: WebhookDelivery) -> str:
-        return format_html("{}<br><small>{}</small>", delivery.event.kind, delivery.subject)
+        # appointment.status_changed may break after its dot rather than widen the list.
+        kind = mark_safe(".<wbr>".join(conditional_escape(part) for part in delivery.event.kind.split(".")))
+        return format_html("{}<br><small>{}<br>{}</small>", kind, delivery.subject, delivery.endpoint.name)
 
     @admin.display(description=_("status"), ordering="status")
     def status_and_attempts(self, delivery: WebhookDelivery) -> str:
