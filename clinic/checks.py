@@ -26,4 +26,11 @@ def production_services(app_configs, **kwargs):
             hint="Set CACHE_URL=redis://... so that the limits hold per client across all web processes.",
             id="interval.W003",
         ))
+    if settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
+        warnings.append(Warning(
+            "Webhook endpoints may point at this server and the private network (WEBHOOK_ALLOW_PRIVATE_ADDRESSES).",
+            hint="Unset WEBHOOK_ALLOW_PRIVATE_ADDRESSES in production: a manager's endpoint URL could reach internal "
+                 "services or the cloud's metadata address.",
+            id="interval.W004",
+        ))
     return warnings

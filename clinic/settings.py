@@ -12,6 +12,7 @@ import datetime
 import re
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from phonenumbers import SUPPORTED_REGIONS as _phone_regions
 from django.core.exceptions import ImproperlyConfigured
@@ -344,6 +345,9 @@ REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 300, minimum=1)
 # Webhook deliveries are an outbox like the reminders, drained by their own beat job.
 WEBHOOK_DISPATCH_SECONDS = env_int("WEBHOOK_DISPATCH_SECONDS", 60, minimum=1)
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 120, minimum=1)
+# Deliveries that arrived are kept this many days (with their attempts), then a daily job
+# deletes them; given-up and pending ones are kept.
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 90, minimum=1)
 CELERY_BEAT_SCHEDULE: dict = {
     "dispatch-reminders": {
         "task": "scheduling.dispatch_reminders",
@@ -354,6 +358,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "scheduling.dispatch_webhooks",
         "schedule": float(WEBHOOK_DISPATCH_SECONDS),
         "options": {"expires": max(WEBHOOK_DISPATCH_SECONDS - 5, 1)},
+    },
+    "purge-webhook-history": {
+        "task": "scheduling.purge_webhook_history",
+        "schedule": crontab(hour=3, minute=15),  # daily, at a quiet hour (CELERY_TIMEZONE, UTC)
+        "options": {"expires": 6 * 3600},
     },
 }
 
@@ -445,6 +454,10 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maxim
 WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 60, minimum=1)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=30)
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
+# Endpoints on loopback, private (RFC 1918, unique-local), link-local (cloud metadata) or
+# unspecified addresses are refused, when saved and on the address each post connects to,
+# unless this is on (by default only with DEBUG: a receiver on this machine).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

@@ -59,3 +59,10 @@ class IdempotencyKeyReused(BookingError):
     """An `Idempotency-Key` sent again with a different request: the client reused a key."""
 
     code = "idempotency_key_reused"
+
+
+class DeliveryOvertaken(InvalidTransition):
+    """A given-up webhook delivery retried after a later event about the same visit (or plan, or
+    patient) already reached that endpoint: sent now, the older event would arrive out of order."""
+
+    code = "delivery_overtaken"

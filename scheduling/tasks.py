@@ -9,6 +9,7 @@ from django.conf import settings
 
 from scheduling.reminders.dispatch import dispatch_due
 from scheduling.webhooks.delivery import dispatch_due as webhooks_dispatch_due
+from scheduling.webhooks.retention import webhook_history_purge
 
 # Set when the worker is asked to stop, so that a polling dispatch ends at once (the message in
 # flight is finished; the rest of its batch goes back to pending for the next worker).
@@ -34,3 +35,11 @@ def dispatch_webhooks() -> int:
     delivers what falls due until shortly before the next run."""
     budget = dt.timedelta(seconds=settings.WEBHOOK_DISPATCH_SECONDS * 5 / 6)
     return webhooks_dispatch_due(budget=budget, keep_polling=True, stop=_stopping)
+
+
+@shared_task(name="scheduling.purge_webhook_history", ignore_result=True)
+def purge_webhook_history() -> dict:
+    """Beat runs this daily: deliveries that arrived more than WEBHOOK_RETENTION_DAYS ago go,
+    with their attempts and the events left without a delivery."""
+    deliveries, events = webhook_history_purge()
+    return {"deliveries": deliveries, "events": events}

@@ -69,6 +69,8 @@ def test_database_and_broker_urls_are_read(monkeypatch):
         ({"BOOKING_SUBMIT_RATE": "10 per minute"}, "BOOKING_SUBMIT_RATE"),
         ({"BOOKING_FORM_MIN_SECONDS": "-3"}, "BOOKING_FORM_MIN_SECONDS"),
         ({"ORDER_LINK_DAYS": "0"}, "ORDER_LINK_DAYS"),
+        ({"WEBHOOK_RETENTION_DAYS": "0"}, "WEBHOOK_RETENTION_DAYS"),
+        ({"WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "maybe"}, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES"),
         ({"CALENDAR_FEED_PATIENT_NAMES": "surname"}, "CALENDAR_FEED_PATIENT_NAMES"),
         ({"DEBUG": "0", "ALLOWED_HOSTS": "clinic.example.org"}, "SECRET_KEY"),
         ({"DEBUG": "0", "SECRET_KEY": "short", "ALLOWED_HOSTS": "clinic.example.org"}, "SECRET_KEY"),
@@ -105,6 +107,12 @@ def test_check_deploy_warns_about_the_embedded_database_broker_and_cache():
     assert "interval.W001" in result.stderr + result.stdout
     assert "interval.W002" in result.stderr + result.stdout
     assert "interval.W003" in result.stderr + result.stdout
+    assert "interval.W004" not in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_webhooks_may_go_to_private_addresses():
+    result = run_manage("check", "--deploy", **PRODUCTION, WEBHOOK_ALLOW_PRIVATE_ADDRESSES="1")
+    assert "interval.W004" in result.stderr + result.stdout
 
 
 def test_a_var_dir_that_cannot_be_made_is_named(tmp_path):
@@ -112,6 +120,13 @@ def test_a_var_dir_that_cannot_be_made_is_named(tmp_path):
     blocker.write_text("")
     result = run_manage("check", INTERVAL_VAR_DIR=str(blocker / "var"))
     assert result.returncode == 2 and "INTERVAL_VAR_DIR must be a folder" in result.stderr
+
+
+def test_webhooks_to_private_addresses_are_allowed_only_while_developing(monkeypatch):
+    assert load_settings(monkeypatch)["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] is True
+    assert load_settings(monkeypatch, **PRODUCTION)["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] is False
+    assert load_settings(monkeypatch, **PRODUCTION, WEBHOOK_ALLOW_PRIVATE_ADDRESSES="1")[
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] is True
 
 
 def test_production_defaults_are_secure(monkeypatch):

@@ -200,3 +200,21 @@ def test_the_secret_page_gives_its_times_in_24_hours_without_a_double_period(cli
     assert f"Last rotated {rotated:%a %Y-%m-%d %H:%M %Z}." in page
     assert f"until {until:%a %Y-%m-%d %H:%M %Z}." in page
     assert ".." not in page.replace("...", "")
+
+
+def test_retry_now_refuses_a_given_up_delivery_a_later_event_overtook_and_says_why(client, manager, endpoint):
+    endpoint.events = ["appointment.*"]
+    endpoint.save()
+    booked = webhook_event_write("appointment.booked", subject="appointment:1", data={"appointment": {"id": 1}})
+    cancelled = webhook_event_write("appointment.cancelled", subject="appointment:1",
+                                    data={"appointment": {"id": 1}})
+    WebhookDelivery.objects.filter(event=booked).update(status=DeliveryStatus.FAILED, attempts=8)
+    WebhookDelivery.objects.filter(event=cancelled).update(status=DeliveryStatus.DELIVERED, attempts=1)
+    failed = WebhookDelivery.objects.get(event=booked)
+    client.force_login(manager)
+    response = client.post(DELIVERIES, {"action": "retry_now", "_selected_action": [failed.pk]}, follow=True)
+    page = response.content.decode()
+    assert "Not retried: appointment.booked about appointment:1 is older than appointment.cancelled" in page
+    assert "out of order" in page and "will be attempted again" not in page
+    failed.refresh_from_db()
+    assert failed.status == DeliveryStatus.FAILED and failed.attempts == 8

@@ -123,3 +123,33 @@ def test_rotating_the_secret_takes_a_second_click_without_javascript(visitor, ma
     expect(page.locator("#secret")).to_have_text(endpoint.secret)
     expect(page.locator("#content")).not_to_contain_text("..")
     person.check("rotated")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_the_manager_reads_why_a_private_address_and_an_overtaken_retry_are_refused(visitor, manager, width,
+                                                                                     settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    person = visitor("webhooks-refused", width)
+    sign_in(person, manager)
+    page = person.page
+    page.goto("/admin/scheduling/webhookendpoint/add/")
+    page.get_by_label("Name:").fill("Metadata")
+    page.get_by_label("URL:").fill("https://169.254.169.254/latest/meta-data/")
+    page.get_by_label("appointment.* (all of them, also kinds added later)").check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".errorlist")).to_contain_text("public internet addresses only")
+    person.check("endpoint-private-address")
+
+    WebhookEndpoint.objects.create(name="Billing", url="https://billing.example.com/hooks", events=["appointment.*"])
+    booked = webhook_event_write("appointment.booked", subject="appointment:1", data={"appointment": {"id": 1}})
+    cancelled = webhook_event_write("appointment.cancelled", subject="appointment:1", data={"appointment": {"id": 1}})
+    WebhookDelivery.objects.filter(event=booked).update(status="failed", attempts=8, last_error="The endpoint "
+                                                        "answered 500 Internal Server Error")
+    WebhookDelivery.objects.filter(event=cancelled).update(status="delivered", attempts=1)
+    failed = WebhookDelivery.objects.get(event=booked)
+    page.goto("/admin/scheduling/webhookdelivery/")
+    page.locator(f"#result_list input.action-select[value='{failed.pk}']").check()
+    page.locator("select[name=action]").select_option("retry_now")
+    page.locator("button[name=index]").click()
+    expect(page.locator(".messagelist")).to_contain_text("Not retried: appointment.booked about appointment:1")
+    person.check("retry-refused")

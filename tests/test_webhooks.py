@@ -10,10 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from scheduling import services
-from scheduling.errors import SlotUnavailable
+from scheduling.errors import DeliveryOvertaken, SlotUnavailable
 from scheduling.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from scheduling.webhooks.delivery import dispatch_due, webhook_delivery_retry
 from scheduling.webhooks.endpoints import validate_webhook_url, webhook_secret_rotate
+from scheduling.webhooks.events import webhook_event_write
 from tests.careplans import make_plan, patient_with
 from tests.conftest import NEXT_MONDAY, NOW, local
 from tests.webhooks import documented_verifier, start_receiver
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def receiver(settings):
     settings.WEBHOOK_ALLOW_HTTP = True  # the receiver is on this machine, without TLS
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     settings.WEBHOOK_BACKOFF_SECONDS = 60
     settings.WEBHOOK_MAX_ATTEMPTS = 8
     found, server = start_receiver()
@@ -246,11 +248,53 @@ def test_a_delivery_is_given_up_after_the_limit_and_the_next_event_then_goes(
     assert WebhookAttempt.objects.filter(delivery=booked).count() == 3
     # Given up, it no longer holds back the visit's next event, which went in the same run.
     assert receiver.kinds() == ["appointment.booked"] * 3 + ["appointment.status_changed"]
-    # Staff retry it: it is due again, with its attempts counted afresh.
+
+
+def test_staff_retry_a_given_up_delivery_with_its_attempts_counted_afresh_and_later_events_wait(
+        calendar, endpoint, patient, receiver, clock, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver.answers = [500]
+    appointment = book(calendar, patient)
+    deliver()
+    booked = WebhookDelivery.objects.get()
+    assert booked.status == DeliveryStatus.FAILED
     assert webhook_delivery_retry(booked)
+    services.appointment_confirm(appointment=appointment)  # written after the retry: waits for it
     deliver()
     booked.refresh_from_db()
     assert booked.status == DeliveryStatus.DELIVERED and booked.attempts == 1
+    assert receiver.kinds() == ["appointment.booked"] * 2 + ["appointment.status_changed"]
+
+
+def test_a_given_up_delivery_is_not_retried_once_a_later_event_about_the_visit_was_delivered(
+        calendar, endpoint, patient, receiver, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    receiver.answers = [500]
+    appointment = book(calendar, patient)
+    services.appointment_cancel(appointment=appointment, reason="Feeling better")
+    deliver()
+    assert receiver.kinds() == ["appointment.booked", "appointment.cancelled"]
+    booked = WebhookDelivery.objects.get(event__kind="appointment.booked")
+    with pytest.raises(DeliveryOvertaken, match="appointment.cancelled, which already reached Billing") as refused:
+        webhook_delivery_retry(booked)
+    assert "out of order" in refused.value.message
+    booked.refresh_from_db()
+    assert booked.status == DeliveryStatus.FAILED
+    deliver()
+    assert receiver.kinds() == ["appointment.booked", "appointment.cancelled"]  # "booked" never after "cancelled"
+
+
+def test_a_given_up_delivery_is_not_retried_while_a_later_one_is_being_posted(endpoint):
+    booked = webhook_event_write("appointment.booked", subject="appointment:1", data={})
+    moved = webhook_event_write("appointment.moved", subject="appointment:1", data={})
+    WebhookDelivery.objects.filter(event=booked).update(status=DeliveryStatus.FAILED, attempts=8)
+    WebhookDelivery.objects.filter(event=moved).update(status=DeliveryStatus.SENDING)
+    with pytest.raises(DeliveryOvertaken, match="appointment.moved, which is being posted to Billing"):
+        webhook_delivery_retry(WebhookDelivery.objects.get(event=booked))
+    # Another visit's given-up delivery is retried as before.
+    other = webhook_event_write("appointment.booked", subject="appointment:2", data={})
+    WebhookDelivery.objects.filter(event=other).update(status=DeliveryStatus.FAILED, attempts=8)
+    assert webhook_delivery_retry(WebhookDelivery.objects.get(event=other))
 
 
 def test_a_redirect_is_not_followed_and_counts_as_a_failure(calendar, endpoint, patient, receiver):
@@ -320,7 +364,7 @@ def test_plain_http_is_refused_unless_the_setting_allows_it(settings):
     with pytest.raises(ValidationError, match="https://"):
         validate_webhook_url("http://billing.example.com/hooks")
     assert validate_webhook_url("https://billing.example.com/hooks") == "https://billing.example.com/hooks"
-    settings.WEBHOOK_ALLOW_HTTP = True
+    settings.WEBHOOK_ALLOW_HTTP = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     assert validate_webhook_url("http://127.0.0.1:8080/hooks") == "http://127.0.0.1:8080/hooks"
 
 

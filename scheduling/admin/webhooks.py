@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy as _
 
 from scheduling.admin.webhook_secret import SecretRotationConfirmMixin
+from scheduling.errors import DeliveryOvertaken
 from scheduling.models import (
     EVENT_CHOICES,
     DeliveryStatus,
@@ -224,10 +225,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def retry_now(self, request, queryset):
         if not request.user.has_perm("scheduling.change_webhookdelivery"):
             raise PermissionDenied
-        retried = sum(webhook_delivery_retry(delivery) for delivery in queryset.filter(
-            status__in=[DeliveryStatus.FAILED, DeliveryStatus.PENDING]))
-        self.message_user(request, ngettext(
-            "%(count)d delivery will be attempted again within a minute; a later event about the same visit "
-            "waits for it.",
-            "%(count)d deliveries will be attempted again within a minute; a later event about the same visit "
-            "waits for them.", retried) % {"count": retried}, messages.SUCCESS)
+        retried = 0
+        for delivery in queryset.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.PENDING]).order_by("pk"):
+            try:
+                retried += webhook_delivery_retry(delivery)
+            except DeliveryOvertaken as refused:
+                self.message_user(request, refused.message, messages.WARNING)
+        if retried:
+            self.message_user(request, ngettext(
+                "%(count)d delivery will be attempted again within a minute; a later event about the same visit "
+                "waits for it.",
+                "%(count)d deliveries will be attempted again within a minute; a later event about the same visit "
+                "waits for them.", retried) % {"count": retried}, messages.SUCCESS)

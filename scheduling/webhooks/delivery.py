@@ -21,16 +21,19 @@ import urllib.request
 import uuid
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from scheduling import outbox
+from scheduling.errors import DeliveryOvertaken
 from scheduling.models import (
     UNSETTLED_DELIVERY_STATUSES,
     DeliveryStatus,
     WebhookAttempt,
     WebhookDelivery,
 )
+from scheduling.webhooks.addresses import GuardedHTTPHandler, GuardedHTTPSHandler, refused_reason
 from scheduling.webhooks.events import event_body
 from scheduling.webhooks.signing import EVENT_HEADER, ID_HEADER, SIGNATURE_HEADER, signature_header
 
@@ -51,7 +54,9 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# No proxy from the environment: the address connected to must be the endpoint's own, checked.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), GuardedHTTPHandler, GuardedHTTPSHandler,
+                                      _NoRedirects)
 
 
 def lease() -> dt.timedelta:
@@ -87,17 +92,21 @@ def request_for(delivery: WebhookDelivery, *, at: dt.datetime) -> urllib.request
     })
 
 
-def post(request: urllib.request.Request) -> tuple[int | None, str]:
-    """Post; the HTTP status (None when no answer came) and the error ('' for a 2xx)."""
+def post(request: urllib.request.Request) -> tuple[int | None, str, bool]:
+    """Post; the HTTP status (None when no answer came), the error ('' for a 2xx), and whether
+    the failure is for good (the address is not one webhooks go to: trying again cannot help)."""
     try:
         with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return response.status, ""
+            return response.status, "", False
     except urllib.error.HTTPError as error:
-        return error.code, f"The endpoint answered {error.code} {error.reason}"[:ERROR_LENGTH]
+        return error.code, f"The endpoint answered {error.code} {error.reason}"[:ERROR_LENGTH], False
     except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError, ValueError) as error:
+        refused = refused_reason(error)
+        if refused:
+            return None, f"Not sent: {refused}"[:ERROR_LENGTH], True
         # Refused, timed out, not HTTP at all (a malformed answer): no status to log.
         reason = getattr(error, "reason", error)
-        return None, f"No answer from the endpoint: {reason}"[:ERROR_LENGTH]
+        return None, f"No answer from the endpoint: {reason}"[:ERROR_LENGTH], False
 
 
 def _deliver(delivery: WebhookDelivery, *, token: uuid.UUID, now: dt.datetime | None) -> str:
@@ -112,15 +121,15 @@ def _deliver(delivery: WebhookDelivery, *, token: uuid.UUID, now: dt.datetime | 
         logger.info("Webhook delivery %s skipped: no longer held by this run", delivery.pk)
         return outbox.SENDING
     started = time.monotonic()
-    status_code, error = post(request_for(delivery, at=at))
+    status_code, error, for_good = post(request_for(delivery, at=at))
     took = int((time.monotonic() - started) * 1000)
     WebhookAttempt.objects.create(delivery=delivery, at=at, status_code=status_code, error=error, duration_ms=took)
     count = delivery.attempts + 1
     if not error:
         ours.update(status=DeliveryStatus.DELIVERED, attempts=count, delivered_at=at, last_error="", claim_token=None)
         return DeliveryStatus.DELIVERED
-    if count >= settings.WEBHOOK_MAX_ATTEMPTS:
-        logger.warning("Webhook delivery %s given up after %s attempts: %s", delivery.pk, count, error)
+    if for_good or count >= settings.WEBHOOK_MAX_ATTEMPTS:
+        logger.warning("Webhook delivery %s given up after %s attempt(s): %s", delivery.pk, count, error)
         ours.update(status=DeliveryStatus.FAILED, attempts=count, last_error=error, claim_token=None)
         return DeliveryStatus.FAILED
     ours.update(status=DeliveryStatus.PENDING, attempts=count, last_error=error, claim_token=None,
@@ -157,12 +166,34 @@ def dispatch_due(*, now: dt.datetime | None = None, batch_size: int = BATCH_SIZE
     return outbox.drain(claim=claim, send=send, now=now, budget=budget, keep_polling=keep_polling, stop=stop)
 
 
+@transaction.atomic
 def webhook_delivery_retry(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> bool:
     """Staff's "retry now": a delivery given up, or waiting out its backoff, is due at once (a
     given-up one gets its full count of attempts again). A later event about the same subject
-    still waits for it."""
+    still waits for it.
+
+    A given-up delivery is not retried once a later event about the same subject reached the
+    endpoint (or is being posted): sent now, "booked" would arrive after "cancelled" with nothing
+    to say so. DeliveryOvertaken says which later event; the receiver already has the newer state."""
     now = now or timezone.now()
     rows = WebhookDelivery.objects.filter(pk=delivery.pk)
-    return bool(rows.filter(status=DeliveryStatus.FAILED).update(
-        status=DeliveryStatus.PENDING, next_attempt_at=now, attempts=0) or rows.filter(
-        status=DeliveryStatus.PENDING).update(next_attempt_at=now))
+    overtaken = _later_sent(OuterRef("endpoint"), OuterRef("subject"), OuterRef("pk"))
+    if rows.filter(status=DeliveryStatus.FAILED).filter(~Exists(overtaken)).update(
+            status=DeliveryStatus.PENDING, next_attempt_at=now, attempts=0):
+        return True
+    if rows.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=now):
+        return True
+    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery.pk)
+    later = _later_sent(delivery.endpoint_id, delivery.subject, delivery.pk).select_related("event").first()
+    if delivery.status == DeliveryStatus.FAILED and later is not None:
+        raise DeliveryOvertaken(
+            f"Not retried: {delivery.event.kind} about {delivery.subject} is older than {later.event.kind}, "
+            f"which {'already reached' if later.status == DeliveryStatus.DELIVERED else 'is being posted to'} "
+            f"{delivery.endpoint.name}. Sent now it would arrive out of order; the receiver has the newer state.")
+    return False
+
+
+def _later_sent(endpoint, subject, pk):
+    """Deliveries after `pk` about the same subject to the same endpoint, delivered or being posted."""
+    return WebhookDelivery.objects.filter(endpoint=endpoint, subject=subject, pk__gt=pk, status__in=[
+        DeliveryStatus.DELIVERED, DeliveryStatus.SENDING]).order_by("pk")

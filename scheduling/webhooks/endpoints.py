@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from scheduling.models import EVENT_CHOICES, WebhookEndpoint
 from scheduling.models.webhooks import new_secret
+from scheduling.webhooks.addresses import AddressRefused, check_host
 
 MAX_URL_LENGTH = WebhookEndpoint._meta.get_field("url").max_length
 KNOWN_EVENTS = frozenset(value for value, _label in EVENT_CHOICES)
@@ -38,6 +39,15 @@ def validate_webhook_url(url: str) -> str:
                               code="https_required")
     if parts.username or parts.password:
         raise ValidationError(_("Leave the user name and password out of the address."), code="credentials_in_url")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ValidationError(_("The port after the host must be a number from 1 to 65535."),
+                              code="invalid_url") from None
+    try:
+        check_host(host, port)
+    except AddressRefused as refused:
+        raise ValidationError(str(refused), code="private_address") from None
     return url
 
 
