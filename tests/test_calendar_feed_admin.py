@@ -20,6 +20,10 @@ def change_page(feed: CalendarFeed) -> str:
     return reverse("admin:scheduling_calendarfeed_change", args=[feed.pk])
 
 
+def new_address_page(feed: CalendarFeed) -> str:
+    return reverse("admin:scheduling_calendarfeed_new_address", args=[feed.pk])
+
+
 @pytest.fixture
 def feeds(calendar):
     class Feeds:
@@ -29,7 +33,7 @@ def feeds(calendar):
     return Feeds()
 
 
-def test_the_manager_sees_every_feed_with_its_https_and_webcal_addresses(client, manager, feeds):
+def test_the_manager_sees_every_feed_with_its_address_and_webcal_address(client, manager, feeds):
     client.force_login(manager)
     listing = client.get(LIST).content.decode()
     for feed in (feeds.okafor, feeds.reyes, feeds.location):
@@ -37,7 +41,20 @@ def test_the_manager_sees_every_feed_with_its_https_and_webcal_addresses(client,
     page = client.get(change_page(feeds.okafor)).content.decode()
     assert f'value="http://127.0.0.1:8000/feeds/{feeds.okafor.token}.ics"' in page
     assert f'href="webcal://127.0.0.1:8000/feeds/{feeds.okafor.token}.ics"' in page
-    assert 'name="_rotate"' in page
+    assert f'href="{new_address_page(feeds.okafor)}"' in page
+
+
+def test_the_address_is_labelled_by_what_it_is_not_by_a_scheme_site_url_may_not_have(client, manager, feeds,
+                                                                                      settings):
+    client.force_login(manager)
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    page = client.get(change_page(feeds.okafor)).content.decode()
+    assert "(https)" not in page and "https address" not in page
+    assert "Address:" in page
+    settings.SITE_URL = "https://interval.example-clinic.org/"
+    page = client.get(change_page(feeds.okafor)).content.decode()
+    assert f'value="https://interval.example-clinic.org/feeds/{feeds.okafor.token}.ics"' in page
+    assert f'href="webcal://interval.example-clinic.org/feeds/{feeds.okafor.token}.ics"' in page
 
 
 def test_a_physician_sees_only_their_own_feed(client, practising_physician, feeds):
@@ -53,8 +70,15 @@ def test_a_physician_sees_only_their_own_feed(client, practising_physician, feed
 def test_a_physician_changes_their_own_address_and_the_old_one_stops_working(client, practising_physician, feeds):
     old = feeds.okafor.token
     client.force_login(practising_physician)
-    response = client.post(change_page(feeds.okafor), {"_rotate": "1"})
-    assert response.status_code == 302
+    # The button leads to a page saying what breaks; nothing changes until it is confirmed there.
+    confirm = client.get(new_address_page(feeds.okafor))
+    assert confirm.status_code == 200
+    text = confirm.content.decode()
+    assert "every calendar subscribed to it" in text and 'method="post"' in text
+    feeds.okafor.refresh_from_db()
+    assert feeds.okafor.token == old
+    response = client.post(new_address_page(feeds.okafor))
+    assert response.status_code == 302 and response.url == change_page(feeds.okafor)
     feeds.okafor.refresh_from_db()
     assert feeds.okafor.token != old and feeds.okafor.rotated_by_id == practising_physician.pk
     entry = LogEntry.objects.filter(object_id=str(feeds.okafor.pk)).latest("action_time")
@@ -65,8 +89,9 @@ def test_a_physician_changes_their_own_address_and_the_old_one_stops_working(cli
 
 def test_a_physician_cannot_change_another_physicians_address(client, practising_physician, feeds):
     client.force_login(practising_physician)
-    client.post(change_page(feeds.reyes), {"_rotate": "1"})
-    client.post(LIST, {"action": "rotate", "_selected_action": [feeds.reyes.pk, feeds.location.pk]})
+    client.post(new_address_page(feeds.reyes))
+    client.post(LIST, {"action": "rotate", "_selected_action": [feeds.reyes.pk, feeds.location.pk],
+                       "confirmed": "1"})
     assert set(CalendarFeed.objects.filter(pk__in=[feeds.reyes.pk, feeds.location.pk])
                .values_list("token", flat=True)) == {feeds.reyes.token, feeds.location.token}
 
@@ -84,7 +109,7 @@ def test_front_desk_and_nurses_see_no_feed(client, front_desk, nurse, feeds, rol
     client.force_login(user)
     assert client.get(LIST).status_code == 403
     assert client.get(change_page(feeds.location)).status_code == 403
-    client.post(change_page(feeds.location), {"_rotate": "1"})
+    assert client.post(new_address_page(feeds.location)).status_code in (302, 403)
     assert CalendarFeed.objects.get(pk=feeds.location.pk).token == feeds.location.token
 
 
@@ -95,9 +120,16 @@ def test_a_physician_login_without_a_physician_record_sees_no_feed(client, physi
     assert feeds.okafor.token not in listing.content.decode()
 
 
-def test_the_manager_changes_several_addresses_at_once_and_stops_a_feed(client, manager, feeds):
+def test_the_manager_changes_several_addresses_at_once_after_confirming_and_stops_a_feed(client, manager, feeds):
     client.force_login(manager)
-    client.post(LIST, {"action": "rotate", "_selected_action": [feeds.okafor.pk, feeds.reyes.pk]})
+    selection = {"action": "rotate", "_selected_action": [feeds.okafor.pk, feeds.reyes.pk]}
+    confirm = client.post(LIST, selection)
+    text = confirm.content.decode()
+    assert confirm.status_code == 200 and "Change the addresses of these 2 feeds?" in text
+    assert "every calendar subscribed to them" in text and str(feeds.okafor) in text
+    assert CalendarFeed.objects.get(pk=feeds.okafor.pk).token == feeds.okafor.token  # not yet
+    done = client.post(LIST, {**selection, "confirmed": "1"}, follow=True)
+    assert "2 feed addresses changed" in done.content.decode()
     assert CalendarFeed.objects.get(pk=feeds.okafor.pk).token != feeds.okafor.token
     assert CalendarFeed.objects.get(pk=feeds.reyes.pk).token != feeds.reyes.token
     assert CalendarFeed.objects.get(pk=feeds.location.pk).token == feeds.location.token

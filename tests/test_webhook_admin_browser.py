@@ -49,6 +49,82 @@ def test_the_manager_registers_an_endpoint_and_reads_its_deliveries(visitor, man
     person.check("delivery")
 
 
+def _fits(page, where: str) -> None:
+    page.screenshot(path=f"tests/artifacts/{where.replace(' ', '-')}-1280.png", full_page=True)
+    assert page.locator("#nav-sidebar").is_visible(), "the admin sidebar is open"
+    scroll, client = page.locator(".results").evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert scroll <= client, f"{where} scrolls sideways: {scroll} px of columns in {client} px"
+
+
+def test_the_endpoint_and_delivery_lists_fit_beside_the_sidebar_at_1280_px(visitor, manager):
+    endpoint = WebhookEndpoint.objects.create(
+        name="EHR interface", url="https://interface-engine.example-health-system.org/inbound/interval/webhooks",
+        events=["appointment.*", "care_plan.*", "patient.created"], may_receive_patient_data=True)
+    for number in range(3):
+        event = webhook_event_write("appointment.status_changed", subject=f"appointment:{1000 + number}",
+                                    data={"appointment": {"id": 1000 + number}})
+        WebhookDelivery.objects.filter(event=event).update(
+            status="failed", attempts=8, last_error="The endpoint answered 502 Bad Gateway: upstream connect "
+                                                    "error or disconnect/reset before headers. reset reason: "
+                                                    "connection termination")
+    person = visitor("webhook-lists", "desktop")
+    sign_in(person, manager)
+    page = person.page
+    page.goto("/admin/scheduling/webhookendpoint/")
+    for column in ("Secret", "Deliveries"):
+        expect(page.locator("#result_list thead")).to_contain_text(column, ignore_case=True)
+    _fits(page, "the endpoint list")
+    person.check("endpoints")
+    page.goto(f"/admin/scheduling/webhookdelivery/?endpoint__id__exact={endpoint.pk}")
+    for column in ("Created", "Next attempt", "Last error"):
+        expect(page.locator("#result_list thead")).to_contain_text(column, ignore_case=True)
+    _fits(page, "the delivery list")
+    person.check("deliveries")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_the_event_choices_keep_each_name_on_one_line(visitor, manager, width):
+    person = visitor("webhook-events", width)
+    sign_in(person, manager)
+    page = person.page
+    page.goto("/admin/scheduling/webhookendpoint/add/")
+    choice = page.get_by_label("appointment.status_changed (visit confirmed", exact=False)
+    label = page.locator("label[for='%s']" % choice.get_attribute("id"))
+    # The event's name is never split: the label's first line holds it whole.
+    first_line = label.evaluate("""el => {
+        const range = document.createRange(); const text = el.lastChild;
+        const name = text.textContent.indexOf('appointment.status_changed');
+        range.setStart(text, name); range.setEnd(text, name + 'appointment.status_changed'.length);
+        return range.getClientRects().length; }""")
+    assert first_line == 1, "appointment.status_changed is split over two lines"
+    if width == "desktop":
+        box = page.locator("#id_events").bounding_box()
+        assert box["width"] >= 500, f"the events are squeezed into {box['width']} px"
+    person.check("event-choices")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_rotating_the_secret_takes_a_second_click_without_javascript(visitor, manager, width):
+    endpoint = WebhookEndpoint.objects.create(name="Billing", url="https://billing.example.com/hooks",
+                                              events=["appointment.booked"])
+    old = endpoint.secret
+    person = visitor("webhook-rotate", width, javascript=False)
+    sign_in(person, manager)
+    page = person.page
+    page.goto(f"/admin/scheduling/webhookendpoint/{endpoint.pk}/secret/")
+    page.get_by_role("link", name="Rotate the secret…").click()
+    expect(page.locator("#content")).to_contain_text("must have the new secret within 24 hours")
+    endpoint.refresh_from_db()
+    assert endpoint.secret == old
+    person.check("rotate-confirm")
+    page.get_by_role("button", name="Yes, rotate the secret").click()
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old
+    expect(page.locator("#secret")).to_have_text(endpoint.secret)
+    expect(page.locator("#content")).not_to_contain_text("..")
+    person.check("rotated")
+
+
 @pytest.mark.parametrize("width", ["phone", "desktop"])
 def test_the_manager_reads_why_a_private_address_and_an_overtaken_retry_are_refused(visitor, manager, width,
                                                                                      settings):

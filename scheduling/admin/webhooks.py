@@ -11,10 +11,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _t
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy as _
 
+from scheduling.admin.webhook_secret import SecretRotationConfirmMixin
 from scheduling.errors import DeliveryOvertaken
 from scheduling.models import (
     EVENT_CHOICES,
@@ -31,7 +36,8 @@ from scheduling.webhooks.events import event_body
 class EndpointForm(forms.ModelForm):
     url = forms.CharField(label=_("URL"), max_length=500, widget=forms.TextInput(attrs={"class": "vURLField"}),
                           help_text=WebhookEndpoint._meta.get_field("url").help_text)
-    events = forms.MultipleChoiceField(label=_("Events"), choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple,
+    events = forms.MultipleChoiceField(label=_("Events"), choices=EVENT_CHOICES,
+                                       widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-choices"}),
                                        help_text=_("Sent in the Interval-Event header and the body's type."))
 
     class Meta:
@@ -46,9 +52,11 @@ class EndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(SecretRotationConfirmMixin, admin.ModelAdmin):
     form = EndpointForm
-    list_display = ["name", "url", "event_list", "is_active", "may_receive_patient_data", "secret_hint",
+    # Fits beside the sidebar and the filters at 1280 px: the name over its address, the events one
+    # to a line, yes/no icons under short headings.
+    list_display = ["name_and_url", "event_list", "is_active", "patient_data", "secret_hint",
                     "deliveries_link"]
     list_filter = ["is_active", "may_receive_patient_data"]
     search_fields = ["name", "url"]
@@ -58,9 +66,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         (_("Signing"), {"fields": ["signing_secret", "secret_rotated_at", "created_at"]}),
     ]
 
+    @admin.display(description=_("endpoint"), ordering="name")
+    def name_and_url(self, endpoint: WebhookEndpoint) -> str:
+        return format_html('{}<br><small class="webhook-url">{}</small>', endpoint.name, endpoint.url)
+
     @admin.display(description=_("events"))
     def event_list(self, endpoint: WebhookEndpoint) -> str:
-        return ", ".join(endpoint.events)
+        return format_html_join(mark_safe("<br>"), "{}", ((event,) for event in endpoint.events))
+
+    @admin.display(description=_("patient data"), boolean=True, ordering="may_receive_patient_data")
+    def patient_data(self, endpoint: WebhookEndpoint) -> bool:
+        return endpoint.may_receive_patient_data
 
     @admin.display(description=_("secret"))
     def secret_hint(self, endpoint: WebhookEndpoint) -> str:
@@ -115,6 +131,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/scheduling/webhookendpoint/secret.html", context)
 
 
+# The last error in the list: enough to tell a timeout from a refusal; the delivery's page has it whole.
+LAST_ERROR_CHARS = 60
+
+
 class AttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
@@ -127,17 +147,24 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
+def _when(moment) -> str:
+    """A time in the clinic's zone as the other lists show it: the day over the time and its zone."""
+    local = timezone.localtime(moment)
+    return format_html('<span class="nowrap">{}</span><br>{}', f"{local:%Y-%m-%d}", f"{local:%H:%M %Z}")
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    # What and whether first: the list scrolls sideways on a phone.
-    list_display = ["event_kind", "status", "endpoint", "subject", "attempts", "created_at", "next_attempt_at",
-                    "last_error"]
+    # Fits beside the sidebar and the filters at 1280 px: what, whom it is about and where it goes in one
+    # cell (the endpoint is a filter too), the status over the attempts, times in two short lines, and the
+    # last error cut short (whole on the delivery's page).
+    list_display = ["event_and_subject", "status_and_attempts", "created", "next_attempt", "last_error_short"]
     list_filter = ["status", "endpoint", "event__kind"]
     search_fields = ["subject", "event__public_id"]
     list_select_related = ["event", "endpoint"]
     inlines = [AttemptInline]
     actions = ["retry_now"]
-    fields = ["event_id_header", "event_kind", "endpoint", "subject", "status", "attempts", "next_attempt_at",
+    fields = ["event_id_header", "event_kind", "endpoint", "subject", "status", "attempts", "next_attempt",
               "delivered_at", "last_error", "body"]
     readonly_fields = fields
 
@@ -153,6 +180,37 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     @admin.display(description=_("event"), ordering="event__kind")
     def event_kind(self, delivery: WebhookDelivery) -> str:
         return delivery.event.kind
+
+    @admin.display(description=_("event, about, to"), ordering="event__kind")
+    def event_and_subject(self, delivery: WebhookDelivery) -> str:
+        # appointment.status_changed may break after its dot rather than widen the list.
+        kind = mark_safe(".<wbr>".join(conditional_escape(part) for part in delivery.event.kind.split(".")))
+        return format_html("{}<br><small>{}<br>{}</small>", kind, delivery.subject, delivery.endpoint.name)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_and_attempts(self, delivery: WebhookDelivery) -> str:
+        attempts = ngettext("%(count)d attempt", "%(count)d attempts", delivery.attempts) % {
+            "count": delivery.attempts}
+        return format_html("{}<br><small>{}</small>", delivery.get_status_display(), attempts)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, delivery: WebhookDelivery) -> str:
+        return _when(delivery.created_at)
+
+    @admin.display(description=_("next attempt"), ordering="next_attempt_at")
+    def next_attempt(self, delivery: WebhookDelivery) -> str:
+        # Only a delivery still waiting for its (next) attempt has one; a delivered or given-up one keeps
+        # the time of its last schedule in the row, which would read as a send still to come.
+        if delivery.status != DeliveryStatus.PENDING:
+            return "-"
+        return _when(delivery.next_attempt_at)
+
+    @admin.display(description=_("last error"))
+    def last_error_short(self, delivery: WebhookDelivery) -> str:
+        if not delivery.last_error:
+            return ""
+        return format_html('<span title="{}">{}</span>', delivery.last_error,
+                           Truncator(delivery.last_error).chars(LAST_ERROR_CHARS))
 
     @admin.display(description=_("Interval-Webhook-Id"))
     def event_id_header(self, delivery: WebhookDelivery) -> str:
@@ -174,6 +232,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             except DeliveryOvertaken as refused:
                 self.message_user(request, refused.message, messages.WARNING)
         if retried:
-            self.message_user(request, _t("%(count)d delivery(ies) will be attempted again within a minute; a "
-                                          "later event about the same visit waits for them.") % {"count": retried},
-                              messages.SUCCESS)
+            self.message_user(request, ngettext(
+                "%(count)d delivery will be attempted again within a minute; a later event about the same visit "
+                "waits for it.",
+                "%(count)d deliveries will be attempted again within a minute; a later event about the same visit "
+                "waits for them.", retried) % {"count": retried}, messages.SUCCESS)

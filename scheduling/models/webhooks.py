@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -166,4 +167,5 @@ class WebhookAttempt(models.Model):
         verbose_name_plural = _("delivery attempts")
 
     def __str__(self) -> str:
-        return f"{self.status_code or self.error[:40]} at {self.at:%Y-%m-%d %H:%M:%S}"
+        # In the clinic's zone, as the page around it (the attempt inline's row label).
+        return f"{self.status_code or self.error[:40]} at {timezone.localtime(self.at):%Y-%m-%d %H:%M:%S %Z}"
