@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from clinic.models import Location, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
-from scheduling.board_geometry import Scale, Span
+from scheduling.board_geometry import Scale, Span, hm
 from scheduling.selectors import availability_requests, capable_room_ids, with_room_needs
 
 OFFERS_SECONDS = 60  # how long the times found for a day's board are kept (see `cached_offers`)
@@ -40,12 +40,12 @@ class Offer:
 
     @property
     def start_hm(self) -> str:
-        return f"{self.start:%H:%M}"
+        return hm(self.start)
 
     @property
     def label(self) -> str:
         return _("Book %(room)s at %(time)s with %(physician)s") % {
-            "room": self.room.name, "time": f"{self.start:%H:%M}", "physician": self.physician.name}
+            "room": self.room.name, "time": hm(self.start), "physician": self.physician.name}
 
 
 def representative_types(rooms: list[Room], blocks: list[ScheduleBlock]) -> dict[int, ProcedureType]:

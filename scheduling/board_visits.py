@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from clinic.models import Location, Patient, Physician
 from scheduling.board_geometry import Scale, Span
+from scheduling.board_geometry import hm as clock
 from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, Outcome
 from scheduling.pathways.holds import drug_holds, hold_notice_days, holds_too_late
 from scheduling.selectors import Epoch, day_visits
@@ -225,8 +226,7 @@ def board_visit(row, scale: Scale, zone, now: dt.datetime, words: Words, physici
         now=now, zone=zone, words=words)
     arrival, start = row.arrival.astimezone(zone), row.procedure_start.astimezone(zone)
     end, discharge = row.procedure_end.astimezone(zone), row.discharge.astimezone(zone)
-    hm = {"arrival": f"{arrival:%H:%M}", "start": f"{start:%H:%M}", "end": f"{end:%H:%M}",
-          "discharge": f"{discharge:%H:%M}"}
+    hm = {"arrival": clock(arrival), "start": clock(start), "end": clock(end), "discharge": clock(discharge)}
     physician = physicians[row.physician_id]
     patient_name = f"{row.patient__first_name} {row.patient__last_name}"  # as Patient.full_name
     room_name = room_names[row.room_id]
