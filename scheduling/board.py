@@ -23,7 +23,7 @@ from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
 from clinic.models import Location, Physician, Room, ScheduleBlock
-from scheduling.board_geometry import Scale, Span, local_minutes
+from scheduling.board_geometry import Scale, Span, hm, local_minutes
 from scheduling.board_offers import Offer, cached_offers
 from scheduling.board_visits import (ROW_HEIGHT, STATUS_SHORT, UPCOMING, BoardVisit, Flag, Words, board_visit, day_rows,
                                      patients_drugs, visit_flags)
@@ -82,7 +82,7 @@ class RecoveryCell:
 
     @property
     def start_hm(self) -> str:
-        return f"{self.start:%H:%M}"
+        return hm(self.start)
 
 
 @dataclass

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 
 from clinic.models import Location, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
-from scheduling.board_geometry import Scale, Span
-from scheduling.selectors import availability_requests, capable_room_ids
+from scheduling.board_geometry import Scale, Span, hm
+from scheduling.selectors import availability_requests, capable_room_ids, with_room_needs
 
 OFFERS_SECONDS = 60  # how long the times found for a day's board are kept (see `cached_offers`)
 OFFER_MINUTES = 60  # an offer is drawn over its free stretch up to this long, so its time reads
@@ -40,12 +40,12 @@ class Offer:
 
     @property
     def start_hm(self) -> str:
-        return f"{self.start:%H:%M}"
+        return hm(self.start)
 
     @property
     def label(self) -> str:
         return _("Book %(room)s at %(time)s with %(physician)s") % {
-            "room": self.room.name, "time": f"{self.start:%H:%M}", "physician": self.physician.name}
+            "room": self.room.name, "time": hm(self.start), "physician": self.physician.name}
 
 
 def representative_types(rooms: list[Room], blocks: list[ScheduleBlock]) -> dict[int, ProcedureType]:
@@ -53,13 +53,13 @@ def representative_types(rooms: list[Room], blocks: list[ScheduleBlock]) -> dict
     types the room can host and that a physician working that day (`blocks`) does in such a
     block, the self-bookable first, then the shortest. Types that book a follow-up visit are left
     out (their offer depends on another day)."""
-    types = list(
+    types = list(with_room_needs(
         ProcedureType.objects.filter(
             is_active=True, follow_up_type__isnull=True, physicians__is_active=True,
             physicians__schedule_blocks__in=[block.pk for block in blocks],
             physicians__schedule_blocks__kind=F("schedule_kind"),
-        ).distinct().prefetch_related("required_capabilities", "alternative_capabilities")
-    )
+        ).distinct()
+    ))
     types.sort(key=lambda procedure_type: (not procedure_type.self_bookable, procedure_type.total_minutes,
                                            procedure_type.code))
     capabilities = {room.pk: {capability.pk for capability in room.capabilities.all()} for room in rooms}

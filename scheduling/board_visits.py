@@ -13,11 +13,13 @@ import datetime as dt
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinic.models import Location, Patient, Physician
 from scheduling.board_geometry import Scale, Span
+from scheduling.board_geometry import hm as clock
 from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, Outcome
 from scheduling.pathways.holds import drug_holds, hold_notice_days, holds_too_late
 from scheduling.selectors import Epoch, day_visits
@@ -46,10 +48,13 @@ HOUR_PX, CHAR_PX = 104, 7.0  # the narrowest hour, and an 11 px character (bold 
 ROW_COLUMNS = [
     "pk", "status", "arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end",
     "created_at", "updated_at", "patient_id", "physician_id", "room_id",
-    "patient__first_name", "patient__last_name", "patient__needs_review", "patient__phone", "patient__email",
+    "patient__first_name", "patient__last_name", "patient__needs_review", "patient_has_phone", "patient__email",
     "patient__sms_consent", "patient__email_consent",
     "procedure_type__code", "procedure_type__name", "procedure_type__bleeding_risk", "procedure_type__requires_order",
 ]
+# Whether the patient has a phone number, asked of the database: the number itself would be
+# parsed into a PhoneNumber per visit (the phone field's converter), for a yes or no.
+_HAS_PHONE = ExpressionWrapper(Q(patient__phone__isnull=False) & ~Q(patient__phone=""), output_field=BooleanField())
 # Read as epoch seconds (`day_rows`): whole minutes, parsed several times faster than timestamps.
 _INSTANTS = {"arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end"}
 DayRow = namedtuple("DayRow", ROW_COLUMNS)
@@ -216,13 +221,12 @@ def board_visit(row, scale: Scale, zone, now: dt.datetime, words: Words, physici
         status=row.status, procedure_start=row.procedure_start, discharge=row.discharge, created_at=row.created_at,
         drugs=drugs.get(row.patient_id, ()), bleeding_risk=row.procedure_type__bleeding_risk,
         told_on=hold_notices.get(row.pk, {}), needs_review=row.patient__needs_review,
-        no_consent=not Patient.channels_consented(sms_consent=row.patient__sms_consent, phone=row.patient__phone,
+        no_consent=not Patient.channels_consented(sms_consent=row.patient__sms_consent, phone=row.patient_has_phone,
                                                   email_consent=row.patient__email_consent, email=row.patient__email),
         now=now, zone=zone, words=words)
     arrival, start = row.arrival.astimezone(zone), row.procedure_start.astimezone(zone)
     end, discharge = row.procedure_end.astimezone(zone), row.discharge.astimezone(zone)
-    hm = {"arrival": f"{arrival:%H:%M}", "start": f"{start:%H:%M}", "end": f"{end:%H:%M}",
-          "discharge": f"{discharge:%H:%M}"}
+    hm = {"arrival": clock(arrival), "start": clock(start), "end": clock(end), "discharge": clock(discharge)}
     physician = physicians[row.physician_id]
     patient_name = f"{row.patient__first_name} {row.patient__last_name}"  # as Patient.full_name
     room_name = room_names[row.room_id]
@@ -283,7 +287,8 @@ def day_rows(*, location: Location, day: dt.date, include_cancelled: bool = Fals
     columns = [f"{name}_epoch" if name in _INSTANTS else name for name in ROW_COLUMNS]
     rows = (day_visits(location=location, day=day, include_cancelled=include_cancelled)
             .select_related(None).prefetch_related(None)
-            .annotate(**{f"{name}_epoch": Epoch(name) for name in _INSTANTS}).values_list(*columns))
+            .annotate(patient_has_phone=_HAS_PHONE, **{f"{name}_epoch": Epoch(name) for name in _INSTANTS})
+            .values_list(*columns))
     instants = [index for index, name in enumerate(ROW_COLUMNS) if name in _INSTANTS]
     utc, from_epoch = dt.timezone.utc, dt.datetime.fromtimestamp
     day_rows = []

@@ -9,7 +9,7 @@ import pytest
 
 from clinic.models import ProcedureType, TimeOff
 from scheduling import services
-from scheduling.selectors import availability_request, availability_requests
+from scheduling.selectors import availability_request, availability_requests, room_needs, with_room_needs
 from tests.conftest import NEXT_MONDAY, NOW, local
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +40,20 @@ def test_each_procedures_request_from_the_shared_load_is_the_one_it_gets_alone(c
         alone = availability_request(procedure_type=procedure_type, **arguments)
         assert _plain(shared[procedure_type.pk]) == _plain(alone), procedure_type.code
     assert any(request.physicians and request.rooms for request in shared.values())
+
+
+def test_procedures_read_with_their_room_needs_ask_the_same_of_rooms_without_more_queries(
+        calendar, django_assert_num_queries):
+    prefetched = {each.pk: each for each in ProcedureType.objects.filter(is_active=True).prefetch_related(
+        "required_capabilities", "alternative_capabilities")}
+    with django_assert_num_queries(1):
+        annotated = list(with_room_needs(ProcedureType.objects.filter(is_active=True)))
+        needs = {each.pk: room_needs(each) for each in annotated}
+    assert needs == {pk: room_needs(each) for pk, each in prefetched.items()}
+    assert any(required for required, _ in needs.values()) and any(either for _, either in needs.values())
+    arguments = dict(location=calendar.location, first_day=NEXT_MONDAY, last_day=NEXT_MONDAY, now=NOW)
+    with django_assert_num_queries(7):  # the load alone: nothing more for the procedures' needs
+        shared = availability_requests(procedure_types=annotated, **arguments)
+    expected = availability_requests(procedure_types=list(prefetched.values()), **arguments)
+    assert {pk: _plain(request) for pk, request in shared.items()} == \
+        {pk: _plain(request) for pk, request in expected.items()}

@@ -539,7 +539,7 @@ def test_a_busy_days_board_reads_no_row_per_visit(client, front_desk, calendar, 
     client.force_login(front_desk)
     params = {"location": many.pk, "date": NEXT_MONDAY.isoformat()}
     client.get("/admin/board/", params)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(13):
         response = client.get("/admin/board/", params)
     assert "150 visits" in text(response)
 
@@ -547,7 +547,8 @@ def test_a_busy_days_board_reads_no_row_per_visit(client, front_desk, calendar, 
 def test_a_board_with_its_times_to_book_found_afresh_stays_within_its_queries(
         client, front_desk, monday, django_assert_max_num_queries):
     """The times to book of every room come from one availability load, whatever the procedures
-    they are offered for: the board's day, the rooms' procedures and that load, with nothing kept."""
+    they are offered for: the board's day, the rooms' procedures with what each needs of a room
+    (one query), and that load, with nothing kept."""
     blocks = list(ScheduleBlock.objects.filter(weekday=NEXT_MONDAY.weekday()))
     rooms = list(Room.objects.filter(is_active=True).prefetch_related("capabilities"))
     offered_for = {procedure_type.code for procedure_type in representative_types(rooms, blocks).values()}
@@ -555,7 +556,7 @@ def test_a_board_with_its_times_to_book_found_afresh_stays_within_its_queries(
     board(client, front_desk, date=NEXT_MONDAY.isoformat())  # signed in, the session's first request
     cache.clear()
     attention_count(Location.objects.get(), now=NOW)  # kept a minute for every board of the location
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(22):
         html = text(client.get("/admin/board/", {"date": NEXT_MONDAY.isoformat()}))
     offers = re.findall(r'<a class="offer" href="[^"]*room=(\d+)', html)
     assert len(set(offers)) >= len(offered_for)
