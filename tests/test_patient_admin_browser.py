@@ -82,6 +82,8 @@ def test_the_front_desk_finds_a_caller_by_phone_and_books_their_order_from_their
     page.goto(f"/admin/clinic/patient/{patient.pk}/change/")
     expect(page.locator(".patient-overview").first).to_contain_text("Dr. Daniel Reyes")
     you.check("patient-page-booked")
+    # Its visits and messages tables scroll in their own boxes; the page never widens past the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
     # The caller would take an earlier time, with any physician.
     page.get_by_role("link", name="Put on the waitlist…").click()
@@ -92,3 +94,21 @@ def test_the_front_desk_finds_a_caller_by_phone_and_books_their_order_from_their
     expect(page.locator("#waitlist")).to_be_visible()
     appointment.refresh_from_db()
     assert appointment.waitlist_entry.any_physician
+
+
+def test_on_a_phone_the_patient_page_with_visits_and_messages_fits_the_screen(visitor, front_desk, caller):
+    """The visits and messages tables scroll in their own boxes: the page never widens past 390 px."""
+    from scheduling import services
+    from tests.conftest import NEXT_MONDAY
+
+    patient, order = caller
+    start = dt.datetime.combine(NEXT_MONDAY, dt.time(9), tzinfo=NOW.tzinfo)
+    services.appointment_book(patient=patient, procedure_type=order.procedure_type, order=order,
+                              physician=order.ordering_physician, start=start, booked_by=front_desk)
+    you = visitor("patient-admin-phone", "phone")
+    sign_in(you, front_desk)
+    page = you.page
+    page.goto(f"/admin/clinic/patient/{patient.pk}/change/")
+    expect(page.locator("#messages-sent")).to_be_visible()
+    you.check("patient-page-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]

@@ -59,6 +59,11 @@ class ReplyOutcome:
     clinic: Location | None
 
 
+def _word(body: str) -> str:
+    """The keyword as the patient meant it, for the history: "Stop." is recorded as STOP."""
+    return "".join(character for character in body.strip()[:20] if character.isalnum()).upper()
+
+
 def sms_reply_receive(*, from_number: str, body: str, now: dt.datetime | None = None) -> ReplyOutcome:
     """Act on a patient's reply from `from_number` (E.164): consent off for STOP, on for START.
     Pending texts of a patient who stopped are not sent: dispatch checks consent right before
@@ -75,7 +80,7 @@ def sms_reply_receive(*, from_number: str, body: str, now: dt.datetime | None = 
                     continue
                 patient.sms_consent = wanted
                 verb = "given" if wanted else "withdrawn"
-                patient._change_reason = (f"Consent to text messages {verb}: {body.strip()[:20].upper()} "
+                patient._change_reason = (f"Consent to text messages {verb}: {_word(body)} "
                                           f"texted from {from_number}")
                 patient.save(update_fields=["sms_consent"])
                 changed.append(patient)
