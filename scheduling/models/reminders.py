@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -185,4 +186,5 @@ class ReminderAttempt(models.Model):
         verbose_name_plural = _("delivery attempts")
 
     def __str__(self) -> str:
-        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"
+        # In the clinic's zone, as the page around it (the attempt inline's row label).
+        return f"{self.get_outcome_display()} at {timezone.localtime(self.at):%Y-%m-%d %H:%M %Z}"
