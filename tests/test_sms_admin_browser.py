@@ -41,5 +41,5 @@ def test_staff_see_each_texts_delivery_and_the_patients_number_nationally(visito
 
     page.goto(f"/admin/clinic/patient/{patient.pk}/change/")
     expect(page.locator("input[name=phone]")).to_have_value("(918) 555-0142")
-    expect(page.locator("#messages-sent + table")).to_contain_text("Not delivered (30003)")
+    expect(page.locator("table[aria-labelledby=messages-sent]")).to_contain_text("Not delivered (30003)")
     you.check("patient-page")
