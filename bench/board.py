@@ -28,7 +28,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench.report import text_lines
+from bench.report import replace_section, text_lines
 from bench.seed import CLINIC_MIX, PROCEDURE_MIX, SEED, _Day, _Kind
 from bench.stats import Timing, repeat
 from clinic.models import Location, Patient, ProcedureType, Room, ScheduleBlock
@@ -294,9 +294,4 @@ def markdown(figure: BoardFigure) -> str:
 
 def write_section(figure: BoardFigure, path: Path) -> None:
     """Put the board's section into results.md, replacing an earlier one."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Interval benchmark\n"
-    section = markdown(figure)
-    pattern = re.compile(rf"\n{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text) if pattern.search(text) else \
-        text.rstrip("\n") + "\n" + section
-    path.write_text(text, encoding="utf-8")
+    replace_section(path, SECTION, markdown(figure))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench.report import text_lines
+from bench.report import replace_section, text_lines
 from bench.stats import Timing, repeat
 from clinic.models import Location, Physician
 from scheduling.feeds.selectors import DAYS_AHEAD, DAYS_BACK
@@ -183,9 +182,4 @@ def markdown(figure: FeedFigure) -> str:
 
 def write_section(figure: FeedFigure, path: Path) -> None:
     """Put the feeds' section into results.md, replacing an earlier one."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Interval benchmark\n"
-    section = markdown(figure)
-    pattern = re.compile(rf"\n{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text) if pattern.search(text) else \
-        text.rstrip("\n") + "\n" + section
-    path.write_text(text, encoding="utf-8")
+    replace_section(path, SECTION, markdown(figure))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from bench.report import text_lines
+from bench.report import replace_section, text_lines
 from bench.stats import Timing
 from clinic.models import Location
 
@@ -167,9 +166,4 @@ def markdown(figure: FhirFigure) -> str:
 
 def write_section(figure: FhirFigure, path: Path) -> None:
     """Put the section into results.md, replacing an earlier one."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Interval benchmark\n"
-    section = markdown(figure)
-    pattern = re.compile(rf"\n{re.escape(SECTION)}\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text) if pattern.search(text) else \
-        text.rstrip("\n") + "\n" + section
-    path.write_text(text, encoding="utf-8")
+    replace_section(path, SECTION, markdown(figure))

@@ -317,3 +317,12 @@ def _format_sql(sql: str) -> str:
 def write(results: Results) -> Path:
     RESULTS_PATH.write_text(markdown(results))
     return RESULTS_PATH
+
+
+def replace_section(path: Path, title: str, section: str) -> None:
+    """Put `section` (starting with the line `title`) into results.md, replacing an earlier one."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Interval benchmark\n"
+    pattern = re.compile(rf"\n{re.escape(title)}\n.*?(?=\n## |\Z)", re.S)
+    text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text) if pattern.search(text) else \
+        text.rstrip("\n") + "\n" + section
+    path.write_text(text, encoding="utf-8")
