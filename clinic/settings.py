@@ -342,6 +342,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 REMINDER_DISPATCH_SECONDS = env_int("REMINDER_DISPATCH_SECONDS", 60, minimum=1)
 # A reminder a killed worker left "sending" is sent again after this long (at least once).
 REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 300, minimum=1)
+# Seconds an SMTP connection may wait on the mail server. Without a limit a server that stops
+# answering holds a reminder's send past its lease, and the next dispatch run sends it again.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", max(1, min(30, REMINDER_LEASE_SECONDS // 4)), minimum=1)
+if env_str("EMAIL_TIMEOUT") and EMAIL_TIMEOUT * 2 >= REMINDER_LEASE_SECONDS:  # connecting and sending may each wait that long
+    raise ImproperlyConfigured(
+        f"EMAIL_TIMEOUT ({EMAIL_TIMEOUT} s) must be less than half of REMINDER_LEASE_SECONDS "
+        f"({REMINDER_LEASE_SECONDS} s): a send that outlasts the lease is sent again by the next run."
+    )
 # Webhook deliveries are an outbox like the reminders, drained by their own beat job.
 WEBHOOK_DISPATCH_SECONDS = env_int("WEBHOOK_DISPATCH_SECONDS", 60, minimum=1)
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 120, minimum=1)

@@ -116,6 +116,20 @@ def test_a_physician_orders_a_procedure(calendar, physician_user):
     assert set(bad.json()["errors"]) == {"procedure_type", "ordering_physician"}
 
 
+def test_orders_are_listed_for_one_patient_or_status(calendar, physician_user):
+    client = api_as(physician_user)
+    for patient in calendar.patients[:2]:
+        assert client.post("/api/v1/orders/", {"patient": patient.pk, "procedure_type": "MBB_LUMBAR",
+                                               "ordering_physician": calendar.okafor.pk, "region": "lumbar"},
+                           format="json").status_code == 201
+    first = calendar.patients[0].pk
+    listed = client.get("/api/v1/orders/", {"patient": first}).json()["results"]
+    assert listed and {order["patient"] for order in listed} == {first}
+    assert client.get("/api/v1/orders/", {"status": "completed"}).json()["results"] == []
+    refused = client.get("/api/v1/orders/", {"patient": "x"})
+    assert refused.status_code == 400 and "patient" in refused.json()["errors"]
+
+
 def test_the_front_desk_cannot_order(calendar, desk):
     assert desk.post("/api/v1/orders/", {}, format="json").status_code == 403
 

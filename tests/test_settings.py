@@ -133,3 +133,10 @@ def test_production_defaults_are_secure(monkeypatch):
     loaded = load_settings(monkeypatch, **PRODUCTION)
     assert loaded["SECURE_SSL_REDIRECT"] and loaded["SESSION_COOKIE_SECURE"] and loaded["CSRF_COOKIE_SECURE"]
     assert loaded["SECURE_HSTS_SECONDS"] >= 31_536_000
+
+
+def test_a_mail_server_that_stops_answering_cannot_hold_a_send_past_its_lease(monkeypatch):
+    assert load_settings(monkeypatch)["EMAIL_TIMEOUT"] == 30  # of the default 300 s lease
+    assert load_settings(monkeypatch, REMINDER_LEASE_SECONDS="60")["EMAIL_TIMEOUT"] == 15
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_TIMEOUT"):
+        load_settings(monkeypatch, EMAIL_TIMEOUT="200")

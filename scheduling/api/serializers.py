@@ -18,6 +18,7 @@ from scheduling.models import (
     AppointmentStatus,
     CheckKind,
     EligibilityOverride,
+    OrderStatus,
     Outcome,
     ProcedureElsewhere,
     ProcedureOrder,
@@ -334,6 +335,11 @@ class CheckInSerializer(serializers.Serializer):
 class StartSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True,
                                    help_text="Why the procedure starts with checks not confirmed (then required).")
+
+
+class OrderFilterSerializer(serializers.Serializer):
+    patient = serializers.IntegerField(required=False, min_value=1)
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
 
 
 class AppointmentFilterSerializer(serializers.Serializer):

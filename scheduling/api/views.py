@@ -77,6 +77,18 @@ class OrderViewSet(AccessLoggedViewSet, mixins.CreateModelMixin, mixins.Retrieve
     required_permissions = {"create": "scheduling.add_procedureorder", "*": "scheduling.view_procedureorder"}
     error_statuses = {"create": [422]}
 
+    def get_queryset(self):
+        orders = super().get_queryset()
+        if self.action != "list":
+            return orders
+        filters = s.OrderFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return orders.filter(**filters.validated_data)
+
+    @extend_schema(parameters=[s.OrderFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
     @extend_schema(parameters=[idempotency.PARAMETER])
     def create(self, request):
         return idempotency.answer_once(request, lambda: self._create(request))
