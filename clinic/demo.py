@@ -27,6 +27,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from clinic import roles
 from clinic.models import (
@@ -248,8 +249,8 @@ def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
     )
     report.record("locations", created)
     if created:  # later runs keep what the manager changed
-        Closure.objects.bulk_create(Closure(location=location, first_day=day, last_day=day, reason=reason)
-                                    for day, reason in HOLIDAYS)
+        bulk_create_with_history([Closure(location=location, first_day=day, last_day=day, reason=reason)
+                                  for day, reason in HOLIDAYS], Closure)
 
     for name, kind, needs in ROOMS:
         room, created = Room.objects.get_or_create(location=location, name=name, defaults={"kind": kind})
@@ -347,10 +348,10 @@ def _seed_physicians(location, procedure_types, today, report: SeedReport) -> No
             # blocks all stay as they are (see the module's docstring).
             report.record("schedule blocks", False, count=len(blocks))
             continue
-        ScheduleBlock.objects.bulk_create(
+        bulk_create_with_history([
             ScheduleBlock(physician=physician, location=location, weekday=weekday, start_time=_time(start),
                           end_time=_time(end), kind=kind, valid_from=valid_from)
-            for weekday, start, end, kind in blocks)
+            for weekday, start, end, kind in blocks], ScheduleBlock)
         report.record("schedule blocks", True, count=len(blocks))
 
 

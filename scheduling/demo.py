@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from clinic.demo import SeedReport
 import datetime as dt
@@ -108,10 +109,10 @@ def seed_demo_reminder_plans(report: SeedReport) -> None:
         if ReminderStep.objects.filter(procedure_type=procedure_type).exists():
             report.record("reminder steps", False, count=len(steps))
             continue
-        ReminderStep.objects.bulk_create(
+        bulk_create_with_history([
             ReminderStep(procedure_type=procedure_type, kind=kind, anchor=anchor, days=days, minutes=minutes,
                          at_time=at_time)
-            for kind, anchor, days, minutes, at_time in steps)
+            for kind, anchor, days, minutes, at_time in steps], ReminderStep)
         report.record("reminder steps", True, count=len(steps))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from clinic.demo import SeedReport
 from scheduling.models import CarePlanTemplate, CarePlanTemplateStep, Gate, Priority, StepKind
@@ -65,10 +66,10 @@ def seed_demo_care_plan_templates(report: SeedReport) -> None:
         report.record("care-plan templates", created)
         if not created:
             continue
-        CarePlanTemplateStep.objects.bulk_create(
+        bulk_create_with_history([
             CarePlanTemplateStep(
                 template=template, position=position, kind=seed.kind,
                 procedure_type=report.procedure_types[seed.code] if seed.code else None, region=seed.region,
                 laterality=seed.laterality, min_days_after=seed.min_days, max_days_after=seed.max_days,
                 gate=seed.gate, gate_relief_percent=seed.relief, priority=seed.priority, note=seed.note)
-            for position, seed in enumerate(steps, start=1))
+            for position, seed in enumerate(steps, start=1)], CarePlanTemplateStep)

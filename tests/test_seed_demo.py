@@ -9,8 +9,8 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from clinic.models import BloodThinner, Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
-from scheduling.models import PathwayRule, ReminderStep
+from clinic.models import BloodThinner, Closure, Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
+from scheduling.models import CarePlanTemplateStep, PathwayRule, ReminderStep
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +182,10 @@ def test_the_demo_has_an_example_webhook_endpoint_that_posts_nowhere(demo_clinic
 
     (endpoint,) = WebhookEndpoint.objects.all()
     assert not endpoint.is_active and endpoint.url.startswith("https://") and not endpoint.may_receive_patient_data
+
+
+def test_every_seeded_clinic_resource_starts_its_change_history(demo_clinic):
+    """The admin's History shows where each seeded row came from, not "no change history"."""
+    for model in (Location, Room, Physician, Closure, ScheduleBlock, ReminderStep, CarePlanTemplateStep):
+        rows = model.objects.count()
+        assert rows and model.history.values("id").distinct().count() == rows, model.__name__
