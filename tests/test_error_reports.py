@@ -16,6 +16,8 @@ import pytest
 import sentry_sdk
 from django.core import signing
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -83,7 +85,16 @@ def test_an_error_report_reaches_sentry_without_the_patient(sentry, demo_clinic)
                "HTTP_AUTHORIZATION": "Token api-token-value-456", "HTTP_USER_AGENT": "test-browser/1.0"}
     setup_testing_defaults(environ)
     answered = {}
-    page = b"".join(WSGIHandler()(environ, lambda status, headers: answered.update(status=status))).decode()
+    # As Django's test client does: the test's own connection (and its transaction) stays open.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        answer = WSGIHandler()(environ, lambda status, headers: answered.update(status=status))
+        page = b"".join(answer).decode()
+        answer.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     sentry_sdk.flush(timeout=10)
 
     # The 500 page: the clinic's words, no traceback, nothing of the patient's.
