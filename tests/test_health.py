@@ -119,3 +119,14 @@ def test_it_is_answered_over_plain_http_in_production(client, demo_clinic, setti
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/health/").status_code == 200
     assert client.get("/book/").status_code == 301  # the rest of the site still goes to https
+
+
+def test_a_check_that_breaks_unexpectedly_is_a_503_that_tells_nothing_of_the_error(client, demo_clinic, monkeypatch):
+    def broken(self):
+        raise RuntimeError("Jane Doe +19185550111")
+
+    monkeypatch.setattr(health.ReminderOutbox, "check", broken)
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["checks"]["reminder_outbox"] == "Unknown Error: unknown error"
+    assert b"Jane" not in response.content and b"5550111" not in response.content
