@@ -17,6 +17,7 @@ from typing import Any
 from sentry_sdk.scrubber import DEFAULT_DENYLIST
 
 from clinic.log import redacted
+from clinic.request_id import current as current_request_id
 
 # Keys whose values are dropped wherever they appear, with sentry-sdk's own list (passwords,
 # tokens, cookies, sessions, authorization headers). before_send applies it to the whole report:
@@ -28,7 +29,7 @@ DENYLIST = {
 }
 # The report's own bookkeeping (times, ids, package versions) is left as it is: the patterns
 # below would take a timestamp for a date of birth.
-_OWN_FIELDS = {"timestamp", "start_timestamp", "event_id", "trace_id", "span_id", "parent_span_id", "modules",
+_OWN_FIELDS = {"request_id", "timestamp", "start_timestamp", "event_id", "trace_id", "span_id", "parent_span_id", "modules",
                "sdk", "release", "environment", "platform", "level", "lineno", "colno"}
 FILTERED = "[Filtered]"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -66,6 +67,9 @@ def before_send(event: dict, hint: dict) -> dict:
         if isinstance(request.get("url"), str):
             request["url"] = request["url"].split("?", 1)[0]
     event.pop("user", None)
+    request_id = current_request_id.get()
+    if request_id:  # the same id as the log lines of the request (or task) that failed
+        event.setdefault("tags", {})["request_id"] = request_id
     logentry = event.get("logentry")
     if isinstance(logentry, dict):  # an error logged, not raised: its words, not its values
         logentry.pop("params", None)

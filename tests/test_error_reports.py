@@ -82,7 +82,8 @@ def test_an_error_report_reaches_sentry_without_the_patient(sentry, demo_clinic)
                "QUERY_STRING": urlencode({"email": patient.email, "link_token": token}),
                "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(len(body)),
                "wsgi.input": io.BytesIO(body), "HTTP_COOKIE": "sessionid=session-cookie-value-123",
-               "HTTP_AUTHORIZATION": "Token api-token-value-456", "HTTP_USER_AGENT": "test-browser/1.0"}
+               "HTTP_AUTHORIZATION": "Token api-token-value-456", "HTTP_USER_AGENT": "test-browser/1.0",
+               "HTTP_X_REQUEST_ID": "lb-request-0001"}
     setup_testing_defaults(environ)
     answered = {}
     # As Django's test client does: the test's own connection (and its transaction) stays open.
@@ -113,6 +114,7 @@ def test_an_error_report_reaches_sentry_without_the_patient(sentry, demo_clinic)
     assert event["request"]["url"].endswith("/visit/…/explode/")
     assert event["request"]["method"] == "POST"
     assert event["request"]["headers"]["User-Agent"] == "test-browser/1.0"
+    assert event["tags"]["request_id"] == "lb-request-0001"  # as in the request's log lines
     # A log line kept as a breadcrumb: its words, not the values put in them.
     assert "Reminder for %s born %s" in [crumb.get("message") for crumb in event["breadcrumbs"]["values"]]
     # Nothing that names or reaches the patient, anywhere in what was sent.
