@@ -1,6 +1,7 @@
 """`/health/` for load balancers: 200 when every check passes, else 503 naming the failed ones.
 
-Checks run side by side (django-health-check), each with a time limit. The answer is JSON
+Checks run side by side (django-health-check): the broker's and the cache's beside those that
+read the database, which run one after another on the request's own connection. The answer is JSON
 (`{"status": "ok" | "failing", "checks": {name: "OK" | what is wrong}}`), or one line a check
 in plain text for `Accept: text/plain` or `?format=text`. It names services and counts, never
 a patient, and needs no login.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import os
 from pathlib import Path
 
 from asgiref.sync import sync_to_async
@@ -128,8 +130,6 @@ class Broker(HealthCheck):
             client.close()
 
     def _embedded_folders(self) -> None:
-        import os
-
         options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
         for folder in {options.get("data_folder_in"), options.get("control_folder")} - {None}:
             if not (Path(folder).is_dir() and os.access(folder, os.W_OK)):
