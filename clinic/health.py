@@ -1,7 +1,7 @@
 """`/health/` for load balancers: 200 when every check passes, else 503 naming the failed ones.
 
-Checks run side by side (django-health-check): the broker's and the cache's beside those that
-read the database, which run one after another on the request's own connection. The answer is JSON
+Checks run under django-health-check: the broker's in a thread of its own, the others in turn on
+the request's own thread and database connection (a test's transaction included). The answer is JSON
 (`{"status": "ok" | "failing", "checks": {name: "OK" | what is wrong}}`), or one line a check
 in plain text for `Accept: text/plain` or `?format=text`. It names services and counts, never
 a patient, and needs no login.
