@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import after_setup_logger
+from celery.signals import after_setup_logger, after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
@@ -27,6 +27,8 @@ def _stop_on_a_bad_setting(sender, **kwargs) -> None:
 
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The request id travels with the tasks a request sends (its signal receivers).
+import clinic.request_id  # noqa: E402,F401
 
 
 def _ensure_embedded_broker_folders() -> None:
@@ -42,4 +44,14 @@ if app.conf.broker_url == "filesystem://":
 
 @after_setup_logger.connect
 def _announce_broker(logger, **kwargs):  # pragma: no cover - log line for operators
+    _log_as_the_web_does(logger)
     logger.info("Interval: Celery broker is %s", app.conf.broker_url.split("@")[-1])
+
+
+@after_setup_task_logger.connect
+def _log_as_the_web_does(logger, **kwargs) -> None:
+    from django.conf import settings
+
+    from clinic.log import worker_handlers_configured
+
+    worker_handlers_configured(logger, log_format=settings.LOG_FORMAT)

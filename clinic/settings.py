@@ -9,6 +9,7 @@ A bad value stops start-up with ImproperlyConfigured naming the variable.
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from pathlib import Path
 
@@ -77,6 +78,10 @@ INSTALLED_APPS += [
 ]
 
 MIDDLEWARE = [
+    # Operations: the request id first, so that every line logged below carries it (and every
+    # answer its X-Request-ID); django-prometheus' pair around everything else counts requests.
+    "clinic.request_id.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Headers: Permissions-Policy, no-store on API responses (clinic/security_headers.py), and
     # the Content-Security-Policy. Early, so that every answer below carries them.
@@ -105,7 +110,7 @@ MIDDLEWARE[_AFTER_AUTHENTICATION:_AFTER_AUTHENTICATION] = [
     "django_otp.middleware.OTPMiddleware",
     "clinic.two_factor.TwoFactorRequiredMiddleware",
 ]
-MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware", "django_prometheus.middleware.PrometheusAfterMiddleware"]
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
@@ -196,6 +201,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A load balancer asks for /health/ over plain HTTP on the private network: answered, not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -471,19 +478,29 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL; got {LOG_LEVEL!r}.")
 
+# "plain" lines for people, or "json": one object a line (time, level, logger, message,
+# request_id) for a log collector. Link tokens are taken out of both.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json; got {LOG_FORMAT!r}.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "clinic.log.json_formatter"},
+    },
     "filters": {
         "client_errors_without_traceback": {"()": "clinic.log.ClientErrorsWithoutTraceback"},
         "patient_links_redacted": {"()": "clinic.log.PatientLinksRedacted"},
+        "request_id": {"()": "clinic.request_id.RequestIdFilter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["client_errors_without_traceback", "patient_links_redacted"],
+            "formatter": LOG_FORMAT,
+            "filters": ["client_errors_without_traceback", "patient_links_redacted", "request_id"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -491,5 +508,31 @@ LOGGING = {
         # Django's own console handler would print each line a second time.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # /health/ names a failed check in its answer; a traceback per poll would flood the log.
+        "health_check": {"level": "ERROR"},
     },
 }
+
+# Operations (README "Operations"). /health/ fails when the oldest reminder due and not sent
+# has waited longer than this: the worker or beat has stopped, or cannot keep up.
+HEALTH_OUTBOX_MAX_LAG_SECONDS = env_int("HEALTH_OUTBOX_MAX_LAG_SECONDS", 600, minimum=60)
+# /metrics: open while DEBUG is on; otherwise it needs this bearer token, and is a 404 without one.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 20:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 20 random characters.")
+# Several processes (gunicorn workers, Celery workers) on one host: each writes its figures in
+# this folder and /metrics adds them up. prometheus-client reads the variable itself.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not (Path(PROMETHEUS_MULTIPROC_DIR).is_dir()
+                                     and os.access(PROMETHEUS_MULTIPROC_DIR, os.W_OK)):
+    raise ImproperlyConfigured(f"PROMETHEUS_MULTIPROC_DIR must be an existing folder Interval can write to; "
+                               f"got {PROMETHEUS_MULTIPROC_DIR!r}.")
+# Error reports go to Sentry when this is set, without patient data (clinic/error_reports.py).
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+if SENTRY_DSN:
+    if not SENTRY_DSN.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"SENTRY_DSN must be the https:// address Sentry gives the project; got {SENTRY_DSN!r}.")
+    from clinic.error_reports import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)

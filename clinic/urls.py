@@ -6,6 +6,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 
 from clinic import http_errors
+from clinic.health import HealthView
+from clinic.metrics import metrics_view
 from scheduling.api.docs import DocsView, SchemaView
 
 admin.site.site_header = "Interval"
@@ -13,6 +15,9 @@ admin.site.site_title = "Interval staff"
 admin.site.index_title = "Clinic administration"
 
 urlpatterns = [
+    # Operations: the load balancer's health check and Prometheus' scrape (README "Operations").
+    path("health/", HealthView.as_view(), name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("", RedirectView.as_view(pattern_name="book-start", permanent=False)),
     # Browsers ask for /favicon.ico whatever the page links to: answer with the site's icon, not a 404.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("clinic/favicon.svg"), permanent=True)),

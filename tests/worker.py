@@ -34,16 +34,32 @@ def in_the_workers_future(appointment, *, keep: tuple[str, ...]) -> dt.datetime:
 
 
 @contextlib.contextmanager
-def celery_worker(*, queue: str, log_path: Path, extra_args: tuple[str, ...] = (), **env: str
-                  ) -> Iterator[subprocess.Popen]:
-    """Run `celery --app clinic worker` on `queue` for the duration of the block."""
+def celery_worker(*, queue: str, log_path: Path, extra_args: tuple[str, ...] = (), name: str = "",
+                  **env: str) -> Iterator[subprocess.Popen]:
+    """Run `celery --app clinic worker` on `queue` for the duration of the block (`name` tells
+    several workers on one queue apart)."""
     environment = {**os.environ, **env}
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "--app", "clinic", "worker", "--pool", "solo", "--loglevel", "INFO",
-             "--queues", queue, "--hostname", f"{queue}@%h", "--without-mingle", "--without-gossip", *extra_args],
+             "--queues", queue, "--hostname", f"{name or queue}@%h", "--without-mingle", "--without-gossip",
+             *extra_args],
             cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
+        try:
+            yield process
+        finally:
+            stop(process, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def celery_beat(*, log_path: Path, schedule: Path, **env: str) -> Iterator[subprocess.Popen]:
+    """Run `celery --app clinic beat` (the one scheduler of a deployment) for the block."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "--app", "clinic", "beat", "--loglevel", "INFO", "--schedule",
+             str(schedule)], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
         try:
             yield process
         finally:

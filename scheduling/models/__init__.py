@@ -52,6 +52,7 @@ from scheduling.models.reminders import (
     ReminderStatus,
     ReminderStep,
     TextDeliveryStatus,
+    UNSENT_REMINDER_STATUSES,
 )
 from scheduling.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 from scheduling.models.webhooks import (
@@ -69,6 +70,7 @@ __all__ = [
     "TextDeliveryStatus",
     "BEFORE_VISIT_KINDS",
     "FINAL_TEXT_DELIVERY_STATUSES",
+    "UNSENT_REMINDER_STATUSES",
     "BOOKED_HERE",
     "OPEN_STEP_STATUSES",
     "STEP_FIELDS",

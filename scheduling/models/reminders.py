@@ -102,6 +102,10 @@ class ReminderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# Due and not out yet: waiting for a dispatch run, or held by one.
+UNSENT_REMINDER_STATUSES = frozenset({ReminderStatus.PENDING, ReminderStatus.SENDING})
+
+
 class TextDeliveryStatus(models.TextChoices):
     """What the SMS provider last reported about a sent text (its status callbacks)."""
 

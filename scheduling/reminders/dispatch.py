@@ -35,6 +35,7 @@ from scheduling.models import (
     ReminderAttempt,
     ReminderStatus,
 )
+from clinic import metrics
 from clinic.models import Channel
 from scheduling.reminders.messages import render
 from scheduling.reminders.plan import outside_quiet_hours
@@ -156,6 +157,7 @@ def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
     try:
         provider_id = transport_for(reminder.channel).send(render(reminder))
     except TransportError as failure:
+        metrics.reminder_failed(channel=reminder.channel)
         error = str(failure)
         last = failure.permanent or reminder.attempts + 1 >= MAX_ATTEMPTS
         outcome = AttemptOutcome.PERMANENT_FAILURE if last else AttemptOutcome.TEMPORARY_FAILURE
@@ -163,6 +165,7 @@ def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
     count = reminder.attempts + 1
     attempts.append(ReminderAttempt(reminder=reminder, at=at, outcome=outcome, error=error, duration_ms=took))
     if outcome == AttemptOutcome.SENT:
+        metrics.reminder_sent(due_at=reminder.due_at, sent_at=at)
         claim.mark_sent(reminder.pk, attempts=count, provider_message_id=provider_id or "")
         return ReminderStatus.SENT
     if outcome == AttemptOutcome.TEMPORARY_FAILURE:

@@ -16,6 +16,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinic import metrics
 from clinic.models import Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
 from scheduling.errors import BookingError, NotEligible, SlotHeld, SlotUnavailable
@@ -256,6 +257,7 @@ def _book_follow_up(parent: Appointment, *, by, now: dt.datetime) -> Appointment
     return follow_up
 
 
+@metrics.counts_booking_outcome
 def appointment_book(
     *,
     patient: Patient,
