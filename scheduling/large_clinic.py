@@ -103,7 +103,7 @@ def add_patients(count: int, *, label: str) -> list[Patient]:
         Patient(first_name=f"{label}{index:05d}",
                 last_name=rng.choice(["Harper", "Quinn", "Okoro", "Lindqvist", "Moreau", "Tanaka", "Silva"]),
                 date_of_birth=dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(365 * 60)),
-                email=f"{label.lower()}{index:05d}@example.com", phone=f"+1918555{index % 10000:04d}",
+                email=f"{label.lower()}{index:05d}@example.com", phone=f"+1918555{index % 100 + 100:04d}",
                 preferred_channel=Channel.EMAIL, email_consent=True, payer=next(payers))
         for index in range(start, start + count)
     )
