@@ -122,8 +122,8 @@ def pages(client, location, board_day: dt.date) -> None:
         cache.clear()
         attention_count(location, now=timezone.now())
 
-    afresh = repeat(lambda: get(board), runs=30, prepare=forget_the_day)
-    kept = repeat(lambda: get(board), runs=30)
+    afresh = repeat(lambda: get(board), runs=20, prepare=forget_the_day)
+    kept = repeat(lambda: get(board), runs=20)
     line("day board, 150 visits, 12 rooms, times to book found afresh", f"p50 {afresh.p50:.0f} ms, "
          f"p95 {afresh.p95:.0f} ms", "p95 <= 100 ms", afresh.p95 <= 100)
     line("day board, times to book kept", f"p50 {kept.p50:.0f} ms, p95 {kept.p95:.0f} ms", "p95 <= 100 ms",
@@ -159,10 +159,13 @@ def reminders(database_url: str) -> None:
     from django.utils import timezone
 
     from bench.load import peak_rss_mb
+    from clinic.models import Patient
     from scheduling.models import Appointment, Reminder, ReminderStatus
     from scheduling.reminders.dispatch import dispatch_due
 
     appointments = list(Appointment.objects.values_list("pk", flat=True)[:500])
+    # Texts need the patient's consent (the seeded patients gave it for email only).
+    Patient.objects.filter(appointments__in=appointments).update(sms_consent=True)
 
     def due(count: int) -> None:
         now = timezone.now()
@@ -187,13 +190,14 @@ def reminders(database_url: str) -> None:
          str(OUTPUT / "beat-schedule"), "--pool", "solo", "--loglevel", "WARNING", "--without-mingle",
          "--without-gossip"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": BROKER, "SMS_TRANSPORT": "null",
-             "REMINDER_DISPATCH_SECONDS": "2"})
+             "REMINDER_DISPATCH_SECONDS": "10"})
     peaks = []
     try:
         for _ in range(2):
             due(REMINDERS)
-            deadline = time.monotonic() + 60
-            while Reminder.objects.exclude(status=ReminderStatus.SENT).exists() and time.monotonic() < deadline:
+            deadline = time.monotonic() + 90
+            waiting = Reminder.objects.filter(status__in=[ReminderStatus.PENDING, ReminderStatus.SENDING])
+            while waiting.exists() and time.monotonic() < deadline:
                 time.sleep(0.5)
             peaks.append(peak_rss_mb(worker.pid))
     finally:
@@ -221,8 +225,8 @@ def load(settings_environment: dict[str, str], token: str, locations) -> bool:
                  f"{figure.refused} refused, {figure.seconds:.1f} s)", ">= 200/s", figure.per_second >= 200)
             line("  latency", f"p50 {figure.latency.p50:.0f} ms, p99 {figure.latency.p99:.0f} ms", "p99 <= 200 ms",
                  figure.latency.p99 <= 200)
-            line("  CPU per booking: web + PostgreSQL", f"{figure.web_cpu_ms:.1f} + {figure.database_cpu_ms:.1f} ms",
-                 "<= 10 ms", figure.web_cpu_ms + figure.database_cpu_ms <= 10)
+            line("  per booking: web CPU + time in PostgreSQL statements", f"{figure.web_cpu_ms:.1f} + "
+                 f"{figure.database_ms:.1f} ms", "<= 10 ms", figure.web_cpu_ms + figure.database_ms <= 10)
             line("  peak RSS of a web worker", f"{figure.worker_peak_rss_mb:.0f} MB", "<= 150 MB",
                  figure.worker_peak_rss_mb <= 150)
             for failure in figure.failed[:5]:
@@ -261,7 +265,8 @@ def main() -> int:
     locations = list(Location.objects.filter(pk__in=clinic.location_ids).order_by("pk"))
     client = Client()
     client.force_login(user)
-    print(f"Seeded in {time.perf_counter() - started:.0f} s. Figures:", flush=True)
+    print(f"Seeded in {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores. Figures:", flush=True)
 
     engine_benchmarks(settings_environment)
     availability(client, token, locations[0], clinic.first_day)
@@ -270,7 +275,8 @@ def main() -> int:
         code="ESI_IL"), count=1)[0])
     healthy = load(settings_environment, token, locations)
     reminders(url)
-    print(f"make bench took {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"make bench took {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores (other work on the machine included)", flush=True)
     return 0 if healthy else 1
 
 
