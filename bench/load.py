@@ -73,8 +73,11 @@ class Gunicorn:
                 self.process.wait()
 
     def workers(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        return [int(pid) for pid in children]
+        return children(self.process.pid)
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def cpu_ticks(pids: list[int]) -> int:
@@ -212,9 +215,11 @@ def run(server: Gunicorn, token: str, payloads: list[dict]) -> LoadFigure:
         thread.join()
     seconds = time.perf_counter() - started
     web, database = cpu_ticks(workers) - web_before, database_active_ms() - database_before
-    booked = max(1, sum(status == 201 for status, _, _ in outcomes))
-    return LoadFigure(booked=sum(status == 201 for status, _, _ in outcomes), refused=sum(status == 409 for status, _, _ in outcomes),
-                      failed=[f"{status} {answer[:200]!r}" for status, _, answer in outcomes if status not in (201, 409)],
+    statuses = [status for status, _, _ in outcomes]
+    booked = max(1, statuses.count(201))
+    return LoadFigure(booked=statuses.count(201), refused=statuses.count(409),
+                      failed=[f"{status} {answer[:200]!r}" for status, _, answer in outcomes
+                              if status not in (201, 409)],
                       seconds=seconds, latency=Timing([elapsed for _, elapsed, _ in outcomes]),
                       web_cpu_ms=web * 1000 / TICKS / booked, database_ms=database / booked,
                       worker_peak_rss_mb=max(peak_rss_mb(pid) for pid in workers))

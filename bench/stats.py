@@ -36,15 +36,33 @@ class Timing:
         return percentile(self.samples, 0.99)
 
 
-def repeat(function: Callable[[], Any], *, runs: int, warmup: int = 3, prepare: Callable[[], Any] | None = None,
-           clock: Callable[[], float] = time.perf_counter) -> Timing:
-    """`function`'s time on `clock` over `runs` calls after `warmup` untimed ones; `prepare` runs untimed before each."""
-    samples = []
+@dataclass(frozen=True)
+class Timed:
+    """Wall-clock and this process's CPU time of the same calls; CPU time is not stretched by
+    waiting for a core, which other work on a shared machine makes wall-clock time do."""
+
+    wall: Timing
+    cpu: Timing
+
+    @classmethod
+    def joined(cls, parts: list[Timed]) -> Timed:
+        return cls(Timing([sample for part in parts for sample in part.wall.samples]),
+                   Timing([sample for part in parts for sample in part.cpu.samples]))
+
+    def __str__(self) -> str:
+        return f"p50 {self.wall.p50:.1f} ms, p95 {self.wall.p95:.1f} ms (CPU p50 {self.cpu.p50:.1f} ms)"
+
+
+def repeat(function: Callable[[], Any], *, runs: int, warmup: int = 3,
+           prepare: Callable[[], Any] | None = None) -> Timed:
+    """`function` timed over `runs` calls after `warmup` untimed ones; `prepare` runs untimed before each."""
+    wall, cpu = [], []
     for run in range(warmup + runs):
         if prepare:
             prepare()
-        started = clock()
+        started, cpu_started = time.perf_counter(), time.process_time()
         function()
         if run >= warmup:
-            samples.append((clock() - started) * 1000)
-    return Timing(samples)
+            wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
+    return Timed(Timing(wall), Timing(cpu))
