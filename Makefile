@@ -51,7 +51,8 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # Seeds a large clinic in its own PostgreSQL database (BENCH_DATABASE_URL, default
-# postgres://postgres@127.0.0.1:5432/interval_bench), measures, writes bench/results.md.
+# postgres://postgres@127.0.0.1:5432/interval_bench), starts its own gunicorn and Celery worker
+# (Redis db 6, BENCH_REDIS_URL), and prints the figures; bench/results.md is written from them by hand.
 .PHONY: bench
 bench: install
 	$(BIN)/python -m bench.run

@@ -44,10 +44,7 @@ def settings_environment(url: str) -> dict[str, str]:
 
 
 def recreate_database(url: str) -> str:
-    """Drop and create the benchmark database; return its name.
-
-    Refuses a database whose name does not contain "bench": this drops whatever it names.
-    """
+    """Drop and create the benchmark database (refused unless its name contains "bench"); its name."""
     parsed = urlparse(url)
     if parsed.scheme not in {"postgres", "postgresql"}:
         raise SystemExit(f"BENCH_DATABASE_URL must be a postgres:// URL; got {url!r}.")

@@ -1,160 +1,225 @@
-"""Figure (c): bookings over HTTP from 16 concurrent clients, and what the server spends."""
+"""Booking throughput over HTTP: gunicorn started and stopped here, 16 client threads.
+
+Bookings are planned before each run from the engine's own answers (`available_slots` asked room
+by room), so that no two planned bookings share a physician or a room; each is for a new patient
+with an approved order, so no pathway rule or visit of the patient refuses it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import http.client
 import json
+import os
 import queue
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
-import psycopg
+from django.db import connection
+from django.utils import timezone
 
-from bench import cpu
-from bench.plan import CLIENTS, Job, Plan
-from bench.server import Gunicorn
 from bench.stats import Timing
+from clinic.models import Location, ProcedureType, Room
+from scheduling.large_clinic import add_patients, approved_order
+from scheduling.models import ProcedureOrder
+from scheduling.selectors import available_slots, segments_of
 
-LOAD_TIME_LIMIT = 30.0  # seconds: the run ends when the queue is empty or after this long
-LOCK_SAMPLE_INTERVAL = 0.02
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = 16
+TIME_LIMIT = 10.0  # seconds a run lasts at most
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-@dataclass
-class LoadResult:
-    statuses: Counter = field(default_factory=Counter)
-    latency: Timing = field(default_factory=lambda: Timing([]))
-    booked_latency: Timing = field(default_factory=lambda: Timing([]))
-    wall_seconds: float = 0.0
-    sent: int = 0
-    planned: int = 0
-    collisions: int = 0
-    unexpected_conflicts: int = 0
-    failures: list[str] = field(default_factory=list)  # answers other than 201 and 409
-    conflict_examples: list[str] = field(default_factory=list)  # why planned bookings were refused with 409
-    cpu_share: cpu.CpuShare | None = None
-    lock_waiting: float = 0.0  # mean server connections waiting for a lock
-    lock_waiting_peak: int = 0
-    active: float = 0.0  # mean server connections running a statement
+class Gunicorn:
+    """`with Gunicorn(environment) as server:` starts it, waits until it answers, stops it on the way out."""
+
+    def __init__(self, environment: dict[str, str], *, workers: int = 2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.command = [sys.executable, "-m", "gunicorn", "clinic.wsgi", "--bind", f"127.0.0.1:{self.port}",
+                        "--workers", str(workers), "--log-level", "warning"]
+        self.environment = environment
+
+    def __enter__(self) -> Gunicorn:
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env={**os.environ, **self.environment})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                connection.request("GET", "/api/v1/")
+                connection.getresponse().read()
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"gunicorn exited with {self.process.returncode}") from None
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("gunicorn did not answer within 30 s")
+
+    def __exit__(self, *exc_info) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def workers(self) -> list[int]:
+        return children(self.process.pid)
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def cpu_ticks(pids: list[int]) -> int:
+    """User + system ticks of the processes."""
+    total = 0
+    for pid in pids:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+        fields = raw[raw.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def database_active_ms() -> float:
+    """Time PostgreSQL spent running statements in this database, every connection's: each
+    request opens its own, too briefly to be sampled as a process, and other databases on the
+    same server are left out."""
+    time.sleep(1.1)  # backends report their counters at most once a second
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT active_time FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set (VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass(frozen=True)
+class Booking:
+    location: int
+    physician: int
+    room: int
+    start: dt.datetime
+    patient: int = 0
+    order: int = 0
+
+
+def plan(*, locations: list[Location], procedure_type: ProcedureType, count: int) -> list[dict]:
+    """`count` bookings (API payloads) spread evenly over `locations`, which fit together and the calendar."""
+    segments = segments_of(procedure_type)
+    today, now = timezone.localdate(), timezone.now()
+    chosen: list[Booking] = []
+    for index, location in enumerate(locations):
+        wanted = count * (index + 1) // len(locations) - count * index // len(locations)
+        candidates = []
+        for room in Room.objects.filter(location=location, capabilities__code="fluoroscopy").order_by("pk"):
+            slots = available_slots(procedure_type=procedure_type, location=location, room=room, now=now,
+                                    first_day=today, last_day=today + dt.timedelta(days=location.booking_horizon_days))
+            candidates += [Booking(location.pk, slot.physician_id, room.pk, slot.start) for slot in slots]
+        candidates.sort(key=lambda booking: (booking.start, booking.room))
+        busy: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime]]] = {}
+        found = 0
+        for booking in candidates:
+            if found == wanted:
+                break
+            physician_span = (booking.start, booking.start + dt.timedelta(minutes=segments.procedure))
+            room_span = (physician_span[0] - dt.timedelta(minutes=segments.setup),
+                         physician_span[1] + dt.timedelta(minutes=segments.turnover))
+            holds = [(("physician", booking.physician), physician_span), (("room", booking.room), room_span)]
+            if any(start < end_ and start_ < end for key, (start, end) in holds for start_, end_ in busy.get(key, ())):
+                continue
+            for key, span in holds:
+                busy.setdefault(key, []).append(span)
+            chosen.append(booking)
+            found += 1
+    patients = add_patients(len(chosen), label="Load")
+    orders = ProcedureOrder.objects.bulk_create(
+        approved_order(patient_id=patient.pk, procedure_type=procedure_type, physician_id=booking.physician,
+                       today=today, number=1_000_000 + patient.pk)
+        for booking, patient in zip(chosen, patients))
+    payloads = [{"patient": patient.pk, "procedure_type": procedure_type.code, "physician": booking.physician,
+                 "room": booking.room, "order": order.pk, "start": booking.start.isoformat()}
+                for booking, patient, order in zip(chosen, patients, orders)]
+    payloads.sort(key=lambda payload: hash(payload["start"]))  # the locations' bookings interleaved
+    return payloads
+
+
+@dataclass(frozen=True)
+class LoadFigure:
+    booked: int
+    refused: int  # 409: a planned booking the server found taken
+    failed: list[str]  # answers other than 201 and 409
+    seconds: float
+    latency: Timing
+    web_cpu_ms: float  # per booking, all gunicorn workers
+    database_ms: float  # per booking, statements' time inside PostgreSQL (this database only)
+    worker_peak_rss_mb: float
 
     @property
-    def booked(self) -> int:
-        return self.statuses[201]
-
-    @property
-    def bookings_per_second(self) -> float:
-        return self.booked / self.wall_seconds if self.wall_seconds else 0.0
+    def per_second(self) -> float:
+        return self.booked / self.seconds
 
 
-def _post(connection: http.client.HTTPConnection, body: str, headers: dict) -> tuple[int, bytes]:
-    """POST once; on a connection the server has closed meanwhile, reconnect and send again."""
-    for attempt in range(2):
-        try:
-            connection.request("POST", "/api/v1/appointments/", body=body, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.read()
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            connection.close()
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
-
-
-class _LockWatcher(threading.Thread):
-    """Samples pg_stat_activity: how many of the server's connections wait for a lock."""
-
-    def __init__(self, database_url: str, database: str):
-        super().__init__(daemon=True)
-        self.database_url, self.database = database_url, database
-        self.stopped = threading.Event()
-        self.samples: list[tuple[int, int]] = []
-
-    def run(self) -> None:
-        with psycopg.connect(self.database_url, autocommit=True) as watcher:
-            while not self.stopped.is_set():
-                row = watcher.execute(
-                    "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) FILTER (WHERE state = 'active') "
-                    "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                    (self.database,),
-                ).fetchone()
-                self.samples.append((row[0], row[1]))
-                time.sleep(LOCK_SAMPLE_INTERVAL)
-
-
-def run_load(*, server: Gunicorn, plan: Plan, procedure_code: str, zone, database_url: str,
-             database: str) -> LoadResult:
-    headers = {"Authorization": f"Token {server.token}", "Content-Type": "application/json"}
-    jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
-    for job in plan.measured:
-        jobs.put(job)
-    warmed = threading.Barrier(CLIENTS + 1)
+def run(server: Gunicorn, token: str, payloads: list[dict]) -> LoadFigure:
+    jobs: queue.SimpleQueue[dict] = queue.SimpleQueue()
+    for payload in payloads:
+        jobs.put(payload)
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    outcomes: list[tuple[int, float, bytes]] = []
     go = threading.Barrier(CLIENTS + 1)
-    outcomes: list[tuple[Job, int, float, bytes]] = []
-    warmup_failures: list[str] = []
-    deadline = [0.0]
+    deadline = time.perf_counter() + TIME_LIMIT + 5
 
-    def client(index: int) -> None:
-        connection = server.connection()
-        try:
-            for job in plan.warmup[index::CLIENTS]:
-                status, answer = _post(connection, json.dumps(job.payload(procedure_code, zone)), headers)
-                if status != 201:
-                    warmup_failures.append(f"warm-up booking: {status} {answer[:200]!r}")
-            warmed.wait()
-            go.wait()
-            while time.perf_counter() < deadline[0]:
-                try:
-                    job = jobs.get_nowait()
-                except queue.Empty:
-                    return
-                body = json.dumps(job.payload(procedure_code, zone))
-                started = time.perf_counter()
-                status, answer = _post(connection, body, headers)
-                outcomes.append((job, status, (time.perf_counter() - started) * 1000, answer))
-        finally:
-            connection.close()
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        go.wait()
+        while time.perf_counter() < deadline:
+            try:
+                body = json.dumps(jobs.get_nowait())
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/api/v1/appointments/", body=body, headers=headers)
+                response = connection.getresponse()
+                status, answer = response.status, response.read()
+            except (http.client.HTTPException, OSError):  # sync workers close the connection after each answer
+                connection.close()
+                connection.request("POST", "/api/v1/appointments/", body=body, headers=headers)
+                response = connection.getresponse()
+                status, answer = response.status, response.read()
+            outcomes.append((status, (time.perf_counter() - started) * 1000, answer))
 
-    threads = [threading.Thread(target=client, args=(index,), daemon=True) for index in range(CLIENTS)]
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(CLIENTS)]
     for thread in threads:
         thread.start()
-    warmed.wait(timeout=120)
-    watcher = _LockWatcher(database_url, database)
-    watcher.start()
-    before = cpu.sample(server.pid)
-    deadline[0] = time.perf_counter() + LOAD_TIME_LIMIT
+    workers = server.workers()
+    web_before, database_before = cpu_ticks(workers), database_active_ms()
+    deadline = time.perf_counter() + TIME_LIMIT
     go.wait()
     started = time.perf_counter()
     for thread in threads:
-        thread.join(timeout=LOAD_TIME_LIMIT + 60)
-    wall = time.perf_counter() - started
-    after = cpu.sample(server.pid)
-    watcher.stopped.set()
-    watcher.join(timeout=5)
-
-    result = LoadResult(wall_seconds=wall, sent=len(outcomes), planned=len(plan.measured), collisions=plan.collisions)
-    result.latency = Timing([elapsed for _, _, elapsed, _ in outcomes])
-    result.booked_latency = Timing([elapsed for _, status, elapsed, _ in outcomes if status == 201])
-    # A collision and the planned booking it copies: exactly one of the two gets the slot.
-    contested: dict[tuple[int, dt.datetime], list[int]] = defaultdict(list)
-    for job, status, _, answer in outcomes:
-        result.statuses[status] += 1
-        if status not in (201, 409):
-            result.failures.append(f"{status} {answer[:200]!r}")
-        contested[job.physician_id, job.start].append(status)
-    for job, status, _, answer in outcomes:
-        statuses = contested[job.physician_id, job.start]
-        expected = [201, 409] if len(statuses) == 2 else [201]
-        if status == 409 and sorted(statuses) != expected:
-            result.unexpected_conflicts += 1
-            if len(result.conflict_examples) < 5:
-                result.conflict_examples.append(f"{job.start.isoformat()} physician {job.physician_id} room "
-                                                f"{job.room_id}: {answer[:200]!r}")
-    result.failures.extend(warmup_failures)
-    result.cpu_share = cpu.between(before, after, seconds=wall)
-    if watcher.samples:
-        result.lock_waiting = sum(waiting for waiting, _ in watcher.samples) / len(watcher.samples)
-        result.lock_waiting_peak = max(waiting for waiting, _ in watcher.samples)
-        result.active = sum(active for _, active in watcher.samples) / len(watcher.samples)
-    return result
+        thread.join()
+    seconds = time.perf_counter() - started
+    web, database = cpu_ticks(workers) - web_before, database_active_ms() - database_before
+    statuses = [status for status, _, _ in outcomes]
+    booked = max(1, statuses.count(201))
+    return LoadFigure(booked=statuses.count(201), refused=statuses.count(409),
+                      failed=[f"{status} {answer[:200]!r}" for status, _, answer in outcomes
+                              if status not in (201, 409)],
+                      seconds=seconds, latency=Timing([elapsed for _, elapsed, _ in outcomes]),
+                      web_cpu_ms=web * 1000 / TICKS / booked, database_ms=database / booked,
+                      worker_peak_rss_mb=max(peak_rss_mb(pid) for pid in workers))

@@ -19,7 +19,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from bench.sms_provider import SlowSMSProvider
+from tests.sms_provider import SlowSMSProvider
 from clinic.models import Patient, ProcedureType, Physician
 from scheduling import services
 from scheduling.models import ProcedureOrder, Reminder, ReminderAttempt, ReminderStatus

@@ -211,7 +211,7 @@ def slot_entries_json(found: list[engine.Slot], *, procedure_type: ProcedureType
                       schedule_id: str | None = None) -> EntriesJSON:
     """`slots` as searchset entries written straight to JSON text: the same resources, field for
     field. A week at a large clinic is over a thousand slots; as dicts, they were two containers
-    each that Python's cycle collector then walked with the rest of the heap (bench/fhir.py)."""
+    each that Python's cycle collector then walked with the rest of the heap (as measured when this was written)."""
     dumps = functools.partial(json.dumps, separators=(",", ":"))
     zone = location.zone
     kinds = dumps([{"coding": [{"system": PROCEDURE_TYPE_SYSTEM, "code": procedure_type.code}]}])

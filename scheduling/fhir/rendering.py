@@ -4,7 +4,7 @@ so a shape the standard does not allow fails here, not at the client.
 
 A large Bundle (a week of slots) is the exception in how, not whether: validating and writing
 every entry through pydantic costs about 0.4 ms a slot, three times the REST API's whole answer
-for 150 slots (bench/fhir.py). Its entries are built by the same mapping function per resource
+for 150 slots (measured with the benchmark of the time). Its entries are built by the same mapping function per resource
 type, so the Bundle is validated with one entry of each resource type and written with the
 standard json module (slot entries come already written, mapping.slot_entries_json);
 tests/test_fhir*.py validate whole answers, every entry, with the library.

@@ -1,5 +1,5 @@
-"""A stand-in for an SMS provider's HTTP API that answers slowly, for the worker's tests and
-bench/reminder_duplicates.py: the real `HttpSMSTransport` talks to it.
+"""A stand-in for an SMS provider's HTTP API that answers slowly, for the worker's tests
+(tests/test_reminder_lease.py): the real `HttpSMSTransport` talks to it.
 
 It counts a message as delivered the moment the request arrives (a real provider may deliver a
 text even when the client gives up waiting for the answer), then waits `seconds_per_message`
