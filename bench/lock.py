@@ -71,7 +71,7 @@ def measure_lock_hold(*, jobs: list[Job], procedure_type: ProcedureType, user) -
     runs from the lock granted to the commit, which `on_commit` marks.
     """
     book = _booker(jobs, procedure_type, user)
-    original = booking.lock_locations
+    original = booking.lock_booking
     held: list[float] = []
     locked_now = [False]
     statements: list[str] = []  # the current booking's, while locked
@@ -92,14 +92,14 @@ def measure_lock_hold(*, jobs: list[Job], procedure_type: ProcedureType, user) -
                 locked_ms[0] += elapsed
                 by_statement[_statement(sql)] += elapsed
 
-    def timed_lock(location_ids):
+    def timed_lock(**keys):
         locked_now[0] = True
-        original(location_ids)
+        original(**keys)
         locked = time.perf_counter()
         transaction.on_commit(lambda: held.append((time.perf_counter() - locked) * 1000))
 
     totals, queries, locked_queries, locked_sql, refused = [], [], [], [], []
-    booking.lock_locations = timed_lock
+    booking.lock_booking = timed_lock
     try:
         with connection.execute_wrapper(count_queries):
             for job in jobs:
@@ -119,7 +119,7 @@ def measure_lock_hold(*, jobs: list[Job], procedure_type: ProcedureType, user) -
                 locked_queries.append(counts["locked"])
                 locked_sql.append(locked_ms[0])
     finally:
-        booking.lock_locations = original
+        booking.lock_booking = original
     warm = len(totals) // 10  # the first few warm caches up
     return LockHold(bookings=len(totals), total=Timing(totals[warm:]), held=Timing(held[warm:]),
                     queries=sorted(queries)[len(queries) // 2],
