@@ -1,12 +1,15 @@
 """The engine's input for checking one visit at one time: only what the visit's own span touches.
 
 `availability_request` loads a location's calendar over whole days to search for free times;
-a booking asks about one start only, so this loads the physician's blocks and then, in one
-statement, whatever overlaps the visit's span: the appointments and holds of its physician, its
-room (or the location's rooms) and recovery bays, the patient's visits, the physician's time
-off, the rooms' maintenance and the day's closure. The engine's own check
-(`explain_unavailable`) then decides, as it does for every search, on a request that holds
-the same spans near the visit as the full one would.
+a booking asks about one start only, so this reads, in one statement, the physician's blocks
+and whatever overlaps the visit's span: the appointments and holds of its physician, its room
+(or the location's rooms) and recovery bays, the patient's visits, the physician's time off,
+the rooms' maintenance and the day's closure. The engine's own check (`explain_unavailable`)
+then decides, as it does for every search, on a request that holds the same spans near the
+visit as the full one would.
+
+The statement is written out rather than built by the ORM: it runs inside every booking's
+lock, and composing six querysets cost more time than the database spends answering them.
 """
 
 from __future__ import annotations
@@ -15,16 +18,14 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import F, IntegerField, Q, Value
 
 from clinic.models import Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
 from scheduling.models import HOLDING_STATUSES, Appointment, SlotHold
-from scheduling.selectors import Epoch, capable_room_ids, segments_of
+from scheduling.selectors import capable_room_ids, segments_of
 
-_APPOINTMENT, _HOLD, _TIME_OFF, _OUT_OF_SERVICE, _CLOSURE = range(5)
-_COLUMNS = ("kind", "location", "physician", "room", "patient", "arrival", "start", "end", "discharge", "room_start",
-            "room_end")
+_APPOINTMENT, _HOLD, _TIME_OFF, _OUT_OF_SERVICE, _CLOSURE, _BLOCK = range(6)
+_EPOCH_DAY = dt.date(1970, 1, 1)
 
 
 def room_capability_ids(room: Room) -> set[int]:
@@ -36,18 +37,82 @@ def room_capability_ids(room: Room) -> set[int]:
     return {int(pk) for pk in listed.split(",") if pk}
 
 
-def _none() -> Value:
-    return Value(None, output_field=IntegerField())
+def _epoch(column: str) -> str:
+    """An instant or a date as whole seconds since the epoch (a date: its midnight, UTC)."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})::bigint"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
-def _row(queryset, kind: int, **columns):
-    """`queryset` as rows of `_COLUMNS`, instants as epoch seconds; a missing column is NULL."""
-    values = {"kind": Value(kind, output_field=IntegerField())}
-    for name in _COLUMNS[1:]:
-        source = columns.get(name)
-        values[f"c_{name}"] = _none() if source is None else Epoch(source) if name in _COLUMNS[5:] else F(source)
-    names = [f"c_{name}" for name in _COLUMNS[1:]]
-    return queryset.order_by().annotate(c_kind=values.pop("kind"), **values).values_list("c_kind", *names)
+def _seconds(column: str) -> str:
+    """A time of day as seconds since midnight."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})::bigint"
+    return f"CAST(strftime('%%s', '1970-01-01 ' || {column}) AS INTEGER)"
+
+
+def _in(values) -> str:
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
+
+
+def _day(seconds: int | None) -> dt.date | None:
+    return None if seconds is None else _EPOCH_DAY + dt.timedelta(days=seconds // 86400)
+
+
+def _time(seconds: int) -> dt.time:
+    return dt.time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
+
+
+def _span_sql(*, location: Location, physician: Physician, procedure_type: ProcedureType, patient: Patient | None,
+              room: Room | None, day: dt.date, span_from: dt.datetime, span_until: dt.datetime, now: dt.datetime,
+              exclude_appointment: Appointment | None, exclude_hold: str | None,
+              count_holds: bool) -> tuple[str, list]:
+    """The statement: rows of (kind, eleven integers), instants as epoch seconds, each kind's
+    columns as `visit_request` reads them."""
+    ops = connection.ops
+    since, until = ops.adapt_datetimefield_value(span_from), ops.adapt_datetimefield_value(span_until)
+    today = ops.adapt_datefield_value(day)
+    e = _epoch
+    parts, params = [], []
+
+    whose = "(location_id = %s OR physician_id = %s" + (" OR patient_id = %s)" if patient is not None else ")")
+    parts.append(
+        f"SELECT {_APPOINTMENT}, location_id, physician_id, room_id, patient_id, {e('arrival')}, "
+        f"{e('procedure_start')}, {e('procedure_end')}, {e('discharge')}, {e('room_start')}, {e('room_end')} "
+        f"FROM {Appointment._meta.db_table} WHERE status IN {_in(HOLDING_STATUSES)} AND {whose} "
+        "AND ((arrival < %s AND discharge > %s) OR (room_start < %s AND room_end > %s))"
+        + (" AND id <> %s" if exclude_appointment is not None else ""))
+    params += [*HOLDING_STATUSES, location.pk, physician.pk] + ([patient.pk] if patient is not None else [])
+    params += [until, since, until, since] + ([exclude_appointment.pk] if exclude_appointment is not None else [])
+    if count_holds:
+        parts.append(
+            f"SELECT {_HOLD}, location_id, physician_id, room_id, NULL, NULL, {e('procedure_start')}, "
+            f"{e('procedure_end')}, {e('discharge')}, {e('room_start')}, {e('room_end')} "
+            f"FROM {SlotHold._meta.db_table} WHERE (location_id = %s OR physician_id = %s) AND expires_at > %s "
+            "AND ((procedure_start < %s AND discharge > %s) OR (room_start < %s AND room_end > %s))"
+            + (' AND "key" <> %s' if exclude_hold else ""))
+        params += [location.pk, physician.pk, ops.adapt_datetimefield_value(now), until, since, until, since]
+        params += [exclude_hold] if exclude_hold else []
+    parts.append(
+        f"SELECT {_TIME_OFF}, NULL, physician_id, NULL, NULL, NULL, {e('starts_at')}, {e('ends_at')}, NULL, NULL, "
+        f"NULL FROM {TimeOff._meta.db_table} WHERE physician_id = %s AND starts_at < %s AND ends_at > %s")
+    params += [physician.pk, until, since]
+    rooms = "room_id = %s" if room is not None else f"room_id IN (SELECT id FROM {Room._meta.db_table} WHERE location_id = %s)"
+    parts.append(
+        f"SELECT {_OUT_OF_SERVICE}, NULL, NULL, room_id, NULL, NULL, NULL, NULL, NULL, {e('starts_at')}, "
+        f"{e('ends_at')} FROM {RoomOutOfService._meta.db_table} WHERE {rooms} AND starts_at < %s AND ends_at > %s")
+    params += [room.pk if room is not None else location.pk, until, since]
+    parts.append(
+        f"SELECT {_CLOSURE}, location_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+        f"FROM {Closure._meta.db_table} WHERE location_id = %s AND first_day <= %s AND last_day >= %s")
+    params += [location.pk, today, today]
+    parts.append(
+        f"SELECT {_BLOCK}, weekday, {_seconds('start_time')}, {_seconds('end_time')}, NULL, {e('valid_from')}, "
+        f"{e('valid_until')}, NULL, NULL, NULL, NULL FROM {ScheduleBlock._meta.db_table} "
+        "WHERE physician_id = %s AND location_id = %s AND kind = %s AND valid_from <= %s "
+        "AND (valid_until IS NULL OR valid_until >= %s)")
+    params += [physician.pk, location.pk, procedure_type.schedule_kind, today, today]
+    return " UNION ALL ".join(parts), params
 
 
 def visit_request(
@@ -65,19 +130,13 @@ def visit_request(
     apply_minimum_notice: bool = False,
 ) -> engine.Request:
     """What `availability_request` gives for the visit's day, as far as a visit starting at
-    `start` can tell (the same arguments): two statements when the room is named, three when
-    the location's rooms are read."""
+    `start` can tell (the same arguments): one statement when the room is named, two when the
+    location's rooms are read."""
     segments = segments_of(procedure_type)
     visit = engine.visit_at(start, segments)
     span_from, span_until = min(visit.arrival, visit.room_start), max(visit.discharge, visit.room_end)
     day = start.astimezone(location.zone).date()
 
-    blocks = [
-        engine.WeeklyBlock(*row) for row in ScheduleBlock.objects.filter(
-            physician=physician, location=location, kind=procedure_type.schedule_kind, valid_from__lte=day,
-        ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day)).values_list(
-            "weekday", "start_time", "end_time", "valid_from", "valid_until")
-    ]
     if room is not None:
         capable = {room.pk: room_capability_ids(room)} if room.is_active and room.location_id == location.pk else {}
     else:
@@ -87,38 +146,11 @@ def visit_request(
             capable[room_id].add(capability_id)
     room_ids = capable_room_ids(procedure_type, capable)
 
-    overlapping = Q(arrival__lt=span_until, discharge__gt=span_from) | Q(room_start__lt=span_until,
-                                                                         room_end__gt=span_from)
-    whose = Q(location=location) | Q(physician=physician) | (Q(patient=patient) if patient is not None else Q())
-    appointments = Appointment.objects.filter(whose, overlapping, status__in=HOLDING_STATUSES)
-    if exclude_appointment is not None:
-        appointments = appointments.exclude(pk=exclude_appointment.pk)
-    branches = [_row(appointments, _APPOINTMENT, location="location_id", physician="physician_id", room="room_id",
-                     patient="patient_id", arrival="arrival", start="procedure_start", end="procedure_end",
-                     discharge="discharge", room_start="room_start", room_end="room_end")]
-    if count_holds:
-        holds = SlotHold.objects.filter(
-            Q(location=location) | Q(physician=physician),
-            Q(procedure_start__lt=span_until, discharge__gt=span_from) | Q(room_start__lt=span_until,
-                                                                           room_end__gt=span_from),
-            expires_at__gt=now,
-        )
-        if exclude_hold:
-            holds = holds.exclude(key=exclude_hold)
-        branches.append(_row(holds, _HOLD, location="location_id", physician="physician_id", room="room_id",
-                             start="procedure_start", end="procedure_end", discharge="discharge",
-                             room_start="room_start", room_end="room_end"))
-    branches.append(_row(TimeOff.objects.filter(physician=physician, starts_at__lt=span_until, ends_at__gt=span_from),
-                         _TIME_OFF, physician="physician_id", start="starts_at", end="ends_at"))
-    if room_ids:
-        branches.append(_row(RoomOutOfService.objects.filter(room_id__in=room_ids, starts_at__lt=span_until,
-                                                             ends_at__gt=span_from),
-                             _OUT_OF_SERVICE, room="room_id", room_start="starts_at", room_end="ends_at"))
-    branches.append(_row(Closure.objects.filter(location=location, first_day__lte=day, last_day__gte=day),
-                         _CLOSURE, location="location_id"))
-    union = branches[0].union(*branches[1:], all=True)
-    sql, params = union.query.sql_with_params()
-    with connection.cursor() as cursor:  # plain integers: the ORM's per-row converters are not needed
+    sql, params = _span_sql(location=location, physician=physician, procedure_type=procedure_type, patient=patient,
+                            room=room, day=day, span_from=span_from, span_until=span_until, now=now,
+                            exclude_appointment=exclude_appointment, exclude_hold=exclude_hold,
+                            count_holds=count_holds)
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
 
@@ -126,16 +158,22 @@ def visit_request(
     room_busy: dict[int, list[engine.Span]] = defaultdict(list)
     recovery_busy: list[engine.Span] = []
     patient_busy: list[engine.Span] = []
+    blocks: list[engine.WeeklyBlock] = []
     closed = False
     room_set = set(room_ids)
-    for kind, location_id, physician_id, room_id, patient_id, arrival, begins, ends, discharge, room_start, room_end \
-            in rows:
+    for kind, *columns in rows:
+        if kind == _BLOCK:
+            weekday, opens, closes, _, valid_from, valid_until = columns[:6]
+            blocks.append(engine.WeeklyBlock(weekday, _time(opens), _time(closes), _day(valid_from),
+                                             _day(valid_until)))
+            continue
         if kind == _CLOSURE:
             closed = True
             continue
+        location_id, physician_id, room_id, patient_id, arrival, begins, ends, discharge, room_start, room_end = columns
         if kind != _OUT_OF_SERVICE and physician_id == physician.pk:
             physician_busy.append((begins, ends))
-        if kind != _TIME_OFF and room_id in room_set:
+        if room_id in room_set:
             room_busy[room_id].append((room_start, room_end))
         if kind in (_APPOINTMENT, _HOLD) and location_id == location.pk and discharge > ends:
             recovery_busy.append((ends, discharge))
