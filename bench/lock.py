@@ -1,7 +1,7 @@
 """The booking's locked section, timed in process: one booking at a time through the service.
 
-Bookings at one location run one at a time (the location's row is locked from the checks
-to the commit), so the time the lock is held bounds the throughput of figure (c).
+Bookings on one local day of a location run one at a time (the day is locked from the checks
+to the commit), so the time the lock is held bounds the throughput of one busy day in (c).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from scheduling.services import booking
 class LockHold:
     bookings: int
     total: Timing  # the whole appointment_book call
-    held: Timing  # from the location row locked to the transaction committed
+    held: Timing  # from the booking's days locked to the transaction committed
     queries: int  # per booking, median
     locked_queries: int  # of which while the lock is held (the lock itself included)
     locked_statements: list[str]  # what the last booking ran while holding the lock, e.g. "SELECT clinic_room"

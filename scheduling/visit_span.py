@@ -19,7 +19,17 @@ from collections import defaultdict
 
 from django.db import connection
 
-from clinic.models import Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
+from clinic.models import (
+    Closure,
+    Location,
+    Patient,
+    Physician,
+    ProcedureType,
+    Room,
+    RoomOutOfService,
+    ScheduleBlock,
+    TimeOff,
+)
 from scheduling import availability as engine
 from scheduling.models import HOLDING_STATUSES, Appointment, SlotHold
 from scheduling.selectors import capable_room_ids, segments_of
@@ -97,7 +107,8 @@ def _span_sql(*, location: Location, physician: Physician, procedure_type: Proce
         f"SELECT {_TIME_OFF}, NULL, physician_id, NULL, NULL, NULL, {e('starts_at')}, {e('ends_at')}, NULL, NULL, "
         f"NULL FROM {TimeOff._meta.db_table} WHERE physician_id = %s AND starts_at < %s AND ends_at > %s")
     params += [physician.pk, until, since]
-    rooms = "room_id = %s" if room is not None else f"room_id IN (SELECT id FROM {Room._meta.db_table} WHERE location_id = %s)"
+    rooms = ("room_id = %s" if room is not None
+             else f"room_id IN (SELECT id FROM {Room._meta.db_table} WHERE location_id = %s)")
     parts.append(
         f"SELECT {_OUT_OF_SERVICE}, NULL, NULL, room_id, NULL, NULL, NULL, NULL, NULL, {e('starts_at')}, "
         f"{e('ends_at')} FROM {RoomOutOfService._meta.db_table} WHERE {rooms} AND starts_at < %s AND ends_at > %s")

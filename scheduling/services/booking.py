@@ -28,9 +28,9 @@ from scheduling.errors import BookingError, NotEligible, SlotHeld, SlotUnavailab
 from scheduling.locks import lock_booking, visit_days
 from scheduling.models import (
     ACTIVE_STATUSES,
+    BOOKED_STATUSES,
     Appointment,
     AppointmentStatus,
-    BOOKED_STATUSES,
     EligibilityOverride,
     OrderStatus,
     ProcedureOrder,
@@ -50,8 +50,8 @@ from scheduling.pathways.overrides import may_override_rules
 from scheduling.pathways.rules import Eligibility, Unmet
 from scheduling.reminders.outbox import reminders_notify, reminders_schedule, reminders_schedule_new
 from scheduling.selectors import availability_request, capable_room_ids, segments_of
-from scheduling.visit_span import room_capability_ids, visit_request
 from scheduling.services.careplan_progress import careplan_visit_booked, careplan_visit_moved
+from scheduling.visit_span import room_capability_ids, visit_request
 from scheduling.webhooks.events import EventKind, appointment_event, appointment_moved_event
 
 EXCLUSION_VIOLATION = "23P01"
@@ -234,7 +234,8 @@ def _insert(appointment: Appointment, *, by, reason: str) -> None:
         raise
 
 
-def _booking_days(location: Location, procedure_type: ProcedureType, start: dt.datetime) -> list[tuple[int, dt.date]]:
+def _booking_days(location: Location, procedure_type: ProcedureType,
+                  start: dt.datetime) -> list[tuple[int, dt.date]]:
     """The location's days a booking at `start` takes time on: the visit's, and its follow-up's."""
     visit = engine.visit_at(start, segments_of(procedure_type))
     days = visit_days(location, min(visit.arrival, visit.room_start), max(visit.discharge, visit.room_end))
