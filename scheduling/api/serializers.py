@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from clinic.models import Channel, Location, Patient, Physician, ProcedureType, Room
 from clinic.phone_numbers import national
+from scheduling import booking_inputs
 from scheduling.api.schema import UnmetRuleSerializer
 from scheduling.calendar_range import OUT_OF_RANGE, in_range
 from scheduling.models import (
@@ -288,7 +289,9 @@ class AppointmentSerializer(serializers.ModelSerializer):
     @extend_schema_field(HoldSerializer(many=True))
     def get_blood_thinner_holds(self, appointment: Appointment) -> list[dict]:
         day = appointment.procedure_start.astimezone(appointment.location.zone).date()
-        late = {hold.drug for hold in holds_told_too_late(appointment)}
+        # "hold_notices" (visit id -> drug -> day told) spares the read for a visit whose messages are known.
+        told_on = self.context.get("hold_notices", {}).get(appointment.pk)
+        late = {hold.drug for hold in holds_told_too_late(appointment, told_on=told_on)}
         return [
             {"drug": hold.drug, "hold_days": hold.hold_days, "last_dose": hold.last_dose.isoformat(),
              "restart_guidance": hold.restart_guidance, "instruction": hold.instruction(),
@@ -304,13 +307,13 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
 
 class AppointmentBookSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all())
-    procedure_type = serializers.SlugRelatedField(slug_field="code", queryset=ProcedureType.objects.all())
-    physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.select_related("user"))
+    # Each read with what the booking's checks ask of it, so the booking need not read it again.
+    patient = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.patients())
+    procedure_type = serializers.SlugRelatedField(slug_field="code", queryset=booking_inputs.procedure_types())
+    physician = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.physicians())
     start = AwareDateTimeField()
-    room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.select_related("location"), required=False,
-                                              allow_null=True)
-    order = serializers.PrimaryKeyRelatedField(queryset=ProcedureOrder.objects.all(), required=False, allow_null=True)
+    room = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.rooms(), required=False, allow_null=True)
+    order = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.orders(), required=False, allow_null=True)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
                                             help_text="A physician's reason to book despite unmet pathway rules.")
 

@@ -248,7 +248,10 @@ class AppointmentViewSet(AccessLoggedViewSet, mixins.RetrieveModelMixin, mixins.
         data = s.AppointmentBookSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appointment = services.appointment_book(booked_by=request.user, **data.validated_data)
-        return self._done(appointment, status.HTTP_201_CREATED)
+        # The booked visit as the service returns it holds all the answer shows; no hold message
+        # can have gone out for it yet.
+        answer = s.AppointmentSerializer(appointment, context={"hold_notices": {appointment.pk: {}}})
+        return Response(answer.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CancelSerializer, responses=s.AppointmentSerializer)
     @action(detail=True, methods=["post"])

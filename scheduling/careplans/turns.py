@@ -21,8 +21,9 @@ PLAN_TURN = "care_plan"
 
 
 def step_of_order(order: ProcedureOrder | None) -> CarePlanStep | None:
-    """The care-plan step the order was made for, if any (a prefetched `care_plan_steps` is used)."""
-    if order is None or order.pk is None:
+    """The care-plan step the order was made for, if any (a prefetched `care_plan_steps` is used,
+    and an `in_care_plan` read with the order that says it has none)."""
+    if order is None or order.pk is None or getattr(order, "in_care_plan", None) is False:
         return None
     cached = getattr(order, "_prefetched_objects_cache", {}).get("care_plan_steps")
     if cached is not None:

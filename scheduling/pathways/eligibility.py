@@ -65,6 +65,12 @@ def _as_rule(rule: PathwayRule) -> Rule:
 def patient_history(patient: Patient, *, exclude: Appointment | None = None) -> list[PastProcedure]:
     """The patient's procedures that count: completed or still booked here (not cancelled, no-shows),
     and those staff recorded as done elsewhere."""
+    return history_of(patient_visits(patient, exclude=exclude), elsewhere=procedures_elsewhere(patient))
+
+
+def patient_visits(patient: Patient, *, exclude: Appointment | None = None) -> list[Appointment]:
+    """The patient's visits here that hold time (the ones `history_of` counts), with what it
+    reads of each, in one query."""
     appointments = (
         Appointment.objects.filter(patient=patient, status__in=HOLDING_STATUSES)
         .select_related("procedure_type", "order", "location", "outcome")
@@ -72,7 +78,7 @@ def patient_history(patient: Patient, *, exclude: Appointment | None = None) -> 
     )
     if exclude is not None:
         appointments = appointments.exclude(pk=exclude.pk)
-    return history_of(appointments, elsewhere=procedures_elsewhere(patient))
+    return list(appointments)
 
 
 def procedures_elsewhere(patient: Patient) -> list[ProcedureElsewhere]:

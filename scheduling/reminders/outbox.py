@@ -37,6 +37,24 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     if not booked:
         pending = pending.exclude(kind=ReminderKind.BOOKING_CONFIRMATION)
     pending.update(status=ReminderStatus.CANCELLED)
+    if channel_for(appointment.patient) is None:
+        return []
+    # A hold message already sent for the same drug and last-dose day is not repeated when the
+    # visit moves within the day (a passed hold reminder is otherwise due again at once).
+    holds_told = {(r.context.get("drug"), r.context.get("last_dose")) for r in Reminder.objects.filter(
+        appointment=appointment, kind=ReminderKind.BLOOD_THINNER_HOLD,
+        status__in=[ReminderStatus.SENDING, ReminderStatus.SENT]).only("context")}
+    return _write_plan(appointment, now=now, booked=booked, holds_told=holds_told)
+
+
+def reminders_schedule_new(appointment: Appointment, *, now: dt.datetime) -> list[Reminder]:
+    """The reminders of a visit just booked: `reminders_schedule` for a visit that has none yet
+    to replace or to have been told."""
+    return _write_plan(appointment, now=now, booked=True, holds_told=set())
+
+
+def _write_plan(appointment: Appointment, *, now: dt.datetime, booked: bool,
+                holds_told: set[tuple[str, str]]) -> list[Reminder]:
     channel = channel_for(appointment.patient)
     if channel is None:
         return []
@@ -50,11 +68,6 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     steps = [step for step in _steps(appointment) if booked or step.anchor != "booked"]
     patient = appointment.patient
     email_allowed = patient.email_consent and bool(patient.email)
-    # A hold message already sent for the same drug and last-dose day is not repeated when the
-    # visit moves within the day (a passed hold reminder is otherwise due again at once).
-    holds_told = {(r.context.get("drug"), r.context.get("last_dose")) for r in Reminder.objects.filter(
-        appointment=appointment, kind=ReminderKind.BLOOD_THINNER_HOLD,
-        status__in=[ReminderStatus.SENDING, ReminderStatus.SENT]).only("context")}
     rows = []
     for item in plan(steps, visit, sms=channel == Channel.SMS, now=now):
         if item.kind == ReminderKind.BLOOD_THINNER_HOLD and (
@@ -156,4 +169,5 @@ def reminders_cancel(appointment: Appointment) -> int:
 
 
 __all__ = ["ReminderKind", "channel_for", "order_link_send", "reminders_cancel", "reminders_notify",
-           "reminders_retime_after_discharge", "reminders_retime_after_procedure_end", "reminders_schedule"]
+           "reminders_retime_after_discharge", "reminders_retime_after_procedure_end", "reminders_schedule",
+           "reminders_schedule_new"]

@@ -1,10 +1,15 @@
 """Booking, rescheduling and cancelling: each one transaction.
 
-The guarantee against double booking sits in the database. On PostgreSQL the location row
-is locked (recovery bays are a pooled capacity that no constraint can express) and exclusion
-constraints refuse overlapping physician, room and patient ranges even if two transactions
-race past the checks here. On SQLite every write transaction starts with BEGIN IMMEDIATE
-(settings), so the check and the insert below run one booking at a time.
+The guarantee against double booking sits in the database. On PostgreSQL the location's days
+the visit touches are locked (recovery bays are a pooled capacity that no constraint can
+express; scheduling/locks.py) and exclusion constraints refuse overlapping physician, room and
+patient ranges even if two transactions race past the checks here. On SQLite every write
+transaction starts with BEGIN IMMEDIATE (settings), so the check and the insert below run one
+booking at a time.
+
+The check reads only what the visit's own span touches (scheduling/visit_span.py) and asks the
+engine's own question about it: a booking costs a fixed, small number of statements however
+full the calendar is.
 """
 
 from __future__ import annotations
@@ -12,17 +17,19 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from clinic import metrics
 from clinic.models import Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
 from scheduling.errors import BookingError, NotEligible, SlotHeld, SlotUnavailable
-from scheduling.locks import lock_locations
+from scheduling.locks import lock_booking, visit_days
 from scheduling.models import (
     ACTIVE_STATUSES,
+    BOOKED_STATUSES,
     Appointment,
     AppointmentStatus,
     EligibilityOverride,
@@ -32,12 +39,20 @@ from scheduling.models import (
     ReminderStatus,
     SlotHold,
 )
-from scheduling.pathways.eligibility import check_eligibility, choose_order
+from scheduling.pathways.eligibility import (
+    applicable_rules,
+    check_eligibility,
+    choose_order,
+    history_of,
+    patient_visits,
+    procedures_elsewhere,
+)
 from scheduling.pathways.overrides import may_override_rules
 from scheduling.pathways.rules import Eligibility, Unmet
-from scheduling.reminders.outbox import reminders_notify, reminders_schedule
+from scheduling.reminders.outbox import reminders_notify, reminders_schedule, reminders_schedule_new
 from scheduling.selectors import availability_request, capable_room_ids, segments_of
 from scheduling.services.careplan_progress import careplan_visit_booked, careplan_visit_moved
+from scheduling.visit_span import room_capability_ids, visit_request
 from scheduling.webhooks.events import EventKind, appointment_event, appointment_moved_event
 
 EXCLUSION_VIOLATION = "23P01"
@@ -68,7 +83,13 @@ def _validate_grid(start: dt.datetime, location: Location) -> None:
 def _validate_physician(physician: Physician, procedure_type: ProcedureType) -> None:
     if not physician.is_active:
         raise BookingError(f"{physician} is not taking appointments.", field="physician")
-    if not physician.procedure_types.filter(pk=procedure_type.pk).exists():
+    # `procedure_type_ids` when the physician was read with it (the API reads it so).
+    credentialed = getattr(physician, "procedure_type_ids", None)
+    if credentialed is not None:
+        credentialed = str(procedure_type.pk) in credentialed.split(",")
+    else:
+        credentialed = physician.procedure_types.filter(pk=procedure_type.pk).exists()
+    if not credentialed:
         raise BookingError(f"{physician} is not credentialed for {procedure_type.name}.", field="physician")
 
 
@@ -95,21 +116,30 @@ def _order_and_eligibility(*, order: ProcedureOrder | None, patient: Patient, pr
     """The order the booking uses and what the rules say about it on `day`.
 
     Without a given order, the patient's oldest bookable order they are eligible with is used.
+    The patient's visits are read once, for both the order's other bookings and the rules'
+    history; inside the booking's lock, so a second booking of the same order waits and sees it.
     """
     if order is not None:
         if order.patient_id != patient.pk or order.procedure_type_id != procedure_type.pk:
             raise BookingError("That order is for another patient or procedure.", field="order")
         if order.status != OrderStatus.OPEN:
             raise NotEligible(f"That order is {order.get_status_display().lower()}, not open.")
-        if order.appointments.filter(status__in=ACTIVE_STATUSES).exists():
-            raise NotEligible("That order is already booked; reschedule that appointment instead.")
-        return order, check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day)
+    rules = applicable_rules(procedure_type, patient.payer_id)
+    visits = patient_visits(patient) if rules or order is not None else []
+    if order is not None and any(visit.order_id == order.pk and visit.status in ACTIVE_STATUSES for visit in visits):
+        raise NotEligible("That order is already booked; reschedule that appointment instead.")
+    history = history_of(visits, elsewhere=procedures_elsewhere(patient)) if rules else []
+    if order is not None:
+        return order, check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
+                                        history=history, rules=rules)
     if procedure_type.requires_order:
-        order, eligibility = choose_order(patient=patient, procedure_type=procedure_type, day=day)
+        order, eligibility = choose_order(patient=patient, procedure_type=procedure_type, day=day, history=history,
+                                          rules=rules)
         if order is None:
             raise NotEligible(eligibility.explain(), unmet=eligibility.unmet)
         return order, eligibility
-    return None, check_eligibility(patient=patient, procedure_type=procedure_type, order=None, day=day)
+    return None, check_eligibility(patient=patient, procedure_type=procedure_type, order=None, day=day,
+                                   history=history, rules=rules)
 
 
 def _check_room(room: Room | None, location: Location, procedure_type: ProcedureType) -> None:
@@ -117,8 +147,7 @@ def _check_room(room: Room | None, location: Location, procedure_type: Procedure
         return
     if room.location_id != location.pk:
         raise BookingError(f"{room.name} is not at {location}.", field="room")
-    capabilities = set(room.capabilities.values_list("pk", flat=True))
-    if not room.is_active or not capable_room_ids(procedure_type, {room.pk: capabilities}):
+    if not room.is_active or not capable_room_ids(procedure_type, {room.pk: room_capability_ids(room)}):
         raise BookingError(f"{room.name} does not have what {procedure_type.name} needs.", field="room")
 
 
@@ -136,11 +165,10 @@ def _hold(
     apply_minimum_notice: bool = False,
 ) -> tuple[engine.Visit, int]:
     """Inside the booking transaction: check the slot is free, and pick the room."""
-    day = start.astimezone(location.zone).date()
-    asked = dict(procedure_type=procedure_type, location=location, first_day=day, last_day=day, now=now,
-                 physician=physician, patient=patient, room=room, exclude_appointment=exclude,
-                 exclude_hold=exclude_hold, apply_minimum_notice=apply_minimum_notice)
-    request = availability_request(**asked)
+    asked = dict(procedure_type=procedure_type, location=location, start=start, now=now, physician=physician,
+                 patient=patient, room=room, exclude_appointment=exclude, exclude_hold=exclude_hold,
+                 apply_minimum_notice=apply_minimum_notice)
+    request = visit_request(**asked)
     reason = engine.explain_unavailable(request, start, physician.pk, room.pk if room else None)
     if reason:
         _refuse_if_only_held(asked, start=start, room=room)
@@ -154,7 +182,7 @@ def _refuse_if_only_held(asked: dict, *, start: dt.datetime, room: Room | None) 
     """Raise SlotHeld when the refused time would be free but for patients holding it on the
     booking pages: the front desk can wait for the hold to lapse, or pick another time, but
     must not be told the physician is busy."""
-    without_holds = availability_request(**asked, count_holds=False)
+    without_holds = visit_request(**asked, count_holds=False)
     if engine.explain_unavailable(without_holds, start, asked["physician"].pk, room.pk if room else None):
         return  # taken anyway (or holds and a booking both): the plain reason says more
     visit = engine.visit_at(start, without_holds.segments)
@@ -196,9 +224,37 @@ def _save(appointment: Appointment, *, by, reason: str, update_fields: list[str]
         raise
 
 
-def _lock_patient(patient: Patient) -> None:
-    """Serialize bookings of one patient: eligibility counts the patient's other bookings."""
-    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
+def _insert(appointment: Appointment, *, by, reason: str) -> None:
+    """Insert a new visit and its history row, turning a database double-booking refusal into
+    SlotUnavailable. No savepoint: the refusal rolls the whole booking back."""
+    try:
+        bulk_create_with_history([appointment], Appointment, default_user=by, default_change_reason=reason)
+    except IntegrityError as error:
+        if _is_double_booking(error):
+            raise SlotUnavailable("That time was just taken by another booking.") from error
+        raise
+
+
+def _booking_days(location: Location, procedure_type: ProcedureType,
+                  start: dt.datetime) -> list[tuple[int, dt.date]]:
+    """The location's days a booking at `start` takes time on: the visit's, and its follow-up's."""
+    visit = engine.visit_at(start, segments_of(procedure_type))
+    days = visit_days(location, min(visit.arrival, visit.room_start), max(visit.discharge, visit.room_end))
+    if procedure_type.follow_up_type_id:
+        # The follow-up's time is found under the lock, somewhere on its day (or into the night after).
+        day = start.astimezone(location.zone).date() + dt.timedelta(days=procedure_type.follow_up_days or 0)
+        days += [(location.pk, day), (location.pk, day + dt.timedelta(days=1))]
+    return days
+
+
+def _held_days(appointment: Appointment) -> list[tuple[int, dt.date]]:
+    """The days a booked visit holds time on, and its follow-up's (they move with it)."""
+    location = appointment.location
+    days = visit_days(location, min(appointment.arrival, appointment.room_start),
+                      max(appointment.discharge, appointment.room_end))
+    for follow_up in appointment.follow_ups.filter(status__in=BOOKED_STATUSES).select_related("location"):
+        days += visit_days(follow_up.location, follow_up.arrival, follow_up.discharge)
+    return days
 
 
 def _overridden(eligibility: Eligibility, *, by, override_reason: str) -> list[Unmet]:
@@ -213,8 +269,8 @@ def _overridden(eligibility: Eligibility, *, by, override_reason: str) -> list[U
     return eligibility.unmet
 
 
-def _record_overrides(appointment: Appointment, unmet: list[Unmet], *, by, reason: str) -> None:
-    EligibilityOverride.objects.bulk_create([
+def _record_overrides(appointment: Appointment, unmet: list[Unmet], *, by, reason: str) -> list[EligibilityOverride]:
+    return EligibilityOverride.objects.bulk_create([
         EligibilityOverride(appointment=appointment, rule_id=item.rule_id, unmet=item.message,
                             reason=reason.strip(), overridden_by=by)
         for item in unmet
@@ -290,8 +346,7 @@ def appointment_book(
     _validate_grid(start, location)
     _check_room(room, location, procedure_type)
     with transaction.atomic():
-        lock_locations([location.pk])
-        _lock_patient(patient)
+        lock_booking(days=_booking_days(location, procedure_type, start), patient_ids=[patient.pk])
         # The calendar first: a retried request gets "slot unavailable", not a rule about itself.
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
                                patient=patient, start=start, room=room, now=now, exclude_hold=hold_key)
@@ -302,15 +357,27 @@ def appointment_book(
             location=location, physician=physician, room_id=room_id, patient=patient, procedure_type=procedure_type,
             order=order, booked_by=booked_by, notes=notes, **_visit_fields(visit),
         )
-        _save(appointment, by=booked_by, reason="Booked" + (" (rule overridden)" if overridden else ""))
-        _record_overrides(appointment, overridden, by=booked_by, reason=override_reason)
-        reminders_schedule(appointment, now=now, booked=True)
+        _insert(appointment, by=booked_by, reason="Booked" + (" (rule overridden)" if overridden else ""))
+        overrides = _record_overrides(appointment, overridden, by=booked_by, reason=override_reason)
+        # Read once for the reminders' hold dates and for whoever shows the visit.
+        prefetch_related_objects([patient], "blood_thinners")
+        reminders_schedule_new(appointment, now=now)
         appointment_event(appointment, EventKind.APPOINTMENT_BOOKED, now=now)
         _book_follow_up(appointment, by=booked_by, now=now)
         careplan_visit_booked(appointment=appointment, by=booked_by, now=now)
         if hold_key:
             SlotHold.objects.filter(key=hold_key).delete()
+    _known_as_booked(appointment, overrides)
     return appointment
+
+
+def _known_as_booked(appointment: Appointment, overrides: list[EligibilityOverride]) -> None:
+    """What a visit just booked holds is known: no outcome yet, and these overrides. Whoever shows
+    it (the API's answer) need not read them back."""
+    Appointment.outcome.related.set_cached_value(appointment, None)
+    known = appointment.overrides.all()
+    known._result_cache, known._prefetch_done = overrides, True
+    appointment._prefetched_objects_cache = {"overrides": known}
 
 
 def _move_follow_ups(parent: Appointment, *, by, now: dt.datetime) -> None:
@@ -359,9 +426,14 @@ def appointment_reschedule(
     _validate_grid(start, location)
     _check_room(room, location, procedure_type)
     previous = appointment.procedure_start
+    held_days = _held_days(appointment) if procedure_type.follow_up_type_id else visit_days(
+        appointment.location, min(appointment.arrival, appointment.room_start),
+        max(appointment.discharge, appointment.room_end))
     with transaction.atomic():
-        lock_locations([location.pk, appointment.location_id])
-        _lock_patient(appointment.patient)
+        # The old days and the new, in one ordered lock: a visit moving between two days and
+        # another moving the other way queue rather than deadlock.
+        lock_booking(days=held_days + _booking_days(location, procedure_type, start),
+                     patient_ids=[appointment.patient_id])
         current = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if current.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
             raise BookingError(f"A visit that is {current.get_status_display().lower()} cannot be moved.",

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 
 from clinic.models import Patient, Physician, ProcedureType, Room
 from scheduling.errors import BookingError, SlotUnavailable
-from scheduling.locks import lock_locations
+from scheduling.locks import lock_booking
 from scheduling.models import Appointment, SlotHold
 from scheduling.services.booking import (
     appointment_book,
+    _booking_days,
     _check_room,
     _hold,
     _location_for,
@@ -58,7 +59,7 @@ def slot_hold(
     _validate_grid(start, location)
     _check_room(room, location, procedure_type)
     with transaction.atomic():
-        lock_locations([location.pk])
+        lock_booking(days=_booking_days(location, procedure_type, start))
         SlotHold.objects.filter(expires_at__lte=now - dt.timedelta(hours=1)).delete()  # sweep old ones
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
                                patient=patient, start=start, room=room, now=now, exclude=moving,

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduling.errors import SlotUnavailable
-from scheduling.locks import lock_locations
+from scheduling.locks import lock_booking, visit_days
 from scheduling.models import ACTIVE_STATUSES, Appointment, SlotHold
 from scheduling.services.booking import appointment_book
 from scheduling.services.patients import patient_for_booking
@@ -22,11 +22,12 @@ def online_booking_make(*, hold: SlotHold, first_name: str, last_name: str, date
     """Match or create the patient and book the held time, in one transaction: a refused
     booking leaves no new patient record behind.
 
-    The location is locked first, so a form sent twice at once is handled one after the other;
+    The held time's days are locked first, so a form sent twice at once is handled one after the other;
     the second finds its hold used by the first and gets the first's visit back, not an error.
     """
     with transaction.atomic():
-        lock_locations([hold.location_id])
+        lock_booking(days=visit_days(hold.location, min(hold.procedure_start, hold.room_start),
+                                     max(hold.discharge, hold.room_end)))
         patient = patient_for_booking(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth,
                                       phone=phone, email=email, sms_consent=sms_consent,
                                       email_consent=email_consent, language=language)

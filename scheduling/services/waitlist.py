@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scheduling.errors import BookingError, SlotUnavailable
-from scheduling.locks import lock_locations
+from scheduling.locks import lock_booking, visit_days
 from scheduling.models import (
     HOLDING_STATUSES,
     Appointment,
@@ -108,12 +108,13 @@ def waitlist_accept(*, offer: WaitlistOffer, now: dt.datetime | None = None) -> 
     get OfferGone, and their offers are marked taken."""
     now = now or timezone.now()
     gone: tuple[str, str] | None = None  # (the offer's new status, the reason), written after the rollback
-    location_id = WaitlistOffer.objects.filter(pk=offer.pk).values_list(
-        "entry__appointment__location_id", flat=True).get()
+    offered = WaitlistOffer.objects.select_related("entry__appointment__location").get(pk=offer.pk)
     with transaction.atomic():
-        # The location first, as every booking does, then the offer: two patients accepting at
-        # once queue on the location instead of deadlocking on each other's offers.
-        lock_locations([location_id])
+        # The offered time's day first, as every booking locks its days, then the offer: two
+        # patients accepting at once queue on the day instead of deadlocking on each other's
+        # offers. The move locks the visit's own (later) day after it, in the same order.
+        lock_booking(days=visit_days(offered.entry.appointment.location, offered.procedure_start,
+                                     offered.procedure_start))
         offer = WaitlistOffer.objects.select_for_update().select_related(
             "entry__appointment__location", "entry__appointment__patient", "entry__appointment__procedure_type",
         ).get(pk=offer.pk)

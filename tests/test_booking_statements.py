@@ -1,0 +1,87 @@
+"""What one booking through the API costs the database: a small, fixed number of statements,
+however full the day is. Runs on SQLite and on PostgreSQL (which adds the lock's statement)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from clinic.models import BloodThinner
+from scheduling import services
+from scheduling.models import Appointment, Reminder
+from tests.conftest import NEXT_MONDAY, local
+
+pytestmark = pytest.mark.django_db
+
+# The token and the staff member's permissions (3), the five inputs (patient, procedure, physician,
+# room, order), the lock (PostgreSQL only), the visit's span with the physician's blocks, the rules
+# and their prerequisites, the patient's visits and procedures elsewhere, the appointment and its
+# history row, the blood thinners, the reminder plan and its rows, the webhook endpoints, the
+# access log.
+API_BOOKING_STATEMENTS = 21 if connection.vendor == "postgresql" else 20
+
+
+@pytest.fixture
+def token_client(front_desk) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=front_desk).key}")
+    return client
+
+
+def _consenting_patient_on_a_blood_thinner(patient):
+    patient.email, patient.email_consent = "pat@example.com", True
+    patient.save()
+    patient.blood_thinners.set([BloodThinner.objects.get(name__iexact="warfarin")])
+    return patient
+
+
+def _fill_the_day(calendar) -> None:
+    """Visits of other patients on the booked day, so the day's calendar is not empty."""
+    for patient, hour in zip(calendar.patients[5:9], (8, 10, 12, 14)):
+        calendar.order_for(patient, procedure_type=calendar.mbb)
+        services.appointment_book(patient=patient, procedure_type=calendar.mbb, physician=calendar.okafor,
+                                  start=local(NEXT_MONDAY, hour))
+
+
+def test_one_api_booking_runs_a_small_fixed_number_of_statements(calendar, token_client):
+    _fill_the_day(calendar)
+    patient = _consenting_patient_on_a_blood_thinner(calendar.patients[0])
+    order = calendar.order_for(patient)
+    room = calendar.location.rooms.filter(capabilities__code="fluoroscopy").order_by("pk").first()
+    payload = {"patient": patient.pk, "procedure_type": "ESI_IL", "physician": calendar.okafor.pk,
+               "start": local(NEXT_MONDAY, 9).isoformat(), "room": room.pk, "order": order.pk}
+
+    with CaptureQueriesContext(connection) as captured:
+        response = token_client.post("/api/v1/appointments/", payload, format="json")
+
+    assert response.status_code == 201, response.json()
+    # The test's own transaction makes the booking's a savepoint; a request's is the outermost.
+    statements = [query["sql"][:120] for query in captured.captured_queries
+                  if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(statements) <= API_BOOKING_STATEMENTS, "\n".join(statements)
+    booked = Appointment.objects.get(pk=response.json()["id"])
+    # The count covers every write the booking makes: the visit, its history and its reminders.
+    assert booked.history.filter(history_type="+").count() == 1
+    assert Reminder.objects.filter(appointment=booked, kind="blood_thinner_hold").exists()
+    assert response.json()["blood_thinner_holds"][0]["drug"].lower() == "warfarin"
+
+
+def test_the_answer_to_a_booking_shows_the_visit_as_read_back(calendar, token_client, desk_reader):
+    patient = _consenting_patient_on_a_blood_thinner(calendar.patients[0])
+    calendar.order_for(patient)
+    payload = {"patient": patient.pk, "procedure_type": "ESI_IL", "physician": calendar.okafor.pk,
+               "start": local(NEXT_MONDAY, 9).isoformat()}
+
+    answer = token_client.post("/api/v1/appointments/", payload, format="json").json()
+
+    assert answer == desk_reader.get(f"/api/v1/appointments/{answer['id']}/").json()
+
+
+@pytest.fixture
+def desk_reader(front_desk) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(front_desk)
+    return client
