@@ -39,8 +39,7 @@ from scheduling.pages.common import (
 from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import CancelForm
 from scheduling.pages.picker import Search, parse_choice, parse_week, physicians_for, week_of
-from scheduling.pathways.eligibility import eligible_window
-from scheduling.pathways.holds import first_bookable_day
+from scheduling.pathways.bookable_days import bookable_days
 from scheduling.reminders.links import LinkInvalid, appointment_for, link, make_token
 from scheduling.reminders.links import path as visit_path
 
@@ -82,16 +81,10 @@ def _search(appointment: Appointment, request: HttpRequest, *, before: dt.dateti
     """Where this visit can move to: the same visit type, location and patient, on days the
     pathway rules allow."""
     location = appointment.location
-    today = timezone.now().astimezone(location.zone).date()
-    last = today + dt.timedelta(days=location.booking_horizon_days)
-    if before is not None:
-        last = min(last, before.astimezone(location.zone).date())
-    not_before = first_bookable_day(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                    today=today)
-    first, last, _eligibility = eligible_window(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                                order=appointment.order, first_day=not_before, last_day=last,
-                                                exclude=appointment)
-    if first is None:
+    last = None if before is None else before.astimezone(location.zone).date()
+    days = bookable_days(patient=appointment.patient, procedure_type=appointment.procedure_type, location=location,
+                         now=timezone.now(), by_patient=True, rebooking=appointment, last_day=last)
+    if days.first is None:
         return None
     # The visit's own doctor unless the patient asks for anyone ("any") or another one.
     params = request.POST if request.method == "POST" else request.GET
@@ -99,8 +92,7 @@ def _search(appointment: Appointment, request: HttpRequest, *, before: dt.dateti
     physician = None if wanted == "any" else next((p for p in physicians_for(appointment.procedure_type, location)
                                                    if str(p.pk) == wanted), appointment.physician)
     return Search(procedure_type=appointment.procedure_type, location=location, patient=appointment.patient,
-                  physician=physician, moving=appointment, hold_key=current_hold_key(request), first_day=first,
-                  last_day=last)
+                  physician=physician, moving=appointment, hold_key=current_hold_key(request), days=days)
 
 
 @require_http_methods(["GET", "POST"])
@@ -212,7 +204,7 @@ def reschedule_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             moved = services.appointment_reschedule(appointment=appointment, start=held.procedure_start,
-                                                    physician=held.physician, hold_key=held.key)
+                                                    physician=held.physician, hold_key=held.key, by_patient=True)
         except BookingError as error:
             context["error"] = _("Sorry, that time was taken in the meantime. Please pick another.") if isinstance(
                 error, SlotUnavailable) else patient_message(error)

@@ -25,8 +25,7 @@ from scheduling.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
-from scheduling.pathways.eligibility import check_eligibility
-from scheduling.pathways.holds import first_bookable_day
+from scheduling.pathways.bookable_days import bookable_days, patient_notice_until
 from scheduling.reminders.outbox import reminders_notify
 from scheduling.services.booking import appointment_reschedule
 
@@ -59,6 +58,14 @@ def waitlist_leave(*, appointment: Appointment) -> None:
         status=WaitlistStatus.ENDED)
 
 
+def _patient_may_take(appointment: Appointment, day: dt.date, *, now: dt.datetime) -> bool:
+    """Whether the patient may move their visit to `day` themselves (a blood thinner to stop, a
+    procedure's notice, the pathway rules): the day the booking service would accept."""
+    return bookable_days(patient=appointment.patient, procedure_type=appointment.procedure_type,
+                         location=appointment.location, now=now, by_patient=True, rebooking=appointment,
+                         first_day=day, last_day=day).allows(day)
+
+
 def waitlist_offer_freed(*, cancelled: Appointment, now: dt.datetime) -> list[WaitlistOffer]:
     """Offer the time a cancelled visit freed to the waitlist entries it would suit.
 
@@ -66,9 +73,9 @@ def waitlist_offer_freed(*, cancelled: Appointment, now: dt.datetime) -> list[Wa
     when the cancellation does.
     """
     location = cancelled.location
-    if cancelled.follow_up_of_id or cancelled.procedure_start < now + dt.timedelta(
-            hours=location.minimum_notice_hours):
-        return []
+    notice_until = patient_notice_until(location, now)
+    if cancelled.follow_up_of_id or cancelled.procedure_start < notice_until:
+        return []  # the patient takes the offer themselves: inside the notice it is not theirs to take
     entries = (
         WaitlistEntry.objects.select_related("appointment__patient", "appointment__procedure_type",
                                              "appointment__order", "appointment__location")
@@ -79,19 +86,13 @@ def waitlist_offer_freed(*, cancelled: Appointment, now: dt.datetime) -> list[Wa
         .order_by("created_at")
     )
     day = cancelled.procedure_start.astimezone(location.zone).date()
-    expires = min(now + dt.timedelta(hours=OFFER_HOURS),
-                  cancelled.procedure_start - dt.timedelta(hours=location.minimum_notice_hours))
+    expires = min(now + dt.timedelta(hours=OFFER_HOURS), cancelled.procedure_start - (notice_until - now))
     offers = []
     for entry in entries:
         appointment = entry.appointment
         if not entry.any_physician and appointment.physician_id != cancelled.physician_id:
             continue
-        if day < first_bookable_day(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                    today=now.astimezone(location.zone).date()):
-            continue  # too soon for this patient (a blood thinner to stop, a procedure's notice)
-        eligibility = check_eligibility(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                        order=appointment.order, day=day, exclude=appointment)
-        if not eligibility.eligible:
+        if not _patient_may_take(appointment, day, now=now):
             continue
         offer = WaitlistOffer.objects.create(entry=entry, physician_id=cancelled.physician_id,
                                              procedure_start=cancelled.procedure_start, expires_at=expires)
@@ -125,15 +126,13 @@ def waitlist_accept(*, offer: WaitlistOffer, now: dt.datetime | None = None) -> 
             gone = (OfferStatus.EXPIRED, _("That offer has expired."))
         elif (entry.status != WaitlistStatus.WAITING or appointment.status not in UPCOMING
               or offer.procedure_start >= appointment.procedure_start
-              or local_day < first_bookable_day(patient=appointment.patient,
-                                                procedure_type=appointment.procedure_type,
-                                                today=now.astimezone(appointment.location.zone).date())):
+              or not _patient_may_take(appointment, local_day, now=now)):
             gone = (OfferStatus.EXPIRED, _("That offer no longer applies to your visit."))
         else:
             try:
                 with transaction.atomic():
                     moved = appointment_reschedule(appointment=appointment, start=offer.procedure_start,
-                                                   physician=offer.physician, now=now)
+                                                   physician=offer.physician, by_patient=True, now=now)
             except SlotUnavailable:
                 # Taken for good only if a visit now holds the time (a patient's ten-minute hold
                 # on the booking pages may yet lapse).
