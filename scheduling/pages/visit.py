@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from scheduling import services
 from scheduling.errors import BookingError, SlotUnavailable
-from scheduling.models import Appointment, AppointmentStatus, OfferStatus, SlotHold, WaitlistOffer, WaitlistStatus
+from scheduling.models import BOOKED_STATUSES, Appointment, AppointmentStatus, OfferStatus, SlotHold, WaitlistOffer, WaitlistStatus
 from scheduling.pages.booking import confirmation_context
 from scheduling.pages.calendar import visit_calendar
 from scheduling.pages.careplan import plan_section
@@ -43,7 +43,6 @@ from scheduling.pathways.bookable_days import bookable_days
 from scheduling.reminders.links import LinkInvalid, appointment_for, link, make_token
 from scheduling.reminders.links import path as visit_path
 
-UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 RESCHEDULE_SESSION_KEY = "interval.reschedule"
 
 
@@ -133,8 +132,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         **confirmation_context(appointment),
         "token": token,
-        "upcoming": appointment.status in UPCOMING,
-        "can_move": appointment.status in UPCOMING and not appointment.follow_up_of_id,
+        "upcoming": appointment.status in BOOKED_STATUSES,
+        "can_move": appointment.status in BOOKED_STATUSES and not appointment.follow_up_of_id,
         "cancel_url": reverse("visit-cancel", args=[make_token(appointment, "cancel")]),
         "waiting": entry is not None and entry.status == WaitlistStatus.WAITING,
         "offers": _open_offers(appointment),
@@ -157,7 +156,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _visit(request, token)
     if isinstance(appointment, HttpResponse):
         return appointment
-    if appointment.status not in UPCOMING or appointment.follow_up_of_id:
+    if appointment.status not in BOOKED_STATUSES or appointment.follow_up_of_id:
         return problem(request, _("This visit cannot be moved online. Please call us."), status=409,
                        title=_("Please call us"))
     earlier = request.GET.get("earlier") == "1" or request.POST.get("earlier") == "1"
@@ -242,7 +241,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     done = appointment.status == AppointmentStatus.CANCELLED
     form = CancelForm(request.POST or None)
     if request.method == "POST" and not done:
-        if appointment.status not in UPCOMING:
+        if appointment.status not in BOOKED_STATUSES:
             return problem(request, _("This visit can no longer be cancelled online. Please call us."), status=409,
                            title=_("Please call us"))
         if form.is_valid():

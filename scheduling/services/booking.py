@@ -22,6 +22,7 @@ from scheduling.errors import BookingError, NotEligible, SlotHeld, SlotUnavailab
 from scheduling.locks import lock_locations
 from scheduling.models import (
     ACTIVE_STATUSES,
+    BOOKED_STATUSES,
     Appointment,
     AppointmentStatus,
     EligibilityOverride,
@@ -327,7 +328,7 @@ def appointment_book(
 def _move_follow_ups(parent: Appointment, *, by, now: dt.datetime) -> None:
     """Keep each pending follow-up the same number of days after its moved parent."""
     follow_ups = parent.follow_ups.select_for_update().filter(
-        status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED])
+        status__in=BOOKED_STATUSES)
     for follow_up in follow_ups:
         day = parent.procedure_start.astimezone(parent.location.zone).date() + dt.timedelta(
             days=parent.procedure_type.follow_up_days or 0)
@@ -360,7 +361,7 @@ def appointment_reschedule(
     transaction: if the new time cannot be had, the visit stays where it was. Its follow-ups
     move with it, or nothing moves. `by_patient` as for `appointment_book`."""
     now = now or timezone.now()
-    if appointment.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
+    if appointment.status not in BOOKED_STATUSES:
         raise BookingError(f"A visit that is {appointment.get_status_display().lower()} cannot be moved.",
                            code="invalid_transition")
     physician = physician or appointment.physician
@@ -375,7 +376,7 @@ def appointment_reschedule(
         lock_locations([location.pk, appointment.location_id])
         _lock_patient(appointment.patient)
         current = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if current.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
+        if current.status not in BOOKED_STATUSES:
             raise BookingError(f"A visit that is {current.get_status_display().lower()} cannot be moved.",
                                code="invalid_transition")
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.locks import lock_locations
 from scheduling.models import (
+    BOOKED_STATUSES,
     HOLDING_STATUSES,
     Appointment,
-    AppointmentStatus,
     OfferStatus,
     ReminderKind,
     WaitlistEntry,
@@ -31,7 +31,6 @@ from scheduling.services.booking import appointment_reschedule
 
 OFFERS_PER_FREED_TIME = 5
 OFFER_HOURS = 24
-UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 NOT_UPCOMING = "Only an upcoming visit can go on the waitlist."
 
 
@@ -46,7 +45,7 @@ def waitlist_join(*, appointment: Appointment, any_physician: bool = False) -> W
     """Put an upcoming visit on the waitlist (again), or change whether any physician will do."""
     # Locked, so that a cancellation or a move at the same moment is seen here.
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if appointment.status not in UPCOMING or appointment.follow_up_of_id:
+    if appointment.status not in BOOKED_STATUSES or appointment.follow_up_of_id:
         raise BookingError(NOT_UPCOMING, code="invalid_transition")
     entry, _created = WaitlistEntry.objects.update_or_create(
         appointment=appointment, defaults={"status": WaitlistStatus.WAITING, "any_physician": any_physician})
@@ -79,7 +78,7 @@ def waitlist_offer_freed(*, cancelled: Appointment, now: dt.datetime) -> list[Wa
     entries = (
         WaitlistEntry.objects.select_related("appointment__patient", "appointment__procedure_type",
                                              "appointment__order", "appointment__location")
-        .filter(status=WaitlistStatus.WAITING, appointment__status__in=UPCOMING,
+        .filter(status=WaitlistStatus.WAITING, appointment__status__in=BOOKED_STATUSES,
                 appointment__procedure_type=cancelled.procedure_type_id, appointment__location=location,
                 appointment__procedure_start__gt=cancelled.procedure_start)
         .exclude(appointment__patient=cancelled.patient_id)
@@ -124,7 +123,7 @@ def waitlist_accept(*, offer: WaitlistOffer, now: dt.datetime | None = None) -> 
             raise OfferGone(_("That time has already been taken."))
         if offer.expires_at <= now:
             gone = (OfferStatus.EXPIRED, _("That offer has expired."))
-        elif (entry.status != WaitlistStatus.WAITING or appointment.status not in UPCOMING
+        elif (entry.status != WaitlistStatus.WAITING or appointment.status not in BOOKED_STATUSES
               or offer.procedure_start >= appointment.procedure_start
               or not _patient_may_take(appointment, local_day, now=now)):
             gone = (OfferStatus.EXPIRED, _("That offer no longer applies to your visit."))
