@@ -21,8 +21,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Prefetch, prefetch_related_objects
+
 from clinic.models import Location, Patient, ProcedureType
-from scheduling.models import Appointment, ProcedureOrder
+from scheduling.models import Appointment, CarePlanStep, ProcedureOrder
 from scheduling.pathways.eligibility import (
     applicable_rules,
     bookable_orders,
@@ -144,8 +146,11 @@ def bookable_days(*, patient: Patient, procedure_type: ProcedureType, location: 
     history = patient_history(patient, exclude=rebooking) if rules else []
     orders = None
     if rebooking is None and order is None and procedure_type.requires_order:
-        orders = bookable_orders(patient, procedure_type)
+        orders = _with_plan_steps(bookable_orders(patient, procedure_type))
     fixed_order = rebooking.order if rebooking is not None else order
+    if fixed_order is not None and fixed_order.pk is not None:
+        # A fresh copy with its care-plan step read once, not once a day; the caller's stays as it is.
+        fixed_order = _with_plan_steps(list(ProcedureOrder.objects.filter(pk=fixed_order.pk)))[0]
     for day in days:
         if orders is not None:
             if not orders:
@@ -159,6 +164,11 @@ def bookable_days(*, patient: Patient, procedure_type: ProcedureType, location: 
                                         exclude=rebooking, history=history, rules=rules)
         answer.verdicts[day], answer.orders[day] = verdict, chosen
     return answer
+
+
+def _with_plan_steps(orders: list[ProcedureOrder]) -> list[ProcedureOrder]:
+    prefetch_related_objects(orders, Prefetch("care_plan_steps", queryset=CarePlanStep.objects.select_related("plan")))
+    return orders
 
 
 def _too_soon(earliest: dt.date, today: dt.date, procedure_type: ProcedureType) -> str:
