@@ -50,7 +50,7 @@ def _booker(jobs: list[Job], procedure_type: ProcedureType, user) -> Callable[[J
     def book(job: Job) -> None:
         booking.appointment_book(patient=patients[job.patient_id], procedure_type=procedure_type,
                                  physician=physicians[job.physician_id], start=job.start, room=rooms[job.room_id],
-                                 order=orders[job.order_id], booked_by=user)
+                                 order=orders[job.order_id], by=user)
 
     return book
 

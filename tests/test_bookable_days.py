@@ -61,7 +61,7 @@ def later_epidural(calendar, front_desk):
     patient = medicare_patient()
     booked = calendar.order_for(patient)
     services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor,
-                              start=local(LATER_ESI, 9), order=booked, booked_by=front_desk)
+                              start=local(LATER_ESI, 9), order=booked, by=front_desk)
     return patient, calendar.order_for(patient)
 
 
@@ -143,7 +143,7 @@ def test_staff_may_book_inside_the_minimum_notice(calendar, front_desk):
     patient = medicare_patient()
     start, physician = consult_inside_notice(calendar, patient)
     booked = services.appointment_book(patient=patient, procedure_type=calendar.consult, physician=physician,
-                                       start=start, booked_by=front_desk)
+                                       start=start, by=front_desk)
     assert booked.status == AppointmentStatus.SCHEDULED
 
 
@@ -188,7 +188,7 @@ def _random_history(calendar, front_desk, patient, visits) -> None:
                     with transaction.atomic():
                         services.appointment_book(patient=patient, procedure_type=calendar.esi,
                                                   physician=calendar.okafor, start=slot.start,
-                                                  order=calendar.order_for(patient), booked_by=front_desk,
+                                                  order=calendar.order_for(patient), by=front_desk,
                                                   override_reason="history for the test")
                 except NotEligible:
                     pass
@@ -208,7 +208,7 @@ def _books(calendar, *, patient, order, day, by_patient, front_desk) -> str:
         with transaction.atomic():
             services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor,
                                       start=slot.start, order=order, by_patient=by_patient,
-                                      booked_by=None if by_patient else front_desk)
+                                      by=None if by_patient else front_desk)
             transaction.set_rollback(True)
     except (NotEligible, TooSoon) as error:
         return f"{day}: {error.message}"

@@ -45,11 +45,11 @@ def answer_once(request, answer: Callable[[], Response]) -> Response:
     if not (_KEY.fullmatch(key) and len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH):
         raise BookingError(f"Give an Idempotency-Key of {IDEMPOTENCY_KEY_RULE}.", field=HEADER)
     with transaction.atomic():
-        first = services.idempotent_request_claim(user=request.user, key=key,
+        first = services.idempotent_request_claim(by=request.user, key=key,
                                                   fingerprint=request_fingerprint(request))
         if first is not None:
             return Response(first.response_body, status=first.status_code, headers={"Idempotent-Replayed": "true"})
         response = answer()
-        services.idempotent_request_answered(user=request.user, key=key, status_code=response.status_code,
+        services.idempotent_request_answered(by=request.user, key=key, status_code=response.status_code,
                                              body=response.data)
         return response

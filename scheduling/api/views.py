@@ -250,7 +250,7 @@ class AppointmentViewSet(AccessLoggedViewSet, mixins.RetrieveModelMixin, mixins.
     def _book(self, request) -> Response:
         data = s.AppointmentBookSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        appointment = services.appointment_book(booked_by=request.user, **data.validated_data)
+        appointment = services.appointment_book(by=request.user, **data.validated_data)
         return self._done(appointment, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CancelSerializer, responses=s.AppointmentSerializer)

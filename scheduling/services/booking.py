@@ -271,7 +271,7 @@ def appointment_book(
     procedure_type: ProcedureType,
     physician: Physician,
     start: dt.datetime,
-    booked_by=None,
+    by=None,
     room: Room | None = None,
     order: ProcedureOrder | None = None,
     override_reason: str = "",
@@ -309,17 +309,17 @@ def appointment_book(
                                patient=patient, start=start, room=room, now=now, exclude_hold=hold_key)
         order, eligibility = _order_and_eligibility(order=order, patient=patient, procedure_type=procedure_type,
                                                     location=location, start=start, now=now, by_patient=by_patient)
-        overridden = _overridden(eligibility, by=booked_by, override_reason=override_reason)
+        overridden = _overridden(eligibility, by=by, override_reason=override_reason)
         appointment = Appointment(
             location=location, physician=physician, room_id=room_id, patient=patient, procedure_type=procedure_type,
-            order=order, booked_by=booked_by, notes=notes, **_visit_fields(visit),
+            order=order, booked_by=by, notes=notes, **_visit_fields(visit),
         )
-        _save(appointment, by=booked_by, reason="Booked" + (" (rule overridden)" if overridden else ""))
-        _record_overrides(appointment, overridden, by=booked_by, reason=override_reason)
+        _save(appointment, by=by, reason="Booked" + (" (rule overridden)" if overridden else ""))
+        _record_overrides(appointment, overridden, by=by, reason=override_reason)
         reminders_schedule(appointment, now=now, booked=True)
         appointment_event(appointment, EventKind.APPOINTMENT_BOOKED, now=now)
-        _book_follow_up(appointment, by=booked_by, now=now)
-        careplan_visit_booked(appointment=appointment, by=booked_by, now=now)
+        _book_follow_up(appointment, by=by, now=now)
+        careplan_visit_booked(appointment=appointment, by=by, now=now)
         if hold_key:
             SlotHold.objects.filter(key=hold_key).delete()
     return appointment
