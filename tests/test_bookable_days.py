@@ -253,3 +253,16 @@ def test_every_day_any_caller_offers_is_a_day_the_booking_accepts(calendar, fron
                                    day=time.slot.start.astimezone(calendar.location.zone).date()))
         assert not [refusal for refusal in refusals if refusal]
         transaction.set_rollback(True)
+
+
+def test_the_admin_offers_times_inside_the_minimum_notice_and_says_so(calendar):
+    from scheduling.admin.forms import time_choices
+    patient = medicare_patient()
+    found = bookable_times(patient=patient, procedure_type=calendar.consult, location=calendar.location,
+                           first_day=TODAY, now=NOW)
+    today = [time for time in found.times if time.slot.start.astimezone(calendar.location.zone).date() == TODAY]
+    inside = [time for time in today if time.inside_notice]
+    assert inside and all(time.slot.start < NOW + dt.timedelta(hours=2) for time in inside)
+    assert not [time for time in today if not time.inside_notice and time.slot.start < NOW + dt.timedelta(hours=2)]
+    labels = dict(time_choices(found.times, calendar.location))
+    assert "inside the minimum notice" in str(labels[inside[0].value])

@@ -74,3 +74,14 @@ def test_an_idempotency_key_is_accepted_only_in_the_documented_format(front_desk
         "patient": calendar.patients[0].pk, "procedure_type": "CONSULT_NEW", "physician": calendar.reyes.pk,
         "start": "2026-12-01T09:00:00-06:00"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert (response.status_code != 400 or "Idempotency-Key" not in response.json().get("errors", {})) == accepted
+
+
+def test_every_service_names_the_acting_user_by():
+    import ast
+    other_names = {"booked_by", "user", "actor", "acting_user", "cancelled_by", "recorded_by", "changed_by"}
+    found = []
+    for path in sorted((SOURCE / "services").glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                found += [f"{node.name}({arg.arg})" for arg in node.args.kwonlyargs if arg.arg in other_names]
+    assert found == []
