@@ -266,3 +266,16 @@ def test_the_admin_offers_times_inside_the_minimum_notice_and_says_so(calendar):
     assert not [time for time in today if not time.inside_notice and time.slot.start < NOW + dt.timedelta(hours=2)]
     labels = dict(time_choices(found.times, calendar.location))
     assert "inside the minimum notice" in str(labels[inside[0].value])
+
+
+def test_a_patient_may_not_book_a_day_their_blood_thinner_hold_cannot_be_kept_staff_may(calendar, front_desk):
+    patient = medicare_patient()
+    patient.blood_thinners.set([BloodThinner.objects.get(name="Clopidogrel")])  # 7 days before an ESI
+    order = calendar.order_for(patient)
+    start = local(NEXT_MONDAY, 9)  # six days ahead: the hold would have started yesterday
+    with pytest.raises(TooSoon, match="blood-thinner holds"):
+        services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor,
+                                  start=start, order=order, by_patient=True)
+    booked = services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor,
+                                       start=start, order=order, by=front_desk)
+    assert booked.status == AppointmentStatus.SCHEDULED

@@ -75,8 +75,8 @@ class BookableDays:
     def why_not(self) -> Eligibility:
         """What stands in the way when no day is allowed: the first day's refusal, and any later
         day's reasons it does not name (an authorization that expires, a plan step's deadline)."""
-        if self.before is not None and not self.verdicts:
-            return self.before
+        if not self.verdicts:
+            return self.before or Eligibility([Unmet(_outside(self, self.first_day))])
         unmet: dict[str, Unmet] = {}
         for day in sorted(self.verdicts):
             for item in self.verdicts[day].unmet:
@@ -95,8 +95,9 @@ class BookableDays:
 
 
 def _outside(days: BookableDays, day: dt.date) -> str:
-    return (f"Visits are booked from {days.first_day.isoformat()} to {days.last_day.isoformat()}; "
-            f"{day.isoformat()} is outside those days.")
+    if day > days.last_day:
+        return f"Visits are booked up to {days.last_day.isoformat()}, the booking horizon."
+    return f"Visits are booked from {days.first_day.isoformat()} on."
 
 
 def first_day_for(*, patient: Patient, procedure_type: ProcedureType, today: dt.date, by_patient: bool) -> dt.date:

@@ -112,8 +112,8 @@ def _order_and_eligibility(*, order: ProcedureOrder | None, patient: Patient, pr
     days = bookable_days(patient=patient, procedure_type=procedure_type, location=location, now=now,
                          by_patient=by_patient, order=order, rebooking=rebooking, first_day=day, last_day=day)
     if not days.verdicts:  # before the first day the booker may take, or past the horizon
-        unmet = days.unmet(day)
-        raise TooSoon(" ".join(item.message for item in unmet), field="start")
+        message = " ".join(item.message for item in days.unmet(day))
+        raise TooSoon(message, field="start") if days.before is not None else SlotUnavailable(message)
     chosen, eligibility = days.orders[day], days.verdicts[day]
     if procedure_type.requires_order and chosen is None and rebooking is None:
         raise NotEligible(eligibility.explain(), unmet=eligibility.unmet)  # no order: not a rule to override
