@@ -255,7 +255,8 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
     if missing:  # a visit of a physician who has no block that day (moved, or the block changed)
         physicians.update(Physician.objects.select_related("user").in_bulk(missing))
     drugs = patients_drugs(a.patient_id for a in shown)
-    hold_notices = hold_notice_days_by_id({a.pk: zone for a in shown if a.status in BOOKED_STATUSES and drugs.get(a.patient_id)})
+    hold_notices = hold_notice_days_by_id({a.pk: zone for a in shown
+                                           if a.status in BOOKED_STATUSES and drugs.get(a.patient_id)})
     words = Words()
     room_names = {each.pk: each.name for each in rooms}
     visits = [board_visit(row, scale, zone, now, words, physicians, room_names, drugs, hold_notices)

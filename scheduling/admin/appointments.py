@@ -307,7 +307,8 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
                     "Blood-thinner hold too late: the patient was told after the last day to take %(drug)s "
                     "(%(last_dose)s). Check with the patient before the procedure.") % {
                     "drug": hold.drug, "last_dose": f"{hold.last_dose:%a %Y-%m-%d}"}, messages.WARNING)
-        if obj is not None and obj.status in BEFORE_PROCEDURE_STATUSES and request.user.has_perm("scheduling.cancel_appointment"):
+        if (obj is not None and obj.status in BEFORE_PROCEDURE_STATUSES
+                and request.user.has_perm("scheduling.cancel_appointment")):
             context["cancel_url"] = reverse("admin:scheduling_appointment_cancel", args=[obj.pk],
                                             current_app=self.admin_site.name)
         if obj is not None:

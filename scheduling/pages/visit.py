@@ -22,7 +22,15 @@ from django.views.decorators.http import require_http_methods
 
 from scheduling import services
 from scheduling.errors import BookingError, SlotUnavailable
-from scheduling.models import BOOKED_STATUSES, Appointment, AppointmentStatus, OfferStatus, SlotHold, WaitlistOffer, WaitlistStatus
+from scheduling.models import (
+    BOOKED_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    OfferStatus,
+    SlotHold,
+    WaitlistOffer,
+    WaitlistStatus,
+)
 from scheduling.pages.booking import confirmation_context
 from scheduling.pages.calendar import visit_calendar
 from scheduling.pages.careplan import plan_section

@@ -144,7 +144,8 @@ def reminders_notify(appointment: Appointment, kind: str, *, now: dt.datetime,
         return None
     channel, due = chosen
     return Reminder.objects.create(appointment=appointment, kind=kind, channel=channel, due_at=due,
-                                   next_attempt_at=due, context=context or {}, idempotency_key=reminder_key(appointment, kind))
+                                   next_attempt_at=due, context=context or {},
+                                   idempotency_key=reminder_key(appointment, kind))
 
 
 def order_link_send(order: ProcedureOrder, *, location: Location, now: dt.datetime) -> Reminder | None:
