@@ -177,8 +177,12 @@ ESI_OFFSETS = st.lists(st.tuples(st.integers(-400, 80), st.sampled_from(["comple
 def _random_history(calendar, front_desk, patient, visits) -> None:
     """Earlier (completed) and later (booked) epidurals and blocks, on Okafor's procedure Mondays."""
     from tests.test_pathways import record_procedure
+    taken = set()
     for offset, status, relief in visits:
         day = NEXT_MONDAY + dt.timedelta(weeks=offset // 7)
+        if day in taken:
+            continue  # one visit a day: the physician cannot be in two places (PostgreSQL refuses it)
+        taken.add(day)
         if day <= TODAY:
             record_procedure(calendar, patient, "ESI_TF", day, relief=relief)
         elif status == "scheduled":
