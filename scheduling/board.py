@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 from clinic.models import Location, Physician, Room, ScheduleBlock
 from scheduling.board_geometry import Scale, Span, hm, local_minutes
 from scheduling.board_offers import Offer, cached_offers
-from scheduling.board_visits import (ROW_HEIGHT, STATUS_SHORT, UPCOMING, BoardVisit, Flag, Words, board_visit, day_rows,
+from scheduling.board_visits import (ROW_HEIGHT, STATUS_SHORT, BoardVisit, Flag, Words, board_visit, day_rows,
                                      patients_drugs, visit_flags)
-from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, Outcome
+from scheduling.models import BOOKED_STATUSES, HOLDING_STATUSES, Appointment, AppointmentStatus, Outcome
 from scheduling.pathways.holds import hold_notice_days_by_id
 from scheduling.selectors import day_visits, window_bounds
 
@@ -255,7 +255,8 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
     if missing:  # a visit of a physician who has no block that day (moved, or the block changed)
         physicians.update(Physician.objects.select_related("user").in_bulk(missing))
     drugs = patients_drugs(a.patient_id for a in shown)
-    hold_notices = hold_notice_days_by_id({a.pk: zone for a in shown if a.status in UPCOMING and drugs.get(a.patient_id)})
+    hold_notices = hold_notice_days_by_id({a.pk: zone for a in shown
+                                           if a.status in BOOKED_STATUSES and drugs.get(a.patient_id)})
     words = Words()
     room_names = {each.pk: each.name for each in rooms}
     visits = [board_visit(row, scale, zone, now, words, physicians, room_names, drugs, hold_notices)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from clinic.models import Location, Patient, Physician
 from scheduling.board_geometry import Scale, Span
 from scheduling.board_geometry import hm as clock
-from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, Outcome
+from scheduling.models import BOOKED_STATUSES, HOLDING_STATUSES, Appointment, AppointmentStatus, Outcome
 from scheduling.pathways.holds import drug_holds, hold_notice_days, holds_too_late
 from scheduling.selectors import Epoch, day_visits
 
@@ -59,7 +59,6 @@ _HAS_PHONE = ExpressionWrapper(Q(patient__phone__isnull=False) & ~Q(patient__pho
 _INSTANTS = {"arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end"}
 DayRow = namedtuple("DayRow", ROW_COLUMNS)
 # Visits whose time is still to come: a late hold or a missing confirmation still matters.
-UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 
 @dataclass(frozen=True)
 class Flag:
@@ -163,7 +162,7 @@ def visit_flags(appointment: Appointment, *, now: dt.datetime, zone, words: Word
     told_on = None
     if hold_notices is not None:
         told_on = hold_notices.get(appointment.pk, {})
-    elif appointment.status in UPCOMING and drugs:
+    elif appointment.status in BOOKED_STATUSES and drugs:
         told_on = hold_notice_days([appointment]).get(appointment.pk, {})
     return _flags(status=appointment.status, procedure_start=appointment.procedure_start,
                   discharge=appointment.discharge, created_at=appointment.created_at, drugs=drugs,
@@ -181,7 +180,7 @@ def _flags(*, status: str, procedure_start: dt.datetime, discharge: dt.datetime,
     flags = []
     if status == AppointmentStatus.SCHEDULED and discharge > now and procedure_start - now <= CONFIRM_WITHIN:
         flags.append(Flag("not_confirmed", words.not_confirmed))
-    if status in UPCOMING and drugs:
+    if status in BOOKED_STATUSES and drugs:
         # `holds_told_too_late`'s rule, on the day's drugs and hold messages read once for all.
         holds = drug_holds(drugs, bleeding_risk=bleeding_risk, procedure_day=procedure_start.astimezone(zone).date())
         late = [hold.drug for hold in holds_too_late(holds, told_on=told_on,

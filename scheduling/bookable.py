@@ -1,6 +1,7 @@
 """The times the staff may book (or move) one visit at, for the admin's booking and reschedule pages.
 
-The engine's free times, on the days the one eligibility check allows. With a physician's
+The engine's free times, on the days `bookable_days` allows (the answer the booking service
+refuses by). Staff may book inside the location's minimum notice; such a time says so. With a physician's
 override the days the rules refuse are searched too, and each time carries the rules' unmet
 requirements for its day, in the check's own words.
 """
@@ -16,14 +17,8 @@ from django.utils.translation import gettext as _
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import availability as engine
 from scheduling.models import Appointment, ProcedureOrder
-from scheduling.pathways.eligibility import (
-    applicable_rules,
-    bookable_orders,
-    check_eligibility,
-    choose_order,
-    no_order_reason,
-    patient_history,
-)
+from scheduling.pathways.bookable_days import bookable_days, patient_notice_until
+from scheduling.pathways.eligibility import no_order_reason
 from scheduling.selectors import availability_request, available_slots, segments_of
 
 # Times offered at once: all of the day asked for, and of the next fourteen the first few of each
@@ -44,6 +39,7 @@ class Time:
     physician: str
     room: str
     refused: tuple[str, ...] = ()  # why the rules refuse its day: booked only with an override
+    inside_notice: bool = False  # inside the location's minimum notice: staff may book it, patients may not
 
     @property
     def value(self) -> str:
@@ -66,30 +62,14 @@ class BookableTimes:
                 groupby(self.times, key=lambda time: time.slot.start.astimezone(zone).date())]
 
 
-def _day_verdicts(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
-                  rebooking: Appointment | None, days: list[dt.date]) -> dict[dt.date, list[str]]:
-    """Each day's unmet requirements (empty: the rules allow it), from the one eligibility check.
-
-    A booking without a given order uses, per day, the order the booking service would choose.
-    """
-    if rebooking is not None and rebooking.follow_up_of_id:
-        return {day: [] for day in days}  # a follow-up's timing comes from its parent visit, not the rules
-    rules = applicable_rules(procedure_type, patient.payer_id)
-    history = patient_history(patient, exclude=rebooking) if rules else []
-    orders = None
-    if rebooking is None and order is None and procedure_type.requires_order:
-        orders = bookable_orders(patient, procedure_type)
-    verdicts = {}
-    for day in days:
-        if orders is not None:
-            _order, eligibility = choose_order(patient=patient, procedure_type=procedure_type, day=day,
-                                               orders=orders, history=history, rules=rules)
-        else:
-            eligibility = check_eligibility(
-                patient=patient, procedure_type=procedure_type, order=rebooking.order if rebooking else order,
-                day=day, exclude=rebooking, history=history, rules=rules)
-        verdicts[day] = [item.message for item in eligibility.unmet]
-    return verdicts
+def _day_verdicts(*, patient: Patient, procedure_type: ProcedureType, location: Location, now: dt.datetime,
+                  order: ProcedureOrder | None, rebooking: Appointment | None,
+                  days: list[dt.date]) -> dict[dt.date, list[str]]:
+    """Each day's unmet requirements (empty: the rules allow it), from `bookable_days`, the answer
+    the booking service refuses by: staff book, so the day starts today."""
+    answer = bookable_days(patient=patient, procedure_type=procedure_type, location=location, now=now,
+                           by_patient=False, order=order, rebooking=rebooking, first_day=days[0], last_day=days[-1])
+    return {day: [item.message for item in answer.unmet(day)] for day in days}
 
 
 def bookable_times(*, patient: Patient, procedure_type: ProcedureType, location: Location, first_day: dt.date,
@@ -105,8 +85,8 @@ def bookable_times(*, patient: Patient, procedure_type: ProcedureType, location:
     None): it is picked out if it can be had, else the answer says why not.
     """
     days = [first_day + dt.timedelta(days=offset) for offset in range(SEARCH_DAYS + 1)]
-    verdicts = _day_verdicts(patient=patient, procedure_type=procedure_type, order=order, rebooking=rebooking,
-                             days=days)
+    verdicts = _day_verdicts(patient=patient, procedure_type=procedure_type, location=location, now=now,
+                             order=order, rebooking=rebooking, days=days)
     answer = BookableTimes(location=location, unmet=verdicts[first_day])
     no_order = no_order_reason(patient, procedure_type)
     # A missing order is no rule a physician can override: the booking service refuses it anyway.
@@ -132,9 +112,11 @@ def bookable_times(*, patient: Patient, procedure_type: ProcedureType, location:
                   Physician.objects.filter(pk__in={slot.physician_id for slot in slots}).select_related("user")}
     rooms = dict(location.rooms.values_list("pk", "name"))
     zone = location.zone
+    notice_until = patient_notice_until(location, now)
     for slot in slots:
         time = Time(slot=slot, physician=physicians[slot.physician_id], room=rooms[slot.room_id],
-                    refused=tuple(verdicts.get(slot.start.astimezone(zone).date(), ())))
+                    refused=tuple(verdicts.get(slot.start.astimezone(zone).date(), ())),
+                    inside_notice=slot.start < notice_until)
         answer.times.append(time)
         if slot is wanted_slot:
             answer.wanted = time

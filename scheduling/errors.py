@@ -2,8 +2,9 @@
 
 Each error carries a stable `code` that the API returns: `invalid` (bad input, with the
 field), `slot_unavailable` (a resource is taken), `slot_held` (free but held for a booking in
-progress: a patient on the booking pages, or a FHIR client's $hold), `not_eligible` (an order or rule refuses), `invalid_transition` (the
-visit's status does not allow it).
+progress: a patient on the booking pages, or a FHIR client's $hold), `not_eligible` (an order or rule refuses),
+`too_soon` (a patient booking for themselves inside the minimum notice, or before the first day
+their preparation allows), `invalid_transition` (the visit's status does not allow it).
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ class NotEligible(BookingError):
     def __init__(self, message: str, *, unmet: list | None = None, **kwargs):
         super().__init__(message, **kwargs)
         self.unmet = unmet or []
+
+
+class TooSoon(BookingError):
+    """A patient booking for themselves asked for a time inside the location's minimum notice, or
+    a day before their preparation (a procedure's day of notice, blood-thinner holds) allows.
+    Staff may book such times (README, "Minimum notice")."""
+
+    code = "too_soon"
 
 
 class InvalidTransition(BookingError):

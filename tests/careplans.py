@@ -48,7 +48,7 @@ def book_step(calendar, plan, position: int, day: dt.date, hour: int = 8, by=Non
     found = step(plan, position)
     return services.appointment_book(patient=plan.patient, procedure_type=found.procedure_type,
                                      physician=calendar.okafor, start=local(day, hour), order=found.order,
-                                     booked_by=by)
+                                     by=by)
 
 
 def take_through(visit, clock, by=None):

@@ -264,7 +264,7 @@ def test_the_appointment_page_shows_its_history(client, front_desk, calendar, cl
     calendar.order_for(calendar.patients[0])
     appointment = services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi,
                                             physician=calendar.okafor, start=local(NEXT_MONDAY, 9),
-                                            booked_by=front_desk)
+                                            by=front_desk)
     clock.move_to(local(NEXT_MONDAY, 8, 40))
     services.appointment_check_in(appointment=appointment, by=front_desk)
     client.force_login(front_desk)

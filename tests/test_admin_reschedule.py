@@ -43,7 +43,7 @@ def visit(calendar, front_desk):
     """Patient 0's lumbar ESI with Dr. Okafor, next Monday at 09:00."""
     calendar.order_for(calendar.patients[0])
     return services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi,
-                                     physician=calendar.okafor, start=local(NEXT_MONDAY, 9), booked_by=front_desk)
+                                     physician=calendar.okafor, start=local(NEXT_MONDAY, 9), by=front_desk)
 
 
 def test_the_change_page_links_to_the_reschedule_page(client, front_desk, visit):
@@ -84,7 +84,7 @@ def second_injection(calendar, practising_physician, visit):
     calendar.order_for(calendar.patients[0])
     return services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi,
                                      physician=calendar.okafor, start=local(NEXT_MONDAY + dt.timedelta(days=21), 9),
-                                     booked_by=practising_physician, override_reason="Severe flare, seen in clinic")
+                                     by=practising_physician, override_reason="Severe flare, seen in clinic")
 
 
 def test_days_the_pathway_refuses_are_not_offered_and_the_page_says_why(

@@ -147,7 +147,8 @@ def test_availability_lists_slots_sorted_in_local_time(calendar, desk):
     first = body["slots"][0]
     assert first == {"start": "2026-11-30T07:30:00-06:00", "end": "2026-11-30T07:50:00-06:00",
                      "arrival": "2026-11-30T07:00:00-06:00", "discharge": "2026-11-30T08:20:00-06:00",
-                     "physician": calendar.okafor.pk, "room": first["room"], "location": calendar.location.pk}
+                     "physician": calendar.okafor.pk, "room": first["room"], "location": calendar.location.pk,
+                     "inside_minimum_notice": False}
     starts = [slot["start"] for slot in body["slots"]]
     assert starts == sorted(starts)
     assert len(availability(desk, limit=3).json()["slots"]) == 3

@@ -44,9 +44,9 @@ def book_visits(superuser) -> None:
                                               region="lumbar", authorization_status="approved",
                                               authorization_number="PA-1")
         services.appointment_book(patient=first, procedure_type=esi, physician=okafor, order=order,
-                                  start=local(NEXT_MONDAY, 9), booked_by=superuser)
+                                  start=local(NEXT_MONDAY, 9), by=superuser)
         services.appointment_book(patient=second, procedure_type=consult, physician=okafor,
-                                  start=local(NEXT_MONDAY + dt.timedelta(days=1), 9), booked_by=superuser)
+                                  start=local(NEXT_MONDAY + dt.timedelta(days=1), 9), by=superuser)
 
 
 def schemathesis_config() -> str:

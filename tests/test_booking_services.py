@@ -28,7 +28,7 @@ def book(calendar, patient=None, start=None, physician=None, procedure_type=None
 
 
 def test_a_booking_stores_every_instant_of_the_visit(calendar, front_desk):
-    appointment = book(calendar, booked_by=front_desk)
+    appointment = book(calendar, by=front_desk)
     start = local(NEXT_MONDAY, 9)
     assert appointment.status == AppointmentStatus.SCHEDULED
     assert appointment.arrival == start - dt.timedelta(minutes=30)

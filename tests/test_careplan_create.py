@@ -105,7 +105,7 @@ def test_a_step_is_not_proposed_on_a_day_the_patient_has_another_visit_and_repla
     patient = calendar.patients[4]
     # A consultation with Dr. Nair on Wednesday 25 November, Dr. Okafor's next procedure day.
     consult = services.appointment_book(patient=patient, procedure_type=calendar.consult, physician=calendar.nair,
-                                        start=local(dt.date(2026, 11, 25), 14), booked_by=front_desk)
+                                        start=local(dt.date(2026, 11, 25), 14), by=front_desk)
     plan = plan_create(patient=patient, physician=calendar.okafor, by=front_desk,
                        steps=[{"procedure_type": calendar.esi, "region": "lumbar"}])
     assert plan.steps.get().proposed_date == NEXT_MONDAY

@@ -152,7 +152,7 @@ def _check_random_plan(calendar, front_desk, steps, time_off, closed, visits, pa
                                     now=NOW, physician=physician, patient=patient, limit=1)
             if slots:
                 services.appointment_book(patient=patient, procedure_type=calendar.consult, physician=physician,
-                                          start=slots[0].start, booked_by=front_desk)
+                                          start=slots[0].start, by=front_desk)
                 break
     types = {code: ProcedureType.objects.get(code=code) for code in CODES}
     plan = plan_create(patient=patient, physician=okafor, by=front_desk, now=NOW, steps=[

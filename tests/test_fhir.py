@@ -33,7 +33,7 @@ def desk(front_desk) -> Client:
 def booked(calendar, front_desk):
     calendar.order_for(calendar.patients[0])
     return services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi,
-                                     physician=calendar.okafor, start=local(NEXT_MONDAY, 9), booked_by=front_desk)
+                                     physician=calendar.okafor, start=local(NEXT_MONDAY, 9), by=front_desk)
 
 
 def test_the_capability_statement_lists_exactly_what_is_served(demo_clinic):

@@ -81,7 +81,7 @@ def test_a_lapsed_hold_on_a_time_taken_since_is_a_409_saying_it_expired(calendar
     clock.shift(dt.timedelta(minutes=11))
     calendar.order_for(calendar.patients[1])
     services.appointment_book(patient=calendar.patients[1], procedure_type=calendar.esi, physician=calendar.okafor,
-                              start=dt.datetime.fromisoformat(proposal["start"]), booked_by=front_desk)
+                              start=dt.datetime.fromisoformat(proposal["start"]), by=front_desk)
     outcome = parsed(book(desk, proposal, key), 409)
     assert issues(outcome) == ["The hold has expired and the time is no longer free: find another time."]
     assert Appointment.objects.count() == 1

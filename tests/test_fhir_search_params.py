@@ -100,7 +100,7 @@ def test_answers_with_patient_data_are_not_stored_by_caches_but_the_capability_s
     patient = calendar.patients[0]
     calendar.order_for(patient)
     booked = services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor,
-                                       start=local(NEXT_MONDAY, 9), booked_by=front_desk)
+                                       start=local(NEXT_MONDAY, 9), by=front_desk)
     other = calendar.patients[1]
     calendar.order_for(other)
     find = f"/fhir/r4/Appointment/$find?service-type=ESI_IL&start={NEXT_MONDAY}&patient=Patient/{other.pk}"

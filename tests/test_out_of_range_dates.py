@@ -63,7 +63,7 @@ def test_booking_or_moving_a_visit_to_a_time_out_of_range_is_a_400(api, calendar
 
     calendar.order_for(calendar.patients[0])
     booked = services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi,
-                                       physician=calendar.okafor, start=local(NEXT_MONDAY, 9), booked_by=front_desk)
+                                       physician=calendar.okafor, start=local(NEXT_MONDAY, 9), by=front_desk)
     for response in (
         api.post("/api/v1/appointments/", {"patient": calendar.patients[1].pk, "procedure_type": "ESI_IL",
                                            "physician": calendar.okafor.pk, "start": start}, format="json"),

@@ -254,7 +254,7 @@ def test_a_physician_overrides_a_rule_with_a_reason_that_stays_on_record(calenda
     patient = patient_with("Medicare")
     record_procedure(calendar, patient, "ESI_IL", NEXT_MONDAY - dt.timedelta(days=10), relief=80)
     calendar.order_for(patient)
-    booked = book(calendar, patient, booked_by=okafor_user, override_reason="Severe radicular flare; discussed risks")
+    booked = book(calendar, patient, by=okafor_user, override_reason="Severe radicular flare; discussed risks")
     override = EligibilityOverride.objects.get(appointment=booked)
     assert override.overridden_by == okafor_user and "14 days" in override.unmet
     assert override.reason == "Severe radicular flare; discussed risks"
@@ -266,7 +266,7 @@ def test_only_a_physician_may_override(calendar, front_desk, nurse):
     calendar.order_for(patient)
     for user in (front_desk, nurse):
         with pytest.raises(NotEligible, match="Only a physician can override"):
-            book(calendar, patient, booked_by=user, override_reason="Patient insists")
+            book(calendar, patient, by=user, override_reason="Patient insists")
     assert not EligibilityOverride.objects.exists()
 
 

@@ -61,7 +61,7 @@ def record(calendar, front_desk):
     block = past_visit(calendar, patient, NOW.date() - dt.timedelta(days=20), relief=70)
     calendar.order_for(patient)
     esi = services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor,
-                                    start=local(NEXT_MONDAY, 9), booked_by=front_desk)
+                                    start=local(NEXT_MONDAY, 9), by=front_desk)
     services.waitlist_join(appointment=esi, any_physician=True)
     esi.reminders.filter(kind="booking_confirmation").update(status=ReminderStatus.SENT, sent_at=NOW)
     rfa = calendar.order_for(patient, ProcedureType.objects.get(code="RFA_LUMBAR"))

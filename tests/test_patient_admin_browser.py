@@ -104,7 +104,7 @@ def test_on_a_phone_the_patient_page_with_visits_and_messages_fits_the_screen(vi
     patient, order = caller
     start = dt.datetime.combine(NEXT_MONDAY, dt.time(9), tzinfo=NOW.tzinfo)
     services.appointment_book(patient=patient, procedure_type=order.procedure_type, order=order,
-                              physician=order.ordering_physician, start=start, booked_by=front_desk)
+                              physician=order.ordering_physician, start=start, by=front_desk)
     you = visitor("patient-admin-phone", "phone")
     sign_in(you, front_desk)
     page = you.page

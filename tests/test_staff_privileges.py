@@ -70,7 +70,7 @@ def test_a_physician_whose_record_is_inactive_cannot_override(calendar, physicia
     Physician.objects.create(user=physician_user, is_active=False)
     patient = _refused_booking(calendar)
     with pytest.raises(NotEligible, match="Only a physician can override"):
-        book(calendar, patient, booked_by=User.objects.get(pk=physician_user.pk), override_reason="Flare")
+        book(calendar, patient, by=User.objects.get(pk=physician_user.pk), override_reason="Flare")
     Physician.objects.filter(user=physician_user).update(is_active=True)
     assert may_override_rules(User.objects.get(pk=physician_user.pk))
 

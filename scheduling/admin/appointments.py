@@ -23,6 +23,7 @@ from clinic.models import Channel
 from scheduling import services
 from scheduling.errors import BookingError
 from scheduling.models import (
+    BEFORE_PROCEDURE_STATUSES,
     Appointment,
     AppointmentStatus,
     EligibilityOverride,
@@ -40,7 +41,6 @@ from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, 
 from scheduling.reminders.outbox import channel_for
 
 # The statuses a visit can be cancelled from (the lifecycle's transitions to cancelled).
-CANCELLABLE = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED, AppointmentStatus.CHECKED_IN)
 
 
 class OutcomeForm(forms.ModelForm):
@@ -307,7 +307,8 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
                     "Blood-thinner hold too late: the patient was told after the last day to take %(drug)s "
                     "(%(last_dose)s). Check with the patient before the procedure.") % {
                     "drug": hold.drug, "last_dose": f"{hold.last_dose:%a %Y-%m-%d}"}, messages.WARNING)
-        if obj is not None and obj.status in CANCELLABLE and request.user.has_perm("scheduling.cancel_appointment"):
+        if (obj is not None and obj.status in BEFORE_PROCEDURE_STATUSES
+                and request.user.has_perm("scheduling.cancel_appointment")):
             context["cancel_url"] = reverse("admin:scheduling_appointment_cancel", args=[obj.pk],
                                             current_app=self.admin_site.name)
         if obj is not None:

@@ -211,7 +211,7 @@ class BookingAdminMixin:
             found = bookable_times(**form.search_arguments(), now=timezone.now())
             if form.booking and form.is_valid():
                 try:
-                    appointment = services.appointment_book(**form.booking_arguments(), booked_by=request.user)
+                    appointment = services.appointment_book(**form.booking_arguments(), by=request.user)
                 except BookingError as error:
                     form.refused(error)
                     found = bookable_times(**form.search_arguments(), now=timezone.now())

@@ -46,6 +46,7 @@ def time_choices(times: list[Time], location: Location) -> list[tuple[str, str]]
     return [("", _("Choose a time"))] + [
         (time.value, f"{time.slot.start.astimezone(zone):%a %d %b %H:%M} — {time.physician}, {time.room} "
                      f"(arrive {time.slot.arrival.astimezone(zone):%H:%M})"
+                     + (f" — {_('inside the minimum notice')}" if time.inside_notice else "")
                      + (f" — {_('the rules refuse this day')}" if time.refused else ""))
         for time in times
     ]

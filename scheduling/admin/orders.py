@@ -22,8 +22,9 @@ from scheduling.services.order_links import LinkAnswer, order_bookable_from, ord
 
 
 class OrderForm(forms.ModelForm):
-    """New orders go through the order service: prerequisites (an SCS trial before an implant)
-    are checked, and only a physician may order despite them, with a reason."""
+    """A new order's details, parsed; the admin's add view hands them to the order service, which
+    checks prerequisites (an SCS trial before an implant) and lets only a physician order despite
+    them, with a reason. The service's refusal comes back as the form's error."""
 
     override_reason = forms.CharField(
         label=_("Override reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
@@ -38,21 +39,25 @@ class OrderForm(forms.ModelForm):
         self.request = request
         super().__init__(*args, **kwargs)
 
-    def _post_clean(self):
-        super()._post_clean()
-        if self.instance.pk or self.errors:
-            return
-        details = {name: value for name, value in self.cleaned_data.items()
+    def clean(self):
+        cleaned = super().clean()
+        refusal = getattr(self.request, REFUSAL_ATTRIBUTE, "")
+        if refusal and self.instance.pk is None:
+            raise forms.ValidationError(refusal)  # the order service's, from the add view
+        return cleaned
+
+    def order_arguments(self) -> dict:
+        """The new order as the order service's arguments."""
+        cleaned = self.cleaned_data
+        details = {name: value for name, value in cleaned.items()
                    if name not in {"patient", "procedure_type", "ordering_physician", "override_reason", "status"}}
-        try:
-            self.instance = services.order_create(
-                patient=self.cleaned_data["patient"], procedure_type=self.cleaned_data["procedure_type"],
-                ordering_physician=self.cleaned_data["ordering_physician"],
-                by=getattr(self.request, "user", None), override_reason=self.cleaned_data.get("override_reason", ""),
-                **details,
-            )
-        except BookingError as error:
-            self.add_error(None, error.message)
+        return {"patient": cleaned["patient"], "procedure_type": cleaned["procedure_type"],
+                "ordering_physician": cleaned["ordering_physician"],
+                "override_reason": cleaned.get("override_reason", ""), **details}
+
+
+# Where the add view leaves the order service's refusal for the form it shows again.
+REFUSAL_ATTRIBUTE = "_order_refusal"
 
 
 def link_refusal_html(answer: LinkAnswer) -> str:
@@ -132,9 +137,25 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         return bound_to_request(super().get_form(request, obj, change=change, **kwargs), request)
 
+    def add_view(self, request, form_url="", extra_context=None):
+        """A new order is made by the order service, called here once the form has parsed it. A
+        refusal shows the form again with the service's words (the admin's own view renders it)."""
+        if request.method == "POST" and self.has_add_permission(request):
+            form = self.get_form(request, None, change=False)(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    order = services.order_create(by=request.user, **form.order_arguments())
+                except BookingError as error:
+                    setattr(request, REFUSAL_ATTRIBUTE, error.message)
+                else:
+                    self.log_addition(request, order, [{"added": {}}])
+                    return self.response_add(request, order)
+        return super().add_view(request, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
-        if change:
-            obj._history_user = request.user
-            super().save_model(request, obj, form, change)
-            careplan_order_changed(order=obj, by=request.user)  # a care-plan step may wait for this order
-        # A new order was saved by the order service during validation.
+        if not change:
+            # Reached only when the order service refused in add_view; the form said so.
+            raise AssertionError("A new order is made by the order service in add_view.")
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
+        careplan_order_changed(order=obj, by=request.user)  # a care-plan step may wait for this order

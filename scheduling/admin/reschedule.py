@@ -19,10 +19,9 @@ from scheduling import services
 from scheduling.admin.forms import check_day, parse_slot, time_choices
 from scheduling.bookable import SEARCH_DAYS, bookable_times
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, AppointmentStatus
+from scheduling.models import BOOKED_STATUSES, Appointment
 from scheduling.pathways.overrides import may_override_rules
 
-MOVABLE_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 PERMISSION = "scheduling.reschedule_appointment"
 
 
@@ -139,7 +138,7 @@ class RescheduleAdminMixin:
         ] + super().get_urls()
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and obj.status in MOVABLE_STATUSES and request.user.has_perm(PERMISSION):
+        if obj is not None and obj.status in BOOKED_STATUSES and request.user.has_perm(PERMISSION):
             context["reschedule_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_reschedule", args=[obj.pk],
                 current_app=self.admin_site.name)
@@ -153,7 +152,7 @@ class RescheduleAdminMixin:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[appointment.pk],
                              current_app=self.admin_site.name)
-        if appointment.status not in MOVABLE_STATUSES:
+        if appointment.status not in BOOKED_STATUSES:
             self.message_user(request, gettext(
                 "Only a scheduled or confirmed visit can be rescheduled; this one is %(status)s.")
                 % {"status": appointment.get_status_display().lower()}, messages.ERROR)

@@ -21,15 +21,15 @@ from scheduling import services
 from scheduling.admin.forms import use_patient_picker
 from scheduling.admin.reschedule import local_time
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, WaitlistEntry, WaitlistOffer, WaitlistStatus
-from scheduling.services.waitlist import NOT_UPCOMING, UPCOMING
+from scheduling.models import BOOKED_STATUSES, Appointment, WaitlistEntry, WaitlistOffer, WaitlistStatus
+from scheduling.services.waitlist import NOT_UPCOMING
 
 JOIN_PERMISSION = "scheduling.add_waitlistentry"
 
 
 def can_join(appointment: Appointment) -> bool:
     """Whether the visit may go on the waitlist (the service says why not otherwise)."""
-    return appointment.status in UPCOMING and not appointment.follow_up_of_id
+    return appointment.status in BOOKED_STATUSES and not appointment.follow_up_of_id
 
 
 class OfferInline(admin.TabularInline):

@@ -16,6 +16,7 @@ _STATUS_FOR_CODE = {
     "slot_held": status.HTTP_409_CONFLICT,
     "invalid_transition": status.HTTP_409_CONFLICT,
     "not_eligible": status.HTTP_400_BAD_REQUEST,
+    "too_soon": status.HTTP_400_BAD_REQUEST,
     "invalid": status.HTTP_400_BAD_REQUEST,
     "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }

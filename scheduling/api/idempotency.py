@@ -14,14 +14,17 @@ from rest_framework.response import Response
 
 from scheduling import services
 from scheduling.errors import BookingError
+from scheduling.models import IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE
 
 HEADER = "Idempotency-Key"
-_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as header values travel safely
+# The schema's pattern without its anchors, matched whole (a "$" would let a final newline through).
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN.removeprefix("^").removesuffix("$"))
 
 PARAMETER = OpenApiParameter(
-    HEADER, {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}, OpenApiParameter.HEADER,
+    HEADER, {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH,
+             "pattern": IDEMPOTENCY_KEY_PATTERN}, OpenApiParameter.HEADER,
     required=False,
-    description="A key of your choosing (e.g. a UUID), 1-255 visible ASCII characters. A retry with the same "
+    description=f"A key of your choosing (e.g. a UUID), {IDEMPOTENCY_KEY_RULE}. A retry with the same "
                 "key and body within 24 hours returns the first answer instead of creating again; the same key "
                 "with a different body is refused with 422 `idempotency_key_reused`.")
 
@@ -39,14 +42,14 @@ def answer_once(request, answer: Callable[[], Response]) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
         return answer()
-    if not _KEY.fullmatch(key):
-        raise BookingError("Give an Idempotency-Key of 1 to 255 visible ASCII characters.", field=HEADER)
+    if not (_KEY.fullmatch(key) and len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH):
+        raise BookingError(f"Give an Idempotency-Key of {IDEMPOTENCY_KEY_RULE}.", field=HEADER)
     with transaction.atomic():
-        first = services.idempotent_request_claim(user=request.user, key=key,
+        first = services.idempotent_request_claim(by=request.user, key=key,
                                                   fingerprint=request_fingerprint(request))
         if first is not None:
             return Response(first.response_body, status=first.status_code, headers={"Idempotent-Replayed": "true"})
         response = answer()
-        services.idempotent_request_answered(user=request.user, key=key, status_code=response.status_code,
+        services.idempotent_request_answered(by=request.user, key=key, status_code=response.status_code,
                                              body=response.data)
         return response

@@ -247,12 +247,18 @@ class SlotSerializer(serializers.Serializer):
     physician = serializers.IntegerField()
     room = serializers.IntegerField()
     location = serializers.IntegerField()
+    inside_minimum_notice = serializers.BooleanField(
+        help_text="The time starts inside the location's minimum notice: staff may book it, patients online may not.")
 
 
 class EligibilitySerializer(serializers.Serializer):
     eligible = serializers.BooleanField()
     first_day = serializers.DateField(allow_null=True, help_text="The first day the pathway rules allow, if any.")
-    unmet = UnmetRuleSerializer(many=True)
+    days = serializers.ListField(
+        child=serializers.ListField(child=serializers.DateField(), min_length=2, max_length=2),
+        help_text="The days the rules allow, as [first, last] runs of consecutive days: a visit booked later "
+                  "can close days in between.")
+    unmet = UnmetRuleSerializer(many=True, help_text="What the rules refuse on the first day asked for.")
 
 
 class AvailabilitySerializer(serializers.Serializer):

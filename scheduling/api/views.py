@@ -20,7 +20,7 @@ from scheduling.api import serializers as s
 from scheduling.api.errors import unmet_json
 from scheduling.api.permissions import ActionPermission
 from scheduling.models import Appointment, ProcedureOrder
-from scheduling.pathways.eligibility import eligible_window
+from scheduling.pathways.bookable_days import bookable_days, patient_notice_until
 from scheduling.selectors import available_slots, window_bounds
 
 
@@ -132,29 +132,43 @@ class AvailabilityView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         location = params["location"]
-        first_day, last_day, eligibility = params["from"], params["to"], None
+        now = timezone.now()
+        first_day, last_day, days = params["from"], params["to"], None
         if "patient" in params:
-            # For a patient, slots start on the first day the pathway rules allow.
-            first_day, last_day, eligibility = eligible_window(
-                patient=params["patient"], procedure_type=params["procedure_type"], order=params.get("order"),
-                first_day=first_day, last_day=last_day)
+            # For a patient, only the days the booking service accepts for them.
+            days = bookable_days(patient=params["patient"], procedure_type=params["procedure_type"],
+                                 location=location, now=now, by_patient=False, order=params.get("order"),
+                                 first_day=first_day, last_day=last_day)
+            first_day, last_day = days.first, days.last
+        # Staff may book inside the minimum notice (README, "Minimum notice"): such times are
+        # offered, each marked, as the booking accepts them.
         slots = [] if first_day is None else available_slots(
             procedure_type=params["procedure_type"], location=location, first_day=first_day,
-            last_day=last_day, now=timezone.now(), physician=params.get("physician"),
-            patient=params.get("patient"), limit=params.get("limit"),
+            last_day=last_day, now=now, physician=params.get("physician"),
+            patient=params.get("patient"),
+            # Days with a gap between them are filtered after the search, so it cannot stop early.
+            limit=params.get("limit") if days is None or len(days.ranges()) <= 1 else None,
+            apply_minimum_notice=False,
         )
+        if days is not None:
+            zone = location.zone
+            slots = [slot for slot in slots if days.allows(slot.start.astimezone(zone).date())]
+            slots = slots[:params["limit"]] if "limit" in params else slots
         body = {"time_zone": location.time_zone}
-        if eligibility is not None:
+        if days is not None:
+            unmet = days.why_not().unmet if days.first is None else days.unmet(days.first_day)
             body["eligibility"] = {
-                "eligible": first_day is not None,
-                "first_day": first_day.isoformat() if first_day else None,
-                "unmet": [unmet_json(item) for item in eligibility.unmet],
+                "eligible": days.first is not None,
+                "first_day": days.first.isoformat() if days.first else None,
+                "days": [[first.isoformat(), last.isoformat()] for first, last in days.ranges()],
+                "unmet": [unmet_json(item) for item in unmet],
             }
-        return Response({**body, **slots_json(slots, location)})
+        return Response({**body, **slots_json(slots, location, notice_until=patient_notice_until(location, now))})
 
 
-def slots_json(slots, location: Location) -> dict:
-    """The slots part of an availability answer: times in the location's zone."""
+def slots_json(slots, location: Location, *, notice_until: dt.datetime | None = None) -> dict:
+    """The slots part of an availability answer: times in the location's zone; each says whether
+    it lies inside the minimum notice (staff may book it, patients online may not)."""
     zone = location.zone
     return {
         "count": len(slots),
@@ -167,6 +181,7 @@ def slots_json(slots, location: Location) -> dict:
                 "physician": slot.physician_id,
                 "room": slot.room_id,
                 "location": location.pk,
+                "inside_minimum_notice": notice_until is not None and slot.start < notice_until,
             }
             for slot in slots
         ],
@@ -247,7 +262,7 @@ class AppointmentViewSet(AccessLoggedViewSet, mixins.RetrieveModelMixin, mixins.
     def _book(self, request) -> Response:
         data = s.AppointmentBookSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        appointment = services.appointment_book(booked_by=request.user, **data.validated_data)
+        appointment = services.appointment_book(by=request.user, **data.validated_data)
         # The booked visit as the service returns it holds all the answer shows; no hold message
         # can have gone out for it yet.
         answer = s.AppointmentSerializer(appointment, context={"hold_notices": {appointment.pk: {}}})

@@ -22,6 +22,7 @@ _FOR_CODE = {
     "invalid_transition": (status.HTTP_409_CONFLICT, "business-rule"),
     "checks_missing": (status.HTTP_409_CONFLICT, "business-rule"),
     "not_eligible": (status.HTTP_422_UNPROCESSABLE_ENTITY, "business-rule"),
+    "too_soon": (status.HTTP_422_UNPROCESSABLE_ENTITY, "business-rule"),
     "idempotency_key_reused": (status.HTTP_422_UNPROCESSABLE_ENTITY, "business-rule"),
     "invalid": (status.HTTP_400_BAD_REQUEST, "invalid"),
 }

@@ -251,7 +251,7 @@ class BookView(FhirView):
             value = params.string_value("order", order_value)
             order = _known("order", "ServiceRequest", ProcedureOrder, value.rsplit("/", 1)[-1])
         booking = dict(patient=chosen.patient, procedure_type=chosen.procedure_type, physician=chosen.physician,
-                       start=chosen.start, booked_by=request.user, order=order,
+                       start=chosen.start, by=request.user, order=order,
                        room=chosen.room)  # the proposal's room, which its hold (if any) holds too
         outcome = None
         if chosen.hold_key:

@@ -21,7 +21,7 @@ from scheduling.api.serializers import MAX_WINDOW_DAYS
 from scheduling.fhir import mapping, params, slot_ids
 from scheduling.fhir.base import FhirView
 from scheduling.fhir.errors import FhirError, not_found
-from scheduling.pathways.eligibility import eligible_window
+from scheduling.pathways.bookable_days import bookable_days
 from scheduling.pathways.rules import Eligibility
 from scheduling.selectors import available_slots, locations_offering, segments_of
 
@@ -65,15 +65,17 @@ def find_slots(query: SlotQuery, *, now: dt.datetime) -> Found:
             raise FhirError(f"Ask for at most {MAX_WINDOW_DAYS} days at a time.", expression="start")
         if query.patient is not None:
             # For a patient, only days the pathway rules allow (the REST API's availability does the same).
-            first_day, last_day, eligibility = eligible_window(
-                patient=query.patient, procedure_type=query.procedure_type, order=None,
-                first_day=first_day, last_day=last_day)
-            if first_day is None:
-                refused = eligibility
+            days = bookable_days(patient=query.patient, procedure_type=query.procedure_type, location=location,
+                                 now=now, by_patient=False, first_day=first_day, last_day=last_day)
+            if days.first is None:
+                refused = days.why_not()
                 continue
+            first_day, last_day = days.first, days.last
         slots = available_slots(procedure_type=query.procedure_type, location=location, first_day=first_day,
                                 last_day=last_day, now=now, physician=query.physician, patient=query.patient,
                                 room=query.room)
+        if query.patient is not None:
+            slots = [slot for slot in slots if days.allows(slot.start.astimezone(zone).date())]
         found += [(slot, location) for slot in slots if lower <= slot.start < upper]
     found.sort(key=lambda item: (item[0].start, item[0].physician_id, item[1].pk))
     return Found(found, refused if not found else None)

@@ -31,7 +31,13 @@ from scheduling.models.careplans import (
 from scheduling.models.feeds import CalendarFeed
 from scheduling.models.checks import CheckKind, PreProcedureCheck
 from scheduling.models.holds import SlotHold
-from scheduling.models.idempotency import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
+from scheduling.models.idempotency import (
+    IDEMPOTENCY_KEY_LIFETIME,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IDEMPOTENCY_KEY_PATTERN,
+    IDEMPOTENCY_KEY_RULE,
+    IdempotentRequest,
+)
 from scheduling.models.pathways import (
     EligibilityOverride,
     Outcome,
@@ -89,6 +95,9 @@ __all__ = [
     "CheckKind",
     "PreProcedureCheck",
     "IDEMPOTENCY_KEY_LIFETIME",
+    "IDEMPOTENCY_KEY_MAX_LENGTH",
+    "IDEMPOTENCY_KEY_PATTERN",
+    "IDEMPOTENCY_KEY_RULE",
     "IdempotentRequest",
     "OfferStatus",
     "SlotHold",

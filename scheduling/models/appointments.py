@@ -43,8 +43,9 @@ ACTIVE_STATUSES = [
     AppointmentStatus.IN_RECOVERY,
 ]
 
-# Statuses of a visit that is booked and not yet begun: the patient is expected at its time,
-# so the clinic can still move or cancel it (and must, if a change of plans strands it).
+# Statuses of an upcoming visit, booked and not yet begun: the patient is expected at its time,
+# so the clinic or the patient can still move it, put it on the waitlist, or cancel it (and must,
+# if a change of plans strands it). Every "upcoming" check uses this list.
 BOOKED_STATUSES = [
     AppointmentStatus.SCHEDULED,
     AppointmentStatus.CONFIRMED,

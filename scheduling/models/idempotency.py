@@ -14,11 +14,17 @@ from django.utils.translation import gettext_lazy as _
 # table stays small (a key older than this is treated as new).
 IDEMPOTENCY_KEY_LIFETIME = dt.timedelta(hours=24)
 
+# What a client's key may be, for the REST API and FHIR alike: 1 to 255 visible ASCII characters
+# (what a header value carries safely; a UUID fits).
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+IDEMPOTENCY_KEY_PATTERN = "^[!-~]+$"
+IDEMPOTENCY_KEY_RULE = f"1 to {IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters"
+
 
 class IdempotentRequest(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
                              verbose_name=_("user"))
-    key = models.CharField(_("idempotency key"), max_length=255)
+    key = models.CharField(_("idempotency key"), max_length=IDEMPOTENCY_KEY_MAX_LENGTH)
     fingerprint = models.CharField(_("request fingerprint"), max_length=64,
                                    help_text=_("SHA-256 of the method, path and body of the first request."))
     # Empty only inside the transaction that answers the first request: never seen by others.

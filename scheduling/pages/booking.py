@@ -38,8 +38,8 @@ from scheduling.pages.common import (
 from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import DetailsForm
 from scheduling.pages.picker import Search, alternatives, parse_choice, parse_week, physicians_for, week_of
-from scheduling.pathways.eligibility import eligible_window
-from scheduling.pathways.holds import first_bookable_day, preparation_lines
+from scheduling.pathways.bookable_days import bookable_days
+from scheduling.pathways.holds import preparation_lines
 from scheduling.reminders.links import LinkInvalid, link, order_for
 from scheduling.reminders.outbox import channel_for
 from scheduling.reminders.links import path as visit_path
@@ -279,17 +279,15 @@ def _order_search(request: HttpRequest, token: str, params) -> tuple | HttpRespo
     location = _pick(locations_offering(procedure_type), params.get("location")) or locations[0]
     physicians = list(physicians_for(procedure_type, location))
     physician = next((p for p in physicians if str(p.pk) == params.get("physician")), None)
-    today = timezone.now().astimezone(location.zone).date()
-    horizon = today + dt.timedelta(days=location.booking_horizon_days)
-    # A patient on a blood thinner is offered only days they can still stop it for.
-    not_before = first_bookable_day(patient=order.patient, procedure_type=procedure_type, today=today)
-    first_day, last_day, _eligibility = eligible_window(patient=order.patient, procedure_type=procedure_type,
-                                                        order=order, first_day=not_before, last_day=horizon)
-    if first_day is None:
+    # A patient on a blood thinner is offered only days they can still stop it for, and only days
+    # the rules allow: the days the booking service accepts.
+    days = bookable_days(patient=order.patient, procedure_type=procedure_type, location=location,
+                         now=timezone.now(), by_patient=True, order=order)
+    if days.first is None:
         return problem(request, _("This procedure cannot be booked online yet. Please call us and we will find a "
                                   "time with you."), status=409, title=_("Please call us"))
     search = Search(procedure_type=procedure_type, location=location, physician=physician, patient=order.patient,
-                    hold_key=current_hold_key(request), first_day=first_day, last_day=last_day)
+                    hold_key=current_hold_key(request), days=days)
     return order, search, locations, physicians
 
 
@@ -357,7 +355,7 @@ def order_confirm(request: HttpRequest, token: str) -> HttpResponse:
         try:
             appointment = services.appointment_book(patient=order.patient, procedure_type=order.procedure_type,
                                                     physician=held.physician, start=held.procedure_start,
-                                                    order=order, hold_key=held.key)
+                                                    order=order, hold_key=held.key, by_patient=True)
         except BookingError as error:
             context["error"] = patient_message(error) if not isinstance(error, SlotUnavailable) else _(
                 "Sorry, that time was taken in the meantime. Please pick another.")

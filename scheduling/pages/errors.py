@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from clinic.models import Location
-from scheduling.errors import BookingError, NotEligible, SlotUnavailable
+from scheduling.errors import BookingError, NotEligible, SlotUnavailable, TooSoon
 
 
 def main_location() -> Location | None:
@@ -50,6 +50,8 @@ def patient_message(error: BookingError) -> str:
     word their errors for staff)."""
     if isinstance(error, SlotUnavailable):  # SlotHeld too: another patient's hold is theirs alone
         return _("Sorry, that time has just been taken. Please pick another.")
+    if isinstance(error, TooSoon):
+        return _("That time is too soon to book online. Please pick a later time, or call us.")
     if isinstance(error, NotEligible):
         return _("Your care plan does not allow this visit on that day. Please pick a later day, or call us.")
     if error.code == "offer_gone":

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from clinic.models import Location, Patient, Physician, ProcedureType
 from scheduling.models import Appointment
+from scheduling.pathways.bookable_days import BookableDays, horizon_day
 from scheduling.selectors import available_slots
 
 NEXT_AVAILABLE = 6
@@ -69,30 +70,35 @@ class Search:
     patient: Patient | None = None
     moving: Appointment | None = None  # the visit being rescheduled: its own time is free to it
     hold_key: str = ""  # the visitor's own hold does not hide the time they hold
-    first_day: dt.date | None = None  # the pathway rules' window, when they narrow it
-    last_day: dt.date | None = None
+    days: BookableDays | None = None  # the days the patient may book (`bookable_days`), when a patient is known
 
     def window(self, now: dt.datetime) -> tuple[dt.date, dt.date]:
+        """The first and last day any time can be offered on."""
         today = now.astimezone(self.location.zone).date()
-        first = max(today, self.first_day or today)
-        last = today + dt.timedelta(days=self.location.booking_horizon_days)
-        if self.last_day is not None:
-            last = min(last, self.last_day)
-        return first, last
+        if self.days is not None:
+            return max(today, self.days.first or today), min(horizon_day(self.location, now), self.days.last or today)
+        return today, horizon_day(self.location, now)
 
     def allows(self, start: dt.datetime) -> bool:
-        """Whether a time sent back by the page lies in the days this search offers."""
-        day = start.astimezone(self.location.zone).date()
-        return (self.first_day is None or day >= self.first_day) and (self.last_day is None or day <= self.last_day)
+        """Whether a time sent back by the page lies on a day this search offers."""
+        return self.days is None or self.days.allows(start.astimezone(self.location.zone).date())
 
     def slots(self, first_day: dt.date, last_day: dt.date, now: dt.datetime, limit: int | None = None) -> list[Choice]:
+        if self.days is not None:
+            # Only the days the rules allow: an interval against a later visit can leave a gap.
+            allowed = [day for day in self.days.days if first_day <= day <= last_day]
+            if not allowed:
+                return []
+            first_day, last_day = allowed[0], allowed[-1]
         if first_day > last_day:
             return []
         slots = available_slots(
             procedure_type=self.procedure_type, location=self.location, first_day=first_day, last_day=last_day,
             now=now, physician=self.physician, patient=self.patient, exclude_appointment=self.moving,
-            exclude_hold=self.hold_key, limit=limit,
+            exclude_hold=self.hold_key, limit=None if self.days is not None else limit,
         )
+        if self.days is not None:
+            slots = [slot for slot in slots if self.allows(slot.start)][:limit]
         names = {physician.pk: physician.name for physician in
                  Physician.objects.filter(pk__in={slot.physician_id for slot in slots}).select_related("user")}
         zone, seen, choices = self.location.zone, set(), []

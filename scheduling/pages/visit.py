@@ -22,7 +22,15 @@ from django.views.decorators.http import require_http_methods
 
 from scheduling import services
 from scheduling.errors import BookingError, SlotUnavailable
-from scheduling.models import Appointment, AppointmentStatus, OfferStatus, SlotHold, WaitlistOffer, WaitlistStatus
+from scheduling.models import (
+    BOOKED_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    OfferStatus,
+    SlotHold,
+    WaitlistOffer,
+    WaitlistStatus,
+)
 from scheduling.pages.booking import confirmation_context
 from scheduling.pages.calendar import visit_calendar
 from scheduling.pages.careplan import plan_section
@@ -39,12 +47,10 @@ from scheduling.pages.common import (
 from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.forms import CancelForm
 from scheduling.pages.picker import Search, parse_choice, parse_week, physicians_for, week_of
-from scheduling.pathways.eligibility import eligible_window
-from scheduling.pathways.holds import first_bookable_day
+from scheduling.pathways.bookable_days import bookable_days
 from scheduling.reminders.links import LinkInvalid, appointment_for, link, make_token
 from scheduling.reminders.links import path as visit_path
 
-UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 RESCHEDULE_SESSION_KEY = "interval.reschedule"
 
 
@@ -82,16 +88,10 @@ def _search(appointment: Appointment, request: HttpRequest, *, before: dt.dateti
     """Where this visit can move to: the same visit type, location and patient, on days the
     pathway rules allow."""
     location = appointment.location
-    today = timezone.now().astimezone(location.zone).date()
-    last = today + dt.timedelta(days=location.booking_horizon_days)
-    if before is not None:
-        last = min(last, before.astimezone(location.zone).date())
-    not_before = first_bookable_day(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                    today=today)
-    first, last, _eligibility = eligible_window(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                                order=appointment.order, first_day=not_before, last_day=last,
-                                                exclude=appointment)
-    if first is None:
+    last = None if before is None else before.astimezone(location.zone).date()
+    days = bookable_days(patient=appointment.patient, procedure_type=appointment.procedure_type, location=location,
+                         now=timezone.now(), by_patient=True, rebooking=appointment, last_day=last)
+    if days.first is None:
         return None
     # The visit's own doctor unless the patient asks for anyone ("any") or another one.
     params = request.POST if request.method == "POST" else request.GET
@@ -99,8 +99,7 @@ def _search(appointment: Appointment, request: HttpRequest, *, before: dt.dateti
     physician = None if wanted == "any" else next((p for p in physicians_for(appointment.procedure_type, location)
                                                    if str(p.pk) == wanted), appointment.physician)
     return Search(procedure_type=appointment.procedure_type, location=location, patient=appointment.patient,
-                  physician=physician, moving=appointment, hold_key=current_hold_key(request), first_day=first,
-                  last_day=last)
+                  physician=physician, moving=appointment, hold_key=current_hold_key(request), days=days)
 
 
 @require_http_methods(["GET", "POST"])
@@ -141,8 +140,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         **confirmation_context(appointment),
         "token": token,
-        "upcoming": appointment.status in UPCOMING,
-        "can_move": appointment.status in UPCOMING and not appointment.follow_up_of_id,
+        "upcoming": appointment.status in BOOKED_STATUSES,
+        "can_move": appointment.status in BOOKED_STATUSES and not appointment.follow_up_of_id,
         "cancel_url": reverse("visit-cancel", args=[make_token(appointment, "cancel")]),
         "waiting": entry is not None and entry.status == WaitlistStatus.WAITING,
         "offers": _open_offers(appointment),
@@ -165,7 +164,7 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
     appointment = _visit(request, token)
     if isinstance(appointment, HttpResponse):
         return appointment
-    if appointment.status not in UPCOMING or appointment.follow_up_of_id:
+    if appointment.status not in BOOKED_STATUSES or appointment.follow_up_of_id:
         return problem(request, _("This visit cannot be moved online. Please call us."), status=409,
                        title=_("Please call us"))
     earlier = request.GET.get("earlier") == "1" or request.POST.get("earlier") == "1"
@@ -212,7 +211,7 @@ def reschedule_confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             moved = services.appointment_reschedule(appointment=appointment, start=held.procedure_start,
-                                                    physician=held.physician, hold_key=held.key)
+                                                    physician=held.physician, hold_key=held.key, by_patient=True)
         except BookingError as error:
             context["error"] = _("Sorry, that time was taken in the meantime. Please pick another.") if isinstance(
                 error, SlotUnavailable) else patient_message(error)
@@ -250,7 +249,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     done = appointment.status == AppointmentStatus.CANCELLED
     form = CancelForm(request.POST or None)
     if request.method == "POST" and not done:
-        if appointment.status not in UPCOMING:
+        if appointment.status not in BOOKED_STATUSES:
             return problem(request, _("This visit can no longer be cancelled online. Please call us."), status=409,
                            title=_("Please call us"))
         if form.is_valid():

@@ -177,30 +177,6 @@ def check_eligibility(*, patient: Patient, procedure_type: ProcedureType, order:
     return eligibility
 
 
-def first_eligible_day(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
-                       from_day: dt.date, exclude: Appointment | None = None) -> tuple[dt.date | None, Eligibility]:
-    """The first day from `from_day` on which the patient is eligible (None if waiting cannot
-    make them so), with what stands in the way on `from_day` itself.
-
-    Waiting satisfies interval and yearly-limit rules; nothing else does.
-    """
-    history = patient_history(patient, exclude=exclude) if applicable_rules(procedure_type, patient.payer_id) else []
-    day, first = from_day, None
-    for _ in range(5):  # each step moves to the latest 'earliest' day; a few steps settle it
-        eligibility = check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
-                                        history=history)
-        first = first or eligibility
-        if eligibility.eligible:
-            return day, first
-        if eligibility.earliest is None or eligibility.earliest <= day:
-            # Waiting does not help: say everything that stands in the way, then and now.
-            seen = {item.message for item in eligibility.unmet}
-            extra = [item for item in first.unmet if item.message not in seen and item.earliest is not None]
-            return None, Eligibility(extra + eligibility.unmet, eligibility.latest)
-        day = eligibility.earliest
-    return None, first
-
-
 def bookable_orders(patient: Patient, procedure_type: ProcedureType,
                     rebooking: Appointment | None = None) -> list[ProcedureOrder]:
     """The patient's open orders for the procedure type not already booked, oldest first."""
@@ -217,30 +193,6 @@ def bookable_orders(patient: Patient, procedure_type: ProcedureType,
 def no_order_reason(patient: Patient, procedure_type: ProcedureType) -> str:
     return (f"{procedure_type.name} needs a physician's order, and {patient.full_name} has no open order for it "
             "that is not already booked.")
-
-
-def eligible_window(*, patient: Patient, procedure_type: ProcedureType, order: ProcedureOrder | None,
-                    first_day: dt.date, last_day: dt.date, exclude: Appointment | None = None,
-                    ) -> tuple[dt.date | None, dt.date, Eligibility]:
-    """The part of [first_day, last_day] the patient may book: from the first eligible day, and
-    no later than an authorization allows. None as the first day when no day in it is allowed.
-
-    Without a given order, each of the patient's bookable orders is tried, oldest first.
-    """
-    orders: list[ProcedureOrder | None] = [order] if order is not None else (
-        bookable_orders(patient, procedure_type) if procedure_type.requires_order else [None])
-    if not orders:
-        return None, last_day, Eligibility([Unmet(no_order_reason(patient, procedure_type))])
-    best: tuple[dt.date | None, dt.date, Eligibility] | None = None
-    for candidate in orders:
-        day, eligibility = first_eligible_day(patient=patient, procedure_type=procedure_type, order=candidate,
-                                              from_day=first_day, exclude=exclude)
-        window_end = min(last_day, eligibility.latest) if eligibility.latest is not None else last_day
-        if day is not None and day <= window_end and (best is None or best[0] is None or day < best[0]):
-            best = (day, window_end, eligibility)
-        elif best is None:
-            best = (None, window_end, eligibility)
-    return best
 
 
 def choose_order(*, patient: Patient, procedure_type: ProcedureType, day: dt.date,

@@ -79,7 +79,7 @@ def _write_plan(appointment: Appointment, *, now: dt.datetime, booked: bool,
             item_channel, due = Channel.EMAIL, now
         rows.append(Reminder(appointment=appointment, kind=item.kind, channel=item_channel, due_at=due,
                              next_attempt_at=due, context=item.context,
-                             idempotency_key=f"{appointment.pk}:{item.kind}:{uuid.uuid4().hex}"))
+                             idempotency_key=reminder_key(appointment, item.kind)))
     return Reminder.objects.bulk_create(rows)
 
 
@@ -122,44 +122,55 @@ def _retime(appointment: Appointment, anchor: str, visit: Visit, *, now: dt.date
     return Reminder.objects.bulk_create([
         Reminder(appointment=appointment, kind=item.kind, channel=channel, due_at=item.due_at,
                  next_attempt_at=item.due_at, context=item.context,
-                 idempotency_key=f"{appointment.pk}:{item.kind}:{uuid.uuid4().hex}")
+                 idempotency_key=reminder_key(appointment, item.kind))
         for item in planned])
+
+
+def reminder_key(subject: Appointment | ProcedureOrder, kind: str) -> str:
+    """A reminder's idempotency key, sent with it to the provider: its visit (or order) and kind,
+    and a random part, so a provider that honours it drops a repeat of this one message only."""
+    if isinstance(subject, ProcedureOrder):
+        return f"order-{subject.pk}:{uuid.uuid4().hex}"
+    return f"{subject.pk}:{kind}:{uuid.uuid4().hex}"
+
+
+def channel_now(patient, *, zone, now: dt.datetime, deadline: dt.datetime) -> tuple[str, dt.datetime] | None:
+    """The channel and due time of a message meant to go at once (None without consent): a text
+    keeps quiet hours, unless the patient takes email too, which can go now (an earlier time
+    offered from the waitlist goes to the first to answer; a booking link is best read today)."""
+    channel = channel_for(patient)
+    if channel != Channel.SMS:
+        return None if channel is None else (channel, now)
+    due = outside_quiet_hours(now, zone, deadline=deadline)
+    if due > now and patient.email_consent and patient.email:
+        return Channel.EMAIL, now
+    return channel, due
 
 
 def reminders_notify(appointment: Appointment, kind: str, *, now: dt.datetime,
                      context: dict | None = None) -> Reminder | None:
     """A message due at once: a change the clinic made (the visit moved or was cancelled), or
     an earlier time offered from the waitlist."""
-    patient = appointment.patient
-    channel = channel_for(patient)
-    if channel is None:
+    chosen = channel_now(appointment.patient, zone=appointment.location.zone, now=now,
+                         deadline=max(appointment.arrival, now))
+    if chosen is None:
         return None
-    due = now
-    if channel == Channel.SMS:
-        due = outside_quiet_hours(now, appointment.location.zone, deadline=max(appointment.arrival, now))
-        if due > now and patient.email_consent and patient.email:
-            # Quiet hours would hold the text till morning; an email can go now (an earlier
-            # time offered from the waitlist goes to the first to answer).
-            channel, due = Channel.EMAIL, now
+    channel, due = chosen
     return Reminder.objects.create(appointment=appointment, kind=kind, channel=channel, due_at=due,
-                                   next_attempt_at=due, context=context or {}, idempotency_key=f"{appointment.pk}:{kind}:{uuid.uuid4().hex}")
+                                   next_attempt_at=due, context=context or {},
+                                   idempotency_key=reminder_key(appointment, kind))
 
 
 def order_link_send(order: ProcedureOrder, *, location: Location, now: dt.datetime) -> Reminder | None:
     """Queue the message with the link to book an ordered procedure (None without consent).
     `location` is the site whose name and phone the message gives."""
-    patient = order.patient
-    channel = channel_for(patient)
-    if channel is None:
+    chosen = channel_now(order.patient, zone=location.zone, now=now, deadline=now + dt.timedelta(days=1))
+    if chosen is None:
         return None
-    due = now
-    if channel == Channel.SMS:
-        due = outside_quiet_hours(now, location.zone, deadline=now + dt.timedelta(days=1))
-        if due > now and patient.email_consent and patient.email:
-            channel, due = Channel.EMAIL, now
+    channel, due = chosen
     return Reminder.objects.create(order=order, kind=ReminderKind.ORDER_BOOKING_LINK, channel=channel, due_at=due,
                                    next_attempt_at=due, context={"location": location.pk},
-                                   idempotency_key=f"order-{order.pk}:{uuid.uuid4().hex}")
+                                   idempotency_key=reminder_key(order, ReminderKind.ORDER_BOOKING_LINK))
 
 
 def reminders_cancel(appointment: Appointment) -> int:

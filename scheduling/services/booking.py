@@ -25,7 +25,7 @@ from simple_history.utils import bulk_create_with_history
 from clinic import metrics
 from clinic.models import Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
-from scheduling.errors import BookingError, NotEligible, SlotHeld, SlotUnavailable
+from scheduling.errors import BookingError, NotEligible, SlotHeld, SlotUnavailable, TooSoon
 from scheduling.locks import lock_booking, visit_days
 from scheduling.models import (
     ACTIVE_STATUSES,
@@ -39,14 +39,7 @@ from scheduling.models import (
     ReminderStatus,
     SlotHold,
 )
-from scheduling.pathways.eligibility import (
-    applicable_rules,
-    check_eligibility,
-    choose_order,
-    history_of,
-    patient_visits,
-    procedures_elsewhere,
-)
+from scheduling.pathways.bookable_days import bookable_days, patient_notice_until
 from scheduling.pathways.overrides import may_override_rules
 from scheduling.pathways.rules import Eligibility, Unmet
 from scheduling.reminders.outbox import reminders_notify, reminders_schedule, reminders_schedule_new
@@ -112,34 +105,35 @@ def _location_for(physician: Physician, procedure_type: ProcedureType, start: dt
 
 
 def _order_and_eligibility(*, order: ProcedureOrder | None, patient: Patient, procedure_type: ProcedureType,
-                           day: dt.date) -> tuple[ProcedureOrder | None, Eligibility]:
-    """The order the booking uses and what the rules say about it on `day`.
+                           location: Location, start: dt.datetime, now: dt.datetime, by_patient: bool,
+                           rebooking: Appointment | None = None) -> tuple[ProcedureOrder | None, Eligibility]:
+    """The order the booking uses and what the rules say about it on the procedure's day: the
+    day's verdict from `bookable_days`, the one answer the pages and the API offer days by.
 
     Without a given order, the patient's oldest bookable order they are eligible with is used.
     The patient's visits are read once, for both the order's other bookings and the rules'
     history; inside the booking's lock, so a second booking of the same order waits and sees it.
     """
-    if order is not None:
+    if order is not None and rebooking is None:
         if order.patient_id != patient.pk or order.procedure_type_id != procedure_type.pk:
             raise BookingError("That order is for another patient or procedure.", field="order")
         if order.status != OrderStatus.OPEN:
             raise NotEligible(f"That order is {order.get_status_display().lower()}, not open.")
-    rules = applicable_rules(procedure_type, patient.payer_id)
-    visits = patient_visits(patient) if rules or order is not None else []
-    if order is not None and any(visit.order_id == order.pk and visit.status in ACTIVE_STATUSES for visit in visits):
-        raise NotEligible("That order is already booked; reschedule that appointment instead.")
-    history = history_of(visits, elsewhere=procedures_elsewhere(patient)) if rules else []
-    if order is not None:
-        return order, check_eligibility(patient=patient, procedure_type=procedure_type, order=order, day=day,
-                                        history=history, rules=rules)
-    if procedure_type.requires_order:
-        order, eligibility = choose_order(patient=patient, procedure_type=procedure_type, day=day, history=history,
-                                          rules=rules)
-        if order is None:
-            raise NotEligible(eligibility.explain(), unmet=eligibility.unmet)
-        return order, eligibility
-    return None, check_eligibility(patient=patient, procedure_type=procedure_type, order=None, day=day,
-                                   history=history, rules=rules)
+        if order.appointments.filter(status__in=ACTIVE_STATUSES).exists():
+            raise NotEligible("That order is already booked; reschedule that appointment instead.")
+    if by_patient and start < patient_notice_until(location, now):
+        raise TooSoon(f"{location.name} takes online bookings at least {location.minimum_notice_hours} hours "
+                      "ahead; staff can book inside that notice.", field="start")
+    day = start.astimezone(location.zone).date()
+    days = bookable_days(patient=patient, procedure_type=procedure_type, location=location, now=now,
+                         by_patient=by_patient, order=order, rebooking=rebooking, first_day=day, last_day=day)
+    if not days.verdicts:  # before the first day the booker may take, or past the horizon
+        message = " ".join(item.message for item in days.unmet(day))
+        raise TooSoon(message, field="start") if days.before is not None else SlotUnavailable(message)
+    chosen, eligibility = days.orders[day], days.verdicts[day]
+    if procedure_type.requires_order and chosen is None and rebooking is None:
+        raise NotEligible(eligibility.explain(), unmet=eligibility.unmet)  # no order: not a rule to override
+    return chosen, eligibility
 
 
 def _check_room(room: Room | None, location: Location, procedure_type: ProcedureType) -> None:
@@ -320,12 +314,13 @@ def appointment_book(
     procedure_type: ProcedureType,
     physician: Physician,
     start: dt.datetime,
-    booked_by=None,
+    by=None,
     room: Room | None = None,
     order: ProcedureOrder | None = None,
     override_reason: str = "",
     hold_key: str = "",
     notes: str = "",
+    by_patient: bool = False,
     now: dt.datetime | None = None,
 ) -> Appointment:
     """Book a visit whose procedure starts at `start`. Raises BookingError and its kinds.
@@ -336,6 +331,10 @@ def appointment_book(
     The pathway rules are checked for the procedure's day; a physician may book despite them
     with `override_reason`, which stays on the record. A procedure with a follow-up (the SCS
     trial's lead removal) books it in the same transaction, or nothing is booked.
+
+    `by_patient`: the patient books for themselves (the booking pages). They may not book inside
+    the location's minimum notice, nor before the first day their preparation allows; staff may
+    (README, "Minimum notice"). Such a refusal is TooSoon.
     """
     now = now or timezone.now()
     if not procedure_type.is_active:
@@ -351,20 +350,20 @@ def appointment_book(
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
                                patient=patient, start=start, room=room, now=now, exclude_hold=hold_key)
         order, eligibility = _order_and_eligibility(order=order, patient=patient, procedure_type=procedure_type,
-                                                    day=start.astimezone(location.zone).date())
-        overridden = _overridden(eligibility, by=booked_by, override_reason=override_reason)
+                                                    location=location, start=start, now=now, by_patient=by_patient)
+        overridden = _overridden(eligibility, by=by, override_reason=override_reason)
         appointment = Appointment(
             location=location, physician=physician, room_id=room_id, patient=patient, procedure_type=procedure_type,
-            order=order, booked_by=booked_by, notes=notes, **_visit_fields(visit),
+            order=order, booked_by=by, notes=notes, **_visit_fields(visit),
         )
-        _insert(appointment, by=booked_by, reason="Booked" + (" (rule overridden)" if overridden else ""))
-        overrides = _record_overrides(appointment, overridden, by=booked_by, reason=override_reason)
+        _insert(appointment, by=by, reason="Booked" + (" (rule overridden)" if overridden else ""))
+        overrides = _record_overrides(appointment, overridden, by=by, reason=override_reason)
         # Read once for the reminders' hold dates and for whoever shows the visit.
         prefetch_related_objects([patient], "blood_thinners")
         reminders_schedule_new(appointment, now=now)
         appointment_event(appointment, EventKind.APPOINTMENT_BOOKED, now=now)
-        _book_follow_up(appointment, by=booked_by, now=now)
-        careplan_visit_booked(appointment=appointment, by=booked_by, now=now)
+        _book_follow_up(appointment, by=by, now=now)
+        careplan_visit_booked(appointment=appointment, by=by, now=now)
         if hold_key:
             SlotHold.objects.filter(key=hold_key).delete()
     _known_as_booked(appointment, overrides)
@@ -383,7 +382,7 @@ def _known_as_booked(appointment: Appointment, overrides: list[EligibilityOverri
 def _move_follow_ups(parent: Appointment, *, by, now: dt.datetime) -> None:
     """Keep each pending follow-up the same number of days after its moved parent."""
     follow_ups = parent.follow_ups.select_for_update().filter(
-        status__in=[AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED])
+        status__in=BOOKED_STATUSES)
     for follow_up in follow_ups:
         day = parent.procedure_start.astimezone(parent.location.zone).date() + dt.timedelta(
             days=parent.procedure_type.follow_up_days or 0)
@@ -409,13 +408,14 @@ def appointment_reschedule(
     room: Room | None = None,
     override_reason: str = "",
     hold_key: str = "",
+    by_patient: bool = False,
     now: dt.datetime | None = None,
 ) -> Appointment:
     """Move a visit. The new time is checked and taken before the old one is freed, in one
     transaction: if the new time cannot be had, the visit stays where it was. Its follow-ups
-    move with it, or nothing moves."""
+    move with it, or nothing moves. `by_patient` as for `appointment_book`."""
     now = now or timezone.now()
-    if appointment.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
+    if appointment.status not in BOOKED_STATUSES:
         raise BookingError(f"A visit that is {appointment.get_status_display().lower()} cannot be moved.",
                            code="invalid_transition")
     physician = physician or appointment.physician
@@ -435,18 +435,16 @@ def appointment_reschedule(
         lock_booking(days=held_days + _booking_days(location, procedure_type, start),
                      patient_ids=[appointment.patient_id])
         current = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if current.status not in (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED):
+        if current.status not in BOOKED_STATUSES:
             raise BookingError(f"A visit that is {current.get_status_display().lower()} cannot be moved.",
                                code="invalid_transition")
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
                                patient=appointment.patient, start=start, room=room, now=now, exclude=current,
                                exclude_hold=hold_key)
-        overridden = []
-        if not current.follow_up_of_id:  # a follow-up's timing comes from its parent, not the rules
-            eligibility = check_eligibility(patient=current.patient, procedure_type=procedure_type,
-                                            order=current.order, day=start.astimezone(location.zone).date(),
-                                            exclude=current)
-            overridden = _overridden(eligibility, by=by, override_reason=override_reason)
+        _order, eligibility = _order_and_eligibility(order=current.order, patient=current.patient,
+                                                     procedure_type=procedure_type, location=location, start=start,
+                                                     now=now, by_patient=by_patient, rebooking=current)
+        overridden = _overridden(eligibility, by=by, override_reason=override_reason)
         for name, value in _visit_fields(visit).items():
             setattr(appointment, name, value)
         appointment.location, appointment.physician, appointment.room_id = location, physician, room_id

@@ -10,7 +10,7 @@ from scheduling.models import IDEMPOTENCY_KEY_LIFETIME, IdempotentRequest
 
 
 @transaction.atomic
-def idempotent_request_claim(*, user, key: str, fingerprint: str) -> IdempotentRequest | None:
+def idempotent_request_claim(*, by, key: str, fingerprint: str) -> IdempotentRequest | None:
     """Claim `key` for this request: None when it is new (answer it, then call
     `idempotent_request_answered`), else the first request's answered record.
 
@@ -19,13 +19,13 @@ def idempotent_request_claim(*, user, key: str, fingerprint: str) -> IdempotentR
     that answer) or rolls back (then it is the first).
     """
     # Keys are forgotten after their lifetime; one user's old keys go as they send new ones.
-    IdempotentRequest.objects.filter(user=user, created_at__lt=timezone.now() - IDEMPOTENCY_KEY_LIFETIME).delete()
+    IdempotentRequest.objects.filter(user=by, created_at__lt=timezone.now() - IDEMPOTENCY_KEY_LIFETIME).delete()
     try:
         with transaction.atomic():
-            IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint)
+            IdempotentRequest.objects.create(user=by, key=key, fingerprint=fingerprint)
         return None
     except IntegrityError:
-        first = IdempotentRequest.objects.get(user=user, key=key)
+        first = IdempotentRequest.objects.get(user=by, key=key)
     if first.fingerprint != fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request; "
                                    "send a new key for a new request.")
@@ -33,5 +33,5 @@ def idempotent_request_claim(*, user, key: str, fingerprint: str) -> IdempotentR
 
 
 @transaction.atomic
-def idempotent_request_answered(*, user, key: str, status_code: int, body) -> None:
-    IdempotentRequest.objects.filter(user=user, key=key).update(status_code=status_code, response_body=body)
+def idempotent_request_answered(*, by, key: str, status_code: int, body) -> None:
+    IdempotentRequest.objects.filter(user=by, key=key).update(status_code=status_code, response_body=body)

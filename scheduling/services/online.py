@@ -35,6 +35,7 @@ def online_booking_make(*, hold: SlotHold, first_name: str, last_name: str, date
             with transaction.atomic():
                 return appointment_book(patient=patient, procedure_type=hold.procedure_type,
                                         physician=hold.physician, start=hold.procedure_start, hold_key=hold.key,
+                                        by_patient=True,
                                         notes=f"Patient's note: {note}" if note.strip() else "")
         except SlotUnavailable:
             twin = _booked_with_this_hold(hold, patient)

@@ -11,25 +11,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scheduling.models import ACTIVE_STATUSES, Appointment, OrderStatus, ProcedureOrder
-from scheduling.pathways.eligibility import eligible_window
-from scheduling.pathways.holds import first_bookable_day
+from scheduling.pathways.bookable_days import bookable_days
 from scheduling.reminders.outbox import order_link_send
 from scheduling.selectors import locations_offering
 
 
-def order_bookable_from(order: ProcedureOrder):
-    """The first day the patient could book the order online (None if none), with the eligibility
-    behind it, as the booking page computes it: from the first day they may take, up to the
-    location's horizon."""
+def order_bookable_from(order: ProcedureOrder, *, now: dt.datetime | None = None):
+    """The first day the patient could book the order online (None if none), with what stands in
+    the way when there is none: the days the order's booking page offers (`bookable_days`)."""
     location = locations_offering(order.procedure_type).first()
     if location is None:
         return None, None
-    today = timezone.now().astimezone(location.zone).date()
-    not_before = first_bookable_day(patient=order.patient, procedure_type=order.procedure_type, today=today)
-    first, _last, eligibility = eligible_window(patient=order.patient, procedure_type=order.procedure_type,
-                                                order=order, first_day=not_before,
-                                                last_day=today + dt.timedelta(days=location.booking_horizon_days))
-    return first, eligibility
+    days = bookable_days(patient=order.patient, procedure_type=order.procedure_type, location=location,
+                         now=now or timezone.now(), by_patient=True, order=order)
+    first = days.first
+    return first, (days.verdicts[first] if first is not None else days.why_not())
 
 
 @dataclass(frozen=True)
@@ -57,7 +53,7 @@ def order_link_offer(order: ProcedureOrder, *, now: dt.datetime | None = None) -
     location = locations_offering(order.procedure_type).first()
     if location is None:
         return LinkAnswer(False, _("no location offers this procedure"))
-    first, eligibility = order_bookable_from(order)
+    first, eligibility = order_bookable_from(order, now=now)
     if first is None:
         why = "; ".join(dict.fromkeys(str(item.message).rstrip(".") for item in getattr(eligibility, "unmet", [])))
         return LinkAnswer(False, f"{_('cannot be booked online yet')}: {why}" if why

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from scheduling import availability as engine
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.models import Appointment, Reminder, ReminderKind, ReminderStatus
-from scheduling.pathways.eligibility import check_eligibility, patient_history
+from scheduling.pathways.bookable_days import bookable_days
 from scheduling.reminders.outbox import channel_for, reminders_notify
 from scheduling.selectors import available_slots
 from scheduling.services.booking import appointment_reschedule
@@ -40,24 +40,6 @@ class ReplanResult:
     message: str
 
 
-def _allowed_days(appointment: Appointment):
-    """A test of the days the pathway rules allow the visit on, not counting the visit itself."""
-    if appointment.follow_up_of_id:  # its timing comes from its parent visit, as in the reschedule
-        return lambda day: True
-    history, verdicts = None, {}
-
-    def allowed(day: dt.date) -> bool:
-        nonlocal history
-        if day not in verdicts:
-            history = history if history is not None else patient_history(appointment.patient, exclude=appointment)
-            verdicts[day] = check_eligibility(
-                patient=appointment.patient, procedure_type=appointment.procedure_type, order=appointment.order,
-                day=day, exclude=appointment, history=history).eligible
-        return verdicts[day]
-
-    return allowed
-
-
 def nearest_offered_slot(*, appointment: Appointment, now: dt.datetime) -> engine.Slot | None:
     """The offered time nearest the visit's own (see the module's docstring), or None."""
     location, procedure_type = appointment.location, appointment.procedure_type
@@ -65,7 +47,8 @@ def nearest_offered_slot(*, appointment: Appointment, now: dt.datetime) -> engin
     original = appointment.procedure_start
     first_day = max(original.astimezone(zone).date(), now.astimezone(zone).date())
     last_day = upcoming_until(location, now).astimezone(zone).date()
-    allowed = _allowed_days(appointment)
+    days = bookable_days(patient=appointment.patient, procedure_type=procedure_type, location=location, now=now,
+                         by_patient=False, rebooking=appointment, first_day=first_day, last_day=last_day)
     physician = appointment.physician
     own_physician_can = physician.is_active and physician.procedure_types.filter(pk=procedure_type.pk).exists()
     for candidate in ([physician] if own_physician_can else []) + [None]:
@@ -77,7 +60,7 @@ def nearest_offered_slot(*, appointment: Appointment, now: dt.datetime) -> engin
                     procedure_type=procedure_type, location=location, first_day=day, last_day=chunk_end, now=now,
                     physician=candidate, patient=appointment.patient, exclude_appointment=appointment,
                 )
-                if allowed(slot.start.astimezone(zone).date())
+                if days.allows(slot.start.astimezone(zone).date())
             ]
             if slots:
                 return min(slots, key=lambda slot: (abs(slot.start - original), slot.start, slot.physician_id))

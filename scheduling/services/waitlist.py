@@ -16,23 +16,21 @@ from django.utils.translation import gettext as _
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.locks import lock_booking, visit_days
 from scheduling.models import (
+    BOOKED_STATUSES,
     HOLDING_STATUSES,
     Appointment,
-    AppointmentStatus,
     OfferStatus,
     ReminderKind,
     WaitlistEntry,
     WaitlistOffer,
     WaitlistStatus,
 )
-from scheduling.pathways.eligibility import check_eligibility
-from scheduling.pathways.holds import first_bookable_day
+from scheduling.pathways.bookable_days import bookable_days, patient_notice_until
 from scheduling.reminders.outbox import reminders_notify
 from scheduling.services.booking import appointment_reschedule
 
 OFFERS_PER_FREED_TIME = 5
 OFFER_HOURS = 24
-UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
 NOT_UPCOMING = "Only an upcoming visit can go on the waitlist."
 
 
@@ -47,7 +45,7 @@ def waitlist_join(*, appointment: Appointment, any_physician: bool = False) -> W
     """Put an upcoming visit on the waitlist (again), or change whether any physician will do."""
     # Locked, so that a cancellation or a move at the same moment is seen here.
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if appointment.status not in UPCOMING or appointment.follow_up_of_id:
+    if appointment.status not in BOOKED_STATUSES or appointment.follow_up_of_id:
         raise BookingError(NOT_UPCOMING, code="invalid_transition")
     entry, _created = WaitlistEntry.objects.update_or_create(
         appointment=appointment, defaults={"status": WaitlistStatus.WAITING, "any_physician": any_physician})
@@ -59,6 +57,14 @@ def waitlist_leave(*, appointment: Appointment) -> None:
         status=WaitlistStatus.ENDED)
 
 
+def _patient_may_take(appointment: Appointment, day: dt.date, *, now: dt.datetime) -> bool:
+    """Whether the patient may move their visit to `day` themselves (a blood thinner to stop, a
+    procedure's notice, the pathway rules): the day the booking service would accept."""
+    return bookable_days(patient=appointment.patient, procedure_type=appointment.procedure_type,
+                         location=appointment.location, now=now, by_patient=True, rebooking=appointment,
+                         first_day=day, last_day=day).allows(day)
+
+
 def waitlist_offer_freed(*, cancelled: Appointment, now: dt.datetime) -> list[WaitlistOffer]:
     """Offer the time a cancelled visit freed to the waitlist entries it would suit.
 
@@ -66,32 +72,26 @@ def waitlist_offer_freed(*, cancelled: Appointment, now: dt.datetime) -> list[Wa
     when the cancellation does.
     """
     location = cancelled.location
-    if cancelled.follow_up_of_id or cancelled.procedure_start < now + dt.timedelta(
-            hours=location.minimum_notice_hours):
-        return []
+    notice_until = patient_notice_until(location, now)
+    if cancelled.follow_up_of_id or cancelled.procedure_start < notice_until:
+        return []  # the patient takes the offer themselves: inside the notice it is not theirs to take
     entries = (
         WaitlistEntry.objects.select_related("appointment__patient", "appointment__procedure_type",
                                              "appointment__order", "appointment__location")
-        .filter(status=WaitlistStatus.WAITING, appointment__status__in=UPCOMING,
+        .filter(status=WaitlistStatus.WAITING, appointment__status__in=BOOKED_STATUSES,
                 appointment__procedure_type=cancelled.procedure_type_id, appointment__location=location,
                 appointment__procedure_start__gt=cancelled.procedure_start)
         .exclude(appointment__patient=cancelled.patient_id)
         .order_by("created_at")
     )
     day = cancelled.procedure_start.astimezone(location.zone).date()
-    expires = min(now + dt.timedelta(hours=OFFER_HOURS),
-                  cancelled.procedure_start - dt.timedelta(hours=location.minimum_notice_hours))
+    expires = min(now + dt.timedelta(hours=OFFER_HOURS), cancelled.procedure_start - (notice_until - now))
     offers = []
     for entry in entries:
         appointment = entry.appointment
         if not entry.any_physician and appointment.physician_id != cancelled.physician_id:
             continue
-        if day < first_bookable_day(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                    today=now.astimezone(location.zone).date()):
-            continue  # too soon for this patient (a blood thinner to stop, a procedure's notice)
-        eligibility = check_eligibility(patient=appointment.patient, procedure_type=appointment.procedure_type,
-                                        order=appointment.order, day=day, exclude=appointment)
-        if not eligibility.eligible:
+        if not _patient_may_take(appointment, day, now=now):
             continue
         offer = WaitlistOffer.objects.create(entry=entry, physician_id=cancelled.physician_id,
                                              procedure_start=cancelled.procedure_start, expires_at=expires)
@@ -124,17 +124,15 @@ def waitlist_accept(*, offer: WaitlistOffer, now: dt.datetime | None = None) -> 
             raise OfferGone(_("That time has already been taken."))
         if offer.expires_at <= now:
             gone = (OfferStatus.EXPIRED, _("That offer has expired."))
-        elif (entry.status != WaitlistStatus.WAITING or appointment.status not in UPCOMING
+        elif (entry.status != WaitlistStatus.WAITING or appointment.status not in BOOKED_STATUSES
               or offer.procedure_start >= appointment.procedure_start
-              or local_day < first_bookable_day(patient=appointment.patient,
-                                                procedure_type=appointment.procedure_type,
-                                                today=now.astimezone(appointment.location.zone).date())):
+              or not _patient_may_take(appointment, local_day, now=now)):
             gone = (OfferStatus.EXPIRED, _("That offer no longer applies to your visit."))
         else:
             try:
                 with transaction.atomic():
                     moved = appointment_reschedule(appointment=appointment, start=offer.procedure_start,
-                                                   physician=offer.physician, now=now)
+                                                   physician=offer.physician, by_patient=True, now=now)
             except SlotUnavailable:
                 # Taken for good only if a visit now holds the time (a patient's ten-minute hold
                 # on the booking pages may yet lapse).

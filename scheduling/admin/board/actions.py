@@ -27,10 +27,9 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from clinic.models import Location
 from scheduling import services
-from scheduling.admin.reschedule import MOVABLE_STATUSES
 from scheduling.diary.prompts import has_diary
 from scheduling.errors import BookingError
-from scheduling.models import Appointment, AppointmentStatus, Outcome
+from scheduling.models import BOOKED_STATUSES, Appointment, AppointmentStatus, Outcome
 from scheduling.pathways.checks import VisitChecks, procedure_day, visit_checks
 from scheduling.services.lifecycle import ALLOWED
 
@@ -123,7 +122,7 @@ def actions_for(user, visit: Appointment, *, now: dt.datetime, checks: VisitChec
         if name == "no-show" and now < visit.arrival:
             continue
         actions.append(VisitAction(name, step.label, action_url(visit, name), asks))
-    if visit.status in MOVABLE_STATUSES and user.has_perm(RESCHEDULE_PERMISSION):
+    if visit.status in BOOKED_STATUSES and user.has_perm(RESCHEDULE_PERMISSION):
         actions.append(VisitAction("reschedule", _("Reschedule…"),
                                    reverse("admin:scheduling_appointment_reschedule", args=[visit.pk]), "page"))
     if visit.status == S.COMPLETED and user.has_perm(OUTCOME_PERMISSION):
