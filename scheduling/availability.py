@@ -92,6 +92,60 @@ class Slot:
     discharge: dt.datetime = field(compare=False)
     room_id: int = field(compare=False)
 
+    def __getattr__(self, name: str):
+        # Only reached for an instant of an engine's slot (`_slot_maker`) not read yet. From
+        # epochs, not wall-clock arithmetic: elapsed time, right across a DST change.
+        state = self.__dict__
+        if "_start" not in state or name not in _INSTANTS:
+            raise AttributeError(name)
+        shape = state["_shape"]
+        instant = dt.datetime.fromtimestamp(_INSTANTS[name](state["_start"], shape), shape[3])
+        state[name] = instant
+        return instant
+
+    def epochs(self) -> tuple[int, int, int, int]:
+        """(start, end, arrival, discharge) as seconds since the epoch."""
+        state = self.__dict__
+        if "_start" in state:
+            start, shape = state["_start"], state["_shape"]
+            return start, start + shape[0], start - shape[1], start + shape[0] + shape[2]
+        return epoch(self.start), epoch(self.end), epoch(self.arrival), epoch(self.discharge)
+
+
+# Each instant of an engine's slot from its start and (procedure, prep, recovery, zone), in seconds.
+_INSTANTS = {
+    "start": lambda start, shape: start,
+    "end": lambda start, shape: start + shape[0],
+    "arrival": lambda start, shape: start - shape[1],
+    "discharge": lambda start, shape: start + shape[0] + shape[2],
+}
+
+
+def _slot_maker(segments: Segments, zone: ZoneInfo, physician_ids: list[int], room_ids: list[int]):
+    """Builds the engine's slots from found codes (`_found_code`). A month's answer holds
+    thousands, and most callers read a few of them, or only their epochs: each slot keeps its
+    start and turns instants into datetimes only when they are read."""
+    shape = (segments.procedure * 60, segments.prep * 60, segments.recovery * 60, zone)
+    new = object.__new__
+
+    def make(code: int) -> Slot:
+        slot = new(Slot)
+        state = slot.__dict__
+        state["physician_id"] = physician_ids[(code >> 16) & 0xFFFF]
+        state["room_id"] = room_ids[code & 0xFFFF]
+        state["_start"] = code >> 32
+        state["_shape"] = shape
+        return slot
+
+    return make
+
+
+def _found_code(physician_rank: int, room_rank: int) -> int:
+    """A found slot is one integer, start << 32 | physician rank << 16 | room rank: sorting
+    integers orders them by start, physician id and room id as the answer must be, and a day's
+    thousands of them cost no tuple each."""
+    return physician_rank << 16 | room_rank
+
 
 @dataclass(frozen=True)
 class Visit:
@@ -131,6 +185,8 @@ Instant = dt.datetime | int | float  # an aware datetime, or seconds since the U
 def epoch(instant: Instant) -> int:
     """Seconds since the epoch. The engine compares integers: comparing aware datetimes of
     different zones costs two UTC-offset lookups per comparison."""
+    if type(instant) is int:  # the selector's rows: the common case, kept cheap
+        return instant
     return int(instant.timestamp()) if isinstance(instant, dt.datetime) else int(instant)
 
 
@@ -269,61 +325,163 @@ def find_slots_by_room(request: Request) -> dict[int, list[Slot]]:
     return by_room
 
 
+# Sets of candidate starts are sorted, disjoint, closed intervals of whole seconds [first, last]:
+# on integers, "not overlapping a busy span" and "free" are exact complements of each other.
+Starts = list[tuple[int, int]]
+_FOREVER = 2**62
+
+
+def _blocked_starts(spans: Iterable[tuple[Instant, Instant]], before: int, after: int) -> Starts:
+    """Starts `s` at which [s + before, s + after) overlaps one of `spans`: for a span [b, e),
+    those with b - after < s < e - before."""
+    blocked: Starts = []
+    for first, last in sorted((epoch(start) - after + 1, epoch(end) - before - 1) for start, end in spans):
+        if first > last:
+            continue
+        if blocked and first <= blocked[-1][1] + 1:
+            if last > blocked[-1][1]:
+                blocked[-1] = (blocked[-1][0], last)
+        else:
+            blocked.append((first, last))
+    return blocked
+
+
+def _free_starts(blocked: Starts, first: int, last: int) -> Starts:
+    """The starts in [first, last] that `blocked` leaves."""
+    free: Starts = []
+    for blocked_first, blocked_last in blocked:
+        if blocked_last < first:
+            continue
+        if blocked_first > last:
+            break
+        if blocked_first > first:
+            free.append((first, blocked_first - 1))
+        first = blocked_last + 1
+    if first <= last:
+        free.append((first, last))
+    return free
+
+
+def _common(a: Starts, b: Starts) -> Starts:
+    """The starts in both `a` and `b`, by one sweep over the two."""
+    both: Starts = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        first, last = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if first <= last:
+            both.append((first, last))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return both
+
+
+Pieces = list[tuple[int, int, int]]  # (first start, last start, room id), sorted and disjoint
+
+
+def _in_rooms(free: Starts, layer: Pieces) -> Pieces:
+    """The starts of `free` that `layer` has a room for, with that room: one sweep over the two."""
+    both: Pieces = []
+    i = j = 0
+    while i < len(free) and j < len(layer):
+        (free_first, free_last), (piece_first, piece_last, room_id) = free[i], layer[j]
+        first, last = max(free_first, piece_first), min(free_last, piece_last)
+        if first <= last:
+            both.append((first, last, room_id))
+        if free_last < piece_last:
+            i += 1
+        else:
+            j += 1
+    return both
+
+
+def _room_layers(request: Request, common: Starts, *, each_room: bool) -> list[Pieces]:
+    """Where each start finds its room. Without `each_room`, one layer: each start labelled with
+    the first room (in the request's order) free for it. With it, one layer per room."""
+    segments = request.segments
+    before, after = -segments.setup * 60, (segments.procedure + segments.turnover) * 60
+    layers: list[Pieces] = []
+    first_free: Pieces = []
+    taken: Starts = []  # starts an earlier room already takes
+    for room in request.rooms:
+        free = _common(_free_starts(_blocked_starts(room.busy, before, after), -_FOREVER, _FOREVER), common)
+        if each_room:
+            layers.append([(first, last, room.id) for first, last in free])
+            continue
+        first_free += [(first, last, room.id) for first, last in _common(free, _free_starts(taken, -_FOREVER, _FOREVER))]
+        taken = _blocked_starts(((first, last + 1) for first, last in taken + free), 0, 1)
+    if not each_room:
+        first_free.sort()
+        layers.append(first_free)
+    return layers
+
+
 def _search(request: Request, *, each_room: bool) -> list[Slot]:
-    """`find_slots`; with `each_room`, a start gives a slot in every free room, not only the first."""
+    """`find_slots`; with `each_room`, a start gives a slot in every free room, not only the first.
+
+    A sweep, not a test per candidate: each constraint turns its busy spans once into the starts
+    it rules out (a busy span [b, e) rules out the starts whose segment would overlap it), the
+    free starts of the whole window are intersected once, and each block's grid is then cut
+    where those free stretches begin and end. The work grows with the spans and the answer, not
+    with candidates times resources.
+    """
     segments, zone = request.segments, request.zone
     prep, procedure, recovery = segments.prep * 60, segments.procedure * 60, segments.recovery * 60
-    setup, turnover = segments.setup * 60, segments.turnover * 60
-    room_busy = [(room.id, BusySpans(room.busy)) for room in request.rooms]
-    # Where every capable room is busy at once: one test rejects a start before trying each room.
-    rooms_full = BusySpans(saturated_spans((span for room in request.rooms for span in merged(room.busy)),
-                                           len(request.rooms)))
-    recovery_full = BusySpans(saturated_spans(request.recovery_busy, request.recovery_bays))
-    patient_busy = BusySpans(request.patient_busy)
-    physicians = [(physician, BusySpans(physician.busy)) for physician in request.physicians]
     # Rounded up, not down: a limit of 10:00:00.5 must not let 10:00:00 through here when
     # `explain_unavailable`, comparing exact instants, refuses it.
-    earliest = math.ceil(request.earliest.timestamp()) if request.earliest is not None else None
-    latest = math.ceil(request.latest.timestamp()) if request.latest is not None else None
+    first = math.ceil(request.earliest.timestamp()) + prep if request.earliest is not None else -_FOREVER
+    last = math.ceil(request.latest.timestamp()) - 1 if request.latest is not None else _FOREVER
+    blocked = _blocked_starts(request.patient_busy, -prep, procedure + recovery)
+    if recovery:
+        full = saturated_spans(request.recovery_busy, request.recovery_bays)
+        blocked = _blocked_starts(((start, end + 1) for start, end in
+                                   blocked + _blocked_starts(full, procedure, procedure + recovery)), 0, 1)
+    layers = _room_layers(request, _free_starts(blocked, first, last), each_room=each_room)
+    physician_ids = sorted({physician.id for physician in request.physicians})
+    room_ids = sorted({room.id for room in request.rooms})
+    if len(physician_ids) > 0xFFFF or len(room_ids) > 0xFFFF:
+        raise ValueError("At most 65,535 physicians and rooms in one request.")
+    physicians = []
+    for physician in request.physicians:
+        by_weekday: dict[int, list[WeeklyBlock]] = {}
+        for block in physician.blocks:
+            by_weekday.setdefault(block.weekday, []).append(block)
+        free = _free_starts(_blocked_starts(physician.busy, 0, procedure), first, last)
+        own_layers = [_in_rooms(free, layer) for layer in layers]
+        physicians.append((physician_ids.index(physician.id), by_weekday,
+                           [([(first, last, _found_code(physician_ids.index(physician.id), room_ids.index(room_id)))
+                              for first, last, room_id in pieces], [piece_last for _, piece_last, _ in pieces])
+                            for pieces in own_layers if pieces]))
     grids: dict[tuple, list[int]] = {}
+    make_slot = _slot_maker(segments, zone, physician_ids, room_ids)
     slots: list[Slot] = []
     for day in _days(request.first_day, request.last_day):
         if day in request.closed_days:
             continue
-        found: list[tuple[int, int, int]] = []  # (start, physician, room)
-        for physician, physician_busy in physicians:
-            for opens, closes in block_spans(physician.blocks, day, zone):
-                key = (day, opens, closes)
-                if key not in grids:
-                    grids[key] = grid_epochs(day, opens, closes, segments.procedure, request.grid_minutes, zone)
-                for start in grids[key]:
-                    end = start + procedure
-                    if earliest is not None and start - prep < earliest:
-                        continue
-                    if latest is not None and start >= latest:
-                        break
-                    if physician_busy.overlaps_epoch(start, end):
-                        continue
-                    if recovery and recovery_full.overlaps_epoch(end, end + recovery):
-                        continue
-                    if patient_busy.overlaps_epoch(start - prep, end + recovery):
-                        continue
-                    room_start, room_end = start - setup, end + turnover
-                    if rooms_full.overlaps_epoch(room_start, room_end):
-                        continue
-                    for room_id, busy in room_busy:
-                        if not busy.overlaps_epoch(room_start, room_end):
-                            found.append((start, physician.id, room_id))
-                            if not each_room:
-                                break
+        weekday = day.weekday()
+        found: list[int] = []  # `_found_code`s
+        for _, by_weekday, own_layers in physicians:
+            for block in by_weekday.get(weekday, ()):
+                if block.valid_from > day or (block.valid_until is not None and day > block.valid_until):
+                    continue
+                key = (day, block.start, block.end)
+                grid = grids.get(key)
+                if grid is None:
+                    grid = grids[key] = grid_epochs(day, block.start, block.end, segments.procedure,
+                                                    request.grid_minutes, zone)
+                if not grid:
+                    continue
+                grid_first, grid_last = grid[0], grid[-1]
+                for pieces, piece_lasts in own_layers:
+                    index = bisect.bisect_left(piece_lasts, grid_first)
+                    while index < len(pieces) and pieces[index][0] <= grid_last:
+                        piece_first, piece_last, code = pieces[index]
+                        found += [start << 32 | code for start in
+                                  grid[bisect.bisect_left(grid, piece_first):bisect.bisect_right(grid, piece_last)]]
+                        index += 1
         found.sort()
-        for start, physician_id, room_id in found:
-            begins = dt.datetime.fromtimestamp(start, zone)
-            slots.append(Slot(  # from epochs: elapsed time, right across a DST change
-                start=begins, physician_id=physician_id, end=dt.datetime.fromtimestamp(start + procedure, zone),
-                arrival=dt.datetime.fromtimestamp(start - prep, zone),
-                discharge=dt.datetime.fromtimestamp(start + procedure + recovery, zone), room_id=room_id,
-            ))
+        slots += [make_slot(code) for code in found]
         if not each_room and request.limit is not None and len(slots) >= request.limit:
             return slots[: request.limit]
     return slots
