@@ -227,7 +227,9 @@ def saturated_spans(spans: Iterable[tuple[Instant, Instant]], capacity: int) -> 
     if capacity <= 0:
         return [(-(2**62), 2**62)]
     deltas: dict[int, int] = {}
-    for start, end in ((epoch(start), epoch(end)) for start, end in spans):
+    for start, end in spans:
+        if type(start) is not int or type(end) is not int:
+            start, end = epoch(start), epoch(end)
         if end > start:
             deltas[start] = deltas.get(start, 0) + 1
             deltas[end] = deltas.get(end, 0) - 1
@@ -334,8 +336,13 @@ _FOREVER = 2**62
 def _blocked_starts(spans: Iterable[tuple[Instant, Instant]], before: int, after: int) -> Starts:
     """Starts `s` at which [s + before, s + after) overlaps one of `spans`: for a span [b, e),
     those with b - after < s < e - before."""
+    spans = spans if isinstance(spans, (list, tuple)) else list(spans)
+    try:  # the selector's rows are epochs already
+        shifted = sorted((start - after + 1, end - before - 1) for start, end in spans)
+    except TypeError:  # aware datetimes among them
+        shifted = sorted((epoch(start) - after + 1, epoch(end) - before - 1) for start, end in spans)
     blocked: Starts = []
-    for first, last in sorted((epoch(start) - after + 1, epoch(end) - before - 1) for start, end in spans):
+    for first, last in shifted:
         if first > last:
             continue
         if blocked and first <= blocked[-1][1] + 1:
@@ -403,14 +410,18 @@ def _room_layers(request: Request, common: Starts, *, each_room: bool) -> list[P
     before, after = -segments.setup * 60, (segments.procedure + segments.turnover) * 60
     layers: list[Pieces] = []
     first_free: Pieces = []
-    taken: Starts = []  # starts an earlier room already takes
+    unroomed = common  # starts no earlier room is free for
     for room in request.rooms:
-        free = _common(_free_starts(_blocked_starts(room.busy, before, after), -_FOREVER, _FOREVER), common)
+        if not each_room and not unroomed:
+            break  # every start has its room already
+        blocked = _blocked_starts(room.busy, before, after)
         if each_room:
-            layers.append([(first, last, room.id) for first, last in free])
+            layers.append([(first, last, room.id) for first, last in
+                           _common(_free_starts(blocked, -_FOREVER, _FOREVER), common)])
             continue
-        first_free += [(first, last, room.id) for first, last in _common(free, _free_starts(taken, -_FOREVER, _FOREVER))]
-        taken = _blocked_starts(((first, last + 1) for first, last in taken + free), 0, 1)
+        first_free += [(first, last, room.id) for first, last in
+                       _common(unroomed, _free_starts(blocked, -_FOREVER, _FOREVER))]
+        unroomed = _common(unroomed, blocked)
     if not each_room:
         first_free.sort()
         layers.append(first_free)
@@ -440,6 +451,8 @@ def _search(request: Request, *, each_room: bool) -> list[Slot]:
     layers = _room_layers(request, _free_starts(blocked, first, last), each_room=each_room)
     physician_ids = sorted({physician.id for physician in request.physicians})
     room_ids = sorted({room.id for room in request.rooms})
+    physician_rank = {physician_id: rank for rank, physician_id in enumerate(physician_ids)}
+    room_rank = {room_id: rank for rank, room_id in enumerate(room_ids)}
     if len(physician_ids) > 0xFFFF or len(room_ids) > 0xFFFF:
         raise ValueError("At most 65,535 physicians and rooms in one request.")
     physicians = []
@@ -449,8 +462,9 @@ def _search(request: Request, *, each_room: bool) -> list[Slot]:
             by_weekday.setdefault(block.weekday, []).append(block)
         free = _free_starts(_blocked_starts(physician.busy, 0, procedure), first, last)
         own_layers = [_in_rooms(free, layer) for layer in layers]
-        physicians.append((physician_ids.index(physician.id), by_weekday,
-                           [([(first, last, _found_code(physician_ids.index(physician.id), room_ids.index(room_id)))
+        rank = physician_rank[physician.id]
+        physicians.append((by_weekday,
+                           [([(first, last, _found_code(rank, room_rank[room_id]))
                               for first, last, room_id in pieces], [piece_last for _, piece_last, _ in pieces])
                             for pieces in own_layers if pieces]))
     grids: dict[tuple, list[int]] = {}
@@ -461,7 +475,7 @@ def _search(request: Request, *, each_room: bool) -> list[Slot]:
             continue
         weekday = day.weekday()
         found: list[int] = []  # `_found_code`s
-        for _, by_weekday, own_layers in physicians:
+        for by_weekday, own_layers in physicians:
             for block in by_weekday.get(weekday, ()):
                 if block.valid_from > day or (block.valid_until is not None and day > block.valid_until):
                     continue

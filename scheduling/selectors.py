@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Aggregate, BigIntegerField, CharField, Func, Prefetch, Q, QuerySet, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
@@ -103,6 +104,36 @@ def capable_room_ids(procedure_type: ProcedureType, rooms: dict[int, set[int]]) 
     )
 
 
+def _applies_in(block: engine.WeeklyBlock, first_day: dt.date, last_day: dt.date) -> bool:
+    """Whether a weekly block falls on some day of [first_day, last_day]."""
+    first, last = max(first_day, block.valid_from), min(last_day, block.valid_until or last_day)
+    if first > last:
+        return False
+    return (last - first).days >= 6 or (block.weekday - first.weekday()) % 7 <= (last - first).days
+
+
+_TIMESTAMPS = {"starts_at", "ends_at", "arrival", "procedure_start", "procedure_end", "discharge", "room_start",
+               "room_end"}
+
+
+def _epochs(rows: QuerySet, *columns: str) -> list[tuple]:
+    """`rows.values_list(*columns)` with every timestamp column as epoch seconds, computed by the
+    database, read straight off the cursor: thousands of rows of plain integers skip the ORM's
+    per-row converters (a third of the time of a 30-day search) and the engine compares them as
+    they are."""
+    if rows.query.is_empty():
+        return []
+    annotated = rows.annotate(**{f"{name}_epoch": Epoch(name) for name in columns if name in _TIMESTAMPS})
+    try:
+        sql, params = annotated.values_list(
+            *(f"{name}_epoch" if name in _TIMESTAMPS else name for name in columns)).query.sql_with_params()
+    except EmptyResultSet:  # filtered on an empty list of ids
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def availability_request(*, procedure_type: ProcedureType, **arguments) -> engine.Request:
     """The engine's input for one procedure type at one location over [first_day, last_day].
 
@@ -158,12 +189,17 @@ def availability_requests(
             weekly[type_id][physician_id].append(engine.WeeklyBlock(weekday, start, end, valid_from, valid_until))
     physicians_of = {type_id: sorted(weekly[type_id]) for type_id in type_ids}
     physician_ids = sorted({pid for ids in physicians_of.values() for pid in ids})
+    # A window no block falls in (a Sunday, a physician's day off) has no slot whatever else is
+    # booked: skip reading the busy spans. The physicians stay, so that `explain_unavailable`
+    # still names the missing block; no room is needed to say so.
+    working = any(_applies_in(block, first_day, last_day)
+                  for by_physician in weekly.values() for blocks in by_physician.values() for block in blocks)
 
     # 2. Their time off.
     physician_busy: dict[int, list[engine.Span]] = defaultdict(list)
-    for physician_id, starts_at, ends_at in TimeOff.objects.filter(
-        physician_id__in=physician_ids, starts_at__lt=load_until, ends_at__gt=load_from
-    ).values_list("physician_id", "starts_at", "ends_at"):
+    for physician_id, starts_at, ends_at in _epochs(TimeOff.objects.filter(
+        physician_id__in=physician_ids if working else [], starts_at__lt=load_until, ends_at__gt=load_from
+    ), "physician_id", "starts_at", "ends_at"):
         physician_busy[physician_id].append((starts_at, ends_at))
 
     # 3. Closures.
@@ -181,22 +217,24 @@ def availability_requests(
     rooms = Room.objects.filter(location=location, is_active=True)
     if room is not None:
         rooms = rooms.filter(pk=room.pk)
+    if not working:
+        rooms = rooms.none()
     for room_id, capability_id in rooms.values_list("id", "capabilities"):
         capabilities = room_capabilities.setdefault(room_id, set())
         if capability_id is not None:
             capabilities.add(capability_id)
     unread = [each for each in procedure_types if not hasattr(each, "required_capability_ids")]
-    if len(unread) > 1:
+    if len(unread) > 1 and working:
         prefetch_related_objects(unread, "required_capabilities", "alternative_capabilities")
-    rooms_of = {procedure_type.pk: capable_room_ids(procedure_type, room_capabilities)
+    rooms_of = {procedure_type.pk: capable_room_ids(procedure_type, room_capabilities) if working else []
                 for procedure_type in procedure_types}
     room_ids = sorted({rid for ids in rooms_of.values() for rid in ids})
 
     # 5. Out-of-service periods.
     room_busy: dict[int, list[engine.Span]] = defaultdict(list)
-    for room_id, starts_at, ends_at in RoomOutOfService.objects.filter(
+    for room_id, starts_at, ends_at in _epochs(RoomOutOfService.objects.filter(
         room_id__in=room_ids, starts_at__lt=load_until, ends_at__gt=load_from
-    ).values_list("room_id", "starts_at", "ends_at"):
+    ), "room_id", "starts_at", "ends_at"):
         room_busy[room_id].append((starts_at, ends_at))
 
     # 6. Appointments holding time: at this location (rooms, recovery bays), of these
@@ -211,29 +249,24 @@ def availability_requests(
     ).order_by()  # the engine sorts; the model's default ordering would make PostgreSQL sort too
     if exclude_appointment is not None:
         appointments = appointments.exclude(pk=exclude_appointment.pk)
+    if not working:
+        appointments = appointments.none()
     recovery_busy: list[engine.Span] = []
     patient_busy: list[engine.Span] = []
     physician_set, room_set = set(physician_ids), set(room_ids)
-    instants = ("arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end")
-    rows = appointments.annotate(**{f"{name}_epoch": Epoch(name) for name in instants}).values_list(
-        "location_id", "physician_id", "room_id", "patient_id", *(f"{name}_epoch" for name in instants),
-    )
-    # Thousands of rows of plain integers: read them straight off the cursor, skipping the
-    # ORM's per-row converters (a third of the time of a 30-day search).
-    sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    for row in fetched:
-        location_id, physician_id, room_id, patient_id, arrival, start, end, discharge, room_start, room_end = row
+    location_id, patient_id = location.pk, patient.pk if patient is not None else None
+    recovery_add, patient_add = recovery_busy.append, patient_busy.append
+    for row in _epochs(appointments, "location_id", "physician_id", "room_id", "patient_id", "arrival",
+                       "procedure_start", "procedure_end", "discharge", "room_start", "room_end"):
+        at_location, physician_id, room_id, of_patient, arrival, start, end, discharge, room_start, room_end = row
         if physician_id in physician_set:
             physician_busy[physician_id].append((start, end))
         if room_id in room_set:
             room_busy[room_id].append((room_start, room_end))
-        if location_id == location.pk and discharge > end:
-            recovery_busy.append((end, discharge))
-        if patient is not None and patient_id == patient.pk:
-            patient_busy.append((arrival, discharge))
+        if at_location == location_id and discharge > end:
+            recovery_add((end, discharge))
+        if of_patient == patient_id and patient_id is not None:
+            patient_add((arrival, discharge))
 
     # 7. Times patients are holding on the booking pages (except the caller's own hold).
     holds = SlotHold.objects.filter(
@@ -242,17 +275,17 @@ def availability_requests(
     ).order_by()
     if exclude_hold:
         holds = holds.exclude(key=exclude_hold)
-    if not count_holds:
+    if not count_holds or not working:
         holds = holds.none()
-    for location_id, physician_id, room_id, start, end, discharge, room_start, room_end in holds.values_list(
-        "location_id", "physician_id", "room_id", "procedure_start", "procedure_end", "discharge",
+    for at_location, physician_id, room_id, start, end, discharge, room_start, room_end in _epochs(
+        holds, "location_id", "physician_id", "room_id", "procedure_start", "procedure_end", "discharge",
         "room_start", "room_end",
     ):
         if physician_id in physician_set:
             physician_busy[physician_id].append((start, end))
         if room_id in room_set:
             room_busy[room_id].append((room_start, room_end))
-        if location_id == location.pk and discharge > end:
+        if at_location == location_id and discharge > end:
             recovery_busy.append((end, discharge))
 
     earliest = now

@@ -4,11 +4,13 @@ the same as `availability_request` gives for that type alone."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
 from clinic.models import ProcedureType, TimeOff
 from scheduling import services
+from scheduling.availability import explain_unavailable, find_slots
 from scheduling.selectors import availability_request, availability_requests, room_needs, with_room_needs
 from tests.conftest import NEXT_MONDAY, NOW, local
 
@@ -57,3 +59,18 @@ def test_procedures_read_with_their_room_needs_ask_the_same_of_rooms_without_mor
     expected = availability_requests(procedure_types=list(prefetched.values()), **arguments)
     assert {pk: _plain(request) for pk, request in shared.items()} == \
         {pk: _plain(request) for pk, request in expected.items()}
+
+
+def test_a_window_no_block_falls_in_reads_no_busy_spans_yet_still_names_the_missing_block(
+        calendar, django_assert_num_queries):
+    esi = with_room_needs(ProcedureType.objects.filter(code="ESI_IL")).get()
+    weekend = dict(location=calendar.location, first_day=NEXT_MONDAY - dt.timedelta(days=2),
+                   last_day=NEXT_MONDAY - dt.timedelta(days=1), now=NOW)
+    with django_assert_num_queries(2):  # blocks, closures
+        request = availability_request(procedure_type=esi, **weekend)
+    assert request.physicians and not request.rooms and not find_slots(request)
+    assert explain_unavailable(request, local(NEXT_MONDAY - dt.timedelta(days=1), 9), request.physicians[0].id) == \
+        "The physician has no schedule block of this kind at that time."
+    with django_assert_num_queries(7):  # a window reaching Monday reads them all
+        monday = availability_request(procedure_type=esi, **{**weekend, "last_day": NEXT_MONDAY})
+    assert monday.rooms and find_slots(monday)

@@ -142,23 +142,25 @@ class AvailabilityView(APIView):
 
 
 def slots_json(slots, location: Location) -> dict:
-    """The slots part of an availability answer: times in the location's zone."""
-    zone = location.zone
-    return {
-        "count": len(slots),
-        "slots": [
-            {
-                "start": slot.start.astimezone(zone).isoformat(),
-                "end": slot.end.astimezone(zone).isoformat(),
-                "arrival": slot.arrival.astimezone(zone).isoformat(),
-                "discharge": slot.discharge.astimezone(zone).isoformat(),
-                "physician": slot.physician_id,
-                "room": slot.room_id,
-                "location": location.pk,
-            }
-            for slot in slots
-        ],
-    }
+    """The slots part of an availability answer: times in the location's zone.
+
+    A month's answer repeats the same few hundred instants (every physician's 08:00, one visit's
+    end is another's start): each is formatted once."""
+    zone, location_id = location.zone, location.pk
+    formatted: dict[int, str] = {}
+
+    def iso(instant: int) -> str:
+        text = formatted.get(instant)
+        if text is None:
+            text = formatted[instant] = dt.datetime.fromtimestamp(instant, zone).isoformat()
+        return text
+
+    answer = []
+    for slot in slots:
+        start, end, arrival, discharge = slot.epochs()
+        answer.append({"start": iso(start), "end": iso(end), "arrival": iso(arrival), "discharge": iso(discharge),
+                       "physician": slot.physician_id, "room": slot.room_id, "location": location_id})
+    return {"count": len(answer), "slots": answer}
 
 
 _NO_BODY = inline_serializer("Empty", fields={})
