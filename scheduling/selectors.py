@@ -1,8 +1,10 @@
 """Reads of the calendar that several callers share.
 
 `availability_request` loads everything the availability engine needs for one location,
-procedure type and window in a fixed number of queries (nine), whatever the window's length
-and however many appointments there are; the engine then works on plain data.
+procedure type and window in a fixed number of queries (seven, two more for a procedure type
+read without `with_room_needs`; two in all for a window no schedule block falls in), whatever
+the window's length and however many appointments there are; the engine then works on plain
+data, every instant as epoch seconds.
 `availability_requests` does the same for several procedure types from one load (the day
 board's "book here" times ask for a few types of the same day).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -195,14 +198,7 @@ def availability_requests(
     working = any(_applies_in(block, first_day, last_day)
                   for by_physician in weekly.values() for blocks in by_physician.values() for block in blocks)
 
-    # 2. Their time off.
-    physician_busy: dict[int, list[engine.Span]] = defaultdict(list)
-    for physician_id, starts_at, ends_at in _epochs(TimeOff.objects.filter(
-        physician_id__in=physician_ids if working else [], starts_at__lt=load_until, ends_at__gt=load_from
-    ), "physician_id", "starts_at", "ends_at"):
-        physician_busy[physician_id].append((starts_at, ends_at))
-
-    # 3. Closures.
+    # 2. Closures.
     closed_days: set[dt.date] = set()
     for first, last in Closure.objects.filter(
         location=location, first_day__lte=last_day, last_day__gte=first_day
@@ -212,21 +208,72 @@ def availability_requests(
             closed_days.add(day)
             day += dt.timedelta(days=1)
 
+    busy = _Busy(rooms_of={procedure_type.pk: [] for procedure_type in procedure_types})
+    if working:
+        busy = _load_busy(procedure_types=procedure_types, location=location, physician_ids=physician_ids, room=room,
+                          patient=patient, load_from=load_from, load_until=load_until, now=now,
+                          exclude_appointment=exclude_appointment, exclude_hold=exclude_hold, count_holds=count_holds)
+    physician_busy, room_busy, rooms_of = busy.physician_busy, busy.room_busy, busy.rooms_of
+
+    earliest = now
+    if apply_minimum_notice:
+        earliest = now + dt.timedelta(hours=location.minimum_notice_hours)
+    return {procedure_type.pk: engine.Request(
+        segments=segments_of(procedure_type),
+        zone=location.zone,
+        first_day=first_day,
+        last_day=last_day,
+        physicians=[
+            engine.PhysicianInput(id=pid, blocks=weekly[procedure_type.pk][pid], busy=physician_busy.get(pid, ()))
+            for pid in physicians_of[procedure_type.pk]
+        ],
+        rooms=[engine.RoomInput(id=rid, busy=room_busy.get(rid, ())) for rid in rooms_of[procedure_type.pk]],
+        recovery_bays=location.recovery_bays,
+        recovery_busy=busy.recovery_busy,
+        patient_busy=busy.patient_busy,
+        closed_days=frozenset(closed_days),
+        grid_minutes=location.slot_interval_minutes,
+        earliest=earliest,
+        latest=window_end if beyond_horizon else now + dt.timedelta(days=location.booking_horizon_days),
+        limit=limit,
+    ) for procedure_type in procedure_types}
+
+
+@dataclass
+class _Busy:
+    """The busy spans one load reads for `availability_requests`, as epoch seconds."""
+
+    rooms_of: dict[int, list[int]]  # procedure type id -> ids of the rooms that suit it
+    physician_busy: dict[int, list[engine.Span]] = field(default_factory=dict)
+    room_busy: dict[int, list[engine.Span]] = field(default_factory=dict)
+    recovery_busy: list[engine.Span] = field(default_factory=list)
+    patient_busy: list[engine.Span] = field(default_factory=list)
+
+
+def _load_busy(*, procedure_types: list[ProcedureType], location: Location, physician_ids: list[int],
+               room: Room | None, patient: Patient | None, load_from: dt.datetime, load_until: dt.datetime,
+               now: dt.datetime, exclude_appointment: Appointment | None, exclude_hold: str | None,
+               count_holds: bool) -> _Busy:
+    # 3. Their time off.
+    physician_busy: dict[int, list[engine.Span]] = defaultdict(list)
+    for physician_id, starts_at, ends_at in _epochs(TimeOff.objects.filter(
+        physician_id__in=physician_ids, starts_at__lt=load_until, ends_at__gt=load_from
+    ), "physician_id", "starts_at", "ends_at"):
+        physician_busy[physician_id].append((starts_at, ends_at))
+
     # 4. Rooms with what each procedure needs (plus two small queries for the procedures' needs).
     room_capabilities: dict[int, set[int]] = {}
     rooms = Room.objects.filter(location=location, is_active=True)
     if room is not None:
         rooms = rooms.filter(pk=room.pk)
-    if not working:
-        rooms = rooms.none()
     for room_id, capability_id in rooms.values_list("id", "capabilities"):
         capabilities = room_capabilities.setdefault(room_id, set())
         if capability_id is not None:
             capabilities.add(capability_id)
     unread = [each for each in procedure_types if not hasattr(each, "required_capability_ids")]
-    if len(unread) > 1 and working:
+    if len(unread) > 1:
         prefetch_related_objects(unread, "required_capabilities", "alternative_capabilities")
-    rooms_of = {procedure_type.pk: capable_room_ids(procedure_type, room_capabilities) if working else []
+    rooms_of = {procedure_type.pk: capable_room_ids(procedure_type, room_capabilities)
                 for procedure_type in procedure_types}
     room_ids = sorted({rid for ids in rooms_of.values() for rid in ids})
 
@@ -249,24 +296,21 @@ def availability_requests(
     ).order_by()  # the engine sorts; the model's default ordering would make PostgreSQL sort too
     if exclude_appointment is not None:
         appointments = appointments.exclude(pk=exclude_appointment.pk)
-    if not working:
-        appointments = appointments.none()
-    recovery_busy: list[engine.Span] = []
-    patient_busy: list[engine.Span] = []
     physician_set, room_set = set(physician_ids), set(room_ids)
     location_id, patient_id = location.pk, patient.pk if patient is not None else None
-    recovery_add, patient_add = recovery_busy.append, patient_busy.append
-    for row in _epochs(appointments, "location_id", "physician_id", "room_id", "patient_id", "arrival",
-                       "procedure_start", "procedure_end", "discharge", "room_start", "room_end"):
-        at_location, physician_id, room_id, of_patient, arrival, start, end, discharge, room_start, room_end = row
-        if physician_id in physician_set:
-            physician_busy[physician_id].append((start, end))
-        if room_id in room_set:
-            room_busy[room_id].append((room_start, room_end))
-        if at_location == location_id and discharge > end:
-            recovery_add((end, discharge))
-        if of_patient == patient_id and patient_id is not None:
-            patient_add((arrival, discharge))
+    rows = _epochs(appointments, "location_id", "physician_id", "room_id", "patient_id", "arrival", "procedure_start",
+                   "procedure_end", "discharge", "room_start", "room_end")
+    physicians_spans = {pid: physician_busy[pid] for pid in physician_ids}
+    rooms_spans = {rid: room_busy[rid] for rid in room_ids}
+    for row in rows:  # (location, physician, room, patient, arrival, start, end, discharge, room start, room end)
+        spans = physicians_spans.get(row[1])
+        if spans is not None:
+            spans.append((row[5], row[6]))
+        spans = rooms_spans.get(row[2])
+        if spans is not None:
+            spans.append((row[8], row[9]))
+    recovery_busy = [(row[6], row[7]) for row in rows if row[0] == location_id and row[7] > row[6]]
+    patient_busy = [(row[4], row[7]) for row in rows if row[3] == patient_id] if patient_id is not None else []
 
     # 7. Times patients are holding on the booking pages (except the caller's own hold).
     holds = SlotHold.objects.filter(
@@ -275,7 +319,7 @@ def availability_requests(
     ).order_by()
     if exclude_hold:
         holds = holds.exclude(key=exclude_hold)
-    if not count_holds or not working:
+    if not count_holds:
         holds = holds.none()
     for at_location, physician_id, room_id, start, end, discharge, room_start, room_end in _epochs(
         holds, "location_id", "physician_id", "room_id", "procedure_start", "procedure_end", "discharge",
@@ -288,28 +332,8 @@ def availability_requests(
         if at_location == location_id and discharge > end:
             recovery_busy.append((end, discharge))
 
-    earliest = now
-    if apply_minimum_notice:
-        earliest = now + dt.timedelta(hours=location.minimum_notice_hours)
-    return {procedure_type.pk: engine.Request(
-        segments=segments_of(procedure_type),
-        zone=location.zone,
-        first_day=first_day,
-        last_day=last_day,
-        physicians=[
-            engine.PhysicianInput(id=pid, blocks=weekly[procedure_type.pk][pid], busy=physician_busy.get(pid, ()))
-            for pid in physicians_of[procedure_type.pk]
-        ],
-        rooms=[engine.RoomInput(id=rid, busy=room_busy.get(rid, ())) for rid in rooms_of[procedure_type.pk]],
-        recovery_bays=location.recovery_bays,
-        recovery_busy=recovery_busy,
-        patient_busy=patient_busy,
-        closed_days=frozenset(closed_days),
-        grid_minutes=location.slot_interval_minutes,
-        earliest=earliest,
-        latest=window_end if beyond_horizon else now + dt.timedelta(days=location.booking_horizon_days),
-        limit=limit,
-    ) for procedure_type in procedure_types}
+    return _Busy(rooms_of=rooms_of, physician_busy=physician_busy, room_busy=room_busy, recovery_busy=recovery_busy,
+                 patient_busy=patient_busy)
 
 
 def available_slots(**kwargs) -> list[engine.Slot]:
