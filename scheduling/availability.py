@@ -12,7 +12,12 @@ whole occupied span, a recovery bay is free for the whole recovery, and the pati
 
 Candidate starts lie on a grid of wall-clock times in the location's zone (every 15 minutes
 from local midnight by default), so 08:00 stays 08:00 on both sides of a daylight-saving
-change; wall times that do not exist (spring forward) are skipped.
+change; wall times that do not exist (spring forward) are skipped (`local_grid`).
+
+The search is a sweep (`start_sets`): each constraint's busy spans are turned once into the
+starts they rule out, the free starts are intersected, and each block's grid is cut where the
+free stretches begin and end; its cost follows the busy spans and the answer, not the number
+of candidates times resources.
 
 "Any physician": the engine returns, for every start, one slot per physician who can take it,
 each with the first free room (rooms in the order given, lowest id first from the selector).
@@ -23,9 +28,20 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
+
+# The grid's functions are part of the engine's API (`engine.is_on_grid`, `engine.local_instant`).
+from scheduling.local_grid import (  # noqa: F401
+    block_spans,
+    days,
+    grid_epochs,
+    grid_starts,
+    is_on_grid,
+    local_instant,
+)
+from scheduling.start_sets import FOREVER, Pieces, Starts, blocked_starts, common, free_starts, in_rooms, union
 
 Span = tuple[dt.datetime, dt.datetime]  # half-open [start, end), aware datetimes (or epoch seconds)
 
@@ -211,17 +227,6 @@ class BusySpans:
         return self.overlaps_epoch(epoch(start), epoch(end))
 
 
-def merged(spans: Iterable[tuple[Instant, Instant]]) -> list[tuple[int, int]]:
-    """The union of `spans` as disjoint spans (epoch seconds): one room busy twice is busy once."""
-    union: list[tuple[int, int]] = []
-    for start, end in sorted((epoch(start), epoch(end)) for start, end in spans):
-        if union and start <= union[-1][1]:
-            union[-1] = (union[-1][0], max(union[-1][1], end))
-        else:
-            union.append((start, end))
-    return union
-
-
 def saturated_spans(spans: Iterable[tuple[Instant, Instant]], capacity: int) -> list[tuple[int, int]]:
     """Where at least `capacity` of `spans` overlap: one more would exceed the capacity (epoch seconds)."""
     if capacity <= 0:
@@ -245,71 +250,6 @@ def saturated_spans(spans: Iterable[tuple[Instant, Instant]], capacity: int) -> 
     return saturated
 
 
-def local_instant(day: dt.date, wall: dt.time, zone: ZoneInfo) -> dt.datetime | None:
-    """The instant a wall-clock time happens on `day`, or None if the clock skips it (DST gap)."""
-    local = dt.datetime.combine(day, wall).replace(tzinfo=zone)
-    round_trip = local.astimezone(dt.timezone.utc).astimezone(zone)
-    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
-    return local
-
-
-def is_on_grid(start: dt.datetime, zone: ZoneInfo, grid_minutes: int) -> bool:
-    local = start.astimezone(zone)
-    return not (local.second or local.microsecond) and (local.hour * 60 + local.minute) % grid_minutes == 0
-
-
-def _days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
-    day = first
-    while day <= last:
-        yield day
-        day += dt.timedelta(days=1)
-
-
-def block_spans(blocks: Sequence[WeeklyBlock], day: dt.date, zone: ZoneInfo) -> list[tuple[dt.time, dt.time]]:
-    """The wall-clock blocks that apply on `day`."""
-    return [
-        (block.start, block.end)
-        for block in blocks
-        if block.weekday == day.weekday()
-        and block.valid_from <= day
-        and (block.valid_until is None or day <= block.valid_until)
-    ]
-
-
-def grid_starts(day: dt.date, opens: dt.time, closes: dt.time, procedure_minutes: int, grid_minutes: int,
-                zone: ZoneInfo) -> Iterator[dt.datetime]:
-    """Procedure starts on the local grid such that the procedure lies within [opens, closes)."""
-    open_minute = opens.hour * 60 + opens.minute + (1 if opens.second or opens.microsecond else 0)
-    close_minute = closes.hour * 60 + closes.minute
-    minute = -(-open_minute // grid_minutes) * grid_minutes  # first grid time at or after opening
-    while minute + procedure_minutes <= close_minute and minute < 24 * 60:
-        instant = local_instant(day, dt.time(minute // 60, minute % 60), zone)
-        if instant is not None:
-            # The procedure must fit in the block as elapsed time too, which differs from wall
-            # time only on a daylight-saving day.
-            block_end = local_instant(day, closes, zone)
-            end = instant + dt.timedelta(minutes=procedure_minutes)
-            if block_end is None or end <= block_end:
-                yield instant
-        minute += grid_minutes
-
-
-def grid_epochs(day: dt.date, opens: dt.time, closes: dt.time, procedure_minutes: int, grid_minutes: int,
-                zone: ZoneInfo) -> list[int]:
-    """`grid_starts` as epoch seconds; plain arithmetic on a day whose block has no clock change."""
-    block_start, block_end = local_instant(day, opens, zone), local_instant(day, closes, zone)
-    if block_start is None or block_end is None or block_start.utcoffset() != block_end.utcoffset():
-        return [epoch(start) for start in grid_starts(day, opens, closes, procedure_minutes, grid_minutes, zone)]
-    open_minute = opens.hour * 60 + opens.minute + (1 if opens.second or opens.microsecond else 0)
-    first_minute = -(-open_minute // grid_minutes) * grid_minutes
-    if first_minute >= 24 * 60:
-        return []
-    first = epoch(dt.datetime.combine(day, dt.time(first_minute // 60, first_minute % 60)).replace(tzinfo=zone))
-    last_start = epoch(block_end) - procedure_minutes * 60
-    return list(range(first, last_start + 1, grid_minutes * 60))
-
-
 def find_slots(request: Request) -> list[Slot]:
     """Every slot in the request's window, sorted by start then physician, up to `limit`."""
     return _search(request, each_room=False)
@@ -327,101 +267,25 @@ def find_slots_by_room(request: Request) -> dict[int, list[Slot]]:
     return by_room
 
 
-# Sets of candidate starts are sorted, disjoint, closed intervals of whole seconds [first, last]:
-# on integers, "not overlapping a busy span" and "free" are exact complements of each other.
-Starts = list[tuple[int, int]]
-_FOREVER = 2**62
-
-
-def _blocked_starts(spans: Iterable[tuple[Instant, Instant]], before: int, after: int) -> Starts:
-    """Starts `s` at which [s + before, s + after) overlaps one of `spans`: for a span [b, e),
-    those with b - after < s < e - before."""
-    spans = spans if isinstance(spans, (list, tuple)) else list(spans)
-    try:  # the selector's rows are epochs already
-        shifted = sorted((start - after + 1, end - before - 1) for start, end in spans)
-    except TypeError:  # aware datetimes among them
-        shifted = sorted((epoch(start) - after + 1, epoch(end) - before - 1) for start, end in spans)
-    blocked: Starts = []
-    for first, last in shifted:
-        if first > last:
-            continue
-        if blocked and first <= blocked[-1][1] + 1:
-            if last > blocked[-1][1]:
-                blocked[-1] = (blocked[-1][0], last)
-        else:
-            blocked.append((first, last))
-    return blocked
-
-
-def _free_starts(blocked: Starts, first: int, last: int) -> Starts:
-    """The starts in [first, last] that `blocked` leaves."""
-    free: Starts = []
-    for blocked_first, blocked_last in blocked:
-        if blocked_last < first:
-            continue
-        if blocked_first > last:
-            break
-        if blocked_first > first:
-            free.append((first, blocked_first - 1))
-        first = blocked_last + 1
-    if first <= last:
-        free.append((first, last))
-    return free
-
-
-def _common(a: Starts, b: Starts) -> Starts:
-    """The starts in both `a` and `b`, by one sweep over the two."""
-    both: Starts = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        first, last = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if first <= last:
-            both.append((first, last))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return both
-
-
-Pieces = list[tuple[int, int, int]]  # (first start, last start, room id), sorted and disjoint
-
-
-def _in_rooms(free: Starts, layer: Pieces) -> Pieces:
-    """The starts of `free` that `layer` has a room for, with that room: one sweep over the two."""
-    both: Pieces = []
-    i = j = 0
-    while i < len(free) and j < len(layer):
-        (free_first, free_last), (piece_first, piece_last, room_id) = free[i], layer[j]
-        first, last = max(free_first, piece_first), min(free_last, piece_last)
-        if first <= last:
-            both.append((first, last, room_id))
-        if free_last < piece_last:
-            i += 1
-        else:
-            j += 1
-    return both
-
-
-def _room_layers(request: Request, common: Starts, *, each_room: bool) -> list[Pieces]:
+def _room_layers(request: Request, open_starts: Starts, *, each_room: bool) -> list[Pieces]:
     """Where each start finds its room. Without `each_room`, one layer: each start labelled with
     the first room (in the request's order) free for it. With it, one layer per room."""
     segments = request.segments
     before, after = -segments.setup * 60, (segments.procedure + segments.turnover) * 60
     layers: list[Pieces] = []
     first_free: Pieces = []
-    unroomed = common  # starts no earlier room is free for
+    unroomed = open_starts  # starts no earlier room is free for
     for room in request.rooms:
         if not each_room and not unroomed:
             break  # every start has its room already
-        blocked = _blocked_starts(room.busy, before, after)
+        blocked = blocked_starts(room.busy, before, after)
         if each_room:
             layers.append([(first, last, room.id) for first, last in
-                           _common(_free_starts(blocked, -_FOREVER, _FOREVER), common)])
+                           common(free_starts(blocked), open_starts)])
             continue
         first_free += [(first, last, room.id) for first, last in
-                       _common(unroomed, _free_starts(blocked, -_FOREVER, _FOREVER))]
-        unroomed = _common(unroomed, blocked)
+                       common(unroomed, free_starts(blocked))]
+        unroomed = common(unroomed, blocked)
     if not each_room:
         first_free.sort()
         layers.append(first_free)
@@ -441,14 +305,13 @@ def _search(request: Request, *, each_room: bool) -> list[Slot]:
     prep, procedure, recovery = segments.prep * 60, segments.procedure * 60, segments.recovery * 60
     # Rounded up, not down: a limit of 10:00:00.5 must not let 10:00:00 through here when
     # `explain_unavailable`, comparing exact instants, refuses it.
-    first = math.ceil(request.earliest.timestamp()) + prep if request.earliest is not None else -_FOREVER
-    last = math.ceil(request.latest.timestamp()) - 1 if request.latest is not None else _FOREVER
-    blocked = _blocked_starts(request.patient_busy, -prep, procedure + recovery)
+    first = math.ceil(request.earliest.timestamp()) + prep if request.earliest is not None else -FOREVER
+    last = math.ceil(request.latest.timestamp()) - 1 if request.latest is not None else FOREVER
+    blocked = blocked_starts(request.patient_busy, -prep, procedure + recovery)
     if recovery:
         full = saturated_spans(request.recovery_busy, request.recovery_bays)
-        blocked = _blocked_starts(((start, end + 1) for start, end in
-                                   blocked + _blocked_starts(full, procedure, procedure + recovery)), 0, 1)
-    layers = _room_layers(request, _free_starts(blocked, first, last), each_room=each_room)
+        blocked = union(blocked, blocked_starts(full, procedure, procedure + recovery))
+    layers = _room_layers(request, free_starts(blocked, first, last), each_room=each_room)
     physician_ids = sorted({physician.id for physician in request.physicians})
     room_ids = sorted({room.id for room in request.rooms})
     physician_rank = {physician_id: rank for rank, physician_id in enumerate(physician_ids)}
@@ -460,8 +323,8 @@ def _search(request: Request, *, each_room: bool) -> list[Slot]:
         by_weekday: dict[int, list[WeeklyBlock]] = {}
         for block in physician.blocks:
             by_weekday.setdefault(block.weekday, []).append(block)
-        free = _free_starts(_blocked_starts(physician.busy, 0, procedure), first, last)
-        own_layers = [_in_rooms(free, layer) for layer in layers]
+        free = free_starts(blocked_starts(physician.busy, 0, procedure), first, last)
+        own_layers = [in_rooms(free, layer) for layer in layers]
         rank = physician_rank[physician.id]
         physicians.append((by_weekday,
                            [([(first, last, _found_code(rank, room_rank[room_id]))
@@ -470,7 +333,7 @@ def _search(request: Request, *, each_room: bool) -> list[Slot]:
     grids: dict[tuple, list[int]] = {}
     make_slot = _slot_maker(segments, zone, physician_ids, room_ids)
     slots: list[Slot] = []
-    for day in _days(request.first_day, request.last_day):
+    for day in days(request.first_day, request.last_day):
         if day in request.closed_days:
             continue
         weekday = day.weekday()
