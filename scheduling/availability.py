@@ -99,7 +99,7 @@ class Request:
     limit: int | None = None
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Slot:
     start: dt.datetime
     physician_id: int
@@ -107,23 +107,25 @@ class Slot:
     arrival: dt.datetime = field(compare=False)
     discharge: dt.datetime = field(compare=False)
     room_id: int = field(compare=False)
+    # An engine's slot (`_slot_maker`) keeps its start in seconds and its procedure's shape,
+    # (procedure, prep, recovery, zone); its instants become datetimes when first read.
+    _start: int | None = field(default=None, init=False, compare=False, repr=False)
+    _shape: tuple | None = field(default=None, init=False, compare=False, repr=False)
 
     def __getattr__(self, name: str):
-        # Only reached for an instant of an engine's slot (`_slot_maker`) not read yet. From
-        # epochs, not wall-clock arithmetic: elapsed time, right across a DST change.
-        state = self.__dict__
-        if "_start" not in state or name not in _INSTANTS:
+        # Only reached for an instant of an engine's slot not read yet. From epochs, not
+        # wall-clock arithmetic: elapsed time, right across a DST change.
+        instant_of = _INSTANTS.get(name)
+        if instant_of is None or self._start is None:
             raise AttributeError(name)
-        shape = state["_shape"]
-        instant = dt.datetime.fromtimestamp(_INSTANTS[name](state["_start"], shape), shape[3])
-        state[name] = instant
+        instant = dt.datetime.fromtimestamp(instant_of(self._start, self._shape), self._shape[3])
+        object.__setattr__(self, name, instant)
         return instant
 
     def epochs(self) -> tuple[int, int, int, int]:
         """(start, end, arrival, discharge) as seconds since the epoch."""
-        state = self.__dict__
-        if "_start" in state:
-            start, shape = state["_start"], state["_shape"]
+        start, shape = self._start, self._shape
+        if start is not None:
             return start, start + shape[0], start - shape[1], start + shape[0] + shape[2]
         return epoch(self.start), epoch(self.end), epoch(self.arrival), epoch(self.discharge)
 
@@ -140,17 +142,19 @@ _INSTANTS = {
 def _slot_maker(segments: Segments, zone: ZoneInfo, physician_ids: list[int], room_ids: list[int]):
     """Builds the engine's slots from found codes (`_found_code`). A month's answer holds
     thousands, and most callers read a few of them, or only their epochs: each slot keeps its
-    start and turns instants into datetimes only when they are read."""
+    start and turns instants into datetimes only when they are read (one object a slot, no
+    datetimes, so the garbage collector has little to walk)."""
     shape = (segments.procedure * 60, segments.prep * 60, segments.recovery * 60, zone)
     new = object.__new__
+    set_physician, set_room = Slot.physician_id.__set__, Slot.room_id.__set__
+    set_start, set_shape = Slot._start.__set__, Slot._shape.__set__
 
     def make(code: int) -> Slot:
         slot = new(Slot)
-        state = slot.__dict__
-        state["physician_id"] = physician_ids[(code >> 16) & 0xFFFF]
-        state["room_id"] = room_ids[code & 0xFFFF]
-        state["_start"] = code >> 32
-        state["_shape"] = shape
+        set_physician(slot, physician_ids[(code >> 16) & 0xFFFF])
+        set_room(slot, room_ids[code & 0xFFFF])
+        set_start(slot, code >> 32)
+        set_shape(slot, shape)
         return slot
 
     return make
