@@ -120,18 +120,22 @@ def calendars(draw):
                         recovery=draw(st.sampled_from([0, 30, 60])), setup=draw(st.sampled_from([0, 5, 10])),
                         turnover=draw(st.sampled_from([0, 10, 15])))
 
-    def instant():
-        return base + dt.timedelta(seconds=draw(st.integers(0, 7 * 24 * 3600)), microseconds=draw(st.sampled_from([0, 500_000])))
+    def instant_or_none():  # minimum notice and horizon, sometimes with a fraction of a second
+        if not draw(st.booleans()):
+            return None
+        return base + dt.timedelta(seconds=draw(st.integers(0, 7 * 24 * 3600)),
+                                   microseconds=draw(st.sampled_from([0, 500_000])))
 
     return Request(
         segments=segments, zone=CHICAGO, first_day=first_day, last_day=first_day + dt.timedelta(days=6),
-        physicians=[PhysicianInput(id=pid, blocks=blocks(), busy=spans(6)) for pid in draw(st.sampled_from([(1, 2), (3, 1, 2)]))],
+        physicians=[PhysicianInput(id=pid, blocks=blocks(), busy=spans(6))
+                    for pid in draw(st.sampled_from([(1, 2), (3, 1, 2)]))],
         rooms=[RoomInput(id=rid, busy=spans(6)) for rid in draw(st.sampled_from([(10,), (11, 10), (10, 11, 12)]))],
         recovery_bays=draw(st.integers(0, 3)), recovery_busy=spans(10), patient_busy=spans(3),
         closed_days=frozenset(draw(st.sets(st.sampled_from([first_day + dt.timedelta(days=n) for n in range(7)]),
                                            max_size=2))),
         grid_minutes=draw(st.sampled_from([10, 15, 30])),
-        earliest=draw(st.one_of(st.none(), st.builds(instant))), latest=draw(st.one_of(st.none(), st.builds(instant))),
+        earliest=instant_or_none(), latest=instant_or_none(),
     )
 
 
