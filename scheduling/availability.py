@@ -12,7 +12,12 @@ whole occupied span, a recovery bay is free for the whole recovery, and the pati
 
 Candidate starts lie on a grid of wall-clock times in the location's zone (every 15 minutes
 from local midnight by default), so 08:00 stays 08:00 on both sides of a daylight-saving
-change; wall times that do not exist (spring forward) are skipped.
+change; wall times that do not exist (spring forward) are skipped (`local_grid`).
+
+The search is a sweep (`start_sets`): each constraint's busy spans are turned once into the
+starts they rule out, the free starts are intersected, and each block's grid is cut where the
+free stretches begin and end; its cost follows the busy spans and the answer, not the number
+of candidates times resources.
 
 "Any physician": the engine returns, for every start, one slot per physician who can take it,
 each with the first free room (rooms in the order given, lowest id first from the selector).
@@ -23,9 +28,20 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
+
+# The grid's functions are part of the engine's API (`engine.is_on_grid`, `engine.local_instant`).
+from scheduling.local_grid import (  # noqa: F401
+    block_spans,
+    days,
+    grid_epochs,
+    grid_starts,
+    is_on_grid,
+    local_instant,
+)
+from scheduling.start_sets import FOREVER, Pieces, Starts, blocked_starts, common, free_starts, in_rooms, union
 
 Span = tuple[dt.datetime, dt.datetime]  # half-open [start, end), aware datetimes (or epoch seconds)
 
@@ -83,7 +99,7 @@ class Request:
     limit: int | None = None
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Slot:
     start: dt.datetime
     physician_id: int
@@ -91,6 +107,64 @@ class Slot:
     arrival: dt.datetime = field(compare=False)
     discharge: dt.datetime = field(compare=False)
     room_id: int = field(compare=False)
+    # An engine's slot (`_slot_maker`) keeps its start in seconds and its procedure's shape,
+    # (procedure, prep, recovery, zone); its instants become datetimes when first read.
+    _start: int | None = field(default=None, init=False, compare=False, repr=False)
+    _shape: tuple | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __getattr__(self, name: str):
+        # Only reached for an instant of an engine's slot not read yet. From epochs, not
+        # wall-clock arithmetic: elapsed time, right across a DST change.
+        instant_of = _INSTANTS.get(name)
+        if instant_of is None or self._start is None:
+            raise AttributeError(name)
+        instant = dt.datetime.fromtimestamp(instant_of(self._start, self._shape), self._shape[3])
+        object.__setattr__(self, name, instant)
+        return instant
+
+    def epochs(self) -> tuple[int, int, int, int]:
+        """(start, end, arrival, discharge) as seconds since the epoch."""
+        start, shape = self._start, self._shape
+        if start is not None:
+            return start, start + shape[0], start - shape[1], start + shape[0] + shape[2]
+        return epoch(self.start), epoch(self.end), epoch(self.arrival), epoch(self.discharge)
+
+
+# Each instant of an engine's slot from its start and (procedure, prep, recovery, zone), in seconds.
+_INSTANTS = {
+    "start": lambda start, shape: start,
+    "end": lambda start, shape: start + shape[0],
+    "arrival": lambda start, shape: start - shape[1],
+    "discharge": lambda start, shape: start + shape[0] + shape[2],
+}
+
+
+def _slot_maker(segments: Segments, zone: ZoneInfo, physician_ids: list[int], room_ids: list[int]):
+    """Builds the engine's slots from found codes (`_found_code`). A month's answer holds
+    thousands, and most callers read a few of them, or only their epochs: each slot keeps its
+    start and turns instants into datetimes only when they are read (one object a slot, no
+    datetimes, so the garbage collector has little to walk)."""
+    shape = (segments.procedure * 60, segments.prep * 60, segments.recovery * 60, zone)
+    new = object.__new__
+    set_physician, set_room = Slot.physician_id.__set__, Slot.room_id.__set__
+    set_start, set_shape = Slot._start.__set__, Slot._shape.__set__
+
+    def make(code: int) -> Slot:
+        slot = new(Slot)
+        set_physician(slot, physician_ids[(code >> 16) & 0xFFFF])
+        set_room(slot, room_ids[code & 0xFFFF])
+        set_start(slot, code >> 32)
+        set_shape(slot, shape)
+        return slot
+
+    return make
+
+
+def _found_code(physician_rank: int, room_rank: int) -> int:
+    """A found slot is one integer, start << 32 | physician rank << 16 | room rank: sorting
+    integers orders them by start, physician id and room id as the answer must be, and a day's
+    thousands of them cost no tuple each."""
+    return physician_rank << 16 | room_rank
 
 
 @dataclass(frozen=True)
@@ -131,6 +205,8 @@ Instant = dt.datetime | int | float  # an aware datetime, or seconds since the U
 def epoch(instant: Instant) -> int:
     """Seconds since the epoch. The engine compares integers: comparing aware datetimes of
     different zones costs two UTC-offset lookups per comparison."""
+    if type(instant) is int:  # the selector's rows: the common case, kept cheap
+        return instant
     return int(instant.timestamp()) if isinstance(instant, dt.datetime) else int(instant)
 
 
@@ -155,23 +231,14 @@ class BusySpans:
         return self.overlaps_epoch(epoch(start), epoch(end))
 
 
-def merged(spans: Iterable[tuple[Instant, Instant]]) -> list[tuple[int, int]]:
-    """The union of `spans` as disjoint spans (epoch seconds): one room busy twice is busy once."""
-    union: list[tuple[int, int]] = []
-    for start, end in sorted((epoch(start), epoch(end)) for start, end in spans):
-        if union and start <= union[-1][1]:
-            union[-1] = (union[-1][0], max(union[-1][1], end))
-        else:
-            union.append((start, end))
-    return union
-
-
 def saturated_spans(spans: Iterable[tuple[Instant, Instant]], capacity: int) -> list[tuple[int, int]]:
     """Where at least `capacity` of `spans` overlap: one more would exceed the capacity (epoch seconds)."""
     if capacity <= 0:
         return [(-(2**62), 2**62)]
     deltas: dict[int, int] = {}
-    for start, end in ((epoch(start), epoch(end)) for start, end in spans):
+    for start, end in spans:
+        if type(start) is not int or type(end) is not int:
+            start, end = epoch(start), epoch(end)
         if end > start:
             deltas[start] = deltas.get(start, 0) + 1
             deltas[end] = deltas.get(end, 0) - 1
@@ -185,71 +252,6 @@ def saturated_spans(spans: Iterable[tuple[Instant, Instant]], capacity: int) -> 
             saturated.append((opened, instant))
             opened = None
     return saturated
-
-
-def local_instant(day: dt.date, wall: dt.time, zone: ZoneInfo) -> dt.datetime | None:
-    """The instant a wall-clock time happens on `day`, or None if the clock skips it (DST gap)."""
-    local = dt.datetime.combine(day, wall).replace(tzinfo=zone)
-    round_trip = local.astimezone(dt.timezone.utc).astimezone(zone)
-    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
-    return local
-
-
-def is_on_grid(start: dt.datetime, zone: ZoneInfo, grid_minutes: int) -> bool:
-    local = start.astimezone(zone)
-    return not (local.second or local.microsecond) and (local.hour * 60 + local.minute) % grid_minutes == 0
-
-
-def _days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
-    day = first
-    while day <= last:
-        yield day
-        day += dt.timedelta(days=1)
-
-
-def block_spans(blocks: Sequence[WeeklyBlock], day: dt.date, zone: ZoneInfo) -> list[tuple[dt.time, dt.time]]:
-    """The wall-clock blocks that apply on `day`."""
-    return [
-        (block.start, block.end)
-        for block in blocks
-        if block.weekday == day.weekday()
-        and block.valid_from <= day
-        and (block.valid_until is None or day <= block.valid_until)
-    ]
-
-
-def grid_starts(day: dt.date, opens: dt.time, closes: dt.time, procedure_minutes: int, grid_minutes: int,
-                zone: ZoneInfo) -> Iterator[dt.datetime]:
-    """Procedure starts on the local grid such that the procedure lies within [opens, closes)."""
-    open_minute = opens.hour * 60 + opens.minute + (1 if opens.second or opens.microsecond else 0)
-    close_minute = closes.hour * 60 + closes.minute
-    minute = -(-open_minute // grid_minutes) * grid_minutes  # first grid time at or after opening
-    while minute + procedure_minutes <= close_minute and minute < 24 * 60:
-        instant = local_instant(day, dt.time(minute // 60, minute % 60), zone)
-        if instant is not None:
-            # The procedure must fit in the block as elapsed time too, which differs from wall
-            # time only on a daylight-saving day.
-            block_end = local_instant(day, closes, zone)
-            end = instant + dt.timedelta(minutes=procedure_minutes)
-            if block_end is None or end <= block_end:
-                yield instant
-        minute += grid_minutes
-
-
-def grid_epochs(day: dt.date, opens: dt.time, closes: dt.time, procedure_minutes: int, grid_minutes: int,
-                zone: ZoneInfo) -> list[int]:
-    """`grid_starts` as epoch seconds; plain arithmetic on a day whose block has no clock change."""
-    block_start, block_end = local_instant(day, opens, zone), local_instant(day, closes, zone)
-    if block_start is None or block_end is None or block_start.utcoffset() != block_end.utcoffset():
-        return [epoch(start) for start in grid_starts(day, opens, closes, procedure_minutes, grid_minutes, zone)]
-    open_minute = opens.hour * 60 + opens.minute + (1 if opens.second or opens.microsecond else 0)
-    first_minute = -(-open_minute // grid_minutes) * grid_minutes
-    if first_minute >= 24 * 60:
-        return []
-    first = epoch(dt.datetime.combine(day, dt.time(first_minute // 60, first_minute % 60)).replace(tzinfo=zone))
-    last_start = epoch(block_end) - procedure_minutes * 60
-    return list(range(first, last_start + 1, grid_minutes * 60))
 
 
 def find_slots(request: Request) -> list[Slot]:
@@ -269,61 +271,98 @@ def find_slots_by_room(request: Request) -> dict[int, list[Slot]]:
     return by_room
 
 
+def _room_layers(request: Request, open_starts: Starts, *, each_room: bool) -> list[Pieces]:
+    """Where each start finds its room. Without `each_room`, one layer: each start labelled with
+    the first room (in the request's order) free for it. With it, one layer per room."""
+    segments = request.segments
+    before, after = -segments.setup * 60, (segments.procedure + segments.turnover) * 60
+    layers: list[Pieces] = []
+    first_free: Pieces = []
+    unroomed = open_starts  # starts no earlier room is free for
+    for room in request.rooms:
+        if not each_room and not unroomed:
+            break  # every start has its room already
+        blocked = blocked_starts(room.busy, before, after)
+        if each_room:
+            layers.append([(first, last, room.id) for first, last in
+                           common(free_starts(blocked), open_starts)])
+            continue
+        first_free += [(first, last, room.id) for first, last in
+                       common(unroomed, free_starts(blocked))]
+        unroomed = common(unroomed, blocked)
+    if not each_room:
+        first_free.sort()
+        layers.append(first_free)
+    return layers
+
+
 def _search(request: Request, *, each_room: bool) -> list[Slot]:
-    """`find_slots`; with `each_room`, a start gives a slot in every free room, not only the first."""
+    """`find_slots`; with `each_room`, a start gives a slot in every free room, not only the first.
+
+    A sweep, not a test per candidate: each constraint turns its busy spans once into the starts
+    it rules out (a busy span [b, e) rules out the starts whose segment would overlap it), the
+    free starts of the whole window are intersected once, and each block's grid is then cut
+    where those free stretches begin and end. The work grows with the spans and the answer, not
+    with candidates times resources.
+    """
     segments, zone = request.segments, request.zone
     prep, procedure, recovery = segments.prep * 60, segments.procedure * 60, segments.recovery * 60
-    setup, turnover = segments.setup * 60, segments.turnover * 60
-    room_busy = [(room.id, BusySpans(room.busy)) for room in request.rooms]
-    # Where every capable room is busy at once: one test rejects a start before trying each room.
-    rooms_full = BusySpans(saturated_spans((span for room in request.rooms for span in merged(room.busy)),
-                                           len(request.rooms)))
-    recovery_full = BusySpans(saturated_spans(request.recovery_busy, request.recovery_bays))
-    patient_busy = BusySpans(request.patient_busy)
-    physicians = [(physician, BusySpans(physician.busy)) for physician in request.physicians]
     # Rounded up, not down: a limit of 10:00:00.5 must not let 10:00:00 through here when
     # `explain_unavailable`, comparing exact instants, refuses it.
-    earliest = math.ceil(request.earliest.timestamp()) if request.earliest is not None else None
-    latest = math.ceil(request.latest.timestamp()) if request.latest is not None else None
+    first = math.ceil(request.earliest.timestamp()) + prep if request.earliest is not None else -FOREVER
+    last = math.ceil(request.latest.timestamp()) - 1 if request.latest is not None else FOREVER
+    blocked = blocked_starts(request.patient_busy, -prep, procedure + recovery)
+    if recovery:
+        full = saturated_spans(request.recovery_busy, request.recovery_bays)
+        blocked = union(blocked, blocked_starts(full, procedure, procedure + recovery))
+    layers = _room_layers(request, free_starts(blocked, first, last), each_room=each_room)
+    physician_ids = sorted({physician.id for physician in request.physicians})
+    room_ids = sorted({room.id for room in request.rooms})
+    physician_rank = {physician_id: rank for rank, physician_id in enumerate(physician_ids)}
+    room_rank = {room_id: rank for rank, room_id in enumerate(room_ids)}
+    if len(physician_ids) > 0xFFFF or len(room_ids) > 0xFFFF:
+        raise ValueError("At most 65,535 physicians and rooms in one request.")
+    physicians = []
+    for physician in request.physicians:
+        by_weekday: dict[int, list[WeeklyBlock]] = {}
+        for block in physician.blocks:
+            by_weekday.setdefault(block.weekday, []).append(block)
+        free = free_starts(blocked_starts(physician.busy, 0, procedure), first, last)
+        own_layers = [in_rooms(free, layer) for layer in layers]
+        rank = physician_rank[physician.id]
+        physicians.append((by_weekday,
+                           [([(first, last, _found_code(rank, room_rank[room_id]))
+                              for first, last, room_id in pieces], [piece_last for _, piece_last, _ in pieces])
+                            for pieces in own_layers if pieces]))
     grids: dict[tuple, list[int]] = {}
+    make_slot = _slot_maker(segments, zone, physician_ids, room_ids)
     slots: list[Slot] = []
-    for day in _days(request.first_day, request.last_day):
+    for day in days(request.first_day, request.last_day):
         if day in request.closed_days:
             continue
-        found: list[tuple[int, int, int]] = []  # (start, physician, room)
-        for physician, physician_busy in physicians:
-            for opens, closes in block_spans(physician.blocks, day, zone):
-                key = (day, opens, closes)
-                if key not in grids:
-                    grids[key] = grid_epochs(day, opens, closes, segments.procedure, request.grid_minutes, zone)
-                for start in grids[key]:
-                    end = start + procedure
-                    if earliest is not None and start - prep < earliest:
-                        continue
-                    if latest is not None and start >= latest:
-                        break
-                    if physician_busy.overlaps_epoch(start, end):
-                        continue
-                    if recovery and recovery_full.overlaps_epoch(end, end + recovery):
-                        continue
-                    if patient_busy.overlaps_epoch(start - prep, end + recovery):
-                        continue
-                    room_start, room_end = start - setup, end + turnover
-                    if rooms_full.overlaps_epoch(room_start, room_end):
-                        continue
-                    for room_id, busy in room_busy:
-                        if not busy.overlaps_epoch(room_start, room_end):
-                            found.append((start, physician.id, room_id))
-                            if not each_room:
-                                break
+        weekday = day.weekday()
+        found: list[int] = []  # `_found_code`s
+        for by_weekday, own_layers in physicians:
+            for block in by_weekday.get(weekday, ()):
+                if block.valid_from > day or (block.valid_until is not None and day > block.valid_until):
+                    continue
+                key = (day, block.start, block.end)
+                grid = grids.get(key)
+                if grid is None:
+                    grid = grids[key] = grid_epochs(day, block.start, block.end, segments.procedure,
+                                                    request.grid_minutes, zone)
+                if not grid:
+                    continue
+                grid_first, grid_last = grid[0], grid[-1]
+                for pieces, piece_lasts in own_layers:
+                    index = bisect.bisect_left(piece_lasts, grid_first)
+                    while index < len(pieces) and pieces[index][0] <= grid_last:
+                        piece_first, piece_last, code = pieces[index]
+                        found += [start << 32 | code for start in
+                                  grid[bisect.bisect_left(grid, piece_first):bisect.bisect_right(grid, piece_last)]]
+                        index += 1
         found.sort()
-        for start, physician_id, room_id in found:
-            begins = dt.datetime.fromtimestamp(start, zone)
-            slots.append(Slot(  # from epochs: elapsed time, right across a DST change
-                start=begins, physician_id=physician_id, end=dt.datetime.fromtimestamp(start + procedure, zone),
-                arrival=dt.datetime.fromtimestamp(start - prep, zone),
-                discharge=dt.datetime.fromtimestamp(start + procedure + recovery, zone), room_id=room_id,
-            ))
+        slots += [make_slot(code) for code in found]
         if not each_room and request.limit is not None and len(slots) >= request.limit:
             return slots[: request.limit]
     return slots

@@ -1,8 +1,10 @@
 """Reads of the calendar that several callers share.
 
 `availability_request` loads everything the availability engine needs for one location,
-procedure type and window in a fixed number of queries (nine), whatever the window's length
-and however many appointments there are; the engine then works on plain data.
+procedure type and window in a fixed number of queries (five, two more for a procedure type
+read without `with_room_needs`; two in all for a window no schedule block falls in), whatever
+the window's length and however many appointments there are; the engine then works on plain
+data, every instant as epoch seconds.
 `availability_requests` does the same for several procedure types from one load (the day
 board's "book here" times ask for a few types of the same day).
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Aggregate, BigIntegerField, CharField, Func, Prefetch, Q, QuerySet, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
@@ -103,6 +107,36 @@ def capable_room_ids(procedure_type: ProcedureType, rooms: dict[int, set[int]]) 
     )
 
 
+def _applies_in(block: engine.WeeklyBlock, first_day: dt.date, last_day: dt.date) -> bool:
+    """Whether a weekly block falls on some day of [first_day, last_day]."""
+    first, last = max(first_day, block.valid_from), min(last_day, block.valid_until or last_day)
+    if first > last:
+        return False
+    return (last - first).days >= 6 or (block.weekday - first.weekday()) % 7 <= (last - first).days
+
+
+_TIMESTAMPS = {"starts_at", "ends_at", "arrival", "procedure_start", "procedure_end", "discharge", "room_start",
+               "room_end"}
+
+
+def _epochs(rows: QuerySet, *columns: str) -> list[tuple]:
+    """`rows.values_list(*columns)` with every timestamp column as epoch seconds, computed by the
+    database, read straight off the cursor: thousands of rows of plain integers skip the ORM's
+    per-row converters (a third of the time of a 30-day search) and the engine compares them as
+    they are."""
+    if rows.query.is_empty():
+        return []
+    annotated = rows.annotate(**{f"{name}_epoch": Epoch(name) for name in columns if name in _TIMESTAMPS})
+    try:
+        sql, params = annotated.values_list(
+            *(f"{name}_epoch" if name in _TIMESTAMPS else name for name in columns)).query.sql_with_params()
+    except EmptyResultSet:  # filtered on an empty list of ids
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def availability_request(*, procedure_type: ProcedureType, **arguments) -> engine.Request:
     """The engine's input for one procedure type at one location over [first_day, last_day].
 
@@ -158,15 +192,13 @@ def availability_requests(
             weekly[type_id][physician_id].append(engine.WeeklyBlock(weekday, start, end, valid_from, valid_until))
     physicians_of = {type_id: sorted(weekly[type_id]) for type_id in type_ids}
     physician_ids = sorted({pid for ids in physicians_of.values() for pid in ids})
+    # A window no block falls in (a Sunday, a physician's day off) has no slot whatever else is
+    # booked: skip reading the busy spans. The physicians stay, so that `explain_unavailable`
+    # still names the missing block; no room is needed to say so.
+    working = any(_applies_in(block, first_day, last_day)
+                  for by_physician in weekly.values() for blocks in by_physician.values() for block in blocks)
 
-    # 2. Their time off.
-    physician_busy: dict[int, list[engine.Span]] = defaultdict(list)
-    for physician_id, starts_at, ends_at in TimeOff.objects.filter(
-        physician_id__in=physician_ids, starts_at__lt=load_until, ends_at__gt=load_from
-    ).values_list("physician_id", "starts_at", "ends_at"):
-        physician_busy[physician_id].append((starts_at, ends_at))
-
-    # 3. Closures.
+    # 2. Closures.
     closed_days: set[dt.date] = set()
     for first, last in Closure.objects.filter(
         location=location, first_day__lte=last_day, last_day__gte=first_day
@@ -176,84 +208,12 @@ def availability_requests(
             closed_days.add(day)
             day += dt.timedelta(days=1)
 
-    # 4. Rooms with what each procedure needs (plus two small queries for the procedures' needs).
-    room_capabilities: dict[int, set[int]] = {}
-    rooms = Room.objects.filter(location=location, is_active=True)
-    if room is not None:
-        rooms = rooms.filter(pk=room.pk)
-    for room_id, capability_id in rooms.values_list("id", "capabilities"):
-        capabilities = room_capabilities.setdefault(room_id, set())
-        if capability_id is not None:
-            capabilities.add(capability_id)
-    unread = [each for each in procedure_types if not hasattr(each, "required_capability_ids")]
-    if len(unread) > 1:
-        prefetch_related_objects(unread, "required_capabilities", "alternative_capabilities")
-    rooms_of = {procedure_type.pk: capable_room_ids(procedure_type, room_capabilities)
-                for procedure_type in procedure_types}
-    room_ids = sorted({rid for ids in rooms_of.values() for rid in ids})
-
-    # 5. Out-of-service periods.
-    room_busy: dict[int, list[engine.Span]] = defaultdict(list)
-    for room_id, starts_at, ends_at in RoomOutOfService.objects.filter(
-        room_id__in=room_ids, starts_at__lt=load_until, ends_at__gt=load_from
-    ).values_list("room_id", "starts_at", "ends_at"):
-        room_busy[room_id].append((starts_at, ends_at))
-
-    # 6. Appointments holding time: at this location (rooms, recovery bays), of these
-    #    physicians anywhere, and of the patient anywhere.
-    holding = Q(location=location)
-    if physician_ids:
-        holding |= Q(physician_id__in=physician_ids)
-    if patient is not None:
-        holding |= Q(patient=patient)
-    appointments = Appointment.objects.filter(
-        holding, status__in=HOLDING_STATUSES, arrival__lt=load_until, discharge__gt=load_from
-    ).order_by()  # the engine sorts; the model's default ordering would make PostgreSQL sort too
-    if exclude_appointment is not None:
-        appointments = appointments.exclude(pk=exclude_appointment.pk)
-    recovery_busy: list[engine.Span] = []
-    patient_busy: list[engine.Span] = []
-    physician_set, room_set = set(physician_ids), set(room_ids)
-    instants = ("arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end")
-    rows = appointments.annotate(**{f"{name}_epoch": Epoch(name) for name in instants}).values_list(
-        "location_id", "physician_id", "room_id", "patient_id", *(f"{name}_epoch" for name in instants),
-    )
-    # Thousands of rows of plain integers: read them straight off the cursor, skipping the
-    # ORM's per-row converters (a third of the time of a 30-day search).
-    sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    for row in fetched:
-        location_id, physician_id, room_id, patient_id, arrival, start, end, discharge, room_start, room_end = row
-        if physician_id in physician_set:
-            physician_busy[physician_id].append((start, end))
-        if room_id in room_set:
-            room_busy[room_id].append((room_start, room_end))
-        if location_id == location.pk and discharge > end:
-            recovery_busy.append((end, discharge))
-        if patient is not None and patient_id == patient.pk:
-            patient_busy.append((arrival, discharge))
-
-    # 7. Times patients are holding on the booking pages (except the caller's own hold).
-    holds = SlotHold.objects.filter(
-        Q(location=location) | Q(physician_id__in=physician_ids), expires_at__gt=now,
-        procedure_start__lt=load_until, discharge__gt=load_from,
-    ).order_by()
-    if exclude_hold:
-        holds = holds.exclude(key=exclude_hold)
-    if not count_holds:
-        holds = holds.none()
-    for location_id, physician_id, room_id, start, end, discharge, room_start, room_end in holds.values_list(
-        "location_id", "physician_id", "room_id", "procedure_start", "procedure_end", "discharge",
-        "room_start", "room_end",
-    ):
-        if physician_id in physician_set:
-            physician_busy[physician_id].append((start, end))
-        if room_id in room_set:
-            room_busy[room_id].append((room_start, room_end))
-        if location_id == location.pk and discharge > end:
-            recovery_busy.append((end, discharge))
+    busy = _Busy(rooms_of={procedure_type.pk: [] for procedure_type in procedure_types})
+    if working:
+        busy = _load_busy(procedure_types=procedure_types, location=location, physician_ids=physician_ids, room=room,
+                          patient=patient, load_from=load_from, load_until=load_until, now=now,
+                          exclude_appointment=exclude_appointment, exclude_hold=exclude_hold, count_holds=count_holds)
+    physician_busy, room_busy, rooms_of = busy.physician_busy, busy.room_busy, busy.rooms_of
 
     earliest = now
     if apply_minimum_notice:
@@ -269,14 +229,145 @@ def availability_requests(
         ],
         rooms=[engine.RoomInput(id=rid, busy=room_busy.get(rid, ())) for rid in rooms_of[procedure_type.pk]],
         recovery_bays=location.recovery_bays,
-        recovery_busy=recovery_busy,
-        patient_busy=patient_busy,
+        recovery_busy=busy.recovery_busy,
+        patient_busy=busy.patient_busy,
         closed_days=frozenset(closed_days),
         grid_minutes=location.slot_interval_minutes,
         earliest=earliest,
         latest=window_end if beyond_horizon else now + dt.timedelta(days=location.booking_horizon_days),
         limit=limit,
     ) for procedure_type in procedure_types}
+
+
+@dataclass
+class _Busy:
+    """The busy spans one load reads for `availability_requests`, as epoch seconds."""
+
+    rooms_of: dict[int, list[int]]  # procedure type id -> ids of the rooms that suit it
+    physician_busy: dict[int, list[engine.Span]] = field(default_factory=dict)
+    room_busy: dict[int, list[engine.Span]] = field(default_factory=dict)
+    recovery_busy: list[engine.Span] = field(default_factory=list)
+    patient_busy: list[engine.Span] = field(default_factory=list)
+
+
+_TIME_OFF, _OUT_OF_SERVICE, _HOLD = 1, 2, 3
+
+
+def _epoch_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})::bigint"
+    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+
+
+def _in_sql(column: str, values: list) -> tuple[str, list]:
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _other_busy(*, physician_ids: list[int], room_ids: list[int], location: Location, load_from: dt.datetime,
+                load_until: dt.datetime, now: dt.datetime, exclude_hold: str | None,
+                count_holds: bool) -> list[tuple]:
+    """Time off, out-of-service periods and holds overlapping the load window, in one query:
+    rows of (kind, physician, room, location, start, end, discharge, room start, room end), the
+    instants as epoch seconds. Written as SQL: the ORM took longer to build these three small
+    queries than the database to answer them."""
+    at = connection.ops.adapt_datetimefield_value
+    window = [at(load_until), at(load_from)]
+    physicians, physician_params = _in_sql("physician_id", physician_ids)
+    rooms, room_params = _in_sql("room_id", room_ids)
+    null = "CAST(NULL AS BIGINT)"
+    sql = [
+        f"SELECT {_TIME_OFF}, physician_id, {null}, {null}, {_epoch_sql('starts_at')}, {_epoch_sql('ends_at')}, "
+        f"{null}, {null}, {null} FROM {TimeOff._meta.db_table} WHERE {physicians} AND starts_at < %s AND ends_at > %s",
+        f"SELECT {_OUT_OF_SERVICE}, {null}, room_id, {null}, {_epoch_sql('starts_at')}, {_epoch_sql('ends_at')}, "
+        f"{null}, {null}, {null} FROM {RoomOutOfService._meta.db_table} "
+        f"WHERE {rooms} AND starts_at < %s AND ends_at > %s",
+    ]
+    params = [*physician_params, *window, *room_params, *window]
+    if count_holds:
+        instants = ", ".join(_epoch_sql(column) for column in
+                             ("procedure_start", "procedure_end", "discharge", "room_start", "room_end"))
+        sql.append(f"SELECT {_HOLD}, physician_id, room_id, location_id, {instants} FROM {SlotHold._meta.db_table} "
+                   f"WHERE (location_id = %s OR {physicians}) AND expires_at > %s AND procedure_start < %s "
+                   f"AND discharge > %s" + (" AND key <> %s" if exclude_hold else ""))
+        params += [location.pk, *physician_params, at(now), *window] + ([exclude_hold] if exclude_hold else [])
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(sql), params)
+        return cursor.fetchall()
+
+
+def _load_busy(*, procedure_types: list[ProcedureType], location: Location, physician_ids: list[int],
+               room: Room | None, patient: Patient | None, load_from: dt.datetime, load_until: dt.datetime,
+               now: dt.datetime, exclude_appointment: Appointment | None, exclude_hold: str | None,
+               count_holds: bool) -> _Busy:
+    # 3. Rooms with what each procedure needs (plus two small queries for the procedures' needs).
+    room_capabilities: dict[int, set[int]] = {}
+    rooms = Room.objects.filter(location=location, is_active=True)
+    if room is not None:
+        rooms = rooms.filter(pk=room.pk)
+    for room_id, capability_id in rooms.values_list("id", "capabilities"):
+        capabilities = room_capabilities.setdefault(room_id, set())
+        if capability_id is not None:
+            capabilities.add(capability_id)
+    unread = [each for each in procedure_types if not hasattr(each, "required_capability_ids")]
+    if len(unread) > 1:
+        prefetch_related_objects(unread, "required_capabilities", "alternative_capabilities")
+    rooms_of = {procedure_type.pk: capable_room_ids(procedure_type, room_capabilities)
+                for procedure_type in procedure_types}
+    room_ids = sorted({rid for ids in rooms_of.values() for rid in ids})
+    physician_set, room_set = set(physician_ids), set(room_ids)
+
+    # 4. Time off, out-of-service periods and the times patients are holding on the booking
+    #    pages (except the caller's own hold), in one query.
+    physician_busy: dict[int, list[engine.Span]] = defaultdict(list)
+    room_busy: dict[int, list[engine.Span]] = defaultdict(list)
+    recovery_busy: list[engine.Span] = []
+    for kind, physician_id, room_id, at_location, start, end, discharge, room_start, room_end in _other_busy(
+        physician_ids=physician_ids, room_ids=room_ids, location=location, load_from=load_from,
+        load_until=load_until, now=now, exclude_hold=exclude_hold, count_holds=count_holds,
+    ):
+        if kind == _TIME_OFF:
+            physician_busy[physician_id].append((start, end))
+        elif kind == _OUT_OF_SERVICE:
+            room_busy[room_id].append((start, end))
+        else:  # a hold: like an appointment, without a patient yet
+            if physician_id in physician_set:
+                physician_busy[physician_id].append((start, end))
+            if room_id in room_set:
+                room_busy[room_id].append((room_start, room_end))
+            if at_location == location.pk and discharge > end:
+                recovery_busy.append((end, discharge))
+
+    # 5. Appointments holding time: at this location (rooms, recovery bays), of these
+    #    physicians anywhere, and of the patient anywhere.
+    holding = Q(location=location)
+    if physician_ids:
+        holding |= Q(physician_id__in=physician_ids)
+    if patient is not None:
+        holding |= Q(patient=patient)
+    appointments = Appointment.objects.filter(
+        holding, status__in=HOLDING_STATUSES, arrival__lt=load_until, discharge__gt=load_from
+    ).order_by()  # the engine sorts; the model's default ordering would make PostgreSQL sort too
+    if exclude_appointment is not None:
+        appointments = appointments.exclude(pk=exclude_appointment.pk)
+    location_id, patient_id = location.pk, patient.pk if patient is not None else None
+    rows = _epochs(appointments, "location_id", "physician_id", "room_id", "patient_id", "arrival", "procedure_start",
+                   "procedure_end", "discharge", "room_start", "room_end")
+    physicians_spans = {pid: physician_busy[pid] for pid in physician_ids}
+    rooms_spans = {rid: room_busy[rid] for rid in room_ids}
+    for row in rows:  # (location, physician, room, patient, arrival, start, end, discharge, room start, room end)
+        spans = physicians_spans.get(row[1])
+        if spans is not None:
+            spans.append((row[5], row[6]))
+        spans = rooms_spans.get(row[2])
+        if spans is not None:
+            spans.append((row[8], row[9]))
+    recovery_busy += [(row[6], row[7]) for row in rows if row[0] == location_id and row[7] > row[6]]
+    patient_busy = [(row[4], row[7]) for row in rows if row[3] == patient_id] if patient_id is not None else []
+
+    return _Busy(rooms_of=rooms_of, physician_busy=physician_busy, room_busy=room_busy, recovery_busy=recovery_busy,
+                 patient_busy=patient_busy)
 
 
 def available_slots(**kwargs) -> list[engine.Slot]:

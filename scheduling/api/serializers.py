@@ -25,6 +25,7 @@ from scheduling.models import (
     ProcedureOrder,
 )
 from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
+from scheduling.selectors import with_room_needs
 
 MAX_WINDOW_DAYS = 92
 
@@ -207,7 +208,9 @@ class HoldSerializer(serializers.Serializer):
 
 
 class AvailabilityQuerySerializer(serializers.Serializer):
-    procedure_type = serializers.SlugRelatedField(slug_field="code", queryset=ProcedureType.objects.filter(is_active=True))
+    # With what a room needs read in the same query: the selector then runs none for it.
+    procedure_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=with_room_needs(ProcedureType.objects.filter(is_active=True)))
     location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.filter(is_active=True), required=False)
     physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.filter(is_active=True), required=False)
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all(), required=False)

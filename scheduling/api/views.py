@@ -168,24 +168,27 @@ class AvailabilityView(APIView):
 
 def slots_json(slots, location: Location, *, notice_until: dt.datetime | None = None) -> dict:
     """The slots part of an availability answer: times in the location's zone; each says whether
-    it lies inside the minimum notice (staff may book it, patients online may not)."""
-    zone = location.zone
-    return {
-        "count": len(slots),
-        "slots": [
-            {
-                "start": slot.start.astimezone(zone).isoformat(),
-                "end": slot.end.astimezone(zone).isoformat(),
-                "arrival": slot.arrival.astimezone(zone).isoformat(),
-                "discharge": slot.discharge.astimezone(zone).isoformat(),
-                "physician": slot.physician_id,
-                "room": slot.room_id,
-                "location": location.pk,
-                "inside_minimum_notice": notice_until is not None and slot.start < notice_until,
-            }
-            for slot in slots
-        ],
-    }
+    it lies inside the minimum notice (staff may book it, patients online may not).
+
+    A month's answer repeats the same few hundred instants (every physician's 08:00, one visit's
+    end is another's start): each is formatted once."""
+    zone, location_id = location.zone, location.pk
+    notice = notice_until.timestamp() if notice_until is not None else None
+    formatted: dict[int, str] = {}
+
+    def iso(instant: int) -> str:
+        text = formatted.get(instant)
+        if text is None:
+            text = formatted[instant] = dt.datetime.fromtimestamp(instant, zone).isoformat()
+        return text
+
+    answer = []
+    for slot in slots:
+        start, end, arrival, discharge = slot.epochs()
+        answer.append({"start": iso(start), "end": iso(end), "arrival": iso(arrival), "discharge": iso(discharge),
+                       "physician": slot.physician_id, "room": slot.room_id, "location": location_id,
+                       "inside_minimum_notice": notice is not None and start < notice})
+    return {"count": len(answer), "slots": answer}
 
 
 _NO_BODY = inline_serializer("Empty", fields={})
