@@ -17,11 +17,12 @@ from tests.conftest import NEXT_MONDAY, local
 pytestmark = pytest.mark.django_db
 
 # The token and the staff member's permissions (3), the five inputs (patient, procedure, physician,
-# room, order), the lock (PostgreSQL only), the visit's span with the physician's blocks, the rules
-# and their prerequisites, the patient's visits and procedures elsewhere, the appointment and its
+# room, order), the lock (PostgreSQL only), the visit's span with the physician's blocks, whether
+# the order is booked already, the rules and their prerequisites, the patient's visits and
+# procedures elsewhere, the appointment and its
 # history row, the blood thinners, the reminder plan and its rows, the webhook endpoints, the
 # access log.
-API_BOOKING_STATEMENTS = 21 if connection.vendor == "postgresql" else 20
+API_BOOKING_STATEMENTS = 22 if connection.vendor == "postgresql" else 21
 
 
 @pytest.fixture

@@ -149,8 +149,9 @@ def bookable_days(*, patient: Patient, procedure_type: ProcedureType, location: 
     if rebooking is None and order is None and procedure_type.requires_order:
         orders = _with_plan_steps(bookable_orders(patient, procedure_type))
     fixed_order = rebooking.order if rebooking is not None else order
-    if fixed_order is not None and fixed_order.pk is not None:
+    if fixed_order is not None and fixed_order.pk is not None and len(days) > 1:
         # A fresh copy with its care-plan step read once, not once a day; the caller's stays as it is.
+        # (One day, as the booking asks, reads the step at most once anyway.)
         fixed_order = _with_plan_steps(list(ProcedureOrder.objects.filter(pk=fixed_order.pk)))[0]
     for day in days:
         if orders is not None:
