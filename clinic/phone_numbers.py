@@ -31,7 +31,34 @@ def e164(value, *, region: str | None = None) -> str | None:
 def for_sending(value) -> str:
     """The address to text: E.164 when the number is valid, else what is stored (the provider
     then refuses it, and the reminder records that refusal)."""
-    return e164(value) or str(value or "").strip()
+    return _remembered(value)[1]
+
+
+def as_written(value) -> str:
+    """The number as its form field and templates write it (`str(value)`)."""
+    return _remembered(value)[0]
+
+
+# Checking that a number is valid walks the metadata of its region (about 0.1 ms); reminder
+# dispatch writes the clinic's number into every message and addresses every text, thousands a
+# minute, to the same few hundred numbers. So each number's two text forms are kept, per number
+# and default region, up to a bound.
+_FORMS: dict[tuple, tuple[str, str]] = {}
+_FORMS_KEPT = 4096
+
+
+def _remembered(value) -> tuple[str, str]:
+    if isinstance(value, phonenumbers.PhoneNumber):
+        key = (phonenumbers.format_number(value, phonenumbers.PhoneNumberFormat.E164), value.extension,
+               value.raw_input, settings.PHONE_DEFAULT_REGION)
+    else:
+        key = (None, None, str(value or ""), settings.PHONE_DEFAULT_REGION)
+    forms = _FORMS.get(key)
+    if forms is None:
+        if len(_FORMS) >= _FORMS_KEPT:
+            _FORMS.clear()
+        forms = _FORMS[key] = (str(value or ""), e164(value) or str(value or "").strip())
+    return forms
 
 
 def national(value) -> str:

@@ -191,3 +191,17 @@ def test_the_booking_form_refuses_a_number_that_is_not_one_in_the_patients_words
                             "phone": "555-01", "email": "ann@example.com"}, filled_in_by_a_person=lambda _: True)
         assert not form.is_valid()
         assert words in form.errors["phone"][0]
+
+
+def test_the_text_forms_of_a_number_are_the_same_when_remembered(settings):
+    from phonenumber_field.phonenumber import to_python
+
+    from clinic.phone_numbers import as_written, for_sending
+
+    stored = to_python("+19185550111")
+    for _ in range(2):  # worked out, then remembered
+        assert (as_written(stored), for_sending(stored)) == ("(918) 555-0111", "+19185550111")
+        assert for_sending("(918) 555-0111") == "+19185550111"
+        assert for_sending("not a number") == "not a number"
+    settings.PHONE_DEFAULT_REGION = "GB"  # the same digits typed elsewhere are another number
+    assert for_sending("020 7946 0018") == "+442079460018"

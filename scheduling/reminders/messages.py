@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from scheduling.models import Reminder, ReminderKind
 from clinic.models import Location
-from clinic.phone_numbers import for_sending
+from clinic.phone_numbers import as_written, for_sending
 from scheduling.reminders.links import link, order_link
 from scheduling.reminders.transports import Message
 
@@ -81,7 +81,7 @@ def _render_order_link(reminder: Reminder) -> Message:
     order, patient = reminder.order, reminder.order.patient
     location = Location.objects.filter(pk=reminder.context.get("location")).first() or \
         Location.objects.filter(is_active=True).order_by("pk").first()
-    context = {"clinic": location.name, "phone": location.phone, "address": location.full_address,
+    context = {"clinic": location.name, "phone": as_written(location.phone), "address": location.full_address,
                "book_url": order_link(order)}
     body = " ".join(render_to_string("reminders/order_booking_link.txt", context).split())
     subject = str(SUBJECTS[reminder.kind])
@@ -107,7 +107,7 @@ def _render(reminder: Reminder) -> Message:
     context = {
         "relative_day": relative_day,
         "clinic": location.name,
-        "phone": location.phone,
+        "phone": as_written(location.phone),
         "address": location.full_address,
         "day": _day(start),
         "start": _time(start),
