@@ -116,6 +116,15 @@ def test_a_physician_orders_a_procedure(calendar, physician_user):
     assert set(bad.json()["errors"]) == {"procedure_type", "ordering_physician"}
 
 
+def test_an_order_the_models_rules_refuse_is_a_400_naming_the_field(calendar, physician_user):
+    response = api_as(physician_user).post("/api/v1/orders/", {
+        "patient": calendar.patients[0].pk, "procedure_type": "MBB_LUMBAR", "ordering_physician": calendar.okafor.pk,
+        "region": "lumbar", "authorization_status": "approved"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"] == {"authorization_number": ["An approved authorization has a number from the payer."]}
+
+
 def test_orders_are_listed_for_one_patient_or_status(calendar, physician_user):
     client = api_as(physician_user)
     for patient in calendar.patients[:2]:
