@@ -34,6 +34,14 @@ def for_sending(value) -> str:
     return _remembered(value)[1]
 
 
+def given(value) -> bool:
+    """A number is on record (valid or not). `bool()` of a stored number formats it, validating
+    it first; this reads what it holds."""
+    if isinstance(value, phonenumbers.PhoneNumber):
+        return bool(value.national_number or value.raw_input)
+    return bool(value)
+
+
 def as_written(value) -> str:
     """The number as its form field and templates write it (`str(value)`)."""
     return _remembered(value)[0]

@@ -205,3 +205,12 @@ def test_the_text_forms_of_a_number_are_the_same_when_remembered(settings):
         assert for_sending("not a number") == "not a number"
     settings.PHONE_DEFAULT_REGION = "GB"  # the same digits typed elsewhere are another number
     assert for_sending("020 7946 0018") == "+442079460018"
+
+
+def test_a_number_on_record_counts_as_given_whether_or_not_it_is_valid():
+    from phonenumber_field.phonenumber import to_python
+
+    from clinic.phone_numbers import given
+
+    assert given(to_python("+19185550111")) and given(to_python("555-01")) and given("918 555 0111")
+    assert not given(None) and not given("")

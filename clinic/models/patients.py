@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from clinic import phone_numbers
 from clinic.models.catalog import BloodThinner
 from clinic.models.validators import PHONE_PUNCTUATION, phone_key
 
@@ -124,7 +125,7 @@ class Patient(models.Model):
     @staticmethod
     def channels_consented(*, sms_consent: bool, phone: str, email_consent: bool, email: str) -> list[str]:
         """`consented_channels` from the patient's values (a page that reads them as plain values)."""
-        allowed = ((Channel.SMS, sms_consent and bool(phone)), (Channel.EMAIL, email_consent and bool(email)))
+        allowed = ((Channel.SMS, sms_consent and phone_numbers.given(phone)), (Channel.EMAIL, email_consent and bool(email)))
         return [channel for channel, ok in allowed if ok]
 
     @property
