@@ -152,9 +152,21 @@ def test_the_api_offers_times_inside_the_minimum_notice_and_says_so(calendar, de
                                               "from": TODAY.isoformat(), "to": TODAY.isoformat()}).json()
     inside = [slot for slot in body["slots"] if slot["inside_minimum_notice"]]
     outside = [slot for slot in body["slots"] if not slot["inside_minimum_notice"]]
-    assert inside and all(dt.datetime.fromisoformat(slot["start"]) < NOW + dt.timedelta(hours=2) for slot in inside)
-    assert outside and all(dt.datetime.fromisoformat(slot["start"]) >= NOW + dt.timedelta(hours=2)
+    # The notice counts to the patient's arrival, as the patients' own search does.
+    assert inside and all(dt.datetime.fromisoformat(slot["arrival"]) < NOW + dt.timedelta(hours=2) for slot in inside)
+    assert outside and all(dt.datetime.fromisoformat(slot["arrival"]) >= NOW + dt.timedelta(hours=2)
                            for slot in outside)
+    patients_first = available_slots(procedure_type=calendar.consult, location=calendar.location, first_day=TODAY,
+                                     last_day=TODAY, now=NOW)[0]
+    assert outside[0]["start"] == patients_first.start.astimezone(calendar.location.zone).isoformat()
+
+
+def test_a_patient_picking_a_time_inside_the_notice_is_told_it_is_too_soon_not_taken(calendar, client):
+    start, physician = consult_inside_notice(calendar, medicare_patient())
+    page = client.post("/book/hold/", {"visit": "CONSULT_NEW", "location": calendar.location.pk,
+                                       "choice": f"{int(start.timestamp())}-{physician.pk}"})
+    text = page.content.decode()
+    assert "too soon to book online" in text and "has just been taken" not in text
 
 
 def test_a_patients_own_days_for_a_procedure_start_tomorrow_and_staffs_today(calendar):

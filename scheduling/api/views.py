@@ -168,7 +168,7 @@ class AvailabilityView(APIView):
 
 def slots_json(slots, location: Location, *, notice_until: dt.datetime | None = None) -> dict:
     """The slots part of an availability answer: times in the location's zone; each says whether
-    it lies inside the minimum notice (staff may book it, patients online may not).
+    its arrival lies inside the minimum notice (staff may book it, patients online may not).
 
     A month's answer repeats the same few hundred instants (every physician's 08:00, one visit's
     end is another's start): each is formatted once."""
@@ -187,7 +187,7 @@ def slots_json(slots, location: Location, *, notice_until: dt.datetime | None = 
         start, end, arrival, discharge = slot.epochs()
         answer.append({"start": iso(start), "end": iso(end), "arrival": iso(arrival), "discharge": iso(discharge),
                        "physician": slot.physician_id, "room": slot.room_id, "location": location_id,
-                       "inside_minimum_notice": notice is not None and start < notice})
+                       "inside_minimum_notice": notice is not None and arrival < notice})
     return {"count": len(answer), "slots": answer}
 
 

@@ -125,8 +125,8 @@ def hold(request: HttpRequest) -> HttpResponse:
     try:
         held = services.slot_hold(key=hold_key(request), procedure_type=search.procedure_type, physician=physician,
                                   start=start_at)
-    except BookingError:
-        return render_taken(request, _picker_context(search, None, locations, physicians), search, start_at)
+    except BookingError as error:
+        return render_taken(request, _picker_context(search, None, locations, physicians), search, start_at, error)
     request.session[BOOKING_SESSION_KEY] = {"hold": held.pk}
     return redirect("book-details")
 
@@ -314,9 +314,9 @@ def order(request: HttpRequest, token: str) -> HttpResponse:
         try:
             held = services.slot_hold(key=hold_key(request), procedure_type=order.procedure_type, physician=physician,
                                       start=choice[0], patient=order.patient)
-        except BookingError:
+        except BookingError as error:
             return render_taken(request, _order_picker_context(token, order, search, None, locations, physicians),
-                                search, choice[0])
+                                search, choice[0], error)
         request.session[BOOKING_SESSION_KEY] = {"hold": held.pk, "order": order.pk}
         return redirect("book-order-confirm", token=token)
     week = week_of(search, parse_week(request.GET.get("week"), search, now), now)

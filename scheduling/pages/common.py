@@ -15,7 +15,8 @@ from django_ratelimit.decorators import ratelimit
 
 from clinic.models import Location
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
-from scheduling.pages.errors import problem
+from scheduling.errors import BookingError, SlotUnavailable
+from scheduling.pages.errors import patient_message, problem
 from scheduling.pages.picker import Search, alternatives, parse_week, week_of
 from scheduling.services.holds import new_hold_key
 
@@ -95,11 +96,14 @@ def pick_again(request: HttpRequest) -> HttpResponse:
     return problem(request, _("Please pick a time again."), status=400, title=_("Something was missing"))
 
 
-def render_taken(request: HttpRequest, context: dict, search: Search, wanted: dt.datetime) -> HttpResponse:
-    """The picker again, on the week of a time that could not be held, with the nearest free ones."""
+def render_taken(request: HttpRequest, context: dict, search: Search, wanted: dt.datetime,
+                 error: BookingError | None = None) -> HttpResponse:
+    """The picker again, on the week of a time that could not be held, with the nearest free ones,
+    and why (taken, unless the service said otherwise: too soon to book online, say)."""
     now = timezone.now()
     week = week_of(search, parse_week(wanted.astimezone(search.location.zone).date().isoformat(), search, now), now)
     return render_local(request, "pages/times.html", {
         **context, "week": week, "alternatives": alternatives(search, wanted, now),
-        "taken": _("Sorry, that time has just been taken. Here are the nearest free times."),
+        "taken": _("Sorry, that time has just been taken. Here are the nearest free times.")
+        if error is None or isinstance(error, SlotUnavailable) else patient_message(error),
     }, search.location, status=409)

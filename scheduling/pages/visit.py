@@ -187,8 +187,8 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
             held = services.slot_hold(key=hold_key(request), procedure_type=appointment.procedure_type,
                                       physician=physician, start=choice[0], patient=appointment.patient,
                                       moving=appointment)
-        except BookingError:
-            return render_taken(request, context, search, choice[0])
+        except BookingError as error:
+            return render_taken(request, context, search, choice[0], error)
         request.session[RESCHEDULE_SESSION_KEY] = {"hold": held.pk, "appointment": appointment.pk}
         return redirect("visit-reschedule-confirm", token=token)
     week = week_of(search, parse_week(request.GET.get("week"), search, now), now)

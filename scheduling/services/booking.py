@@ -121,9 +121,9 @@ def _order_and_eligibility(*, order: ProcedureOrder | None, patient: Patient, pr
             raise NotEligible(f"That order is {order.get_status_display().lower()}, not open.")
         if order.appointments.filter(status__in=ACTIVE_STATUSES).exists():
             raise NotEligible("That order is already booked; reschedule that appointment instead.")
-    if by_patient and start < patient_notice_until(location, now):
-        raise TooSoon(f"{location.name} takes online bookings at least {location.minimum_notice_hours} hours "
-                      "ahead; staff can book inside that notice.", field="start")
+    # The notice counts to the patient's arrival, as the search that offers the times does.
+    if by_patient and start - dt.timedelta(minutes=procedure_type.prep_minutes) < patient_notice_until(location, now):
+        raise TooSoon(_too_soon_words(location), field="start")
     day = start.astimezone(location.zone).date()
     days = bookable_days(patient=patient, procedure_type=procedure_type, location=location, now=now,
                          by_patient=by_patient, order=order, rebooking=rebooking, first_day=day, last_day=day)
@@ -134,6 +134,11 @@ def _order_and_eligibility(*, order: ProcedureOrder | None, patient: Patient, pr
     if procedure_type.requires_order and chosen is None and rebooking is None:
         raise NotEligible(eligibility.explain(), unmet=eligibility.unmet)  # no order: not a rule to override
     return chosen, eligibility
+
+
+def _too_soon_words(location: Location) -> str:
+    return (f"{location.name} takes online bookings at least {location.minimum_notice_hours} hours ahead of "
+            "the arrival; staff can book inside that notice.")
 
 
 def _check_room(room: Room | None, location: Location, procedure_type: ProcedureType) -> None:
@@ -163,11 +168,14 @@ def _hold(
                  patient=patient, room=room, exclude_appointment=exclude, exclude_hold=exclude_hold,
                  apply_minimum_notice=apply_minimum_notice)
     request = visit_request(**asked)
+    visit = engine.visit_at(start, request.segments)
+    if apply_minimum_notice and visit.arrival >= now and visit.arrival < request.earliest:
+        # Free or not, the time is inside the notice for a patient: say so, not that it is taken.
+        raise TooSoon(_too_soon_words(location), field="start")
     reason = engine.explain_unavailable(request, start, physician.pk, room.pk if room else None)
     if reason:
         _refuse_if_only_held(asked, start=start, room=room)
         raise SlotUnavailable(reason)
-    visit = engine.visit_at(start, request.segments)
     room_id = next(r.id for r in request.rooms if not engine.BusySpans(r.busy).overlaps(visit.room_start, visit.room_end))
     return visit, room_id
 
