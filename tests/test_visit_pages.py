@@ -387,6 +387,19 @@ def test_the_order_page_in_the_admin_shows_the_link_or_why_it_cannot_be_used(cli
     pending = calendar.order_for(insured, calendar.esi, authorization_status="pending", authorization_number="")
     page = client.get(f"/admin/scheduling/procedureorder/{pending.pk}/change/").content.decode()
     assert "cannot book this online yet" in page and make_order_token(pending) not in page
+    assert "yet:</strong>" in page and ").;" not in page
+
+
+def test_the_order_page_of_a_booked_order_says_it_is_booked_not_why_it_cannot_be(client, calendar, order,
+                                                                                  front_desk):
+    """An epidural's own booked visit would count against its 14-day rule."""
+    visit = services.appointment_book(patient=order.patient, procedure_type=order.procedure_type,
+                                      physician=calendar.okafor, order=order, start=local(NEXT_MONDAY, 9),
+                                      by=front_desk)
+    client.force_login(front_desk)
+    page = client.get(f"/admin/scheduling/procedureorder/{order.pk}/change/").content.decode()
+    assert "<strong>Booked:</strong>" in page and f"/admin/scheduling/appointment/{visit.pk}/change/" in page
+    assert "cannot book this online yet" not in page and make_order_token(order) in page
 
 
 def test_the_clinic_sends_the_order_link_through_the_reminder_worker(client, calendar, order, front_desk, settings):

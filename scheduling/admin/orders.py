@@ -117,11 +117,22 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
         if obj.status != OrderStatus.OPEN:
             return _("The order is not open.")
         url = order_link(obj)
+        booked = obj.appointments.filter(status__in=ACTIVE_STATUSES).select_related("location").order_by(
+            "procedure_start").first()
+        if booked is not None:
+            # Its own visit would count against the rules: say it is booked, not why it cannot be.
+            local = booked.procedure_start.astimezone(booked.location.zone)
+            return format_html(
+                '<strong>{}</strong> <a href="{}">{}</a>. <input type="text" readonly value="{}" size="60" '
+                'aria-label="{}"> <span class="help">{}</span>', _("Booked:"),
+                reverse("admin:scheduling_appointment_change", args=[booked.pk]), f"{local:%a %Y-%m-%d %H:%M %Z}",
+                url, _("Booking link"), _("The link shows the patient this booked visit."))
         first, eligibility = order_bookable_from(obj)
         if first is None:
-            reasons = "; ".join(item.message for item in eligibility.unmet) if eligibility else ""
+            reasons = "; ".join(dict.fromkeys(str(item.message).rstrip(".") for item in eligibility.unmet)) \
+                if eligibility else ""
             reasons = reasons or _("no day within the booking horizon")
-            return format_html('<strong>{}</strong> {}', _("The patient cannot book this online yet:"), reasons)
+            return format_html('<strong>{}</strong> {}.', _("The patient cannot book this online yet:"), reasons)
         return format_html(
             '<input type="text" readonly value="{}" size="60" aria-label="{}"> '
             '<span class="help">{}</span>', url, _("Booking link"),
