@@ -1,5 +1,6 @@
 """Logging helpers."""
 
+import datetime as dt
 import logging
 import re
 
@@ -41,6 +42,10 @@ class JsonFormatter(_json.JsonFormatter):
 
     Django's request loggers attach the request object itself; its text is the address with
     any link token in it, so it is left out (the message already names the page, redacted)."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        # ISO 8601 in UTC with its offset: a log collector must not guess the server's zone.
+        return dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds")
 
     def add_fields(self, log_record: dict, record: logging.LogRecord, message_dict: dict) -> None:
         super().add_fields(log_record, record, message_dict)

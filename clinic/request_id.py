@@ -50,7 +50,9 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = current.get()
+            # Django logs a 4xx or 5xx answer after the middleware has returned; such a line
+            # carries its request.
+            record.request_id = current.get() or getattr(getattr(record, "request", None), "request_id", "")
         return True
 
 

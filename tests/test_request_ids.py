@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -65,6 +66,16 @@ def test_json_log_lines_carry_the_request_id_and_no_link_token(json_lines):
     assert "secret-signature" not in json.dumps(inside)
     assert "request" not in inside  # the request object's text is its address, token and all
     assert outside["request_id"] == ""
+
+
+def test_a_line_django_writes_after_the_answer_carries_the_request_id(json_lines):
+    """Django logs a 4xx answer once the middleware stack has returned."""
+    request = RequestFactory().get("/nope/", HTTP_X_REQUEST_ID="req-87654321")
+    RequestIdMiddleware(lambda request: HttpResponse(status=404))(request)
+    logging.getLogger("interval.test").warning("Not Found: /nope/", extra={"request": request, "status_code": 404})
+    (line,) = json_lines()
+    assert line["request_id"] == "req-87654321"
+    assert dt.datetime.fromisoformat(line["time"]).utcoffset() == dt.timedelta(0)  # a time with its offset
 
 
 def test_json_logs_are_a_setting(settings):
