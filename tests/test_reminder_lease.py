@@ -27,8 +27,7 @@ from scheduling.reminders import dispatch
 from scheduling.reminders.transports import MemorySMSTransport
 from tests.conftest import NEXT_MONDAY, NOW, local
 from tests.worker import in_the_workers_future
-from tests.test_reminder_worker import database_url
-from tests.worker import celery_worker, stop
+from tests.worker import celery_worker, database_url, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,20 +8,14 @@ import time
 
 import time_machine
 import pytest
-from django.db import connection
 
 from clinic.models import Patient, ProcedureType
 from scheduling import services
 from scheduling.models import ReminderStatus
 from tests.conftest import NEXT_MONDAY, local
-from tests.worker import celery_worker, in_the_workers_future
+from tests.worker import celery_worker, database_url, in_the_workers_future
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture(autouse=True)

@@ -15,14 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
-from django.db import connection
 from prometheus_client import CollectorRegistry, multiprocess
 
 from clinic.models import Patient
 from scheduling import services
 from scheduling.models import Reminder
 from tests.conftest import NEXT_MONDAY, local
-from tests.worker import celery_beat, celery_worker, in_the_workers_future
+from tests.worker import celery_beat, celery_worker, database_url, in_the_workers_future
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,11 +45,6 @@ class SlowProvider(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture(autouse=True)

@@ -8,23 +8,17 @@ import time
 import pytest
 import time_machine
 from celery import Celery
-from django.db import connection
 
 from clinic.models import Patient, Physician, ProcedureType
 from scheduling import services
 from scheduling.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.conftest import NEXT_MONDAY, NOW, local
 from tests.webhooks import start_receiver
-from tests.worker import celery_worker
+from tests.worker import celery_worker, database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 QUEUE = "interval-webhooks-test"  # our own: no other worker on the broker takes the task
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture(autouse=True)

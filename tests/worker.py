@@ -11,8 +11,16 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.db import connection
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANTS = ("arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end")
+
+
+def database_url() -> str:
+    """The test database, as a URL for a worker process started by the test."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def in_the_workers_future(appointment, *, keep: tuple[str, ...]) -> dt.datetime:
