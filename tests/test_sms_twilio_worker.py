@@ -13,7 +13,7 @@ from clinic.models import Patient, ProcedureType
 from scheduling import services
 from scheduling.models import ReminderStatus
 from tests.conftest import NEXT_MONDAY, local
-from tests.test_reminder_worker import database_url
+from tests.worker import database_url
 from tests.twilio_stub import ACCOUNT_SID, twilio_stub
 from tests.worker import celery_worker, in_the_workers_future
 
