@@ -13,9 +13,8 @@ from clinic.models import Patient, ProcedureType
 from scheduling import services
 from scheduling.models import ReminderStatus
 from tests.conftest import NEXT_MONDAY, local
-from tests.worker import database_url
 from tests.twilio_stub import ACCOUNT_SID, twilio_stub
-from tests.worker import celery_worker, in_the_workers_future
+from tests.worker import celery_worker, database_url, in_the_workers_future
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
