@@ -53,7 +53,7 @@ class Gunicorn:
         while time.monotonic() < deadline:
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                connection.request("GET", "/api/v1/")
+                connection.request("GET", "/health/")  # what a load balancer asks
                 connection.getresponse().read()
                 return self
             except OSError:
