@@ -217,7 +217,7 @@ LOGIN_REDIRECT_URL = "/admin/"
 # (Axes > Access attempts). Attempts live in the database, so every web process sees them.
 AUTHENTICATION_BACKENDS = [
     "clinic.login_guard.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "clinic.permissions.PermissionsBackend",
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1)
@@ -388,6 +388,10 @@ if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL; got {CACHE_URL!r}.")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
           if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The catalog (procedure types, physicians, rooms, rules, reminder plans, webhook endpoints) is
+# held in each process's memory (scheduling/catalog.py). With CACHE_URL every process sees a
+# change at once; without it, another process's change within this many seconds.
+CATALOG_MAX_AGE_SECONDS = env_int("CATALOG_MAX_AGE_SECONDS", 10, minimum=0)
 if not CACHE_URL:
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 

@@ -1,34 +1,38 @@
 """How a booking's callers read what they book with: each row with what the booking's checks ask
 of it (a physician's credentials, a room's capabilities, what a procedure needs of a room, the
-patient's payer, whether an order belongs to a care plan), so the booking reads none of it again.
-The services work as well with rows read plainly; they read what is missing themselves."""
+patient's payer and blood thinners, whether an order belongs to a care plan), so the booking
+reads none of it again. Procedure types, physicians and rooms come from the catalog held in
+memory (scheduling/catalog.py). The services work as well with rows read plainly; they read
+what is missing themselves."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from clinic.models import Patient, Physician, ProcedureType, Room
+from scheduling import catalog
 from scheduling.models import CarePlanStep, ProcedureOrder
-from scheduling.selectors import IdList, with_room_needs
+from scheduling.selectors import IdList
 
 
 def patients() -> QuerySet:
-    return Patient.objects.select_related("payer")
+    # The blood thinners' ids in a subquery, not a join: no grouping by the patient's columns.
+    drugs = (Patient.blood_thinners.through.objects.filter(patient=OuterRef("pk")).values("patient")
+             .annotate(ids=IdList("bloodthinner")).values("ids"))
+    return Patient.objects.select_related("payer").annotate(blood_thinner_ids=Coalesce(Subquery(drugs), Value("")))
 
 
-def procedure_types() -> QuerySet:
-    return with_room_needs(ProcedureType.objects.all())
+def procedure_type(code: str) -> ProcedureType | None:
+    return catalog.current().procedure_types_by_code.get(code)
 
 
-def physicians() -> QuerySet:
-    # Without the staff user: a booking needs the physician's name only to refuse, and grouping
-    # by the user's columns too made this the costliest of the inputs to compose.
-    return Physician.objects.annotate(procedure_type_ids=Coalesce(IdList("procedure_types"), Value("")))
+def physician(pk: int) -> Physician | None:
+    return catalog.current().physicians.get(pk)
 
 
-def rooms() -> QuerySet:
-    return Room.objects.select_related("location").annotate(capability_ids=Coalesce(IdList("capabilities"), Value("")))
+def room(pk: int) -> Room | None:
+    return catalog.current().rooms.get(pk)
 
 
 def orders() -> QuerySet:

@@ -35,6 +35,15 @@ def _fresh_rate_counters():
 
 
 @pytest.fixture(autouse=True)
+def _catalog_from_the_database():
+    """The catalog a process holds in memory (scheduling/catalog.py) is read afresh by every test:
+    the one before may have held rows its rolled-back database no longer has."""
+    from scheduling import catalog
+
+    catalog.forget()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -16,13 +16,12 @@ from tests.conftest import NEXT_MONDAY, local
 
 pytestmark = pytest.mark.django_db
 
-# The token and the staff member's permissions (3), the five inputs (patient, procedure, physician,
-# room, order), the lock (PostgreSQL only), the visit's span with the physician's blocks, whether
-# the order is booked already, the rules and their prerequisites, the patient's visits and
-# procedures elsewhere, the appointment and its
-# history row, the blood thinners, the reminder plan and its rows, the webhook endpoints, the
-# access log.
-API_BOOKING_STATEMENTS = 22 if connection.vendor == "postgresql" else 21
+# The token with its user, the staff member's permissions, the patient, the order, the lock
+# (PostgreSQL only), the visit's span with the physician's blocks, the patient's visits (the
+# order's other bookings and the rules' history), their procedures elsewhere, the appointment,
+# its history row, its reminders, the access log. The procedure type, physician, room, rules,
+# reminder plan, webhook endpoints and blood thinners come from the catalog held in memory.
+API_BOOKING_STATEMENTS = 12 if connection.vendor == "postgresql" else 11
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from clinic.models.bulk_changes import AnnouncedQuerySet
 from clinic.models.locations import Capability
 from clinic.models.validators import code_validator
 
@@ -65,6 +66,8 @@ class ProcedureType(models.Model):
     before the procedure starts and is discharged `recovery_minutes` after it ends; the room is
     held `setup_minutes` before the start and `turnover_minutes` after the end.
     """
+
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
 
     code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=120, unique=True)
@@ -179,6 +182,8 @@ class BloodThinner(models.Model):
     Figures from the ASRA Pain Medicine guideline (2018); the clinic manager edits them.
     "N days" means no dose on the N days before the procedure day, nor on that day.
     """
+
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
 
     name = models.CharField(_("name"), max_length=80, unique=True)
     hold_days_high = models.PositiveSmallIntegerField(

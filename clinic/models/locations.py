@@ -11,11 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from clinic.models.bulk_changes import AnnouncedQuerySet
 from clinic.models.validators import validate_time_zone
 
 
 class Location(models.Model):
     """A clinic site. Its time zone is the one every time at this site is shown and planned in."""
+
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     time_zone = models.CharField(
@@ -156,6 +159,8 @@ class RoomKind(models.TextChoices):
 
 
 class Room(models.Model):
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
+
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms", verbose_name=_("location"))
     name = models.CharField(_("name"), max_length=80)
     kind = models.CharField(_("kind"), max_length=20, choices=RoomKind.choices)

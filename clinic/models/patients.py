@@ -15,6 +15,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from clinic import phone_numbers
+from clinic.models.bulk_changes import AnnouncedQuerySet
 from clinic.models.catalog import BloodThinner
 from clinic.models.validators import PHONE_PUNCTUATION, phone_key
 
@@ -28,6 +29,8 @@ class PayerKind(models.TextChoices):
 
 class Payer(models.Model):
     """An insurer (or self-pay). Pathway rules can be overridden per payer."""
+
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=PayerKind.choices)

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from clinic.models.bulk_changes import AnnouncedQuerySet
 from clinic.models.catalog import ProcedureType, ScheduleKind
 from clinic.models.locations import Location
 from clinic.models.validators import validate_npi
@@ -31,6 +32,8 @@ class Weekday(models.IntegerChoices):
 
 
 class Physician(models.Model):
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.encoding import smart_str
 from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
@@ -315,13 +316,43 @@ class AppointmentSerializer(serializers.ModelSerializer):
             return super().to_representation(instance)
 
 
+class CatalogKeyField(serializers.PrimaryKeyRelatedField):
+    """A row of the catalog held in memory, by its id (`find`): no query. Answers as
+    PrimaryKeyRelatedField does; `queryset` names the model for the schema."""
+
+    def __init__(self, *, find, **kwargs):
+        self.find = find
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            found = self.find(int(data))
+        except (TypeError, ValueError, OverflowError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if found is None:
+            self.fail("does_not_exist", pk_value=data)
+        return found
+
+
+class CatalogCodeField(serializers.SlugRelatedField):
+    """A procedure type of the catalog held in memory, by its code: no query."""
+
+    def to_internal_value(self, data):
+        found = booking_inputs.procedure_type(data) if isinstance(data, str) else None
+        if found is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return found
+
+
 class AppointmentBookSerializer(serializers.Serializer):
     # Each read with what the booking's checks ask of it, so the booking need not read it again.
     patient = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.patients())
-    procedure_type = serializers.SlugRelatedField(slug_field="code", queryset=booking_inputs.procedure_types())
-    physician = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.physicians())
+    procedure_type = CatalogCodeField(slug_field="code", queryset=ProcedureType.objects.all())
+    physician = CatalogKeyField(find=booking_inputs.physician, queryset=Physician.objects.all())
     start = AwareDateTimeField()
-    room = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.rooms(), required=False, allow_null=True)
+    room = CatalogKeyField(find=booking_inputs.room, queryset=Room.objects.all(), required=False, allow_null=True)
     order = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.orders(), required=False, allow_null=True)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
                                             help_text="A physician's reason to book despite unmet pathway rules.")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.models import Patient, Payer, ProcedureFamily, ProcedureType
+from clinic.models.bulk_changes import AnnouncedQuerySet
 from scheduling.models.appointments import Appointment
 from scheduling.models.orders import Laterality, Region
 
@@ -29,6 +30,8 @@ class PathwayRule(models.Model):
     type. "Family" means the procedure type's family (all epidurals count together); "region"
     is the order's (lumbar, cervical, ...): rules count procedures in the same region.
     """
+
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
 
     procedure_type = models.ForeignKey(ProcedureType, on_delete=models.CASCADE, related_name="pathway_rules",
                                        verbose_name=_("when booking"))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.models import Channel, ProcedureType
+from clinic.models.bulk_changes import AnnouncedQuerySet
 from scheduling.models.appointments import Appointment
 
 
@@ -54,6 +55,8 @@ class Anchor(models.TextChoices):
 
 class ReminderStep(models.Model):
     """One reminder of a procedure type's plan, and when it goes out."""
+
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
 
     procedure_type = models.ForeignKey(ProcedureType, on_delete=models.CASCADE, related_name="reminder_steps",
                                        verbose_name=_("procedure type"))

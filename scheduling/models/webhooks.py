@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from clinic.models.bulk_changes import AnnouncedQuerySet
+
 
 class EventKind(models.TextChoices):
     APPOINTMENT_BOOKED = "appointment.booked", _("visit booked")
@@ -48,6 +50,8 @@ def new_secret() -> str:
 
 class WebhookEndpoint(models.Model):
     """A URL of another system that is told about changes, with the secret that signs them."""
+
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
 
     name = models.CharField(_("name"), max_length=100, help_text=_("Whose system this is, e.g. 'Billing'."))
     url = models.URLField(_("URL"), max_length=500, help_text=_(

@@ -118,7 +118,8 @@ def horizon_day(location: Location, now: dt.datetime) -> dt.date:
 
 def bookable_days(*, patient: Patient, procedure_type: ProcedureType, location: Location, now: dt.datetime,
                   by_patient: bool, order: ProcedureOrder | None = None, rebooking: Appointment | None = None,
-                  first_day: dt.date | None = None, last_day: dt.date | None = None) -> BookableDays:
+                  first_day: dt.date | None = None, last_day: dt.date | None = None,
+                  visits: list[Appointment] | None = None) -> BookableDays:
     """The days from `first_day` (default today) to `last_day` (default the horizon) on which this
     patient may book this procedure at this location, each with its verdict.
 
@@ -127,7 +128,8 @@ def bookable_days(*, patient: Patient, procedure_type: ProcedureType, location: 
     visit being moved; it uses its own order and does not count against the rules. A follow-up
     visit's day comes from its parent visit: no rule refuses it. `by_patient`: the patient books
     for themselves (the booking pages, their visit's link), which starts the days later
-    (`first_day_for`).
+    (`first_day_for`). `visits`: the patient's visits (`patient_visits`) when the caller has
+    read them already.
     """
     today = now.astimezone(location.zone).date()
     earliest = first_day_for(patient=patient, procedure_type=procedure_type, today=today, by_patient=by_patient)
@@ -144,7 +146,7 @@ def bookable_days(*, patient: Patient, procedure_type: ProcedureType, location: 
     if not days:
         return answer
     rules = applicable_rules(procedure_type, patient.payer_id)
-    history = patient_history(patient, exclude=rebooking) if rules else []
+    history = patient_history(patient, exclude=rebooking, visits=visits) if rules else []
     orders = None
     if rebooking is None and order is None and procedure_type.requires_order:
         orders = _with_plan_steps(bookable_orders(patient, procedure_type))

@@ -13,9 +13,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
 from clinic.models import Patient, ProcedureType
+from scheduling import catalog
 from scheduling.careplans.turns import plan_requirements
 from scheduling.models import (
     ACTIVE_STATUSES,
@@ -31,15 +32,16 @@ from scheduling.pathways.rules import Eligibility, PastProcedure, Rule, Unmet, e
 
 def applicable_rules_by_type(procedure_types, payer_id: int | None) -> dict[int, list[PathwayRule]]:
     """Active rules per procedure type (by id): per kind, the payer's own rule, else the all-payer
-    one. Two queries however many types (a patient's page checks all their open orders)."""
-    rules = PathwayRule.objects.filter(procedure_type__in=list(procedure_types), is_active=True).filter(
-        Q(payer__isnull=True) | Q(payer_id=payer_id)
-    ).select_related("payer").prefetch_related("prerequisite_types")
+    one. From the catalog held in memory (scheduling/catalog.py): no query."""
+    held = catalog.current().rules
     chosen: dict[int, dict[str, PathwayRule]] = defaultdict(dict)
-    for rule in rules:
-        kinds = chosen[rule.procedure_type_id]
-        if rule.kind not in kinds or rule.payer_id is not None:
-            kinds[rule.kind] = rule
+    for procedure_type in procedure_types:
+        for rule in held.get(procedure_type.pk, ()):
+            if rule.payer_id not in (None, payer_id):
+                continue
+            kinds = chosen[rule.procedure_type_id]
+            if rule.kind not in kinds or rule.payer_id is not None:
+                kinds[rule.kind] = rule
     return {procedure_type.pk: list(chosen[procedure_type.pk].values()) for procedure_type in procedure_types}
 
 
@@ -62,10 +64,15 @@ def _as_rule(rule: PathwayRule) -> Rule:
     )
 
 
-def patient_history(patient: Patient, *, exclude: Appointment | None = None) -> list[PastProcedure]:
+def patient_history(patient: Patient, *, exclude: Appointment | None = None,
+                    visits: list[Appointment] | None = None) -> list[PastProcedure]:
     """The patient's procedures that count: completed or still booked here (not cancelled, no-shows),
-    and those staff recorded as done elsewhere."""
-    return history_of(patient_visits(patient, exclude=exclude), elsewhere=procedures_elsewhere(patient))
+    and those staff recorded as done elsewhere. `visits`: `patient_visits(patient)` read already."""
+    if visits is None:
+        visits = patient_visits(patient, exclude=exclude)
+    elif exclude is not None:
+        visits = [visit for visit in visits if visit.pk != exclude.pk]
+    return history_of(visits, elsewhere=procedures_elsewhere(patient))
 
 
 def patient_visits(patient: Patient, *, exclude: Appointment | None = None) -> list[Appointment]:

@@ -7,7 +7,8 @@ import datetime as dt
 import uuid
 
 from clinic.models import Channel, Location, Patient
-from scheduling.models import Anchor, Appointment, ProcedureOrder, Reminder, ReminderKind, ReminderStatus, ReminderStep
+from scheduling import catalog
+from scheduling.models import Anchor, Appointment, ProcedureOrder, Reminder, ReminderKind, ReminderStatus
 from scheduling.pathways.holds import blood_thinner_holds
 from scheduling.reminders.plan import Step, Visit, outside_quiet_hours, plan
 
@@ -23,7 +24,7 @@ def channel_for(patient: Patient) -> str | None:
 
 def _steps(appointment: Appointment) -> list[Step]:
     return [Step(step.kind, step.anchor, step.days, step.minutes, step.at_time)
-            for step in ReminderStep.objects.filter(procedure_type=appointment.procedure_type_id, is_active=True)]
+            for step in catalog.current().reminder_steps.get(appointment.procedure_type_id, ())]
 
 
 def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bool) -> list[Reminder]:

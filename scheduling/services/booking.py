@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, prefetch_related_objects
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -25,6 +25,7 @@ from simple_history.utils import bulk_create_with_history
 from clinic import metrics
 from clinic.models import Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
 from scheduling import availability as engine
+from scheduling import catalog
 from scheduling.errors import BookingError, NotEligible, SlotHeld, SlotUnavailable, TooSoon
 from scheduling.locks import lock_booking, visit_days
 from scheduling.models import (
@@ -40,6 +41,7 @@ from scheduling.models import (
     SlotHold,
 )
 from scheduling.pathways.bookable_days import bookable_days, patient_notice_until
+from scheduling.pathways.eligibility import patient_visits
 from scheduling.pathways.overrides import may_override_rules
 from scheduling.pathways.rules import Eligibility, Unmet
 from scheduling.reminders.outbox import reminders_notify, reminders_schedule, reminders_schedule_new
@@ -119,14 +121,19 @@ def _order_and_eligibility(*, order: ProcedureOrder | None, patient: Patient, pr
             raise BookingError("That order is for another patient or procedure.", field="order")
         if order.status != OrderStatus.OPEN:
             raise NotEligible(f"That order is {order.get_status_display().lower()}, not open.")
-        if order.appointments.filter(status__in=ACTIVE_STATUSES).exists():
+        # The patient's visits, read once: the order's bookings, and the rules' history below.
+        visits = patient_visits(patient)
+        if any(visit.order_id == order.pk and visit.status in ACTIVE_STATUSES for visit in visits):
             raise NotEligible("That order is already booked; reschedule that appointment instead.")
+    else:
+        visits = None
     # The notice counts to the patient's arrival, as the search that offers the times does.
     if by_patient and start - dt.timedelta(minutes=procedure_type.prep_minutes) < patient_notice_until(location, now):
         raise TooSoon(_too_soon_words(location), field="start")
     day = start.astimezone(location.zone).date()
     days = bookable_days(patient=patient, procedure_type=procedure_type, location=location, now=now,
-                         by_patient=by_patient, order=order, rebooking=rebooking, first_day=day, last_day=day)
+                         by_patient=by_patient, order=order, rebooking=rebooking, first_day=day, last_day=day,
+                         visits=visits)
     if not days.verdicts:  # before the first day the booker may take, or past the horizon
         message = " ".join(item.message for item in days.unmet(day))
         raise TooSoon(message, field="start") if days.before is not None else SlotUnavailable(message)
@@ -366,8 +373,8 @@ def appointment_book(
         )
         _insert(appointment, by=by, reason="Booked" + (" (rule overridden)" if overridden else ""))
         overrides = _record_overrides(appointment, overridden, by=by, reason=override_reason)
-        # Read once for the reminders' hold dates and for whoever shows the visit.
-        prefetch_related_objects([patient], "blood_thinners")
+        # Known once for the reminders' hold dates and for whoever shows the visit.
+        catalog.known_blood_thinners(patient)
         reminders_schedule_new(appointment, now=now)
         appointment_event(appointment, EventKind.APPOINTMENT_BOOKED, now=now)
         _book_follow_up(appointment, by=by, now=now)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinic import phone_numbers
 from clinic.models import Patient
+from scheduling import catalog
 from scheduling.models import (
     Appointment,
     CarePlan,
@@ -38,8 +39,8 @@ def _patient_data(patient: Patient) -> dict:
 
 
 def listening(kind: str) -> list[WebhookEndpoint]:
-    """The active endpoints that asked for `kind` (one query: a clinic has a handful)."""
-    return [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True) if endpoint.wants(kind)]
+    """The active endpoints that asked for `kind`, from the catalog held in memory."""
+    return [endpoint for endpoint in catalog.current().webhook_endpoints if endpoint.wants(kind)]
 
 
 def webhook_event_write(kind: str, *, subject: str, data: dict, patient: Patient | None = None,
