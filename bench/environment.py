@@ -26,6 +26,8 @@ def settings_environment(url: str) -> dict[str, str]:
     return {
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
         "DATABASE_URL": url,
+        # A shared cache, as in production: the catalog's version, the API's throttle counts.
+        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/7"),
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(48),  # 64 characters, new on every run
         # "testserver" is the host name of Django's test client, used for the in-process runs.

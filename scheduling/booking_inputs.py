@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from clinic.models import Patient, Physician, ProcedureType, Room
+from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import catalog
 from scheduling.models import CarePlanStep, ProcedureOrder
 from scheduling.selectors import IdList
@@ -25,6 +25,20 @@ def patients() -> QuerySet:
 
 def procedure_type(code: str) -> ProcedureType | None:
     return catalog.current().procedure_types_by_code.get(code)
+
+
+def offered_procedure_type(code: str) -> ProcedureType | None:
+    found = procedure_type(code)
+    return found if found is not None and found.is_active else None
+
+
+def open_location(pk: int) -> Location | None:
+    found = catalog.current().locations.get(pk)
+    return found if found is not None and found.is_active else None
+
+
+def open_locations() -> list[Location]:
+    return sorted((each for each in catalog.current().locations.values() if each.is_active), key=lambda each: each.pk)
 
 
 def physician(pk: int) -> Physician | None:

@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
-from clinic.models import BloodThinner, Physician, ProcedureType, Room
+from clinic.models import BloodThinner, Location, Physician, ProcedureType, Room
 
 VERSION_KEY = "interval:catalog:version"
 
@@ -42,7 +42,8 @@ class Catalog:
     procedure_types: dict[int, ProcedureType]
     procedure_types_by_code: dict[str, ProcedureType]
     physicians: dict[int, Physician]
-    rooms: dict[int, Room]
+    locations: dict[int, Location]
+    rooms: dict[int, Room]  # with `capability_ids` ("3,7") and their location
     rules: dict[int, list]  # procedure type id -> its active PathwayRules, prerequisites and payer read
     reminder_steps: dict[int, list]  # procedure type id -> its active ReminderSteps
     webhook_endpoints: list  # the active WebhookEndpoints
@@ -56,7 +57,6 @@ def _load() -> Catalog:
     procedure_types = {each.pk: each for each in with_room_needs(ProcedureType.objects.all())}
     physicians = Physician.objects.select_related("user").annotate(
         procedure_type_ids=Coalesce(IdList("procedure_types"), Value("")))
-    rooms = Room.objects.select_related("location").annotate(capability_ids=Coalesce(IdList("capabilities"), Value("")))
     rules = defaultdict(list)
     for rule in PathwayRule.objects.filter(is_active=True).select_related("payer").prefetch_related(
             Prefetch("prerequisite_types", queryset=ProcedureType.objects.order_by("pk"))).order_by("pk"):
@@ -64,10 +64,15 @@ def _load() -> Catalog:
     steps = defaultdict(list)
     for step in ReminderStep.objects.filter(is_active=True).order_by("pk"):
         steps[step.procedure_type_id].append(step)
+    locations = {each.pk: each for each in Location.objects.all()}
+    rooms = list(Room.objects.annotate(capability_ids=Coalesce(IdList("capabilities"), Value(""))))
+    for room in rooms:
+        Room.location.field.set_cached_value(room, locations[room.location_id])
     return Catalog(
         procedure_types=procedure_types,
         procedure_types_by_code={each.code: each for each in procedure_types.values()},
         physicians={each.pk: each for each in physicians},
+        locations=locations,
         rooms={each.pk: each for each in rooms},
         rules=dict(rules),
         reminder_steps=dict(steps),
@@ -162,3 +167,18 @@ def known_blood_thinners(patient) -> None:
                                  key=lambda drug: drug.name)
     known._prefetch_done = True
     patient._prefetched_objects_cache = {**cached, "blood_thinners": known}
+
+
+def known_relations(rows, *names: str):
+    """Give each row's `names` (procedure_type, location, physician, room) from the catalog instead
+    of a join; a row the catalog does not hold yet is left to be read when asked for."""
+    held = current()
+    tables = {"procedure_type": held.procedure_types, "location": held.locations, "physician": held.physicians,
+              "room": held.rooms}
+    for row in rows:
+        for name in names:
+            field = row._meta.get_field(name)
+            known = tables[name].get(getattr(row, field.attname))
+            if known is not None:
+                field.set_cached_value(row, known)
+    return rows

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 
 from clinic.models import Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
+from scheduling import catalog
 from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, PreProcedureCheck, SlotHold
 
 _MARGIN = dt.timedelta(days=1)  # room and patient spans reach past the procedure's own day
@@ -301,15 +302,13 @@ def _load_busy(*, procedure_types: list[ProcedureType], location: Location, phys
                room: Room | None, patient: Patient | None, load_from: dt.datetime, load_until: dt.datetime,
                now: dt.datetime, exclude_appointment: Appointment | None, exclude_hold: str | None,
                count_holds: bool) -> _Busy:
-    # 3. Rooms with what each procedure needs (plus two small queries for the procedures' needs).
-    room_capabilities: dict[int, set[int]] = {}
-    rooms = Room.objects.filter(location=location, is_active=True)
-    if room is not None:
-        rooms = rooms.filter(pk=room.pk)
-    for room_id, capability_id in rooms.values_list("id", "capabilities"):
-        capabilities = room_capabilities.setdefault(room_id, set())
-        if capability_id is not None:
-            capabilities.add(capability_id)
+    # 3. Rooms with what each procedure needs, from the catalog held in memory (plus two small
+    #    queries for the procedures' needs unless read with them).
+    room_capabilities = {
+        each.pk: {int(pk) for pk in each.capability_ids.split(",") if pk}
+        for each in catalog.current().rooms.values()
+        if each.location_id == location.pk and each.is_active and (room is None or each.pk == room.pk)
+    }
     unread = [each for each in procedure_types if not hasattr(each, "required_capability_ids")]
     if len(unread) > 1:
         prefetch_related_objects(unread, "required_capabilities", "alternative_capabilities")

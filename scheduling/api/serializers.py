@@ -26,7 +26,6 @@ from scheduling.models import (
     ProcedureOrder,
 )
 from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
-from scheduling.selectors import with_room_needs
 
 MAX_WINDOW_DAYS = 92
 
@@ -208,11 +207,44 @@ class HoldSerializer(serializers.Serializer):
                                                   "was booked or moved too late for it): check with the patient.")
 
 
+class CatalogKeyField(serializers.PrimaryKeyRelatedField):
+    """A row of the catalog held in memory, by its id (`find`): no query. Answers as
+    PrimaryKeyRelatedField does; `queryset` names the model for the schema."""
+
+    def __init__(self, *, find, **kwargs):
+        self.find = find
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            found = self.find(int(data))
+        except (TypeError, ValueError, OverflowError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if found is None:
+            self.fail("does_not_exist", pk_value=data)
+        return found
+
+
+class CatalogCodeField(serializers.SlugRelatedField):
+    """A procedure type of the catalog held in memory, by its code (`find`): no query."""
+
+    def __init__(self, *, find, **kwargs):
+        self.find = find
+        super().__init__(slug_field="code", queryset=ProcedureType.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        found = self.find(data) if isinstance(data, str) else None
+        if found is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return found
+
+
 class AvailabilityQuerySerializer(serializers.Serializer):
-    # With what a room needs read in the same query: the selector then runs none for it.
-    procedure_type = serializers.SlugRelatedField(
-        slug_field="code", queryset=with_room_needs(ProcedureType.objects.filter(is_active=True)))
-    location = serializers.PrimaryKeyRelatedField(queryset=Location.objects.filter(is_active=True), required=False)
+    # From the catalog held in memory, with what a room needs: the selector reads none of it.
+    procedure_type = CatalogCodeField(find=booking_inputs.offered_procedure_type)
+    location = CatalogKeyField(find=booking_inputs.open_location, queryset=Location.objects.all(), required=False)
     physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.filter(is_active=True), required=False)
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all(), required=False)
     order = serializers.PrimaryKeyRelatedField(queryset=ProcedureOrder.objects.all(), required=False)
@@ -230,7 +262,7 @@ class AvailabilityQuerySerializer(serializers.Serializer):
                                   or order.procedure_type_id != attrs["procedure_type"].pk):
             raise serializers.ValidationError({"order": ["That order is not this patient's order for this procedure."]})
         if "location" not in attrs:
-            locations = list(Location.objects.filter(is_active=True)[:2])
+            locations = booking_inputs.open_locations()[:2]
             if len(locations) != 1:
                 raise serializers.ValidationError({"location": ["Choose a location."]})
             attrs["location"] = locations[0]
@@ -316,40 +348,10 @@ class AppointmentSerializer(serializers.ModelSerializer):
             return super().to_representation(instance)
 
 
-class CatalogKeyField(serializers.PrimaryKeyRelatedField):
-    """A row of the catalog held in memory, by its id (`find`): no query. Answers as
-    PrimaryKeyRelatedField does; `queryset` names the model for the schema."""
-
-    def __init__(self, *, find, **kwargs):
-        self.find = find
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        try:
-            found = self.find(int(data))
-        except (TypeError, ValueError, OverflowError):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        if found is None:
-            self.fail("does_not_exist", pk_value=data)
-        return found
-
-
-class CatalogCodeField(serializers.SlugRelatedField):
-    """A procedure type of the catalog held in memory, by its code: no query."""
-
-    def to_internal_value(self, data):
-        found = booking_inputs.procedure_type(data) if isinstance(data, str) else None
-        if found is None:
-            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
-        return found
-
-
 class AppointmentBookSerializer(serializers.Serializer):
     # Each read with what the booking's checks ask of it, so the booking need not read it again.
     patient = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.patients())
-    procedure_type = CatalogCodeField(slug_field="code", queryset=ProcedureType.objects.all())
+    procedure_type = CatalogCodeField(find=booking_inputs.procedure_type)
     physician = CatalogKeyField(find=booking_inputs.physician, queryset=Physician.objects.all())
     start = AwareDateTimeField()
     room = CatalogKeyField(find=booking_inputs.room, queryset=Room.objects.all(), required=False, allow_null=True)

@@ -77,20 +77,20 @@ def patient_history(patient: Patient, *, exclude: Appointment | None = None,
 
 def patient_visits(patient: Patient, *, exclude: Appointment | None = None) -> list[Appointment]:
     """The patient's visits here that hold time (the ones `history_of` counts), with what it
-    reads of each, in one query."""
+    reads of each, in one query (procedure types and locations from the catalog)."""
     appointments = (
         Appointment.objects.filter(patient=patient, status__in=HOLDING_STATUSES)
-        .select_related("procedure_type", "order", "location", "outcome")
+        .select_related("order", "outcome")
         .order_by("procedure_start")
     )
     if exclude is not None:
         appointments = appointments.exclude(pk=exclude.pk)
-    return list(appointments)
+    return catalog.known_relations(list(appointments), "procedure_type", "location")
 
 
 def procedures_elsewhere(patient: Patient) -> list[ProcedureElsewhere]:
     """What `history_of` takes as `elsewhere`: the patient's procedures done at other clinics."""
-    return list(ProcedureElsewhere.objects.filter(patient=patient).select_related("procedure_type"))
+    return catalog.known_relations(list(ProcedureElsewhere.objects.filter(patient=patient)), "procedure_type")
 
 
 def history_of(appointments: Iterable[Appointment],

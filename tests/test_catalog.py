@@ -1,0 +1,141 @@
+"""The catalog held in memory (scheduling/catalog.py): every change made through Interval is seen
+on the next use, in this process at once and, with a shared cache, in every other process too."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from clinic.models import Capability, Location, Physician, ProcedureType, Room
+from scheduling import catalog
+from scheduling.models import PathwayRule, ReminderStep, WebhookEndpoint
+from tests.worker import ROOT, database_url
+
+
+@pytest.fixture
+def esi(demo_clinic) -> ProcedureType:
+    return ProcedureType.objects.get(code="ESI_IL")
+
+
+def test_the_catalog_is_read_once_then_held(esi):
+    catalog.current()
+
+    with CaptureQueriesContext(connection) as captured:
+        held = catalog.current()
+
+    assert len(captured) == 0
+    assert held.procedure_types_by_code["ESI_IL"].name == esi.name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["save", "update", "bulk_update", "delete", "credentials", "capabilities",
+                                    "rule", "reminder_step", "endpoint"])
+def test_every_kind_of_change_is_seen_on_the_next_use(esi, change):
+    physician = Physician.objects.filter(procedure_types=esi).first()
+    room = Room.objects.filter(capabilities__code="fluoroscopy").first()
+    before = catalog.current()
+
+    if change == "save":
+        esi.name = "Renamed"
+        esi.save()
+    elif change == "update":
+        ProcedureType.objects.filter(pk=esi.pk).update(name="Renamed")
+    elif change == "bulk_update":
+        esi.name = "Renamed"
+        ProcedureType.objects.bulk_update([esi], ["name"])
+    elif change == "delete":
+        rule = PathwayRule.objects.filter(procedure_type=esi).first()
+        rule.delete()
+    elif change == "credentials":
+        physician.procedure_types.remove(esi)
+    elif change == "capabilities":
+        room.capabilities.remove(Capability.objects.get(code="fluoroscopy"))
+    elif change == "rule":
+        PathwayRule.objects.filter(procedure_type=esi).update(is_active=False)
+    elif change == "reminder_step":
+        ReminderStep.objects.filter(procedure_type=esi).update(is_active=False)
+    elif change == "endpoint":
+        WebhookEndpoint.objects.create(name="Billing", url="https://billing.example.org/hook", events=["*"])
+
+    after = catalog.current()
+    assert after is not before
+    if change in {"save", "update", "bulk_update"}:
+        assert after.procedure_types[esi.pk].name == "Renamed"
+    elif change == "delete":
+        assert rule.pk not in {each.pk for each in after.rules.get(esi.pk, [])}
+    elif change == "credentials":
+        assert str(esi.pk) not in after.physicians[physician.pk].procedure_type_ids.split(",")
+    elif change == "capabilities":
+        fluoroscopy = str(Capability.objects.get(code="fluoroscopy").pk)
+        assert fluoroscopy not in after.rooms[room.pk].capability_ids.split(",")
+    elif change == "rule":
+        assert after.rules.get(esi.pk, []) == []
+    elif change == "reminder_step":
+        assert after.reminder_steps.get(esi.pk, []) == []
+    else:
+        assert [each.name for each in after.webhook_endpoints] == ["Billing"]
+
+
+def test_a_sign_in_is_not_a_change(demo_clinic, physician_user):
+    held = catalog.current()
+    physician_user.save(update_fields=["last_login"])
+    assert catalog.current() is held
+
+
+def _in_another_process(code: str, environment: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, check=True, capture_output=True,
+                   env={**os.environ, "DATABASE_URL": database_url(), **environment}, timeout=120)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_shared_cache_another_process_change_is_seen_at_once(postgres, redis_url, demo_clinic, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    settings.CATALOG_MAX_AGE_SECONDS = 3600  # not what makes it seen
+    location = Location.objects.order_by("pk").first()
+    assert catalog.current().locations[location.pk].minimum_notice_hours != 71
+
+    _in_another_process(f"from clinic.models import Location; "
+                        f"Location.objects.filter(pk={location.pk}).update(minimum_notice_hours=71)",
+                        {"CACHE_URL": redis_url})
+
+    assert catalog.current().locations[location.pk].minimum_notice_hours == 71
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_typed_into_the_database_is_seen_after_catalog_changed(postgres, redis_url, demo_clinic, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    location = Location.objects.order_by("pk").first()
+    catalog.current()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE clinic_location SET minimum_notice_hours = 70 WHERE id = %s", [location.pk])
+    assert catalog.current().locations[location.pk].minimum_notice_hours != 70  # behind Interval's back
+
+    _in_another_process("from django.core.management import call_command; call_command('catalog_changed')",
+                        {"CACHE_URL": redis_url})
+
+    assert catalog.current().locations[location.pk].minimum_notice_hours == 70
+
+
+def test_without_a_shared_cache_another_process_change_shows_within_the_max_age(esi, settings, monkeypatch):
+    settings.CATALOG_MAX_AGE_SECONDS = 10
+    held = catalog.current()
+    with connection.cursor() as cursor:  # as another process would: no signal in this one
+        cursor.execute("UPDATE clinic_proceduretype SET name = 'Renamed' WHERE id = %s", [esi.pk])
+    assert catalog.current() is held
+
+    later = time.monotonic() + 11
+    monkeypatch.setattr(catalog.time, "monotonic", lambda: later)
+
+    assert catalog.current().procedure_types[esi.pk].name == "Renamed"
+
+
+def test_catalog_changed_says_what_it_did(db, capsys):
+    call_command("catalog_changed")
+    assert "CATALOG_MAX_AGE_SECONDS" in capsys.readouterr().out
