@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from scheduling import outbox
+from scheduling import catalog, outbox
 from scheduling.models import (
     BEFORE_VISIT_KINDS,
     AppointmentStatus,
@@ -183,9 +183,10 @@ def send_claimed(ids: list[int], *, token: uuid.UUID, now: dt.datetime | None = 
     recorded together. When `stop` is set (the worker is shutting down), the rows not reached
     yet go back to pending at once rather than waiting out the lease."""
     claim = _Claim(token)
-    reminders = list(Reminder.objects.select_related(
-        "appointment__location", "appointment__patient", "appointment__procedure_type", "order__patient"
-    ).filter(pk__in=ids, status=ReminderStatus.SENDING, claim_token=token).order_by("next_attempt_at", "pk"))
+    reminders = list(Reminder.objects.select_related("appointment__patient", "order__patient").filter(
+        pk__in=ids, status=ReminderStatus.SENDING, claim_token=token).order_by("next_attempt_at", "pk"))
+    # The visits' locations and procedure types from the catalog held in memory, not joined.
+    catalog.known_relations([r.appointment for r in reminders if r.appointment_id], "location", "procedure_type")
     attempts: list[ReminderAttempt] = []
     statuses: list[str] = []
     try:

@@ -16,9 +16,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scheduling.models import Reminder, ReminderKind
-from clinic.models import Location
 from clinic.phone_numbers import as_written, for_sending
+from scheduling import catalog
+from scheduling.models import Reminder, ReminderKind
 from scheduling.reminders.links import link, order_link
 from scheduling.reminders.transports import Message
 
@@ -79,8 +79,9 @@ def render(reminder: Reminder) -> Message:
 def _render_order_link(reminder: Reminder) -> Message:
     """The link to book an ordered procedure: it names the clinic, never the procedure."""
     order, patient = reminder.order, reminder.order.patient
-    location = Location.objects.filter(pk=reminder.context.get("location")).first() or \
-        Location.objects.filter(is_active=True).order_by("pk").first()
+    locations = catalog.current().locations
+    location = locations.get(reminder.context.get("location")) or min(
+        (each for each in locations.values() if each.is_active), key=lambda each: each.pk)
     context = {"clinic": location.name, "phone": as_written(location.phone), "address": location.full_address,
                "book_url": order_link(order)}
     body = " ".join(render_to_string("reminders/order_booking_link.txt", context).split())
