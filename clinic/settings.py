@@ -386,7 +386,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL; got {CACHE_URL!r}.")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+CACHES = {"default": {"BACKEND": "clinic.redis_cache.RedisCache", "LOCATION": CACHE_URL}
           if CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The catalog (procedure types, physicians, rooms, rules, reminder plans, webhook endpoints) is
 # held in each process's memory (scheduling/catalog.py). With CACHE_URL every process sees a

@@ -8,7 +8,8 @@ a service, a queryset's `update()` or a management command, marks the catalog ch
 (`changed`, wired up in scheduling/apps.py), and the next use anywhere reads it afresh:
 
 - with a shared cache (CACHE_URL, Redis), the catalog's version lives there, and every process
-  sees a change as soon as it is committed;
+  sees a change as soon as it is committed (a request or task under way keeps the catalog it
+  started with);
 - without one (the embedded default), a process sees its own changes at once and another
   process's within CATALOG_MAX_AGE_SECONDS.
 
@@ -98,9 +99,31 @@ def shared() -> bool:
     return "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
 
 
+# Inside a request or a task the shared version is asked once: the request works with one
+# catalog throughout, and a cache call is not repeated for every use.
+_scope = threading.local()
+
+
+def begin(**_signal) -> None:
+    """A request or task starts (request_started, task_prerun): ask the version once."""
+    _scope.active, _scope.version = True, None
+
+
+def end(**_signal) -> None:
+    _scope.active, _scope.version = False, None
+
+
 def _version() -> str:
     if not shared():
         return _local_version
+    if getattr(_scope, "active", False):
+        if _scope.version is None:
+            _scope.version = _shared_version()
+        return _scope.version
+    return _shared_version()
+
+
+def _shared_version() -> str:
     version = cache.get(VERSION_KEY)
     if version is None:  # never set, or evicted: a new version, so nobody keeps what they hold
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
@@ -132,6 +155,7 @@ def current() -> Catalog:
 def _bump() -> None:
     global _local_version
     _local_version = uuid.uuid4().hex
+    _scope.version = None
     if shared():
         cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
