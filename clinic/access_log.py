@@ -29,10 +29,12 @@ def record_access(request, patients: Iterable[Patient | int | None], what: str) 
     if not ids:
         return
     address, username = client_address(request), user.get_username()
-    PatientAccess.objects.bulk_create([
-        PatientAccess(user_id=user.pk, username=username, patient_id=patient_id, address=address, what=what[:255])
-        for patient_id in ids
-    ])
+    rows = [PatientAccess(user_id=user.pk, username=username, patient_id=patient_id, address=address, what=what[:255])
+            for patient_id in ids]
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)  # one INSERT; a bulk insert would wrap it in BEGIN and COMMIT
+    else:
+        PatientAccess.objects.bulk_create(rows)
 
 
 def request_label(request) -> str:

@@ -16,12 +16,12 @@ from tests.conftest import NEXT_MONDAY, local
 
 pytestmark = pytest.mark.django_db
 
-# The token with its user, the staff member's permissions, the patient, the order, the lock
+# The token with its user and their permissions, the patient, the order, the lock
 # (PostgreSQL only), the visit's span with the physician's blocks, the patient's visits (the
 # order's other bookings and the rules' history), their procedures elsewhere, the appointment,
 # its history row, its reminders, the access log. The procedure type, physician, room, rules,
 # reminder plan, webhook endpoints and blood thinners come from the catalog held in memory.
-API_BOOKING_STATEMENTS = 12 if connection.vendor == "postgresql" else 11
+API_BOOKING_STATEMENTS = 11 if connection.vendor == "postgresql" else 10
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def _in_another_process(code: str, environment: dict[str, str]) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_with_a_shared_cache_another_process_change_is_seen_at_once(postgres, redis_url, demo_clinic, settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    settings.CACHES = {"default": {"BACKEND": "clinic.redis_cache.RedisCache", "LOCATION": redis_url}}
     settings.CATALOG_MAX_AGE_SECONDS = 3600  # not what makes it seen
     location = Location.objects.order_by("pk").first()
     assert catalog.current().locations[location.pk].minimum_notice_hours != 71
@@ -110,7 +110,7 @@ def test_with_a_shared_cache_another_process_change_is_seen_at_once(postgres, re
 
 @pytest.mark.django_db(transaction=True)
 def test_a_change_typed_into_the_database_is_seen_after_catalog_changed(postgres, redis_url, demo_clinic, settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+    settings.CACHES = {"default": {"BACKEND": "clinic.redis_cache.RedisCache", "LOCATION": redis_url}}
     location = Location.objects.order_by("pk").first()
     catalog.current()
     with connection.cursor() as cursor:

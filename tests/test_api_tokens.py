@@ -1,0 +1,49 @@
+"""API tokens: the token's user is read with their permissions in one statement
+(clinic/permissions.py), and those permissions decide as Django's would."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def _with_token(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def _new_patient(client) -> int:
+    return client.post("/api/v1/patients/", {"first_name": "Ruth", "last_name": "Okonkwo",
+                                             "date_of_birth": "1948-03-02", "email": "ruth@example.com"},
+                       format="json").status_code
+
+
+def test_permissions_from_the_users_groups_count(demo_clinic, front_desk, nurse):
+    assert _new_patient(_with_token(front_desk)) == 201
+    assert _new_patient(_with_token(nurse)) == 403
+
+
+def test_a_permission_given_to_the_user_alone_counts(demo_clinic, nurse):
+    nurse.user_permissions.add(Permission.objects.get(codename="add_patient"))
+    assert _new_patient(_with_token(nurse)) == 201
+
+
+def test_a_user_without_any_permission_is_refused(demo_clinic):
+    nobody = get_user_model().objects.create_user("nobody", password="pw-for-tests-only", is_staff=True)
+    assert _new_patient(_with_token(nobody)) == 403
+
+
+def test_bad_and_inactive_tokens_are_refused(demo_clinic, front_desk):
+    client = _with_token(front_desk)
+    front_desk.is_active = False
+    front_desk.save()
+    assert client.get("/api/v1/patients/").status_code == 401
+    wrong = APIClient()
+    wrong.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+    assert wrong.get("/api/v1/patients/").json()["code"] == "authentication_failed"
