@@ -272,9 +272,10 @@ def main() -> int:
           f"{os.cpu_count()} cores. Figures:", flush=True)
 
     engine_benchmarks(settings_environment)
-    availability(client, token, locations[0], clinic.first_day)
+    api = Client()  # an integration's client: a token, no staff session to read
+    availability(api, token, locations[0], clinic.first_day)
     pages(client, locations[0], clinic.board_day)
-    statements_per_booking(client, token, plan(locations=locations[1:2], procedure_type=ProcedureType.objects.get(
+    statements_per_booking(api, token, plan(locations=locations[1:2], procedure_type=ProcedureType.objects.get(
         code="ESI_IL"), count=1)[0])
     healthy = load(settings_environment, token, locations)
     reminders(url)
