@@ -29,6 +29,15 @@ BOOKINGS = 1_500  # planned per load run; a run ends when they are sent or after
 REMINDERS = 5_000
 
 
+def yardstick() -> float:
+    """CPU ms of a fixed pure-Python loop: this machine's speed at the moment (a shared machine's
+    cores run at different speeds from one minute to the next), to compare runs by."""
+    started, total = time.process_time(), 0
+    for number in range(3_000_000):
+        total += number * number % 7
+    return (time.process_time() - started) * 1000
+
+
 def line(name: str, measured: str, target: str = "", met: bool | None = None) -> None:
     verdict = "" if met is None else ("  met" if met else "  MISSED")
     print(f"{name:<58} {measured:<44} {target}{verdict}", flush=True)
@@ -269,7 +278,8 @@ def main() -> int:
     client = Client()
     client.force_login(user)
     print(f"Seeded in {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cores. Figures:", flush=True)
+          f"{os.cpu_count()} cores; yardstick loop {yardstick():.0f} ms (smaller is a faster machine). Figures:",
+          flush=True)
 
     engine_benchmarks(settings_environment)
     api = Client()  # an integration's client: a token, no staff session to read
@@ -280,7 +290,8 @@ def main() -> int:
     healthy = load(settings_environment, token, locations)
     reminders(url)
     print(f"make bench took {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores (other work on the machine included)", flush=True)
+          f"on {os.cpu_count()} cores (other work on the machine included); yardstick loop {yardstick():.0f} ms",
+          flush=True)
     return 0 if healthy else 1
 
 
