@@ -11,7 +11,6 @@ class SchedulingConfig(AppConfig):
 
 def _announce_catalog_changes() -> None:
     """Every write to the catalog's rows marks it changed (scheduling/catalog.py)."""
-    from celery.signals import task_postrun, task_prerun
     from django.contrib.auth import get_user_model
     from django.core.signals import request_finished, request_started
     from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -32,11 +31,10 @@ def _announce_catalog_changes() -> None:
         m2m_changed.connect(catalog.changed, sender=relation.through,
                             dispatch_uid=f"catalog-{relation.through._meta.label_lower}")
     post_save.connect(_physician_renamed, sender=get_user_model(), dispatch_uid="catalog-user-save")
-    # A request or task asks the shared cache for the catalog's version once.
+    # A request asks the shared cache for the catalog's version once. (A task asks on every use:
+    # the reminder dispatch runs for most of a minute.)
     request_started.connect(catalog.begin, dispatch_uid="catalog-request-started")
     request_finished.connect(catalog.end, dispatch_uid="catalog-request-finished")
-    task_prerun.connect(catalog.begin, dispatch_uid="catalog-task-prerun", weak=False)
-    task_postrun.connect(catalog.end, dispatch_uid="catalog-task-postrun", weak=False)
 
 
 def _physician_renamed(sender, instance, update_fields=None, **kwargs) -> None:

@@ -8,8 +8,8 @@ a service, a queryset's `update()` or a management command, marks the catalog ch
 (`changed`, wired up in scheduling/apps.py), and the next use anywhere reads it afresh:
 
 - with a shared cache (CACHE_URL, Redis), the catalog's version lives there, and every process
-  sees a change as soon as it is committed (a request or task under way keeps the catalog it
-  started with);
+  sees a change as soon as it is committed (a request under way keeps the catalog it started
+  with);
 - without one (the embedded default), a process sees its own changes at once and another
   process's within CATALOG_MAX_AGE_SECONDS.
 
@@ -99,13 +99,13 @@ def shared() -> bool:
     return "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
 
 
-# Inside a request or a task the shared version is asked once: the request works with one
-# catalog throughout, and a cache call is not repeated for every use.
+# Inside a request the shared version is asked once: the request works with one catalog
+# throughout, and a cache call is not repeated for every use.
 _scope = threading.local()
 
 
 def begin(**_signal) -> None:
-    """A request or task starts (request_started, task_prerun): ask the version once."""
+    """A request starts (request_started): ask the version once."""
     _scope.active, _scope.version = True, None
 
 

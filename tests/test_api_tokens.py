@@ -47,3 +47,13 @@ def test_bad_and_inactive_tokens_are_refused(demo_clinic, front_desk):
     wrong = APIClient()
     wrong.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
     assert wrong.get("/api/v1/patients/").json()["code"] == "authentication_failed"
+
+
+def test_ids_past_a_64_bit_integer_in_list_filters_are_refused(demo_clinic, front_desk):
+    client = _with_token(front_desk)
+    huge = "99999999999999999999"
+    for path in (f"/api/v1/appointments/?physician={huge}", f"/api/v1/appointments/?location={huge}",
+                 f"/api/v1/appointments/?patient={huge}", f"/api/v1/orders/?patient={huge}",
+                 f"/api/v1/care-plans/?patient={huge}"):
+        response = client.get(path)
+        assert response.status_code == 400, path

@@ -9,7 +9,8 @@ import sys
 import time
 
 import pytest
-from django.core.management import call_command
+from celery.signals import task_postrun, task_prerun
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -139,3 +140,26 @@ def test_without_a_shared_cache_another_process_change_shows_within_the_max_age(
 def test_catalog_changed_says_what_it_did(db, capsys):
     call_command("catalog_changed")
     assert "CATALOG_MAX_AGE_SECONDS" in capsys.readouterr().out
+
+
+def test_catalog_changed_says_so_when_the_shared_cache_cannot_be_reached(db, settings):
+    settings.CACHES = {"default": {"BACKEND": "clinic.redis_cache.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens there
+    with pytest.raises(CommandError, match="could not be reached"):
+        call_command("catalog_changed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_outside_a_request_sees_a_change_on_its_next_use(postgres, redis_url, demo_clinic, settings):
+    """The reminder dispatch runs for most of a minute: it asks the shared version on every use."""
+    settings.CACHES = {"default": {"BACKEND": "clinic.redis_cache.RedisCache", "LOCATION": redis_url}}
+    location = Location.objects.order_by("pk").first()
+    task_prerun.send(sender=None, task_id="dispatch", task=None, args=(), kwargs={})  # a long task under way
+    assert catalog.current().locations[location.pk].minimum_notice_hours != 69
+
+    _in_another_process(f"from clinic.models import Location; "
+                        f"Location.objects.filter(pk={location.pk}).update(minimum_notice_hours=69)",
+                        {"CACHE_URL": redis_url})
+
+    assert catalog.current().locations[location.pk].minimum_notice_hours == 69
+    task_postrun.send(sender=None, task_id="dispatch", task=None, args=(), kwargs={})

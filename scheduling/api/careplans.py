@@ -13,6 +13,7 @@ from clinic.access_log import AccessLoggedViewSet
 from clinic.models import Patient, Physician, ProcedureType
 from scheduling.api import idempotency
 from scheduling.api.permissions import ActionPermission
+from scheduling.api.serializers import MAX_ID
 from scheduling.models import (
     STEP_FIELDS,
     CarePlan,
@@ -109,7 +110,7 @@ class CarePlanCreateSerializer(serializers.Serializer):
 
 
 class CarePlanFilterSerializer(serializers.Serializer):
-    patient = serializers.IntegerField(required=False, min_value=1)
+    patient = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     status = serializers.ChoiceField(
         choices=PlanStatus.choices, required=False,
         error_messages={"invalid_choice": '"{input}" is not a plan status: use one of '

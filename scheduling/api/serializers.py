@@ -207,6 +207,10 @@ class HoldSerializer(serializers.Serializer):
                                                   "was booked or moved too late for it): check with the patient.")
 
 
+# The largest id a query may carry (a 64-bit integer): past it, a 400, not the database's overflow.
+MAX_ID = 2**63 - 1
+
+
 class CatalogKeyField(serializers.PrimaryKeyRelatedField):
     """A row of the catalog held in memory, by its id (`find`): no query. Answers as
     PrimaryKeyRelatedField does; `queryset` names the model for the schema."""
@@ -216,7 +220,7 @@ class CatalogKeyField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool):
+        if isinstance(data, bool) or (isinstance(data, float) and not data.is_integer()):
             self.fail("incorrect_type", data_type=type(data).__name__)
         try:
             found = self.find(int(data))
@@ -234,9 +238,16 @@ class CatalogCodeField(serializers.SlugRelatedField):
         self.find = find
         super().__init__(slug_field="code", queryset=ProcedureType.objects.all(), **kwargs)
 
+    default_error_messages = {"not_offered": "{name} is not offered."}
+
     def to_internal_value(self, data):
-        found = self.find(data) if isinstance(data, str) else None
+        if not isinstance(data, str):
+            self.fail("invalid")
+        found = self.find(data)
         if found is None:
+            held = booking_inputs.procedure_type(data)
+            if held is not None:
+                self.fail("not_offered", name=held.name)
             self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
         return found
 
@@ -363,9 +374,8 @@ class AppointmentBookSerializer(serializers.Serializer):
 class RescheduleSerializer(serializers.Serializer):
     start = AwareDateTimeField()
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
-    physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.select_related("user"), required=False)
-    room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.select_related("location"), required=False,
-                                              allow_null=True)
+    physician = CatalogKeyField(find=booking_inputs.physician, queryset=Physician.objects.all(), required=False)
+    room = CatalogKeyField(find=booking_inputs.room, queryset=Room.objects.all(), required=False, allow_null=True)
 
 
 class CancelSerializer(serializers.Serializer):
@@ -383,13 +393,13 @@ class StartSerializer(serializers.Serializer):
 
 
 class OrderFilterSerializer(serializers.Serializer):
-    patient = serializers.IntegerField(required=False, min_value=1)
+    patient = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
 
 
 class AppointmentFilterSerializer(serializers.Serializer):
     date = CalendarDateField(required=False)
-    physician = serializers.IntegerField(required=False, min_value=1)
-    location = serializers.IntegerField(required=False, min_value=1)
-    patient = serializers.IntegerField(required=False, min_value=1)
+    physician = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    location = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    patient = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     status = serializers.ChoiceField(choices=AppointmentStatus.choices, required=False)

@@ -153,7 +153,9 @@ def _check_room(room: Room | None, location: Location, procedure_type: Procedure
         return
     if room.location_id != location.pk:
         raise BookingError(f"{room.name} is not at {location}.", field="room")
-    if not room.is_active or not capable_room_ids(procedure_type, {room.pk: room_capability_ids(room)}):
+    if not room.is_active:
+        raise BookingError(f"{room.name} is out of use.", field="room")
+    if not capable_room_ids(procedure_type, {room.pk: room_capability_ids(room)}):
         raise BookingError(f"{room.name} does not have what {procedure_type.name} needs.", field="room")
 
 
