@@ -13,15 +13,16 @@ def _announce_catalog_changes() -> None:
     """Every write to the catalog's rows marks it changed (scheduling/catalog.py)."""
     from django.contrib.auth import get_user_model
     from django.core.signals import request_finished, request_started
-    from django.db.models.signals import m2m_changed, post_delete, post_save
+    from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
-    from clinic.models import BloodThinner, Location, Payer, Physician, ProcedureType, Room
+    from clinic.models import BloodThinner, Capability, Location, Payer, Physician, ProcedureType, Room
     from clinic.models.bulk_changes import bulk_changed
     from scheduling import catalog
     from scheduling.models import PathwayRule, ReminderStep, WebhookEndpoint
 
-    for model in (ProcedureType, BloodThinner, Location, Room, Payer, Physician, PathwayRule, ReminderStep,
-                  WebhookEndpoint):
+    # A Capability's deletion removes its rooms' and procedure types' links without m2m_changed.
+    for model in (ProcedureType, BloodThinner, Location, Room, Capability, Payer, Physician, PathwayRule,
+                  ReminderStep, WebhookEndpoint):
         uid = f"catalog-{model._meta.label_lower}"
         post_save.connect(catalog.changed, sender=model, dispatch_uid=uid + "-save")
         post_delete.connect(catalog.changed, sender=model, dispatch_uid=uid + "-delete")
@@ -31,8 +32,9 @@ def _announce_catalog_changes() -> None:
         m2m_changed.connect(catalog.changed, sender=relation.through,
                             dispatch_uid=f"catalog-{relation.through._meta.label_lower}")
     post_save.connect(_physician_renamed, sender=get_user_model(), dispatch_uid="catalog-user-save")
-    # A request asks the shared cache for the catalog's version once. (A task asks on every use:
-    # the reminder dispatch runs for most of a minute.)
+    post_migrate.connect(_after_migrate, dispatch_uid="catalog-after-migrate")
+    # A request works with one catalog throughout. (A task asks on every use: the reminder
+    # dispatch runs for most of a minute.)
     request_started.connect(catalog.begin, dispatch_uid="catalog-request-started")
     request_finished.connect(catalog.end, dispatch_uid="catalog-request-finished")
 
@@ -45,3 +47,15 @@ def _physician_renamed(sender, instance, update_fields=None, **kwargs) -> None:
         return
     if hasattr(instance, "physician"):
         catalog.changed()
+
+
+def _after_migrate(**kwargs) -> None:
+    """A migration may have changed catalog rows without a signal (historical models send their own)."""
+    import logging
+
+    from scheduling import catalog
+
+    try:
+        catalog.forget()
+    except Exception as error:  # the shared cache down must not fail a migration
+        logging.getLogger(__name__).warning("The catalog could not be marked changed after migrating: %s", error)

@@ -11,10 +11,12 @@ a service, a queryset's `update()` or a management command, marks the catalog ch
   sees a change as soon as it is committed (a request under way keeps the catalog it started
   with);
 - without one (the embedded default), a process sees its own changes at once and another
-  process's within CATALOG_MAX_AGE_SECONDS.
+  process's within CATALOG_MAX_AGE_SECONDS;
+- either way, no process keeps the catalog longer than CATALOG_MAX_AGE_SECONDS (a backstop
+  for writes no signal announces: a data migration, a cache write lost after a commit).
 
-A change made behind Interval's back (SQL typed into the database) is seen after
-`manage.py catalog_changed`, or when the processes restart.
+A change made behind Interval's back (SQL typed into the database) is seen at once after
+`manage.py catalog_changed`.
 
 The rows handed out are shared by every request of the process: read them, never change them.
 """
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
@@ -66,9 +68,14 @@ def _load() -> Catalog:
     for step in ReminderStep.objects.filter(is_active=True).order_by("pk"):
         steps[step.procedure_type_id].append(step)
     locations = {each.pk: each for each in Location.objects.all()}
-    rooms = list(Room.objects.annotate(capability_ids=Coalesce(IdList("capabilities"), Value(""))))
-    for room in rooms:
+    rooms = list(Room.objects.select_related("location").annotate(
+        capability_ids=Coalesce(IdList("capabilities"), Value(""))))
+    for room in rooms:  # one object per location (a location added meanwhile keeps the room's own)
+        locations.setdefault(room.location_id, room.location)
         Room.location.field.set_cached_value(room, locations[room.location_id])
+    for each in procedure_types.values():  # a follow-up is the catalog's own procedure type too
+        if each.follow_up_type_id in procedure_types:
+            ProcedureType.follow_up_type.field.set_cached_value(each, procedure_types[each.follow_up_type_id])
     return Catalog(
         procedure_types=procedure_types,
         procedure_types_by_code={each.code: each for each in procedure_types.values()},
@@ -92,6 +99,9 @@ class _Held:
 _held: _Held | None = None
 _local_version = uuid.uuid4().hex
 _loading = threading.Lock()
+# Per thread: the catalog the request under way works with, and whether this thread's open
+# transaction changed the catalog (its rows are then its own until it commits).
+_scope = threading.local()
 
 
 def shared() -> bool:
@@ -99,80 +109,87 @@ def shared() -> bool:
     return "locmem" not in settings.CACHES["default"]["BACKEND"].lower()
 
 
-# Inside a request the shared version is asked once: the request works with one catalog
-# throughout, and a cache call is not repeated for every use.
-_scope = threading.local()
-
-
 def begin(**_signal) -> None:
-    """A request starts (request_started): ask the version once."""
-    _scope.active, _scope.version = True, None
+    """A request starts (request_started): it works with one catalog throughout."""
+    _scope.active, _scope.catalog = True, None
 
 
 def end(**_signal) -> None:
-    _scope.active, _scope.version = False, None
+    _scope.active, _scope.catalog = False, None
 
 
 def _version() -> str:
     if not shared():
         return _local_version
-    if getattr(_scope, "active", False):
-        if _scope.version is None:
-            _scope.version = _shared_version()
-        return _scope.version
-    return _shared_version()
-
-
-def _shared_version() -> str:
     version = cache.get(VERSION_KEY)
     if version is None:  # never set, or evicted: a new version, so nobody keeps what they hold
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(VERSION_KEY)
-    return version
+    return f"{version}:{_local_version}"
 
 
 def _fresh(held: _Held | None, version: str) -> bool:
-    return held is not None and held.version == version and (
-        shared() or time.monotonic() - held.read_at < settings.CATALOG_MAX_AGE_SECONDS)
+    # The age is a backstop with a shared cache too: a write no signal announces (a data
+    # migration, a failed cache write after a commit) is not kept for longer than this.
+    return held is not None and held.version == version and \
+        time.monotonic() - held.read_at < settings.CATALOG_MAX_AGE_SECONDS
+
+
+def _in_own_transaction() -> bool:
+    """Inside a transaction this code opened (a test case's wrapping one stands for the database)."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 def current() -> Catalog:
     """The catalog as it stands."""
     global _held
+    if getattr(_scope, "dirty", False):
+        if _in_own_transaction():
+            return _load()  # this transaction's own changes, not committed: shared with nobody
+        _scope.dirty = False
+    active = getattr(_scope, "active", False)
+    if active and _scope.catalog is not None:
+        return _scope.catalog
     version = _version()
-    if _fresh(_held, version):
-        return _held.catalog
-    with _loading:  # one thread reads it; the others wait for its answer
-        if _fresh(_held, version):
-            return _held.catalog
-        catalog = _load()
-        # Kept under the version read *before* loading: a change committed meanwhile has moved
-        # the version on, so the next use reads again.
-        _held = _Held(version, time.monotonic(), catalog)
-    return catalog
+    held = _held
+    if not _fresh(held, version):
+        with _loading:  # one thread reads it; the others wait for its answer
+            held = _held
+            if not _fresh(held, version):
+                # Kept under the version read *before* loading: a change committed meanwhile
+                # has moved the version on, so the next use reads again.
+                held = _held = _Held(version, time.monotonic(), _load())
+    if active:
+        _scope.catalog = held.catalog
+    return held.catalog
 
 
-def _bump() -> None:
+def _bump_here() -> None:
     global _local_version
     _local_version = uuid.uuid4().hex
-    _scope.version = None
+    _scope.catalog = None
+
+
+def _bump_everywhere() -> None:
+    _bump_here()
     if shared():
         cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def changed(**_signal) -> None:
-    """The catalog changed: read it afresh on next use. At once (this transaction's own reads
-    see it) and again after the commit (a process that read the catalog in between, without
-    the change, reads it again)."""
-    _bump()
-    transaction.on_commit(_bump)
+    """The catalog changed: read it afresh on next use, here at once (this transaction reads its
+    own rows, kept from every other thread until it commits), everywhere after the commit."""
+    _bump_here()
+    if _in_own_transaction():
+        _scope.dirty = True
+    transaction.on_commit(_bump_everywhere)
 
 
-def forget() -> None:
-    """Drop what this process holds (tests start each from the database)."""
+def forget(**_signal) -> None:
+    """Every process reads the catalog afresh (after migrations, `catalog_changed`, each test)."""
     global _held
     _held = None
-    _bump()
+    _bump_everywhere()
 
 
 def known_blood_thinners(patient) -> None:
@@ -186,9 +203,12 @@ def known_blood_thinners(patient) -> None:
         prefetch_related_objects([patient], "blood_thinners")
         return
     held = current().blood_thinners
+    wanted = [int(pk) for pk in ids.split(",") if pk]
+    if any(pk not in held for pk in wanted):  # a drug added since the catalog was read: never drop one
+        prefetch_related_objects([patient], "blood_thinners")
+        return
     known = patient.blood_thinners.all()
-    known._result_cache = sorted((held[int(pk)] for pk in ids.split(",") if pk and int(pk) in held),
-                                 key=lambda drug: drug.name)
+    known._result_cache = sorted((held[pk] for pk in wanted), key=lambda drug: drug.name)
     known._prefetch_done = True
     patient._prefetched_objects_cache = {**cached, "blood_thinners": known}
 

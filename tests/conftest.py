@@ -35,11 +35,12 @@ def _fresh_rate_counters():
 
 
 @pytest.fixture(autouse=True)
-def _catalog_from_the_database():
+def _catalog_from_the_database(settings):
     """The catalog a process holds in memory (scheduling/catalog.py) is read afresh by every test:
     the one before may have held rows its rolled-back database no longer has."""
     from scheduling import catalog
 
+    settings.CATALOG_MAX_AGE_SECONDS = 3600  # no reload in the middle of a test that counts statements
     catalog.forget()
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from celery.signals import task_postrun, task_prerun
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from clinic.models import Capability, Location, Physician, ProcedureType, Room
@@ -163,3 +163,39 @@ def test_a_worker_outside_a_request_sees_a_change_on_its_next_use(postgres, redi
 
     assert catalog.current().locations[location.pk].minimum_notice_hours == 69
     task_postrun.send(sender=None, task_id="dispatch", task=None, args=(), kwargs={})
+
+
+def test_deleting_a_capability_is_seen(esi):
+    room = Room.objects.filter(capabilities__code="fluoroscopy").first()
+    laser = Capability.objects.create(code="laser", name="Laser")
+    room.capabilities.add(laser)
+    assert str(laser.pk) in catalog.current().rooms[room.pk].capability_ids.split(",")
+
+    laser.delete()  # its links go without m2m_changed
+
+    assert str(laser.pk) not in catalog.current().rooms[room.pk].capability_ids.split(",")
+
+
+def test_a_change_rolled_back_is_never_held(esi):
+    catalog.current()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ProcedureType.objects.filter(pk=esi.pk).update(name="Never committed")
+        assert catalog.current().procedure_types[esi.pk].name == "Never committed"  # its own transaction
+        raise RuntimeError
+
+    assert catalog.current().procedure_types[esi.pk].name == esi.name
+
+
+def test_a_blood_thinner_the_catalog_does_not_hold_yet_is_read_not_dropped(calendar):
+    from clinic.models import BloodThinner, Patient
+    from scheduling.booking_inputs import patients
+
+    warfarin = BloodThinner.objects.get(name__iexact="warfarin")
+    calendar.patients[0].blood_thinners.set([warfarin])
+    catalog.current().blood_thinners.pop(warfarin.pk)  # as if added by another process a moment ago
+    patient = patients().get(pk=calendar.patients[0].pk)
+
+    catalog.known_blood_thinners(patient)
+
+    assert [drug.pk for drug in patient.blood_thinners.all()] == [warfarin.pk]
+    assert isinstance(patient, Patient)

@@ -140,6 +140,8 @@ class Closure(models.Model):
 class Capability(models.Model):
     """What a room offers: fluoroscopy (C-arm), ultrasound, CT, sterile OR, exam."""
 
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
+
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=80, unique=True)
 
