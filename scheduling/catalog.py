@@ -145,8 +145,13 @@ def current() -> Catalog:
     global _held
     if getattr(_scope, "dirty", False):
         if _in_own_transaction():
-            return _load()  # this transaction's own changes, not committed: shared with nobody
-        _scope.dirty = False
+            # This transaction's own changes, not committed: this thread's alone, read again
+            # after each further change (a seed that writes the catalog, then books with it).
+            own = getattr(_scope, "own", None)
+            if own is None or own[0] != _local_version:
+                own = _scope.own = (_local_version, _load())
+            return own[1]
+        _scope.dirty, _scope.own = False, None
     active = getattr(_scope, "active", False)
     if active and _scope.catalog is not None:
         return _scope.catalog
