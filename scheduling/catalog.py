@@ -135,23 +135,34 @@ def _fresh(held: _Held | None, version: str) -> bool:
         time.monotonic() - held.read_at < settings.CATALOG_MAX_AGE_SECONDS
 
 
-def _in_own_transaction() -> bool:
-    """Inside a transaction this code opened (a test case's wrapping one stands for the database)."""
-    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+def _own_transaction():
+    """The outermost transaction this code opened, if any (a test case's wrapping one stands for
+    the database)."""
+    return next((block for block in connection.atomic_blocks if not getattr(block, "_from_testcase", False)), None)
+
+
+def _changed_here() -> bool:
+    """Whether the transaction still open on this thread changed the catalog: it ends, committed
+    or rolled back, when its outermost block leaves `atomic_blocks`."""
+    changer = getattr(_scope, "changer", None)
+    if changer is None:
+        return False
+    if any(block is changer for block in connection.atomic_blocks):
+        return True
+    _scope.changer, _scope.own = None, None
+    return False
 
 
 def current() -> Catalog:
     """The catalog as it stands."""
     global _held
-    if getattr(_scope, "dirty", False):
-        if _in_own_transaction():
-            # This transaction's own changes, not committed: this thread's alone, read again
-            # after each further change (a seed that writes the catalog, then books with it).
-            own = getattr(_scope, "own", None)
-            if own is None or own[0] != _local_version:
-                own = _scope.own = (_local_version, _load())
-            return own[1]
-        _scope.dirty, _scope.own = False, None
+    if _changed_here():
+        # This transaction's own changes, not committed: this thread's alone, read again after
+        # each further change (a seed that writes the catalog, then books with it).
+        own = getattr(_scope, "own", None)
+        if own is None or own[0] != _local_version:
+            own = _scope.own = (_local_version, _load())
+        return own[1]
     active = getattr(_scope, "active", False)
     if active and _scope.catalog is not None:
         return _scope.catalog
@@ -185,8 +196,9 @@ def changed(**_signal) -> None:
     """The catalog changed: read it afresh on next use, here at once (this transaction reads its
     own rows, kept from every other thread until it commits), everywhere after the commit."""
     _bump_here()
-    if _in_own_transaction():
-        _scope.dirty = True
+    changer = _own_transaction()
+    if changer is not None and not _changed_here():
+        _scope.changer = changer
     transaction.on_commit(_bump_everywhere)
 
 
@@ -194,6 +206,7 @@ def forget(**_signal) -> None:
     """Every process reads the catalog afresh (after migrations, `catalog_changed`, each test)."""
     global _held
     _held = None
+    _scope.changer, _scope.own, _scope.catalog = None, None, None
     _bump_everywhere()
 
 

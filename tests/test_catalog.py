@@ -199,3 +199,14 @@ def test_a_blood_thinner_the_catalog_does_not_hold_yet_is_read_not_dropped(calen
 
     assert [drug.pk for drug in patient.blood_thinners.all()] == [warfarin.pk]
     assert isinstance(patient, Patient)
+
+
+def test_after_a_rolled_back_change_the_held_catalog_serves_every_transaction(esi, django_assert_num_queries):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ProcedureType.objects.filter(pk=esi.pk).update(name="Never committed")
+        catalog.current()
+        raise RuntimeError
+    held = catalog.current()
+
+    with transaction.atomic(), django_assert_num_queries(0):
+        assert catalog.current() is held
