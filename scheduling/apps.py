@@ -15,14 +15,15 @@ def _announce_catalog_changes() -> None:
     from django.core.signals import request_finished, request_started
     from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
-    from clinic.models import BloodThinner, Capability, Location, Payer, Physician, ProcedureType, Room
+    from clinic.models import (BloodThinner, Capability, Closure, Location, Payer, Physician, ProcedureType, Room,
+                               ScheduleBlock)
     from clinic.models.bulk_changes import bulk_changed
     from scheduling import catalog
     from scheduling.models import PathwayRule, ReminderStep, WebhookEndpoint
 
     # A Capability's deletion removes its rooms' and procedure types' links without m2m_changed.
-    for model in (ProcedureType, BloodThinner, Location, Room, Capability, Payer, Physician, PathwayRule,
-                  ReminderStep, WebhookEndpoint):
+    for model in (ProcedureType, BloodThinner, Location, Room, Capability, Payer, Physician, ScheduleBlock,
+                  Closure, PathwayRule, ReminderStep, WebhookEndpoint):
         uid = f"catalog-{model._meta.label_lower}"
         post_save.connect(catalog.changed, sender=model, dispatch_uid=uid + "-save")
         post_delete.connect(catalog.changed, sender=model, dispatch_uid=uid + "-delete")

@@ -1,12 +1,13 @@
 """The day board's data: a location's day as lanes of positioned segments, computed here.
 
 `day_board` reads a location's day in a fixed number of queries, however many visits it has:
-rooms, the day's schedule blocks, the visits as plain values in one query (`day_rows`), the
-patients' blood thinners in one, the day's hold messages in one, and the "book here" times
-(`scheduling.board_offers`). Positions are percentages of the day's span, worked out from the
-stored instants, so the page only draws. No model object is built per visit: a busy day's 150
-visits as whole rows (visit, patient, physician, room, procedure, order) were most of the board's
-time. The visit the user opens is read whole, on its own (`selected_visit`).
+rooms, the visits as plain values in one query (`day_rows`), the patients' blood thinners in
+one, the day's hold messages in one, and the "book here" times (`scheduling.board_offers`); the
+day's schedule blocks come from the catalog held in memory. Positions are percentages of the
+day's span, worked out from the stored instants, so the page only draws. No model object is
+built per visit: a busy day's 150 visits as whole rows (visit, patient, physician, room,
+procedure, order) were most of the board's time. The visit the user opens is read whole, on
+its own (`selected_visit`).
 
 `board_fingerprint` is the cheap question the board asks every 30 seconds ("did anything
 change?"); `earlier_outcomes` gives a physician's day the patients' earlier procedures and
@@ -29,7 +30,7 @@ from scheduling.board_visits import (ROW_HEIGHT, STATUS_SHORT, BoardVisit, Flag,
                                      patients_drugs, visit_flags)
 from scheduling.models import BOOKED_STATUSES, HOLDING_STATUSES, Appointment, AppointmentStatus, Outcome
 from scheduling.pathways.holds import hold_notice_days_by_id
-from scheduling.selectors import day_visits, window_bounds
+from scheduling.selectors import day_blocks, day_visits, window_bounds
 
 # When nobody works that day, the board still shows a working day.
 DEFAULT_OPENS, DEFAULT_CLOSES = 7 * 60, 18 * 60
@@ -227,13 +228,7 @@ def day_board(*, location: Location, day: dt.date, now: dt.datetime, physician: 
     the recovery lane always counts every patient at the location (the bays are shared)."""
     zone = location.zone
     rooms = list(Room.objects.filter(location=location).prefetch_related("capabilities").order_by("name"))
-    blocks = list(
-        ScheduleBlock.objects.filter(location=location, weekday=day.weekday(), valid_from__lte=day,
-                                     physician__is_active=True)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
-        .select_related("physician__user")
-        .order_by("start_time")
-    )
+    blocks = day_blocks(location=location, day=day)
     every = day_rows(location=location, day=day, include_cancelled=True)
     fingerprint = _fingerprint(max((a.updated_at for a in every), default=None),
                                {status: sum(1 for a in every if a.status == status) for status in AppointmentStatus.values})

@@ -1,7 +1,8 @@
 """The clinic's catalog, held in each process's memory: what every booking reads and staff rarely
 change. Procedure types (with what a room needs for each), physicians (with what they are
-credentialed for), rooms (with their capabilities and location), pathway rules (with their
-prerequisites), reminder plans, webhook endpoints and blood thinners.
+credentialed for), their weekly schedule blocks, locations and their closures, rooms (with their
+capabilities and location), pathway rules (with their prerequisites), reminder plans, webhook
+endpoints and blood thinners.
 
 A booking then reads none of them from the database. Every change to them, through the admin,
 a service, a queryset's `update()` or a management command, marks the catalog changed
@@ -35,7 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Prefetch, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
-from clinic.models import BloodThinner, Location, Physician, ProcedureType, Room
+from clinic.models import BloodThinner, Closure, Location, Physician, ProcedureType, Room, ScheduleBlock
 
 VERSION_KEY = "interval:catalog:version"
 
@@ -51,6 +52,8 @@ class Catalog:
     reminder_steps: dict[int, list]  # procedure type id -> its active ReminderSteps
     webhook_endpoints: list  # the active WebhookEndpoints
     blood_thinners: dict[int, BloodThinner]
+    schedule_blocks: dict[int, list[ScheduleBlock]]  # location id -> its blocks, by physician, weekday, start
+    closures: dict[int, list[Closure]]  # location id -> its closures, by first day
 
 
 def _load() -> Catalog:
@@ -68,24 +71,36 @@ def _load() -> Catalog:
     for step in ReminderStep.objects.filter(is_active=True).order_by("pk"):
         steps[step.procedure_type_id].append(step)
     locations = {each.pk: each for each in Location.objects.all()}
+    blocks, closures = defaultdict(list), defaultdict(list)
+    for block in ScheduleBlock.objects.order_by("physician_id", "weekday", "start_time", "pk"):
+        blocks[block.location_id].append(block)
+    for closure in Closure.objects.order_by("first_day", "pk"):
+        closures[closure.location_id].append(closure)
     rooms = list(Room.objects.select_related("location").annotate(
         capability_ids=Coalesce(IdList("capabilities"), Value(""))))
     for room in rooms:  # one object per location (a location added meanwhile keeps the room's own)
         locations.setdefault(room.location_id, room.location)
         Room.location.field.set_cached_value(room, locations[room.location_id])
+    physicians = {each.pk: each for each in physicians}
+    for by_location in blocks.values():  # a block's physician is the catalog's own, user read
+        for block in by_location:
+            if block.physician_id in physicians:
+                ScheduleBlock.physician.field.set_cached_value(block, physicians[block.physician_id])
     for each in procedure_types.values():  # a follow-up is the catalog's own procedure type too
         if each.follow_up_type_id in procedure_types:
             ProcedureType.follow_up_type.field.set_cached_value(each, procedure_types[each.follow_up_type_id])
     return Catalog(
         procedure_types=procedure_types,
         procedure_types_by_code={each.code: each for each in procedure_types.values()},
-        physicians={each.pk: each for each in physicians},
+        physicians=physicians,
         locations=locations,
         rooms={each.pk: each for each in rooms},
         rules=dict(rules),
         reminder_steps=dict(steps),
         webhook_endpoints=list(WebhookEndpoint.objects.filter(is_active=True).order_by("pk")),
         blood_thinners={each.pk: each for each in BloodThinner.objects.all()},
+        schedule_blocks=dict(blocks),
+        closures=dict(closures),
     )
 
 

@@ -1,10 +1,11 @@
 """Reads of the calendar that several callers share.
 
 `availability_request` loads everything the availability engine needs for one location,
-procedure type and window in a fixed number of queries (five, two more for a procedure type
-read without `with_room_needs`; two in all for a window no schedule block falls in), whatever
-the window's length and however many appointments there are; the engine then works on plain
-data, every instant as epoch seconds.
+procedure type and window in a fixed number of queries (three, two more for a procedure type
+read without `with_room_needs`; none for a window no schedule block falls in: the blocks,
+closures and rooms come from the catalog held in memory), whatever the window's length and
+however many appointments there are; the engine then works on plain data, every instant as
+epoch seconds.
 `availability_requests` does the same for several procedure types from one load (the day
 board's "book here" times ask for a few types of the same day).
 """
@@ -15,12 +16,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Aggregate, BigIntegerField, CharField, Func, Prefetch, Q, QuerySet, Value, prefetch_related_objects
+from django.db.models import Aggregate, BigIntegerField, CharField, Func, Prefetch, QuerySet, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
-from clinic.models import Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
+from clinic.models import (Closure, Location, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock,
+                           TimeOff)
 from scheduling import availability as engine
 from scheduling import catalog
 from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, PreProcedureCheck, SlotHold
@@ -116,23 +117,32 @@ def _applies_in(block: engine.WeeklyBlock, first_day: dt.date, last_day: dt.date
     return (last - first).days >= 6 or (block.weekday - first.weekday()) % 7 <= (last - first).days
 
 
-_TIMESTAMPS = {"starts_at", "ends_at", "arrival", "procedure_start", "procedure_end", "discharge", "room_start",
-               "room_end"}
-
-
-def _epochs(rows: QuerySet, *columns: str) -> list[tuple]:
-    """`rows.values_list(*columns)` with every timestamp column as epoch seconds, computed by the
-    database, read straight off the cursor: thousands of rows of plain integers skip the ORM's
-    per-row converters (a third of the time of a 30-day search) and the engine compares them as
-    they are."""
-    if rows.query.is_empty():
-        return []
-    annotated = rows.annotate(**{f"{name}_epoch": Epoch(name) for name in columns if name in _TIMESTAMPS})
-    try:
-        sql, params = annotated.values_list(
-            *(f"{name}_epoch" if name in _TIMESTAMPS else name for name in columns)).query.sql_with_params()
-    except EmptyResultSet:  # filtered on an empty list of ids
-        return []
+def _holding_appointments(*, location_id: int, physician_ids: list[int], patient_id: int | None,
+                          load_from: dt.datetime, load_until: dt.datetime, exclude_id: int | None) -> list[tuple]:
+    """Appointments holding time in the load window: at the location, of the physicians
+    anywhere, or of the patient anywhere. Rows of (location, physician, room, patient, arrival,
+    procedure start, procedure end, discharge, room start, room end), the instants as epoch
+    seconds computed by the database: thousands of rows of plain integers skip the ORM's per-row
+    converters, and the SQL is written out because the ORM took longer to build it than the
+    database to answer it."""
+    at = connection.ops.adapt_datetimefield_value
+    holding, params = ["location_id = %s"], [location_id]
+    if physician_ids:
+        physicians, physician_params = _in_sql("physician_id", physician_ids)
+        holding.append(physicians)
+        params += physician_params
+    if patient_id is not None:
+        holding.append("patient_id = %s")
+        params.append(patient_id)
+    statuses, status_params = _in_sql("status", [str(status) for status in HOLDING_STATUSES])
+    instants = ", ".join(_epoch_sql(column) for column in
+                         ("arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end"))
+    sql = (f"SELECT location_id, physician_id, room_id, patient_id, {instants} FROM {Appointment._meta.db_table} "
+           f"WHERE ({' OR '.join(holding)}) AND {statuses} AND arrival < %s AND discharge > %s")
+    params += [*status_params, at(load_until), at(load_from)]
+    if exclude_id is not None:
+        sql += " AND id <> %s"
+        params.append(exclude_id)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -173,24 +183,24 @@ def availability_requests(
     load_from, load_until = window_start - _MARGIN, window_end + _MARGIN
     type_ids = [procedure_type.pk for procedure_type in procedure_types]
 
-    # 1. Blocks of the credentialed, active physicians at this location, of each type's kind.
-    blocks = ScheduleBlock.objects.filter(
-        location=location,
-        kind__in={procedure_type.schedule_kind for procedure_type in procedure_types},
-        physician__is_active=True,
-        physician__procedure_types__in=type_ids,
-        valid_from__lte=last_day,
-    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
-    if physician is not None:
-        blocks = blocks.filter(physician=physician)
+    # 1. Blocks of the credentialed, active physicians at this location, of each type's kind
+    # (from the catalog held in memory, as are the closures).
+    held = catalog.current()
     kind_of = {procedure_type.pk: procedure_type.schedule_kind for procedure_type in procedure_types}
     weekly: dict[int, dict[int, list[engine.WeeklyBlock]]] = {type_id: defaultdict(list) for type_id in type_ids}
-    for type_id, kind, physician_id, weekday, start, end, valid_from, valid_until in blocks.values_list(
-        "physician__procedure_types", "kind", "physician_id", "weekday", "start_time", "end_time", "valid_from",
-        "valid_until",
-    ):
-        if kind_of[type_id] == kind:
-            weekly[type_id][physician_id].append(engine.WeeklyBlock(weekday, start, end, valid_from, valid_until))
+    for block in held.schedule_blocks.get(location.pk, ()):
+        if block.valid_from > last_day or (block.valid_until is not None and block.valid_until < first_day):
+            continue
+        if physician is not None and block.physician_id != physician.pk:
+            continue
+        doctor = held.physicians.get(block.physician_id)
+        if doctor is None or not doctor.is_active:
+            continue
+        credentialed = doctor.procedure_type_ids.split(",")
+        for type_id in type_ids:
+            if kind_of[type_id] == block.kind and str(type_id) in credentialed:
+                weekly[type_id][block.physician_id].append(engine.WeeklyBlock(
+                    block.weekday, block.start_time, block.end_time, block.valid_from, block.valid_until))
     physicians_of = {type_id: sorted(weekly[type_id]) for type_id in type_ids}
     physician_ids = sorted({pid for ids in physicians_of.values() for pid in ids})
     # A window no block falls in (a Sunday, a physician's day off) has no slot whatever else is
@@ -201,11 +211,9 @@ def availability_requests(
 
     # 2. Closures.
     closed_days: set[dt.date] = set()
-    for first, last in Closure.objects.filter(
-        location=location, first_day__lte=last_day, last_day__gte=first_day
-    ).values_list("first_day", "last_day"):
-        day = max(first, first_day)
-        while day <= min(last, last_day):
+    for closure in held.closures.get(location.pk, ()):
+        day = max(closure.first_day, first_day)
+        while day <= min(closure.last_day, last_day):
             closed_days.add(day)
             day += dt.timedelta(days=1)
 
@@ -340,19 +348,10 @@ def _load_busy(*, procedure_types: list[ProcedureType], location: Location, phys
 
     # 5. Appointments holding time: at this location (rooms, recovery bays), of these
     #    physicians anywhere, and of the patient anywhere.
-    holding = Q(location=location)
-    if physician_ids:
-        holding |= Q(physician_id__in=physician_ids)
-    if patient is not None:
-        holding |= Q(patient=patient)
-    appointments = Appointment.objects.filter(
-        holding, status__in=HOLDING_STATUSES, arrival__lt=load_until, discharge__gt=load_from
-    ).order_by()  # the engine sorts; the model's default ordering would make PostgreSQL sort too
-    if exclude_appointment is not None:
-        appointments = appointments.exclude(pk=exclude_appointment.pk)
     location_id, patient_id = location.pk, patient.pk if patient is not None else None
-    rows = _epochs(appointments, "location_id", "physician_id", "room_id", "patient_id", "arrival", "procedure_start",
-                   "procedure_end", "discharge", "room_start", "room_end")
+    rows = _holding_appointments(location_id=location_id, physician_ids=physician_ids, patient_id=patient_id,
+                                 load_from=load_from, load_until=load_until,
+                                 exclude_id=exclude_appointment.pk if exclude_appointment is not None else None)
     physicians_spans = {pid: physician_busy[pid] for pid in physician_ids}
     rooms_spans = {rid: room_busy[rid] for rid in room_ids}
     for row in rows:  # (location, physician, room, patient, arrival, start, end, discharge, room start, room end)
@@ -435,6 +434,18 @@ def day_visits(*, location: Location, day: dt.date, include_cancelled: bool = Fa
     return visits
 
 
+def day_blocks(*, location: Location, day: dt.date) -> list[ScheduleBlock]:
+    """The schedule blocks of the location's active physicians on `day`, by start, each with its
+    physician and user (from the catalog held in memory: no query)."""
+    held = catalog.current()
+    return sorted((block for block in held.schedule_blocks.get(location.pk, ())
+                   if block.weekday == day.weekday() and block.valid_from <= day
+                   and (block.valid_until is None or day <= block.valid_until)
+                   and getattr(held.physicians.get(block.physician_id), "is_active", False)),
+                  key=lambda block: block.start_time)
+
+
 def day_closure(*, location: Location, day: dt.date) -> Closure | None:
     """The closure covering a location's day, if it is closed: the staff's pages say so and why."""
-    return Closure.objects.filter(location=location, first_day__lte=day, last_day__gte=day).first()
+    return next((closure for closure in catalog.current().closures.get(location.pk, ())
+                 if closure.first_day <= day <= closure.last_day), None)

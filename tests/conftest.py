@@ -107,6 +107,22 @@ def front_desk(demo_clinic):
     return _staff("frontdesk-test", roles.FRONT_DESK)
 
 
+def api_as(user):
+    """An API client signed in as `user` (None: anonymous)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def desk(front_desk):
+    """The front desk's API client."""
+    return api_as(front_desk)
+
+
 @pytest.fixture
 def nurse(demo_clinic):
     return _staff("nurse-test", roles.NURSE)

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.access_log import record_access
 from clinic.models import AppendOnly, Patient, PatientAccess
-from tests.test_api import api_as, book_payload
+from tests.conftest import api_as
+from tests.test_api import book_payload
 
 pytestmark = pytest.mark.django_db
 

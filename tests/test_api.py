@@ -12,21 +12,9 @@ from rest_framework.test import APIClient
 
 from clinic.models import Patient
 from scheduling.models import Appointment, ProcedureOrder
-from tests.conftest import NEXT_MONDAY, local
+from tests.conftest import NEXT_MONDAY, api_as, local
 
 pytestmark = pytest.mark.django_db
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def desk(front_desk) -> APIClient:
-    return api_as(front_desk)
 
 
 def book_payload(calendar, patient=None, start=None, **extra) -> dict:

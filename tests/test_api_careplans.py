@@ -8,15 +8,10 @@ from rest_framework.test import APIClient
 
 from scheduling.models import CarePlan, CarePlanTemplate, ProcedureOrder
 from scheduling.services.careplans import plan_create
+from tests.conftest import api_as
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/care-plans/"
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def facet() -> CarePlanTemplate:

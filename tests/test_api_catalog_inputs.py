@@ -4,19 +4,11 @@ database lookup would refuse them, and never a 500."""
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from clinic.models import ProcedureType, Room
 from tests.conftest import NEXT_MONDAY, local
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def desk(front_desk) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(front_desk)
-    return client
 
 
 def _booking(calendar, **changes) -> dict:
@@ -66,3 +58,22 @@ def test_a_reschedule_takes_a_whole_physician_id_only(calendar, desk):
                          format="json")
     assert response.status_code == 400
     assert "Incorrect type" in response.json()["errors"]["physician"][0]
+
+
+@pytest.mark.parametrize("why", ["inactive", "not credentialed", "unknown"])
+def test_a_search_for_a_physician_who_is_never_offered_says_why(calendar, desk, why):
+    physician = calendar.okafor
+    if why == "inactive":
+        physician.is_active = False
+        physician.save()
+    elif why == "not credentialed":
+        physician.procedure_types.remove(calendar.esi)
+    doctor = physician.pk if why != "unknown" else 99_999
+    response = desk.get(f"/api/v1/availability/?procedure_type=ESI_IL&location={calendar.location.pk}"
+                        f"&from={NEXT_MONDAY}&to={NEXT_MONDAY}&physician={doctor}")
+
+    assert response.status_code == 400
+    expected = {"inactive": f"{physician} is not taking appointments.",
+                "not credentialed": f"{physician} is not credentialed for {calendar.esi.name}.",
+                "unknown": 'Invalid pk "99999" - object does not exist.'}[why]
+    assert response.json()["errors"]["physician"] == [expected]

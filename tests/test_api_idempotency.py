@@ -11,15 +11,11 @@ from rest_framework.test import APIClient
 
 from scheduling.models import Appointment, IdempotentRequest, ProcedureOrder
 from tests.conftest import NEXT_MONDAY, NOW, local
-from tests.test_api import api_as, book_payload
+from tests.conftest import api_as
+from tests.test_api import book_payload
 from tests.test_concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def desk(front_desk) -> APIClient:
-    return api_as(front_desk)
 
 
 def book(client: APIClient, payload: dict, key: str | None = "visit-7f3a"):

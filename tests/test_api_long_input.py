@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from scheduling.models import Appointment
-from tests.test_api import api_as, book_payload
+from tests.conftest import api_as
+from tests.test_api import book_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -36,8 +36,8 @@ def test_each_procedures_request_from_the_shared_load_is_the_one_it_gets_alone(c
         "required_capabilities", "alternative_capabilities"))
     assert {each.schedule_kind for each in procedure_types} == {"procedures", "clinic"}
     arguments = dict(location=calendar.location, first_day=NEXT_MONDAY, last_day=NEXT_MONDAY, now=NOW)
-    catalog.current()  # rooms come from the catalog held in memory, read once
-    with django_assert_num_queries(4):  # blocks, closures, time off with out of service and holds, visits
+    catalog.current()  # blocks, closures and rooms come from the catalog held in memory, read once
+    with django_assert_num_queries(2):  # time off with out of service and holds, visits
         shared = availability_requests(procedure_types=procedure_types, **arguments)
     for procedure_type in procedure_types:
         alone = availability_request(procedure_type=procedure_type, **arguments)
@@ -56,7 +56,7 @@ def test_procedures_read_with_their_room_needs_ask_the_same_of_rooms_without_mor
     assert any(required for required, _ in needs.values()) and any(either for _, either in needs.values())
     arguments = dict(location=calendar.location, first_day=NEXT_MONDAY, last_day=NEXT_MONDAY, now=NOW)
     catalog.current()
-    with django_assert_num_queries(4):  # the load alone: nothing more for the procedures' needs
+    with django_assert_num_queries(2):  # the load alone: nothing more for the procedures' needs
         shared = availability_requests(procedure_types=annotated, **arguments)
     expected = availability_requests(procedure_types=list(prefetched.values()), **arguments)
     assert {pk: _plain(request) for pk, request in shared.items()} == \
@@ -68,12 +68,13 @@ def test_a_window_no_block_falls_in_reads_no_busy_spans_yet_still_names_the_miss
     esi = with_room_needs(ProcedureType.objects.filter(code="ESI_IL")).get()
     weekend = dict(location=calendar.location, first_day=NEXT_MONDAY - dt.timedelta(days=2),
                    last_day=NEXT_MONDAY - dt.timedelta(days=1), now=NOW)
-    with django_assert_num_queries(2):  # blocks, closures
+    catalog.current()
+    with django_assert_num_queries(0):  # blocks and closures are held in memory; no busy span is read
         request = availability_request(procedure_type=esi, **weekend)
     assert request.physicians and not request.rooms and not find_slots(request)
     assert explain_unavailable(request, local(NEXT_MONDAY - dt.timedelta(days=1), 9), request.physicians[0].id) == \
         "The physician has no schedule block of this kind at that time."
     catalog.current()
-    with django_assert_num_queries(4):  # a window reaching Monday reads them all (rooms from the catalog)
+    with django_assert_num_queries(2):  # a window reaching Monday reads the busy spans
         monday = availability_request(procedure_type=esi, **{**weekend, "last_day": NEXT_MONDAY})
     assert monday.rooms and find_slots(monday)

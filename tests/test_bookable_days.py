@@ -12,8 +12,6 @@ from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from rest_framework.test import APIClient
-
 from clinic.models import BloodThinner, Patient, Physician
 from scheduling import services
 from scheduling.api.errors import api_exception_handler
@@ -30,11 +28,6 @@ from tests.conftest import NEXT_MONDAY, NOW, local
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def desk(front_desk) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(front_desk)
-    return client
 
 TODAY = NOW.date()
 LATER_ESI = NEXT_MONDAY + dt.timedelta(days=21)  # Monday 2026-12-21

@@ -69,7 +69,7 @@ def test_one_api_booking_runs_a_small_fixed_number_of_statements(calendar, token
     assert response.json()["blood_thinner_holds"][0]["drug"].lower() == "warfarin"
 
 
-def test_the_answer_to_a_booking_shows_the_visit_as_read_back(calendar, token_client, desk_reader):
+def test_the_answer_to_a_booking_shows_the_visit_as_read_back(calendar, token_client, desk):
     patient = _consenting_patient_on_a_blood_thinner(calendar.patients[0])
     calendar.order_for(patient)
     payload = {"patient": patient.pk, "procedure_type": "ESI_IL", "physician": calendar.okafor.pk,
@@ -77,11 +77,5 @@ def test_the_answer_to_a_booking_shows_the_visit_as_read_back(calendar, token_cl
 
     answer = token_client.post("/api/v1/appointments/", payload, format="json").json()
 
-    assert answer == desk_reader.get(f"/api/v1/appointments/{answer['id']}/").json()
+    assert answer == desk.get(f"/api/v1/appointments/{answer['id']}/").json()
 
-
-@pytest.fixture
-def desk_reader(front_desk) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(front_desk)
-    return client

@@ -10,7 +10,7 @@ import pytest
 from clinic.models import ProcedureType
 from scheduling.errors import BookingError
 from scheduling.models import CarePlanTemplate, Gate, OrderStatus, StepKind, StepStatus
-from scheduling.services.careplans import plan_create, plan_replan, plan_steps_sync
+from scheduling.services.careplans import plan_create, plan_replan
 from tests.conftest import NEXT_MONDAY
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@ on the next use, in this process at once and, with a shared cache, in every othe
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -210,3 +211,41 @@ def test_after_a_rolled_back_change_the_held_catalog_serves_every_transaction(es
 
     with transaction.atomic(), django_assert_num_queries(0):
         assert catalog.current() is held
+
+
+@pytest.mark.parametrize("change", ["block added", "block moved", "block deleted", "closure", "closure lifted"])
+def test_a_schedule_or_closure_change_is_seen_by_the_next_search(calendar, change):
+    """The weekly blocks and the closures are held in memory too: a change to either shows in
+    the very next search, whichever way it was written."""
+    from clinic.models import Closure, ScheduleBlock
+    from scheduling.selectors import available_slots
+    from tests.conftest import NEXT_MONDAY, NOW
+
+    saturday = NEXT_MONDAY + dt.timedelta(days=5)
+    day = saturday if change == "block added" else NEXT_MONDAY
+    if change == "closure lifted":
+        closure = Closure.objects.create(location=calendar.location, first_day=day, last_day=day, reason="Ice")
+
+    def free() -> int:
+        return len(available_slots(procedure_type=calendar.esi, location=calendar.location, first_day=day,
+                                   last_day=day, now=NOW, physician=calendar.okafor))
+
+    before = free()
+    okafor_monday = ScheduleBlock.objects.filter(physician=calendar.okafor, weekday=0, location=calendar.location)
+    if change == "block added":
+        ScheduleBlock.objects.create(physician=calendar.okafor, location=calendar.location, kind="procedures",
+                                     weekday=5, start_time=dt.time(8), end_time=dt.time(12),
+                                     valid_from=dt.date(2026, 1, 1))
+    elif change == "block moved":
+        okafor_monday.update(weekday=1)
+    elif change == "block deleted":
+        okafor_monday.delete()
+    elif change == "closure":
+        Closure.objects.create(location=calendar.location, first_day=day, last_day=day, reason="Ice")
+    else:
+        closure.delete()
+
+    if change in {"block added", "closure lifted"}:
+        assert before == 0 < free()
+    else:
+        assert before > 0 == free()

@@ -14,7 +14,7 @@ from clinic.models import BloodThinner, Room
 from scheduling import services
 from scheduling.admin.board.exports import csv_safe
 from scheduling.models import Appointment, CheckKind
-from tests.conftest import NEXT_MONDAY, NEXT_THURSDAY, _staff, local
+from tests.conftest import NEXT_MONDAY, _staff, local
 from tests.test_booking_services import book
 
 PRINT = reverse("board:print")

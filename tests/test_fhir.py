@@ -60,7 +60,7 @@ def test_every_resource_type_served_reads_and_parses_back_with_fhir_resources(ca
     room = parsed(desk.get(f"/fhir/r4/Location/room-{booked.room_id}"))
     assert room["partOf"] == {"reference": f"Location/{calendar.location.pk}"}
     assert room["physicalType"]["coding"][0]["code"] == "ro"
-    service = parsed(desk.get(f"/fhir/r4/HealthcareService?service-type=ESI_IL"))
+    service = parsed(desk.get("/fhir/r4/HealthcareService?service-type=ESI_IL"))
     assert [item["type"][0]["coding"][0]["code"] for item in resources(service)] == ["ESI_IL"]
     esi = parsed(desk.get(f"/fhir/r4/HealthcareService/{calendar.esi.pk}"))
     assert esi["location"] == [{"reference": f"Location/{calendar.location.pk}"}]

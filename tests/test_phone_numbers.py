@@ -10,7 +10,6 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from clinic.models import Location, Patient
 from clinic.phone_numbers import e164, national, to_e164_rows
@@ -88,13 +87,6 @@ def test_a_patient_saved_with_a_local_number_is_stored_in_e164(demo_clinic):
                                      phone="(918) 555-0177")
     assert Patient.objects.filter(pk=patient.pk).values_list("phone", flat=True).get() == "+19185550177"
     assert str(Patient.objects.get(pk=patient.pk).phone) == "(918) 555-0177"
-
-
-@pytest.fixture
-def desk(front_desk) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(front_desk)
-    return client
 
 
 @pytest.mark.django_db

@@ -27,3 +27,13 @@ def test_one_client_serves_every_call_and_thread(redis_url):
     assert cache.get("version") == "abc"
     cache.delete_many(["count", "version"])
     assert cache.get("count") is None
+
+
+def test_a_count_starts_at_one_and_expires(redis_url):
+    cache = RedisCache(redis_url, {"KEY_PREFIX": f"cache-test-{uuid.uuid4().hex}"})
+    assert [cache.count("window", 5) for _ in range(3)] == [1, 2, 3]
+    assert cache.get("window") == 3
+    key = cache.make_and_validate_key("window")
+    assert 0 < cache._cache.get_client(key).ttl(key) <= 5
+    cache.delete("window")
+    assert cache.count("window", 5) == 1

@@ -15,7 +15,7 @@ from clinic.models import Physician
 from scheduling.errors import NotEligible
 from scheduling.models import EligibilityOverride
 from scheduling.pathways.overrides import may_override_rules
-from tests.conftest import NEXT_MONDAY, NEXT_THURSDAY, local
+from tests.conftest import NEXT_MONDAY, local
 from tests.test_pathways import book, patient_with, record_procedure
 
 pytestmark = pytest.mark.django_db

@@ -13,20 +13,12 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from tests.conftest import NEXT_MONDAY, local
 
 pytestmark = pytest.mark.django_db
 
 AVAILABILITY_CEILING = 11
-
-
-@pytest.fixture
-def desk(front_desk) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(front_desk)
-    return client
 
 
 def booking_statements(calendar, desk, patient, start: dt.datetime) -> int:

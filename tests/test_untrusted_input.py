@@ -28,13 +28,6 @@ def _no_rate_limits():
 
 
 @pytest.fixture
-def desk(front_desk) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(front_desk)
-    return client
-
-
-@pytest.fixture
 def doctor(physician_user) -> APIClient:
     client = APIClient()
     client.force_authenticate(physician_user)

@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 
-from clinic.models import Patient, TimeOff
+from clinic.models import Patient
 from scheduling import services
 from scheduling.models import (
     Appointment,

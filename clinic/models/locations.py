@@ -107,6 +107,8 @@ class Closure(models.Model):
     reason = models.CharField(_("reason"), max_length=200)
     history = HistoricalRecords()
 
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
+
     class Meta:
         ordering = ["first_day"]
         verbose_name = _("closure")

@@ -109,6 +109,8 @@ class ScheduleBlock(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: until further notice."))
     history = HistoricalRecords()
 
+    objects = AnnouncedQuerySet.as_manager()  # other processes hold these rows (scheduling/catalog.py)
+
     class Meta:
         ordering = ["physician", "weekday", "start_time"]
         verbose_name = _("schedule block")

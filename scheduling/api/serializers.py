@@ -15,6 +15,7 @@ from clinic.phone_numbers import national
 from scheduling import booking_inputs
 from scheduling.api.schema import UnmetRuleSerializer
 from scheduling.calendar_range import OUT_OF_RANGE, in_range
+from scheduling.errors import BookingError
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -26,6 +27,7 @@ from scheduling.models import (
     ProcedureOrder,
 )
 from scheduling.pathways.holds import blood_thinner_holds, holds_told_too_late, preparation_lines
+from scheduling.services.booking import validate_physician
 
 MAX_WINDOW_DAYS = 92
 
@@ -256,7 +258,7 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     # From the catalog held in memory, with what a room needs: the selector reads none of it.
     procedure_type = CatalogCodeField(find=booking_inputs.offered_procedure_type)
     location = CatalogKeyField(find=booking_inputs.open_location, queryset=Location.objects.all(), required=False)
-    physician = serializers.PrimaryKeyRelatedField(queryset=Physician.objects.filter(is_active=True), required=False)
+    physician = CatalogKeyField(find=booking_inputs.physician, queryset=Physician.objects.all(), required=False)
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all(), required=False)
     order = serializers.PrimaryKeyRelatedField(queryset=ProcedureOrder.objects.all(), required=False)
     limit = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
@@ -272,6 +274,11 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         if order is not None and (patient is None or order.patient_id != patient.pk
                                   or order.procedure_type_id != attrs["procedure_type"].pk):
             raise serializers.ValidationError({"order": ["That order is not this patient's order for this procedure."]})
+        if "physician" in attrs:  # one who would never be offered: say why, not just "no times"
+            try:
+                validate_physician(attrs["physician"], attrs["procedure_type"])
+            except BookingError as refusal:
+                raise serializers.ValidationError({"physician": [refusal.message]}) from None
         if "location" not in attrs:
             locations = booking_inputs.open_locations()[:2]
             if len(locations) != 1:

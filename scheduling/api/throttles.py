@@ -29,12 +29,15 @@ class WindowCountMixin:
         now = self.timer()
         window = int(now // self.duration)
         key = f"{self.key}:{window}"
-        self.cache.add(key, 0, self.duration + 1)
-        try:
-            count = self.cache.incr(key)
-        except ValueError:  # the window's count expired between add and incr
-            self.cache.add(key, 1, self.duration + 1)
-            count = 1
+        if hasattr(self.cache, "count"):  # Redis (clinic/redis_cache.py): one round trip
+            count = self.cache.count(key, self.duration + 1)
+        else:
+            self.cache.add(key, 0, self.duration + 1)
+            try:
+                count = self.cache.incr(key)
+            except ValueError:  # the window's count expired between add and incr
+                self.cache.add(key, 1, self.duration + 1)
+                count = 1
         self.retry_after = (window + 1) * self.duration - now
         return count <= self.num_requests
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from clinic import metrics
-from clinic.models import Location, Patient, Physician, ProcedureType, Room, ScheduleBlock
+from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import availability as engine
 from scheduling import catalog
 from scheduling.errors import BookingError, NotEligible, SlotHeld, SlotUnavailable, TooSoon
@@ -75,7 +75,8 @@ def _validate_grid(start: dt.datetime, location: Location) -> None:
         )
 
 
-def _validate_physician(physician: Physician, procedure_type: ProcedureType) -> None:
+def validate_physician(physician: Physician, procedure_type: ProcedureType) -> None:
+    """A BookingError (field "physician") unless the physician takes appointments for the type."""
     if not physician.is_active:
         raise BookingError(f"{physician} is not taking appointments.", field="physician")
     # `procedure_type_ids` when the physician was read with it (the API reads it so).
@@ -92,17 +93,22 @@ def _location_for(physician: Physician, procedure_type: ProcedureType, start: dt
     """Where the visit takes place: the room's location, else the one of the physician's block at that time."""
     if room is not None:
         return room.location
-    for block in ScheduleBlock.objects.filter(physician=physician, kind=procedure_type.schedule_kind).select_related(
-        "location"
-    ):
-        local = start.astimezone(block.location.zone)
-        if (
-            block.weekday == local.weekday()
-            and block.start_time <= local.time() < block.end_time
-            and block.valid_from <= local.date()
-            and (block.valid_until is None or local.date() <= block.valid_until)
-        ):
-            return block.location
+    held = catalog.current()  # the blocks and locations held in memory
+    for location_id, blocks in held.schedule_blocks.items():
+        location = held.locations.get(location_id)
+        if location is None:  # added after the catalog read its locations: read again next time
+            continue
+        local = start.astimezone(location.zone)
+        for block in blocks:
+            if (
+                block.physician_id == physician.pk
+                and block.kind == procedure_type.schedule_kind
+                and block.weekday == local.weekday()
+                and block.start_time <= local.time() < block.end_time
+                and block.valid_from <= local.date()
+                and (block.valid_until is None or local.date() <= block.valid_until)
+            ):
+                return location
     raise SlotUnavailable(f"{physician} has no {procedure_type.get_schedule_kind_display().lower()} block at that time.")
 
 
@@ -356,7 +362,7 @@ def appointment_book(
     now = now or timezone.now()
     if not procedure_type.is_active:
         raise BookingError(f"{procedure_type.name} is not offered.", field="procedure_type")
-    _validate_physician(physician, procedure_type)
+    validate_physician(physician, procedure_type)
     _validate_when(start, now)
     location = _location_for(physician, procedure_type, start, room)
     _validate_grid(start, location)
@@ -437,7 +443,7 @@ def appointment_reschedule(
                            code="invalid_transition")
     physician = physician or appointment.physician
     procedure_type = appointment.procedure_type
-    _validate_physician(physician, procedure_type)
+    validate_physician(physician, procedure_type)
     _validate_when(start, now)
     location = _location_for(physician, procedure_type, start, room)
     _validate_grid(start, location)

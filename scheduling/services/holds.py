@@ -21,7 +21,7 @@ from scheduling.services.booking import (
     _hold,
     _location_for,
     _validate_grid,
-    _validate_physician,
+    validate_physician,
     _validate_when,
 )
 
@@ -53,7 +53,7 @@ def slot_hold(
     does not count against the new one.
     """
     now = now or timezone.now()
-    _validate_physician(physician, procedure_type)
+    validate_physician(physician, procedure_type)
     _validate_when(start, now)
     location = _location_for(physician, procedure_type, start, room)
     _validate_grid(start, location)
