@@ -38,5 +38,5 @@ class RedisCache(DjangoRedisCache):
         key = self.make_and_validate_key(key)
         pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
         pipeline.incr(key)
-        pipeline.expire(key, timeout)
+        pipeline.expire(key, self.get_backend_timeout(timeout))
         return pipeline.execute()[0]

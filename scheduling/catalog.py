@@ -82,10 +82,16 @@ def _load() -> Catalog:
         locations.setdefault(room.location_id, room.location)
         Room.location.field.set_cached_value(room, locations[room.location_id])
     physicians = {each.pk: each for each in physicians}
-    for by_location in blocks.values():  # a block's physician is the catalog's own, user read
+    for by_location in blocks.values():  # a block's physician and location are the catalog's own
         for block in by_location:
             if block.physician_id in physicians:
                 ScheduleBlock.physician.field.set_cached_value(block, physicians[block.physician_id])
+            if block.location_id in locations:
+                ScheduleBlock.location.field.set_cached_value(block, locations[block.location_id])
+    for by_location in closures.values():
+        for closure in by_location:
+            if closure.location_id in locations:
+                Closure.location.field.set_cached_value(closure, locations[closure.location_id])
     for each in procedure_types.values():  # a follow-up is the catalog's own procedure type too
         if each.follow_up_type_id in procedure_types:
             ProcedureType.follow_up_type.field.set_cached_value(each, procedure_types[each.follow_up_type_id])
