@@ -57,3 +57,16 @@ def test_ids_past_a_64_bit_integer_in_list_filters_are_refused(demo_clinic, fron
                  f"/api/v1/care-plans/?patient={huge}"):
         response = client.get(path)
         assert response.status_code == 400, path
+
+
+def test_the_token_user_is_read_whole_in_one_statement(demo_clinic, front_desk, django_assert_num_queries):
+    import datetime as dt
+
+    from clinic.permissions import TokenAuthentication
+
+    key = Token.objects.create(user=front_desk).key
+    with django_assert_num_queries(1):
+        user, token = TokenAuthentication().authenticate_credentials(key)
+        assert user.has_perm("clinic.add_patient") and not user.has_perm("clinic.delete_location")
+    assert (user.pk, user.username, token.key, token.user) == (front_desk.pk, "frontdesk-test", key, user)
+    assert isinstance(user.date_joined, dt.datetime) and user.date_joined.tzinfo is not None
