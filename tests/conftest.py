@@ -62,8 +62,9 @@ PATIENT_PAGE_INLINES = {f"procedures_elsewhere-{name}": value for name, value in
 
 
 # PostgreSQL: the seeded demo clinic's rows, table by table, as COPY wrote them. A transactional
-# test (a browser's, a worker's) empties the database after it; the next one gets the same rows
-# back in a tenth of the time seeding takes.
+# test (a browser's, a worker's) empties the database after it; the rows are put back as soon as
+# the flush is done, before the next test's fixtures write anything of their own, in a tenth of
+# the time seeding takes.
 _seeded: dict[str, bytes] = {}
 
 
@@ -72,12 +73,9 @@ def seed_demo() -> None:
     tests, in test_demo_activity.py, seed them)."""
     from django.db import connection
 
-    if connection.vendor == "postgresql" and _seeded:
-        _restore_seeded(connection)
-        return
     with time_machine.travel(NOW, tick=False):
         call_command("seed_demo", "--no-activity", stdout=io.StringIO())
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not _seeded:
         with connection.cursor() as cursor:
             for table in connection.introspection.django_table_names(only_existing=True, include_views=False):
                 with cursor.copy(f"COPY {connection.ops.quote_name(table)} TO STDOUT") as copy:
@@ -86,18 +84,23 @@ def seed_demo() -> None:
                     _seeded[table] = rows
 
 
-def _restore_seeded(connection) -> None:
+def _restore_seeded_after_flush(**kwargs) -> None:
+    """post_migrate of the last app, sent by the flush that ends a transactional test (the
+    session's own migrate comes before anything is seeded)."""
     from django.apps import apps
     from django.contrib.contenttypes.models import ContentType
     from django.core.management.color import no_style
-    from django.db import transaction
+    from django.db import connections, transaction
 
     from scheduling import catalog
 
+    connection = connections[kwargs.get("using", "default")]
+    if connection.vendor != "postgresql" or not _seeded:
+        return
     quote = connection.ops.quote_name
     tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
     # One transaction: the foreign keys (deferred) are checked once every table is back.
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         # What the flush's post_migrate wrote back (content types, permissions) goes too: the
         # seeded rows carry their own ids, which the seeded groups' permissions refer to.
         cursor.execute("TRUNCATE " + ", ".join(quote(table) for table in tables) + " CASCADE")
@@ -110,11 +113,22 @@ def _restore_seeded(connection) -> None:
     catalog.forget()
 
 
+def _connect_restore() -> None:
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    # After every app's post_migrate handlers (content types, permissions, roles) have run: the
+    # signal is sent for each app with models, in order.
+    last = [each for each in apps.get_app_configs() if each.models_module is not None][-1]
+    post_migrate.connect(_restore_seeded_after_flush, sender=last, dispatch_uid="tests-restore-seeded-after-flush")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Seed the demo clinic once for the session; each test's transaction is rolled back."""
     with django_db_blocker.unblock():
         seed_demo()
+    _connect_restore()
 
 
 @pytest.fixture
