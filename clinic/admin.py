@@ -338,6 +338,18 @@ class BloodThinnerAdmin(HistoryAdmin):
     list_editable = ["hold_days_high", "hold_days_intermediate", "hold_days_low"]
     search_fields = ["name"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"hold_days_high", "hold_days_intermediate", "hold_days_low"} & set(form.changed_data):
+            from scheduling.services import hold_reminders_replan  # scheduling builds on clinic
+
+            replanned = hold_reminders_replan(drug=obj)
+            if replanned:
+                self.message_user(request, ngettext(
+                    "The hold reminders of %(count)d upcoming visit of a patient on %(drug)s follow the new days.",
+                    "The hold reminders of %(count)d upcoming visits of patients on %(drug)s follow the new days.",
+                    replanned) % {"count": replanned, "drug": obj.name}, messages.SUCCESS)
+
 
 @admin.register(Payer)
 class PayerAdmin(HistoryAdmin):
@@ -428,6 +440,18 @@ class PatientAdmin(AccessLoggedAdmin, HistoryAdmin):
                     "Reminders are now planned for %(count)d upcoming visit.",
                     "Reminders are now planned for %(count)d upcoming visits.", planned) % {"count": planned},
                     messages.SUCCESS)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and "blood_thinners" in form.changed_data:
+            from scheduling.services import hold_reminders_replan  # scheduling builds on clinic
+
+            replanned = hold_reminders_replan(patient=form.instance)
+            if replanned:
+                self.message_user(request, ngettext(
+                    "The blood-thinner hold reminders of %(count)d upcoming visit follow the new medications.",
+                    "The blood-thinner hold reminders of %(count)d upcoming visits follow the new medications.",
+                    replanned) % {"count": replanned}, messages.SUCCESS)
 
     def get_search_results(self, request, queryset, search_term):
         phone = patient_search.phone_number(search_term)

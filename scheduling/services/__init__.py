@@ -6,7 +6,8 @@ from scheduling.services.holds import appointment_book_held, slot_hold
 from scheduling.services.idempotency import idempotent_request_answered, idempotent_request_claim
 from scheduling.services.outcomes import outcome_record
 from scheduling.services.online import online_booking_make
-from scheduling.services.patients import patient_created, patient_for_booking, patient_reminders_after_consent
+from scheduling.services.patients import (hold_reminders_replan, patient_created, patient_for_booking,
+                                         patient_reminders_after_consent)
 from scheduling.services.sms import sms_delivery_report, sms_reply_receive
 from scheduling.services.replan import ReplanResult, appointment_move_to_nearest, appointments_move_to_nearest
 from scheduling.services.waitlist import OfferGone, waitlist_accept, waitlist_join, waitlist_leave
@@ -24,6 +25,7 @@ __all__ = [
     "idempotent_request_answered",
     "idempotent_request_claim",
     "patient_reminders_after_consent",
+    "hold_reminders_replan",
     "OfferGone",
     "ReplanResult",
     "appointment_move_to_nearest",

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import Channel, Patient
+from clinic.models import BloodThinner, Channel, Patient
 from clinic.models.validators import phone_key
 from scheduling.models import BOOKED_STATUSES, Appointment, ReminderStatus
 from scheduling.reminders.outbox import channel_for, reminders_schedule
@@ -90,6 +90,29 @@ def patient_reminders_after_consent(*, patient: Patient, now: dt.datetime | None
             # Not `booked`: the booking itself is old news; what the visit needs next is planned.
             planned += bool(reminders_schedule(visit, now=now, booked=False))
         return planned
+
+
+def hold_reminders_replan(*, patient: Patient | None = None, drug: BloodThinner | None = None,
+                          now: dt.datetime | None = None) -> int:
+    """Plan again the reminders of the visits still to come whose blood-thinner holds may have
+    changed: the patient's (their list of blood thinners changed), or every patient's on `drug`
+    (its row of the hold table changed). A hold now due on another day is told again with that
+    day; one for a drug no longer taken is cancelled; a hold message already sent for the same
+    drug and last-dose day is not repeated. Call it in the transaction that saved the change.
+    Returns how many visits were planned again."""
+    now = now or timezone.now()
+    visits = (Appointment.objects.select_related("location", "patient", "procedure_type")
+              .filter(status__in=BOOKED_STATUSES, arrival__gt=now).order_by("arrival"))
+    if patient is not None:
+        visits = visits.filter(patient=patient)
+    if drug is not None:
+        visits = visits.filter(patient__blood_thinners=drug)
+    with transaction.atomic():
+        visits = list(visits)
+        for visit in visits:
+            # Not `booked`: the booking itself is old news.
+            reminders_schedule(visit, now=now, booked=False)
+        return len(visits)
 
 
 def patient_language_use(*, patient: Patient, language: str) -> bool:
