@@ -331,6 +331,18 @@ class ProcedureTypeAdmin(HistoryAdmin):
     def total_minutes(self, obj: ProcedureType) -> int:
         return obj.total_minutes
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "bleeding_risk" in form.changed_data:
+            from scheduling.services import hold_reminders_replan  # scheduling builds on clinic
+
+            replanned = hold_reminders_replan(procedure_type=obj)
+            if replanned:
+                self.message_user(request, ngettext(
+                    "The blood-thinner hold reminders of %(count)d upcoming visit follow the new bleeding risk.",
+                    "The blood-thinner hold reminders of %(count)d upcoming visits follow the new bleeding risk.",
+                    replanned) % {"count": replanned}, messages.SUCCESS)
+
 
 @admin.register(BloodThinner)
 class BloodThinnerAdmin(HistoryAdmin):

@@ -63,3 +63,38 @@ def test_a_blood_thinner_started_or_stopped_after_booking_is_told_or_dropped(cal
     # The rest of the visit's plan is still there, once each.
     kinds = list(appointment.reminders.filter(status=ReminderStatus.PENDING).values_list("kind", flat=True))
     assert len(kinds) == len(set(kinds)) and "arrival" in kinds
+
+
+def _change_form(response) -> dict:
+    """An admin change form as the page holds it."""
+    data = {}
+    for name, value in response.context["adminform"].form.initial.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif isinstance(value, (list, tuple)) or hasattr(value, "all"):
+            data[name] = [getattr(each, "pk", each) for each in value]
+        else:
+            data[name] = getattr(value, "pk", value)
+    return data
+
+
+def test_a_procedures_bleeding_risk_lowered_to_none_drops_its_visits_hold_messages(calendar, client, manager):
+    from clinic.models import ProcedureType
+
+    patient = sms_patient()
+    patient.blood_thinners.set([BloodThinner.objects.get(name="Apixaban")])
+    appointment = book(calendar, patient, start=local(WEDNESDAY, 9))
+    assert pending_holds(appointment)
+    esi = ProcedureType.objects.get(code="ESI_IL")
+    url = reverse("admin:clinic_proceduretype_change", args=[esi.pk])
+    client.force_login(manager)
+
+    form = _change_form(client.get(url))
+    form["bleeding_risk"] = "none"
+    response = client.post(url, form, follow=True)
+
+    assert "follow the new bleeding risk" in response.content.decode(), response.context.get("errors")
+    assert pending_holds(appointment) == []

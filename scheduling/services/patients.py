@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from clinic.models import BloodThinner, Channel, Patient
+from clinic.models import BloodThinner, Channel, Patient, ProcedureType
 from clinic.models.validators import phone_key
 from scheduling.models import BOOKED_STATUSES, Appointment, ReminderStatus
 from scheduling.reminders.outbox import channel_for, reminders_schedule
@@ -93,10 +93,11 @@ def patient_reminders_after_consent(*, patient: Patient, now: dt.datetime | None
 
 
 def hold_reminders_replan(*, patient: Patient | None = None, drug: BloodThinner | None = None,
-                          now: dt.datetime | None = None) -> int:
+                          procedure_type: ProcedureType | None = None, now: dt.datetime | None = None) -> int:
     """Plan again the reminders of the visits still to come whose blood-thinner holds may have
-    changed: the patient's (their list of blood thinners changed), or every patient's on `drug`
-    (its row of the hold table changed). A hold now due on another day is told again with that
+    changed: the patient's (their list of blood thinners changed), every patient's on `drug`
+    (its row of the hold table changed), or those of `procedure_type` of every patient on a
+    blood thinner (its bleeding risk changed). A hold now due on another day is told again with that
     day; one for a drug no longer taken is cancelled; a hold message already sent for the same
     drug and last-dose day is not repeated. Call it in the transaction that saved the change.
     Returns how many visits were planned again."""
@@ -107,6 +108,9 @@ def hold_reminders_replan(*, patient: Patient | None = None, drug: BloodThinner 
         visits = visits.filter(patient=patient)
     if drug is not None:
         visits = visits.filter(patient__blood_thinners=drug)
+    if procedure_type is not None:
+        visits = visits.filter(procedure_type=procedure_type,
+                               patient__in=Patient.objects.filter(blood_thinners__isnull=False))
     with transaction.atomic():
         visits = list(visits)
         for visit in visits:
