@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 
 from clinic.models import BloodThinner
-from scheduling.models import ReminderStatus
+from scheduling import services
+from scheduling.models import Reminder, ReminderStatus
 from tests.conftest import local
 from tests.test_procedures_elsewhere import patient_form
 from tests.test_reminders import book, sms_patient
@@ -46,6 +47,9 @@ def test_a_longer_hold_in_the_table_moves_the_booked_visits_last_dose_day(calend
 def test_a_blood_thinner_started_or_stopped_after_booking_is_told_or_dropped(calendar, client, front_desk):
     patient = sms_patient()
     appointment = book(calendar, patient, start=local(WEDNESDAY, 9))
+    Reminder.objects.filter(appointment=appointment, kind="booking_confirmation").update(status=ReminderStatus.SENT)
+    services.appointment_reschedule(appointment=appointment, start=local(WEDNESDAY, 10))
+    moved = appointment.reminders.get(kind="visit_moved", status=ReminderStatus.PENDING)
     assert pending_holds(appointment) == []
     url = reverse("admin:clinic_patient_change", args=[patient.pk])
     client.force_login(front_desk)
@@ -60,6 +64,9 @@ def test_a_blood_thinner_started_or_stopped_after_booking_is_told_or_dropped(cal
     form["blood_thinners"] = []
     client.post(url, form)
     assert pending_holds(appointment) == []
+    # The move's message, waiting to go, is still waiting: only the hold messages are planned again.
+    moved.refresh_from_db()
+    assert moved.status == ReminderStatus.PENDING
     # The rest of the visit's plan is still there, once each.
     kinds = list(appointment.reminders.filter(status=ReminderStatus.PENDING).values_list("kind", flat=True))
     assert len(kinds) == len(set(kinds)) and "arrival" in kinds

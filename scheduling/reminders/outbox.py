@@ -40,12 +40,27 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     pending.update(status=ReminderStatus.CANCELLED)
     if channel_for(appointment.patient) is None:
         return []
-    # A hold message already sent for the same drug and last-dose day is not repeated when the
-    # visit moves within the day (a passed hold reminder is otherwise due again at once).
-    holds_told = {(r.context.get("drug"), r.context.get("last_dose")) for r in Reminder.objects.filter(
+    return _write_plan(appointment, now=now, booked=booked, holds_told=_holds_told(appointment))
+
+
+def reminders_replan_holds(appointment: Appointment, *, now: dt.datetime) -> list[Reminder]:
+    """Replace the visit's pending blood-thinner hold messages with those its plan now calls for
+    (the hold table, the patient's blood thinners or the procedure's bleeding risk changed); its
+    other reminders, a move's or a waitlist offer's message among them, stay as they are."""
+    Reminder.objects.filter(appointment=appointment, kind=ReminderKind.BLOOD_THINNER_HOLD,
+                            status=ReminderStatus.PENDING).update(status=ReminderStatus.CANCELLED)
+    if channel_for(appointment.patient) is None:
+        return []
+    return _write_plan(appointment, now=now, booked=False, holds_told=_holds_told(appointment),
+                       kinds={ReminderKind.BLOOD_THINNER_HOLD})
+
+
+def _holds_told(appointment: Appointment) -> set[tuple[str, str]]:
+    """A hold message already sent for the same drug and last-dose day is not repeated when the
+    visit moves within the day (a passed hold reminder is otherwise due again at once)."""
+    return {(r.context.get("drug"), r.context.get("last_dose")) for r in Reminder.objects.filter(
         appointment=appointment, kind=ReminderKind.BLOOD_THINNER_HOLD,
         status__in=[ReminderStatus.SENDING, ReminderStatus.SENT]).only("context")}
-    return _write_plan(appointment, now=now, booked=booked, holds_told=holds_told)
 
 
 def reminders_schedule_new(appointment: Appointment, *, now: dt.datetime) -> list[Reminder]:
@@ -55,7 +70,8 @@ def reminders_schedule_new(appointment: Appointment, *, now: dt.datetime) -> lis
 
 
 def _write_plan(appointment: Appointment, *, now: dt.datetime, booked: bool,
-                holds_told: set[tuple[str, str]]) -> list[Reminder]:
+                holds_told: set[tuple[str, str]], kinds: set[str] | None = None) -> list[Reminder]:
+    """The visit's planned reminders written as rows (only `kinds`, when given)."""
     channel = channel_for(appointment.patient)
     if channel is None:
         return []
@@ -71,6 +87,8 @@ def _write_plan(appointment: Appointment, *, now: dt.datetime, booked: bool,
     email_allowed = patient.email_consent and bool(patient.email)
     rows = []
     for item in plan(steps, visit, sms=channel == Channel.SMS, now=now):
+        if kinds is not None and item.kind not in kinds:
+            continue
         if item.kind == ReminderKind.BLOOD_THINNER_HOLD and (
                 item.context.get("drug"), item.context.get("last_dose")) in holds_told:
             continue

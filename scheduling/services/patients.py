@@ -11,7 +11,7 @@ from django.utils import timezone
 from clinic.models import BloodThinner, Channel, Patient, ProcedureType
 from clinic.models.validators import phone_key
 from scheduling.models import BOOKED_STATUSES, Appointment, ReminderStatus
-from scheduling.reminders.outbox import channel_for, reminders_schedule
+from scheduling.reminders.outbox import channel_for, reminders_replan_holds, reminders_schedule
 from scheduling.webhooks.events import patient_created_event
 
 
@@ -94,7 +94,7 @@ def patient_reminders_after_consent(*, patient: Patient, now: dt.datetime | None
 
 def hold_reminders_replan(*, patient: Patient | None = None, drug: BloodThinner | None = None,
                           procedure_type: ProcedureType | None = None, now: dt.datetime | None = None) -> int:
-    """Plan again the reminders of the visits still to come whose blood-thinner holds may have
+    """Plan again the blood-thinner hold messages of the visits still to come whose blood-thinner holds may have
     changed: the patient's (their list of blood thinners changed), every patient's on `drug`
     (its row of the hold table changed), or those of `procedure_type` of every patient on a
     blood thinner (its bleeding risk changed). A hold now due on another day is told again with that
@@ -114,8 +114,7 @@ def hold_reminders_replan(*, patient: Patient | None = None, drug: BloodThinner 
     with transaction.atomic():
         visits = list(visits)
         for visit in visits:
-            # Not `booked`: the booking itself is old news.
-            reminders_schedule(visit, now=now, booked=False)
+            reminders_replan_holds(visit, now=now)
         return len(visits)
 
 
