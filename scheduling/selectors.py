@@ -1,7 +1,7 @@
 """Reads of the calendar that several callers share.
 
 `availability_request` loads everything the availability engine needs for one location,
-procedure type and window in a fixed number of queries (three, two more for a procedure type
+procedure type and window in a fixed number of queries (two, two more for a procedure type
 read without `with_room_needs`; none for a window no schedule block falls in: the blocks,
 closures and rooms come from the catalog held in memory), whatever the window's length and
 however many appointments there are; the engine then works on plain data, every instant as
