@@ -31,7 +31,11 @@ DISPATCH_FAILURES = Counter("interval_reminder_dispatch_failures", "Failed attem
 
 def counts_booking_outcome(book):
     """Counts each call of the booking service once: booked, slot_unavailable, not_eligible, or
-    refused (any other BookingError)."""
+    refused (any other BookingError). A booking is counted when its transaction commits: one
+    made inside a caller's transaction that then rolls back (an API request failing after it,
+    a data import undone) was never booked."""
+    from django.db import transaction
+
     from scheduling.errors import BookingError, NotEligible, SlotUnavailable
 
     @functools.wraps(book)
@@ -47,7 +51,7 @@ def counts_booking_outcome(book):
         except BookingError:
             BOOKINGS.labels(outcome="refused").inc()
             raise
-        BOOKINGS.labels(outcome="booked").inc()
+        transaction.on_commit(BOOKINGS.labels(outcome="booked").inc)
         return appointment
 
     return counted

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from prometheus_client import REGISTRY
 
 from clinic.models import Patient
@@ -68,14 +69,16 @@ def test_while_debug_is_on_it_is_open(client, settings, db):
     assert client.get("/metrics").status_code == 200
 
 
-def test_each_booking_is_counted_once_by_its_outcome(calendar):
+def test_each_booking_is_counted_once_by_its_outcome(calendar, django_capture_on_commit_callbacks):
     patient = Patient.objects.order_by("pk")[3]
     patient.blood_thinners.clear()
     calendar.order_for(patient, calendar.esi)
     before = {outcome: sample("interval_bookings_total", outcome=outcome)
               for outcome in ("booked", "slot_unavailable", "not_eligible")}
     start = local(NEXT_MONDAY, 9)
-    services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor, start=start)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor,
+                                  start=start)
     with pytest.raises(SlotUnavailable):
         services.appointment_book(patient=calendar.patients[4], procedure_type=calendar.consult,
                                   physician=calendar.okafor, start=start)
@@ -85,6 +88,25 @@ def test_each_booking_is_counted_once_by_its_outcome(calendar):
     after = {outcome: sample("interval_bookings_total", outcome=outcome) for outcome in before}
     assert {outcome: after[outcome] - before[outcome] for outcome in before} == {
         "booked": 1, "slot_unavailable": 1, "not_eligible": 1}
+
+
+def test_a_booking_rolled_back_with_its_callers_transaction_is_not_counted(calendar,
+                                                                          django_capture_on_commit_callbacks):
+    patient = Patient.objects.order_by("pk")[3]
+    patient.blood_thinners.clear()
+    calendar.order_for(patient, calendar.esi)
+    before = sample("interval_bookings_total", outcome="booked")
+
+    class Undone(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Undone):
+        with transaction.atomic():
+            services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor,
+                                      start=local(NEXT_MONDAY, 9))
+            raise Undone
+    assert callbacks == [] and not patient.appointments.exists()
+    assert sample("interval_bookings_total", outcome="booked") == before
 
 
 @pytest.fixture
