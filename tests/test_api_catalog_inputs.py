@@ -77,3 +77,17 @@ def test_a_search_for_a_physician_who_is_never_offered_says_why(calendar, desk, 
                 "not credentialed": f"{physician} is not credentialed for {calendar.esi.name}.",
                 "unknown": 'Invalid pk "99999" - object does not exist.'}[why]
     assert response.json()["errors"]["physician"] == [expected]
+
+
+@pytest.mark.parametrize("address, repeated", [
+    ("/api/v1/availability/?procedure_type=ESI_IL&from={day}&to={day}&physician={a}&physician={b}", "physician"),
+    ("/api/v1/availability/?procedure_type=ESI_IL&from={day}&from={day}&to={day}", "from"),
+    ("/api/v1/appointments/?location={a}&location={b}", "location"),
+    ("/api/v1/orders/?status=open&status=cancelled", "status"),
+    ("/api/v1/care-plans/?patient={a}&patient={b}", "patient"),
+])
+def test_a_query_parameter_given_twice_is_refused_by_name(calendar, desk, address, repeated):
+    """Not the last of the values kept in silence: the caller asked something else."""
+    response = desk.get(address.format(day=NEXT_MONDAY, a=calendar.okafor.pk, b=calendar.okafor.pk + 1))
+    assert response.status_code == 400
+    assert response.json()["errors"] == {repeated: ["Give one value, not several."]}

@@ -13,7 +13,7 @@ from clinic.access_log import AccessLoggedViewSet
 from clinic.models import Patient, Physician, ProcedureType
 from scheduling.api import idempotency
 from scheduling.api.permissions import ActionPermission
-from scheduling.api.serializers import MAX_ID
+from scheduling.api.serializers import MAX_ID, QuerySerializer
 from scheduling.models import (
     STEP_FIELDS,
     CarePlan,
@@ -109,7 +109,7 @@ class CarePlanCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class CarePlanFilterSerializer(serializers.Serializer):
+class CarePlanFilterSerializer(QuerySerializer):
     patient = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     status = serializers.ChoiceField(
         choices=PlanStatus.choices, required=False,

@@ -64,6 +64,20 @@ class CalendarDateField(serializers.DateField):
         return day
 
 
+class QuerySerializer(serializers.Serializer):
+    """Reads a request's query string. A parameter given twice (`?physician=1&physician=2`)
+    is refused by name: every one of these takes one value, and keeping either of them silently
+    answers a question the caller did not ask."""
+
+    def to_internal_value(self, data):
+        if hasattr(data, "getlist"):
+            repeated = {name: ["Give one value, not several."] for name in self.fields
+                        if len(data.getlist(name)) > 1}
+            if repeated:
+                raise serializers.ValidationError(repeated)
+        return super().to_internal_value(data)
+
+
 class ProcedureTypeSerializer(serializers.ModelSerializer):
     required_capabilities = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     alternative_capabilities = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
@@ -254,7 +268,7 @@ class CatalogCodeField(serializers.SlugRelatedField):
         return found
 
 
-class AvailabilityQuerySerializer(serializers.Serializer):
+class AvailabilityQuerySerializer(QuerySerializer):
     # From the catalog held in memory, with what a room needs: the selector reads none of it.
     procedure_type = CatalogCodeField(find=booking_inputs.offered_procedure_type)
     location = CatalogKeyField(find=booking_inputs.open_location, queryset=Location.objects.all(), required=False)
@@ -399,12 +413,12 @@ class StartSerializer(serializers.Serializer):
                                    help_text="Why the procedure starts with checks not confirmed (then required).")
 
 
-class OrderFilterSerializer(serializers.Serializer):
+class OrderFilterSerializer(QuerySerializer):
     patient = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
 
 
-class AppointmentFilterSerializer(serializers.Serializer):
+class AppointmentFilterSerializer(QuerySerializer):
     date = CalendarDateField(required=False)
     physician = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     location = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
