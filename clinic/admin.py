@@ -443,7 +443,7 @@ class PatientAdmin(AccessLoggedAdmin, HistoryAdmin):
                                          "preparation instructions or blood-thinner hold dates until it is "
                                          "recorded. Tell them by phone.") % {"patient": obj.full_name},
                               messages.WARNING)
-        elif change and {"sms_consent", "email_consent", "phone", "email"} & set(form.changed_data):
+        elif change and {"sms_consent", "email_consent", "phone", "email", "preferred_channel"} & set(form.changed_data):
             from scheduling.services import patient_reminders_after_consent  # scheduling builds on clinic
 
             planned = patient_reminders_after_consent(patient=obj)

@@ -6,6 +6,7 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.core import mail
 from twilio.request_validator import RequestValidator
 
 from clinic.models import Location, Patient, ProcedureType
@@ -86,6 +87,8 @@ def test_stop_from_a_shared_number_stops_texts_to_everyone_on_it(client, texter)
 
 
 def test_a_patient_who_stopped_gets_no_more_pending_texts(client, texter, calendar):
+    texter.email_consent = False  # texts only: nothing else to send them by
+    texter.save()
     esi = ProcedureType.objects.get(code="ESI_IL")
     calendar.order_for(texter, esi)
     appointment = services.appointment_book(patient=texter, procedure_type=esi, physician=calendar.okafor,
@@ -96,6 +99,24 @@ def test_a_patient_who_stopped_gets_no_more_pending_texts(client, texter, calend
     dispatch.dispatch_due(now=NOW)
     pending.refresh_from_db()
     assert pending.status == ReminderStatus.CANCELLED and MemorySMSTransport.outbox == []
+
+
+def test_a_patient_who_stopped_texts_but_takes_email_gets_the_waiting_messages_by_email(client, texter, calendar):
+    assert texter.email_consent and texter.email
+    esi = ProcedureType.objects.get(code="ESI_IL")
+    calendar.order_for(texter, esi)
+    appointment = services.appointment_book(patient=texter, procedure_type=esi, physician=calendar.okafor,
+                                            start=local(NEXT_MONDAY, 9), now=NOW)
+    waiting = {r.kind: (r.due_at, r.pk) for r in appointment.reminders.filter(status=ReminderStatus.PENDING)}
+    assert set(appointment.reminders.values_list("channel", flat=True)) == {"sms"} and len(waiting) > 1
+    text_in(client, "STOP", sender=texter.phone.as_e164)
+    after = {r.kind: (r.due_at, r.pk) for r in appointment.reminders.filter(status=ReminderStatus.PENDING,
+                                                                              channel="email")}
+    assert after == waiting  # the same messages, at the same times, by email
+    dispatch.dispatch_due(now=NOW)
+    assert MemorySMSTransport.outbox == []
+    assert [m.to for m in mail.outbox] == [[texter.email]]
+    assert appointment.reminders.get(kind="booking_confirmation").status == ReminderStatus.SENT
 
 
 def test_start_gives_consent_back_and_plans_the_reminders_of_visits_to_come(client, texter, calendar):

@@ -6,9 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.db.models import Q
+
 from clinic.models import Channel, Location, Patient
+from clinic.models.physicians import default_zone
 from scheduling import catalog
-from scheduling.models import Anchor, Appointment, ProcedureOrder, Reminder, ReminderKind, ReminderStatus
+from scheduling.models import (BEFORE_VISIT_KINDS, Anchor, Appointment, ProcedureOrder, Reminder, ReminderKind,
+                               ReminderStatus)
 from scheduling.pathways.holds import blood_thinner_holds
 from scheduling.reminders.plan import Step, Visit, outside_quiet_hours, plan
 
@@ -192,12 +196,49 @@ def order_link_send(order: ProcedureOrder, *, location: Location, now: dt.dateti
                                    idempotency_key=reminder_key(order, ReminderKind.ORDER_BOOKING_LINK))
 
 
+def reminders_follow_channel(patient: Patient, *, now: dt.datetime) -> int:
+    """Move the patient's messages waiting to go onto the channel they take now (their consent,
+    number, address or preferred channel changed): one on a channel they no longer agreed to,
+    and one due later on a channel other than their choice. An email chosen over a text at
+    night, due at once, stays as it is. A text keeps quiet hours, before the visit's arrival (an
+    after-visit prompt within two days, an order's link within one). Returns how many moved;
+    with no channel left, none: dispatch cancels them, saying why."""
+    channel = channel_for(patient)
+    if channel is None:
+        return 0
+    allowed = patient.consented_channels()
+    waiting = (Reminder.objects.select_for_update(of=("self",))
+               .filter(Q(appointment__patient=patient) | Q(order__patient=patient), status=ReminderStatus.PENDING)
+               .exclude(channel=channel)
+               .filter(~Q(channel__in=allowed) | Q(next_attempt_at__gt=now))
+               .select_related("appointment", "order"))
+    moved = []
+    for reminder in waiting:
+        due = reminder.next_attempt_at
+        if channel == Channel.SMS:
+            appointment, locations = reminder.appointment, catalog.current().locations
+            if appointment is None:  # an order's link: the site it names
+                site = locations.get(reminder.context.get("location"))
+                zone = site.zone if site is not None else default_zone()
+                deadline = due + dt.timedelta(days=1)
+            else:
+                zone = (locations.get(appointment.location_id) or appointment.location).zone
+                deadline = (max(appointment.arrival, due) if reminder.kind in BEFORE_VISIT_KINDS
+                            else due + dt.timedelta(days=2))
+            due = outside_quiet_hours(due, zone, deadline=deadline)
+        reminder.channel, reminder.due_at, reminder.next_attempt_at = channel, due, due
+        moved.append(reminder)
+    Reminder.objects.bulk_update(moved, ["channel", "due_at", "next_attempt_at"])
+    return len(moved)
+
+
 def reminders_cancel(appointment: Appointment) -> int:
     """No reminder goes out for a visit that is cancelled or moved away from its time."""
     return Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING).exclude(
         kind=ReminderKind.VISIT_CANCELLED).update(status=ReminderStatus.CANCELLED)
 
 
-__all__ = ["ReminderKind", "channel_for", "order_link_send", "reminders_cancel", "reminders_notify",
+__all__ = ["ReminderKind", "channel_for", "order_link_send", "reminders_cancel", "reminders_follow_channel",
+           "reminders_notify",
            "reminders_retime_after_discharge", "reminders_retime_after_procedure_end", "reminders_schedule",
            "reminders_schedule_new"]

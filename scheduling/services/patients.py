@@ -11,7 +11,8 @@ from django.utils import timezone
 from clinic.models import BloodThinner, Channel, Patient, ProcedureType
 from clinic.models.validators import phone_key
 from scheduling.models import BOOKED_STATUSES, Appointment, ReminderStatus
-from scheduling.reminders.outbox import channel_for, reminders_replan_holds, reminders_schedule
+from scheduling.reminders.outbox import (channel_for, reminders_follow_channel, reminders_replan_holds,
+                                        reminders_schedule)
 from scheduling.webhooks.events import patient_created_event
 
 
@@ -74,12 +75,15 @@ def patient_created(*, patient: Patient) -> None:
 
 def patient_reminders_after_consent(*, patient: Patient, now: dt.datetime | None = None) -> int:
     """Plan the reminders of the patient's visits still to come that have none because they were
-    booked before any consent to messages was recorded. Call it once consent is recorded.
-    Returns how many visits got their reminders."""
+    booked before any consent to messages was recorded, and move the messages waiting to go
+    onto the channel the patient takes now (`reminders_follow_channel`: a STOP with email
+    consent, a number removed, the preferred channel changed). Call it in the transaction that
+    recorded the change. Returns how many visits got their reminders."""
     if channel_for(patient) is None:
         return 0
     now = now or timezone.now()
     with transaction.atomic():
+        reminders_follow_channel(patient, now=now)
         visits = (Appointment.objects.select_related("location", "patient", "procedure_type")
                   .filter(patient=patient, status__in=BOOKED_STATUSES, arrival__gt=now)
                   .exclude(reminders__status__in=[ReminderStatus.PENDING, ReminderStatus.SENDING,

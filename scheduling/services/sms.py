@@ -66,8 +66,9 @@ def _word(body: str) -> str:
 
 def sms_reply_receive(*, from_number: str, body: str, now: dt.datetime | None = None) -> ReplyOutcome:
     """Act on a patient's reply from `from_number` (E.164): consent off for STOP, on for START.
-    Pending texts of a patient who stopped are not sent: dispatch checks consent right before
-    each message (scheduling/reminders/dispatch.py)."""
+    After a STOP the texts waiting to go are sent by email when the patient agreed to it, and
+    otherwise not at all: dispatch checks consent right before each message
+    (scheduling/reminders/dispatch.py). After a START the visits to come are reminded by text."""
     keyword = keyword_of(body)
     now = now or timezone.now()
     with transaction.atomic():
@@ -84,9 +85,8 @@ def sms_reply_receive(*, from_number: str, body: str, now: dt.datetime | None = 
                                           f"texted from {from_number}")
                 patient.save(update_fields=["sms_consent"])
                 changed.append(patient)
-        if keyword == Keyword.START:
-            for patient in changed:
-                patient_reminders_after_consent(patient=patient, now=now)
+        for patient in changed:  # a STOP: texts waiting go by email where it is agreed to
+            patient_reminders_after_consent(patient=patient, now=now)
         return ReplyOutcome(keyword=keyword, patients=patients, changed=changed,
                             clinic=_clinic_for(patients, now=now))
 
