@@ -119,6 +119,19 @@ def test_a_patient_who_stopped_texts_but_takes_email_gets_the_waiting_messages_b
     assert appointment.reminders.get(kind="booking_confirmation").status == ReminderStatus.SENT
 
 
+def test_start_after_stop_puts_the_messages_due_later_back_on_texts(client, texter, calendar):
+    esi = ProcedureType.objects.get(code="ESI_IL")
+    calendar.order_for(texter, esi)
+    appointment = services.appointment_book(patient=texter, procedure_type=esi, physician=calendar.okafor,
+                                            start=local(NEXT_MONDAY, 9), now=NOW)
+    later = appointment.reminders.filter(status=ReminderStatus.PENDING, next_attempt_at__gt=NOW)
+    assert later.count() > 1
+    text_in(client, "STOP", sender=texter.phone.as_e164)
+    assert set(later.values_list("channel", flat=True)) == {"email"}
+    text_in(client, "START", sender=texter.phone.as_e164)
+    assert set(later.values_list("channel", flat=True)) == {"sms"}
+
+
 def test_start_gives_consent_back_and_plans_the_reminders_of_visits_to_come(client, texter, calendar):
     text_in(client, "STOP", sender=texter.phone.as_e164)
     esi = ProcedureType.objects.get(code="ESI_IL")
