@@ -38,6 +38,7 @@ from scheduling.models import (
 from clinic import metrics
 from clinic.models import Channel
 from scheduling.reminders.messages import render
+from scheduling.reminders.outbox import channel_for, reminder_move
 from scheduling.reminders.plan import outside_quiet_hours
 from scheduling.reminders.transports import TransportError, transport_for
 
@@ -144,7 +145,15 @@ def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
         return ReminderStatus.CANCELLED
     patient = reminder.appointment.patient if reminder.appointment_id else reminder.order.patient
     if reminder.channel not in patient.consented_channels():
-        # Consent withdrawn (or the number or address removed) since the row was written.
+        # Consent withdrawn (or the number or address removed) since the row was written, and
+        # the row was already being sent when the change moved the others: it goes by the
+        # channel the patient takes now, or not at all.
+        other = channel_for(patient)
+        if other is not None and reminder_move(reminder, other, now=at):
+            claim.rows(reminder.pk).update(status=ReminderStatus.PENDING, channel=reminder.channel,
+                                           next_attempt_at=reminder.next_attempt_at, attempts=0, last_error="",
+                                           claim_token=None)
+            return ReminderStatus.PENDING
         claim.rows(reminder.pk).update(status=ReminderStatus.CANCELLED, last_error=NO_CONSENT)
         return ReminderStatus.CANCELLED
     if not claim.renew(reminder.pk, at=at):

@@ -200,9 +200,8 @@ def reminders_follow_channel(patient: Patient, *, now: dt.datetime) -> int:
     """Move the patient's messages waiting to go onto the channel they take now (their consent,
     number, address or preferred channel changed): one on a channel they no longer agreed to,
     and one due later on a channel other than their choice. An email chosen over a text at
-    night, due at once, stays as it is. A text keeps quiet hours, before the visit's arrival (an
-    after-visit prompt within two days, an order's link within one). Returns how many moved;
-    with no channel left, none: dispatch cancels them, saying why."""
+    night, due at once, stays as it is. Returns how many moved; with no channel left, none:
+    dispatch cancels them, saying why."""
     channel = channel_for(patient)
     if channel is None:
         return 0
@@ -212,24 +211,38 @@ def reminders_follow_channel(patient: Patient, *, now: dt.datetime) -> int:
                .exclude(channel=channel)
                .filter(~Q(channel__in=allowed) | Q(next_attempt_at__gt=now))
                .select_related("appointment", "order"))
-    moved = []
-    for reminder in waiting:
-        due = reminder.next_attempt_at
-        if channel == Channel.SMS:
-            appointment, locations = reminder.appointment, catalog.current().locations
-            if appointment is None:  # an order's link: the site it names
-                site = locations.get(reminder.context.get("location"))
-                zone = site.zone if site is not None else default_zone()
-                deadline = due + dt.timedelta(days=1)
-            else:
-                zone = (locations.get(appointment.location_id) or appointment.location).zone
-                deadline = (max(appointment.arrival, due) if reminder.kind in BEFORE_VISIT_KINDS
-                            else due + dt.timedelta(days=2))
-            due = outside_quiet_hours(due, zone, deadline=deadline)
-        reminder.channel, reminder.due_at, reminder.next_attempt_at = channel, due, due
-        moved.append(reminder)
-    Reminder.objects.bulk_update(moved, ["channel", "due_at", "next_attempt_at"])
+    moved = [reminder for reminder in waiting if reminder_move(reminder, channel, now=now)]
+    Reminder.objects.bulk_update(moved, ["channel", "next_attempt_at", "attempts", "last_error"])
     return len(moved)
+
+
+def reminder_move(reminder: Reminder, channel: str, *, now: dt.datetime) -> bool:
+    """Put a message not sent yet on `channel` (unsaved), due when it was, or now if that has
+    passed. A text keeps quiet hours, before the visit's arrival (an after-visit prompt within
+    two days, an order's link within one); False, and nothing changed, when it cannot: the
+    arrival comes before the quiet hours end. Its attempts start again on the new channel."""
+    due = max(reminder.next_attempt_at, now)
+    if channel == Channel.SMS:
+        appointment = reminder.appointment
+        if appointment is None:  # an order's link: the site it names
+            site = _location(reminder.context.get("location"))
+            zone = site.zone if site is not None else default_zone()
+            deadline = due + dt.timedelta(days=1)
+        else:
+            zone = (_location(appointment.location_id) or appointment.location).zone
+            deadline = (max(appointment.arrival, due) if reminder.kind in BEFORE_VISIT_KINDS
+                        else due + dt.timedelta(days=2))
+        due = outside_quiet_hours(due, zone, deadline=deadline)
+        if due < now:  # only the evening before would do, and it has passed
+            return False
+    reminder.channel, reminder.next_attempt_at, reminder.attempts, reminder.last_error = channel, due, 0, ""
+    return True
+
+
+def _location(pk) -> Location | None:
+    if pk is None:
+        return None
+    return catalog.current().locations.get(pk) or Location.objects.filter(pk=pk).first()
 
 
 def reminders_cancel(appointment: Appointment) -> int:
@@ -238,7 +251,7 @@ def reminders_cancel(appointment: Appointment) -> int:
         kind=ReminderKind.VISIT_CANCELLED).update(status=ReminderStatus.CANCELLED)
 
 
-__all__ = ["ReminderKind", "channel_for", "order_link_send", "reminders_cancel", "reminders_follow_channel",
-           "reminders_notify",
+__all__ = ["ReminderKind", "channel_for", "order_link_send", "reminder_move", "reminders_cancel",
+           "reminders_follow_channel", "reminders_notify",
            "reminders_retime_after_discharge", "reminders_retime_after_procedure_end", "reminders_schedule",
            "reminders_schedule_new"]
