@@ -2,25 +2,14 @@
 of it (a physician's credentials, a room's capabilities, what a procedure needs of a room, the
 patient's payer and blood thinners, whether an order belongs to a care plan), so the booking
 reads none of it again. Procedure types, physicians and rooms come from the catalog held in
-memory (scheduling/catalog.py). The services work as well with rows read plainly; they read
-what is missing themselves."""
+memory (scheduling/catalog.py); the patient and the order are read in one written-out statement
+each (scheduling/rows.py). The services work as well with rows read plainly; they read what is
+missing themselves."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
-
-from clinic.models import Location, Patient, Physician, ProcedureType, Room
+from clinic.models import Location, Physician, ProcedureType, Room
 from scheduling import catalog
-from scheduling.models import CarePlanStep, ProcedureOrder
-from scheduling.selectors import IdList
-
-
-def patients() -> QuerySet:
-    # The blood thinners' ids in a subquery, not a join: no grouping by the patient's columns.
-    drugs = (Patient.blood_thinners.through.objects.filter(patient=OuterRef("pk")).values("patient")
-             .annotate(ids=IdList("bloodthinner")).values("ids"))
-    return Patient.objects.select_related("payer").annotate(blood_thinner_ids=Coalesce(Subquery(drugs), Value("")))
 
 
 def procedure_type(code: str) -> ProcedureType | None:
@@ -47,7 +36,3 @@ def physician(pk: int) -> Physician | None:
 
 def room(pk: int) -> Room | None:
     return catalog.current().rooms.get(pk)
-
-
-def orders() -> QuerySet:
-    return ProcedureOrder.objects.annotate(in_care_plan=Exists(CarePlanStep.objects.filter(order=OuterRef("pk"))))

@@ -2,7 +2,7 @@
 change. Procedure types (with what a room needs for each), physicians (with what they are
 credentialed for), their weekly schedule blocks, locations and their closures, rooms (with their
 capabilities and location), pathway rules (with their prerequisites), reminder plans, webhook
-endpoints and blood thinners.
+endpoints, blood thinners and payers.
 
 A booking then reads none of them from the database. Every change to them, through the admin,
 a service, a queryset's `update()` or a management command, marks the catalog changed
@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Prefetch, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 
-from clinic.models import BloodThinner, Closure, Location, Physician, ProcedureType, Room, ScheduleBlock
+from clinic.models import BloodThinner, Closure, Location, Payer, Physician, ProcedureType, Room, ScheduleBlock
 
 VERSION_KEY = "interval:catalog:version"
 
@@ -54,6 +54,7 @@ class Catalog:
     blood_thinners: dict[int, BloodThinner]
     schedule_blocks: dict[int, list[ScheduleBlock]]  # location id -> its blocks, by physician, weekday, start
     closures: dict[int, list[Closure]]  # location id -> its closures, by first day
+    payers: dict[int, Payer]
 
 
 def _load() -> Catalog:
@@ -107,6 +108,7 @@ def _load() -> Catalog:
         blood_thinners={each.pk: each for each in BloodThinner.objects.all()},
         schedule_blocks=dict(blocks),
         closures=dict(closures),
+        payers={each.pk: each for each in Payer.objects.all()},
     )
 
 
@@ -253,11 +255,11 @@ def known_blood_thinners(patient) -> None:
 
 
 def known_relations(rows, *names: str):
-    """Give each row's `names` (procedure_type, location, physician, room) from the catalog instead
+    """Give each row's `names` (procedure_type, location, physician, room, payer) from the catalog instead
     of a join; a row the catalog does not hold yet is left to be read when asked for."""
     held = current()
     tables = {"procedure_type": held.procedure_types, "location": held.locations, "physician": held.physicians,
-              "room": held.rooms}
+              "room": held.rooms, "payer": held.payers}
     for row in rows:
         for name in names:
             field = row._meta.get_field(name)

@@ -189,12 +189,12 @@ def test_a_change_rolled_back_is_never_held(esi):
 
 def test_a_blood_thinner_the_catalog_does_not_hold_yet_is_read_not_dropped(calendar):
     from clinic.models import BloodThinner, Patient
-    from scheduling.booking_inputs import patients
+    from scheduling import rows
 
     warfarin = BloodThinner.objects.get(name__iexact="warfarin")
     calendar.patients[0].blood_thinners.set([warfarin])
     catalog.current().blood_thinners.pop(warfarin.pk)  # as if added by another process a moment ago
-    patient = patients().get(pk=calendar.patients[0].pk)
+    patient = rows.patient(calendar.patients[0].pk)
 
     catalog.known_blood_thinners(patient)
 

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from clinic.models import Channel, Location, Patient, Physician, ProcedureType, Room
 from clinic.phone_numbers import national
-from scheduling import booking_inputs
+from scheduling import booking_inputs, rows
 from scheduling.api.schema import UnmetRuleSerializer
 from scheduling.calendar_range import OUT_OF_RANGE, in_range
 from scheduling.errors import BookingError
@@ -247,6 +247,15 @@ class CatalogKeyField(serializers.PrimaryKeyRelatedField):
         return found
 
 
+class RowKeyField(CatalogKeyField):
+    """A row by its id, read by `find` in one written-out statement (scheduling/rows.py) with what
+    the booking asks of it. Answers as PrimaryKeyRelatedField does; an id past the database's
+    range does not exist."""
+
+    def __init__(self, *, find, **kwargs):
+        super().__init__(find=lambda pk: find(pk) if 0 < pk <= MAX_ID else None, **kwargs)
+
+
 class CatalogCodeField(serializers.SlugRelatedField):
     """A procedure type of the catalog held in memory, by its code (`find`): no query."""
 
@@ -413,12 +422,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
 class AppointmentBookSerializer(serializers.Serializer):
     # Each read with what the booking's checks ask of it, so the booking need not read it again.
-    patient = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.patients())
+    patient = RowKeyField(find=rows.patient, queryset=Patient.objects.all())
     procedure_type = CatalogCodeField(find=booking_inputs.procedure_type)
     physician = CatalogKeyField(find=booking_inputs.physician, queryset=Physician.objects.all())
     start = AwareDateTimeField()
     room = CatalogKeyField(find=booking_inputs.room, queryset=Room.objects.all(), required=False, allow_null=True)
-    order = serializers.PrimaryKeyRelatedField(queryset=booking_inputs.orders(), required=False, allow_null=True)
+    order = RowKeyField(find=rows.order, queryset=ProcedureOrder.objects.all(), required=False, allow_null=True)
     override_reason = serializers.CharField(required=False, allow_blank=True, max_length=1000,
                                             help_text="A physician's reason to book despite unmet pathway rules.")
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef
 
 from clinic.models import Patient, ProcedureType
-from scheduling import catalog
+from scheduling import catalog, rows
 from scheduling.careplans.turns import plan_requirements
 from scheduling.models import (
     ACTIVE_STATUSES,
@@ -78,19 +78,12 @@ def patient_history(patient: Patient, *, exclude: Appointment | None = None,
 def patient_visits(patient: Patient, *, exclude: Appointment | None = None) -> list[Appointment]:
     """The patient's visits here that hold time (the ones `history_of` counts), with what it
     reads of each, in one query (procedure types and locations from the catalog)."""
-    appointments = (
-        Appointment.objects.filter(patient=patient, status__in=HOLDING_STATUSES)
-        .select_related("order", "outcome")
-        .order_by("procedure_start")
-    )
-    if exclude is not None:
-        appointments = appointments.exclude(pk=exclude.pk)
-    return catalog.known_relations(list(appointments), "procedure_type", "location")
+    return rows.visits(patient.pk, exclude_id=exclude.pk if exclude is not None else None)
 
 
 def procedures_elsewhere(patient: Patient) -> list[ProcedureElsewhere]:
     """What `history_of` takes as `elsewhere`: the patient's procedures done at other clinics."""
-    return catalog.known_relations(list(ProcedureElsewhere.objects.filter(patient=patient)), "procedure_type")
+    return rows.procedures_elsewhere(patient.pk)
 
 
 def history_of(appointments: Iterable[Appointment],
