@@ -1,8 +1,7 @@
 """Rows read with written-out SQL on the booking's hot path, built into model instances as the
-ORM builds them (each field's database converters applied, so SQLite and PostgreSQL give the
-same values). For a statement run once per booking, the ORM spends longer composing the SQL
-than the database spends answering it; the columns are still the models' own, taken from
-their fields, so a field added to a model is read here too.
+ORM builds them (clinic/rows.py). For a statement run once per booking, the ORM spends longer
+composing the SQL than the database spends answering it; the columns are still the models'
+own, taken from their fields, so a field added to a model is read here too.
 
 `patient`, `order`, `visits` and `procedures_elsewhere` give what the ORM queries they replace
 gave (tests/test_rows.py holds them to it)."""
@@ -12,52 +11,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 from django.db import connection
-from django.db.models import Model
 
 from clinic.models import Patient
+from clinic.rows import build as _build, columns as _columns, fetch as _fetch, ids_joined as _ids_joined, width as _width
 from scheduling import catalog
 from scheduling.models import HOLDING_STATUSES, Appointment, CarePlanStep, Outcome, ProcedureElsewhere, ProcedureOrder
-
-
-@lru_cache(maxsize=None)
-def _shape(model: type[Model], vendor: str) -> tuple[list[str], list]:
-    """The model's concrete fields' attribute names, and per column its converters (or None)."""
-    compiler = connection.ops.compiler("SQLCompiler")(None, connection, connection.alias)
-    fields = list(model._meta.concrete_fields)
-    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
-    return [field.attname for field in fields], [converters.get(index) for index in range(len(fields))]
-
-
-def _columns(model: type[Model], alias: str) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
-
-
-def _width(model: type[Model]) -> int:
-    return len(model._meta.concrete_fields)
-
-
-def _build(model: type[Model], values) -> Model:
-    names, converters = _shape(model, connection.vendor)
-    values = list(values)
-    for index, converting in enumerate(converters):
-        if converting is not None:
-            functions, expression = converting
-            for function in functions:
-                values[index] = function(values[index], expression, connection)
-    return model.from_db(connection.alias, names, values)
-
-
-def _ids_joined(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"STRING_AGG(CAST({column} AS TEXT), ',')"
-    return f"GROUP_CONCAT({column})"
-
-
-def _fetch(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 @lru_cache(maxsize=None)
