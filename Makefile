@@ -36,9 +36,10 @@ run: demo
 	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "  calendar feeds (addresses to subscribe to): http://127.0.0.1:$(PORT)/admin/scheduling/calendarfeed/"
 	@echo ""
-	@# Ctrl-C stops honcho and everything it started; that is the normal way out, not an error.
+	@# Ctrl-C stops honcho and everything it started (the worker finishes the message in hand);
+	@# any other way honcho ends (a port already in use, a process that crashed) is an error.
 	@# Links in messages and calendar files point at this server unless SITE_URL says otherwise.
-	-@SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start --procfile Procfile --port $(PORT)
+	@SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start --procfile Procfile --port $(PORT) || [ $$? -eq 130 ]
 
 # The suite runs on every core (pytest-xdist; each worker has its own test database and Redis
 # database); TEST_WORKERS=0 runs it in one process.
