@@ -39,7 +39,11 @@ run: demo
 	@# Ctrl-C stops honcho and everything it started (the worker finishes the message in hand);
 	@# any other way honcho ends (a port already in use, a process that crashed) is an error.
 	@# Links in messages and calendar files point at this server unless SITE_URL says otherwise.
-	@SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start --procfile Procfile --port $(PORT) || [ $$? -eq 130 ]
+	@# /metrics adds up what the web server and the worker count (reminders are sent by the worker).
+	@rm -rf var/metrics && mkdir -p var/metrics
+	@PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/metrics} \
+	  SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start --procfile Procfile --port $(PORT) \
+	  || [ $$? -eq 130 ]
 
 # The suite runs on every core (pytest-xdist; each worker has its own test database and Redis
 # database); TEST_WORKERS=0 runs it in one process.

@@ -381,8 +381,8 @@ class _Activity:
         """Reminders due before now would have gone out: record them so, at their due time."""
         for reminder in Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING,
                                                 due_at__lte=self.now):
-            reminder.status, reminder.sent_at = ReminderStatus.SENT, reminder.due_at
-            fields = ["status", "sent_at"]
+            reminder.status, reminder.sent_at, reminder.attempts = ReminderStatus.SENT, reminder.due_at, 1
+            fields = ["status", "sent_at", "attempts"]
             if reminder.channel == Channel.SMS:
                 # What the provider's delivery reports would have said: delivered, bar one
                 # confirmation request to a phone switched off (Twilio's error 30003), so the
