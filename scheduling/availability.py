@@ -383,10 +383,10 @@ def explain_unavailable(request: Request, start: dt.datetime, physician_id: int,
         return "That time is too soon: it is within the clinic's minimum notice or already past."
     if request.latest is not None and start >= request.latest:
         return "That time is beyond the clinic's booking horizon."
+    at = start.timestamp()  # a start off the whole minute matches no grid time
     in_block = any(
-        candidate == start
+        at in grid_epochs(day, opens, closes, segments.procedure, request.grid_minutes, request.zone)
         for opens, closes in block_spans(physician.blocks, day, request.zone)
-        for candidate in grid_starts(day, opens, closes, segments.procedure, request.grid_minutes, request.zone)
     )
     if not in_block:
         return "The physician has no schedule block of this kind at that time."
