@@ -2,23 +2,28 @@
 field's database converters applied (SQLite gives dates and booleans as text and integers),
 then `Model.from_db`. For a statement run on every request the ORM can spend longer composing
 the SQL than the database spends answering it; the columns here are still the models' own,
-taken from their fields."""
+taken from their fields. One database: the default one (Interval uses no other)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
-@lru_cache(maxsize=None)
-def _shape(model: type[Model], vendor: str) -> tuple[list[str], list]:
-    """The model's concrete fields' attribute names, and per column its converters (or None)."""
-    compiler = connection.ops.compiler("SQLCompiler")(None, connection, connection.alias)
-    fields = list(model._meta.concrete_fields)
-    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
-    return [field.attname for field in fields], [converters.get(index) for index in range(len(fields))]
+def _shape(model: type[Model]) -> tuple[list[str], list]:
+    """The model's concrete fields' attribute names, and per column its converters (or None),
+    for this thread's connection: a converter reads its connection's settings (SQLite's time
+    zone), so each connection keeps its own."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    shapes = wrapper.__dict__.setdefault("_model_row_shapes", {})
+    shape = shapes.get(model)
+    if shape is None:
+        compiler = wrapper.ops.compiler("SQLCompiler")(None, wrapper, wrapper.alias)
+        fields = list(model._meta.concrete_fields)
+        converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
+        shape = shapes[model] = ([field.attname for field in fields],
+                                 [converters.get(index) for index in range(len(fields))])
+    return shape
 
 
 def columns(model: type[Model], alias: str) -> str:
@@ -33,14 +38,14 @@ def width(model: type[Model]) -> int:
 
 def build(model: type[Model], values) -> Model:
     """The instance the ORM would make of the row `values` (of `columns`), read from the database."""
-    names, converters = _shape(model, connection.vendor)
+    names, converters = _shape(model)
     values = list(values)
     for index, converting in enumerate(converters):
         if converting is not None:
             functions, expression = converting
             for function in functions:
                 values[index] = function(values[index], expression, connection)
-    return model.from_db(connection.alias, names, values)
+    return model.from_db(DEFAULT_DB_ALIAS, names, values)
 
 
 def ids_joined(column: str, *, distinct: bool = False) -> str:

@@ -55,7 +55,7 @@ def order(pk: int) -> ProcedureOrder | None:
 
 @lru_cache(maxsize=None)
 def _visits_sql(vendor: str) -> str:
-    statuses = ", ".join(f"'{status}'" for status in sorted(str(each) for each in HOLDING_STATUSES))
+    statuses = ", ".join("%s" for _ in HOLDING_STATUSES)
     return (f"SELECT {_columns(Appointment, 'a')}, {_columns(ProcedureOrder, 'o')}, {_columns(Outcome, 'r')} "
             f"FROM {Appointment._meta.db_table} a "
             f"LEFT JOIN {ProcedureOrder._meta.db_table} o ON o.id = a.order_id "
@@ -68,14 +68,17 @@ def visits(patient_id: int, *, exclude_id: int | None = None) -> list[Appointmen
     (None when it has none) and its procedure type and location from the catalog."""
     appointment_width, order_width = _width(Appointment), _width(ProcedureOrder)
     found = []
-    for row in _fetch(_visits_sql(connection.vendor), [patient_id, exclude_id or 0]):
+    params = [patient_id, *sorted(str(status) for status in HOLDING_STATUSES), exclude_id or 0]
+    for row in _fetch(_visits_sql(connection.vendor), params):
         visit = _build(Appointment, row[:appointment_width])
         order_values = row[appointment_width:appointment_width + order_width]
         Appointment.order.field.set_cached_value(
             visit, _build(ProcedureOrder, order_values) if order_values[0] is not None else None)
         outcome_values = row[appointment_width + order_width:]
-        Appointment.outcome.related.set_cached_value(
-            visit, _build(Outcome, outcome_values) if outcome_values[0] is not None else None)
+        outcome = _build(Outcome, outcome_values) if outcome_values[0] is not None else None
+        Appointment.outcome.related.set_cached_value(visit, outcome)
+        if outcome is not None:
+            Outcome.appointment.field.set_cached_value(outcome, visit)
         found.append(visit)
     return catalog.known_relations(found, "procedure_type", "location")
 

@@ -41,3 +41,16 @@ def test_a_visit_at_a_site_on_utc_reads_its_times_with_z(activity):
     serializer = AppointmentSerializer()
     fast = as_json(serializer.to_representation(visit))
     assert fast["start"].endswith("Z") and fast == as_json(serializer.generic_representation(visit))
+
+
+def test_a_visit_as_the_booking_returns_it_reads_as_the_generic_serializer_gives_it(calendar):
+    """The API's answer to a booking serializes the instance the service returns, not one read back."""
+    from scheduling import services
+    from tests.conftest import NEXT_MONDAY, local
+
+    patient = calendar.patients[0]
+    calendar.order_for(patient)
+    visit = services.appointment_book(patient=patient, procedure_type=calendar.esi, physician=calendar.okafor,
+                                      start=local(NEXT_MONDAY, 9))
+    serializer = AppointmentSerializer(context={"hold_notices": {visit.pk: {}}})
+    assert as_json(serializer.to_representation(visit)) == as_json(serializer.generic_representation(visit))
