@@ -146,7 +146,7 @@ def demo_clinic(db):
     """
     from clinic.models import Location
 
-    if not Location.objects.exists():
+    if not (Location.objects.exists() and Group.objects.exists()):
         seed_demo()
 
 
@@ -195,7 +195,8 @@ def manager(demo_clinic):
 
 
 @pytest.fixture
-def superuser(db):
+def superuser(demo_clinic):
+    # With the demo (its role groups among it), seeded again if a transactional test emptied the database.
     return get_user_model().objects.create_superuser("root-test", "root@example.com", "pw-for-tests-only")
 
 
