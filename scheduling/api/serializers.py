@@ -411,11 +411,6 @@ class AppointmentSerializer(serializers.ModelSerializer):
                 "blood_thinner_holds": self.get_blood_thinner_holds(instance),
             }
 
-    def generic_representation(self, instance):
-        """DRF's own walk of the declared fields: what `to_representation` must equal."""
-        with timezone.override(instance.location.zone):
-            return super().to_representation(instance)
-
 
 class AppointmentBookSerializer(serializers.Serializer):
     # Each read with what the booking's checks ask of it, so the booking need not read it again.

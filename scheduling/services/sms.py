@@ -85,7 +85,7 @@ def sms_reply_receive(*, from_number: str, body: str, now: dt.datetime | None = 
                                           f"texted from {from_number}")
                 patient.save(update_fields=["sms_consent"])
                 changed.append(patient)
-        for patient in changed:  # a STOP: texts waiting go by email where it is agreed to
+        for patient in changed:  # the waiting messages follow: to email after a STOP, back to texts after a START
             patient_reminders_after_consent(patient=patient, now=now)
         return ReplyOutcome(keyword=keyword, patients=patients, changed=changed,
                             clinic=_clinic_for(patients, now=now))
