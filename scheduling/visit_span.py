@@ -73,6 +73,32 @@ def _time(seconds: int) -> dt.time:
     return dt.time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
 
 
+def _appointments_near(*, location: Location, physician: Physician, patient: Patient | None, since,
+                       until) -> tuple[str, list]:
+    """The condition for the visits that can touch one at [since, until): those at the location
+    whose time in the room or at the clinic overlaps it (its rooms, its recovery bays), the
+    physician's whose procedure does, the patient's whose stay does.
+
+    On PostgreSQL each is written as an overlap of ranges an index holds (0002's exclusion
+    constraints, 0022's span of the location's visits), so the database reads the visits near
+    this one, not every visit the location, physician or patient ever had. A visit's time in the
+    room and its stay overlap (both hold the procedure), so their hull, which the index keeps, is
+    their union."""
+    if connection.vendor != "postgresql":
+        whose = "(location_id = %s OR physician_id = %s" + (" OR patient_id = %s)" if patient is not None else ")")
+        return (whose + " AND ((arrival < %s AND discharge > %s) OR (room_start < %s AND room_end > %s))",
+                [location.pk, physician.pk] + ([patient.pk] if patient is not None else []) + [until, since] * 2)
+    near = "tstzrange(%s, %s, '[)')"
+    branches = [f"(location_id = %s::bigint AND tstzrange(LEAST(arrival, room_start), GREATEST(discharge, room_end), '[)') "
+                f"&& {near})",
+                f"(physician_id = %s::bigint AND tstzrange(procedure_start, procedure_end, '[)') && {near})"]
+    params = [location.pk, since, until, physician.pk, since, until]
+    if patient is not None:
+        branches.append(f"(patient_id = %s::bigint AND tstzrange(arrival, discharge, '[)') && {near})")
+        params += [patient.pk, since, until]
+    return "(" + " OR ".join(branches) + ")", params
+
+
 def _span_sql(*, location: Location, physician: Physician, procedure_type: ProcedureType, patient: Patient | None,
               room: Room | None, day: dt.date, span_from: dt.datetime, span_until: dt.datetime, now: dt.datetime,
               exclude_appointment: Appointment | None, exclude_hold: str | None,
@@ -85,15 +111,14 @@ def _span_sql(*, location: Location, physician: Physician, procedure_type: Proce
     e = _epoch
     parts, params = [], []
 
-    whose = "(location_id = %s OR physician_id = %s" + (" OR patient_id = %s)" if patient is not None else ")")
+    whose, whose_params = _appointments_near(location=location, physician=physician, patient=patient,
+                                             since=since, until=until)
     parts.append(
         f"SELECT {_APPOINTMENT}, location_id, physician_id, room_id, patient_id, {e('arrival')}, "
         f"{e('procedure_start')}, {e('procedure_end')}, {e('discharge')}, {e('room_start')}, {e('room_end')} "
-        f"FROM {Appointment._meta.db_table} WHERE status IN {_in(HOLDING_STATUSES)} AND {whose} "
-        "AND ((arrival < %s AND discharge > %s) OR (room_start < %s AND room_end > %s))"
+        f"FROM {Appointment._meta.db_table} WHERE status IN {_in(HOLDING_STATUSES)} AND {whose}"
         + (" AND id <> %s" if exclude_appointment is not None else ""))
-    params += [*HOLDING_STATUSES, location.pk, physician.pk] + ([patient.pk] if patient is not None else [])
-    params += [until, since, until, since] + ([exclude_appointment.pk] if exclude_appointment is not None else [])
+    params += [*HOLDING_STATUSES, *whose_params] + ([exclude_appointment.pk] if exclude_appointment is not None else [])
     if count_holds:
         parts.append(
             f"SELECT {_HOLD}, location_id, physician_id, room_id, NULL, NULL, {e('procedure_start')}, "
