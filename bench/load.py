@@ -2,7 +2,9 @@
 
 Bookings are planned before each run from the engine's own answers (`available_slots` asked room
 by room), so that no two planned bookings share a physician or a room; each is for a new patient
-with an approved order, so no pathway rule or visit of the patient refuses it.
+with an approved order, so no pathway rule or visit of the patient refuses it. A location's
+bookings fill its first free days and are sent in a shuffled order, so the clients' bookings
+at one location compete for a day's lock when they fall on the same day, as they would in use.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import http.client
 import json
 import os
 import queue
+import random
 import signal
 import socket
 import subprocess
@@ -154,7 +157,10 @@ def plan(*, locations: list[Location], procedure_type: ProcedureType, count: int
     payloads = [{"patient": patient.pk, "procedure_type": procedure_type.code, "physician": booking.physician,
                  "room": booking.room, "order": order.pk, "start": booking.start.isoformat()}
                 for booking, patient, order in zip(chosen, patients, orders)]
-    payloads.sort(key=lambda payload: hash(payload["start"]))  # the locations' bookings interleaved
+    # Sent in an order of their own, the same every run: requests from many desks and patients
+    # come for any of the location's days and times, interleaved across locations. (Sorted by
+    # start, the clients would all book the same time, and so the same day, together.)
+    random.Random(len(payloads)).shuffle(payloads)
     return payloads
 
 
