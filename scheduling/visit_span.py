@@ -86,11 +86,13 @@ def _appointments_near(*, location: Location, physician: Physician, patient: Pat
     their union."""
     if connection.vendor != "postgresql":
         whose = "(location_id = %s OR physician_id = %s" + (" OR patient_id = %s)" if patient is not None else ")")
-        return (whose + " AND ((arrival < %s AND discharge > %s) OR (room_start < %s AND room_end > %s))",
+        return (f"({whose} AND ((arrival < %s AND discharge > %s) OR (room_start < %s AND room_end > %s)))",
                 [location.pk, physician.pk] + ([patient.pk] if patient is not None else []) + [until, since] * 2)
+    # The ids are cast to the columns' type: btree_gist's bigint operator class leaves an integer
+    # literal out of the index condition, and the index would then hold every location's visits.
     near = "tstzrange(%s, %s, '[)')"
-    branches = [f"(location_id = %s::bigint AND tstzrange(LEAST(arrival, room_start), GREATEST(discharge, room_end), '[)') "
-                f"&& {near})",
+    hull = "tstzrange(LEAST(arrival, room_start), GREATEST(discharge, room_end), '[)')"
+    branches = [f"(location_id = %s::bigint AND {hull} && {near})",
                 f"(physician_id = %s::bigint AND tstzrange(procedure_start, procedure_end, '[)') && {near})"]
     params = [location.pk, since, until, physician.pk, since, until]
     if patient is not None:
