@@ -3,8 +3,7 @@
 Bookings are planned before each run from the engine's own answers (`available_slots` asked room
 by room), so that no two planned bookings share a physician or a room; each is for a new patient
 with an approved order, so no pathway rule or visit of the patient refuses it. A location's
-bookings fill its first free days and are sent in a shuffled order, so the clients' bookings
-at one location compete for a day's lock when they fall on the same day, as they would in use.
+bookings fill its first free days (`plan` says in which order they are sent).
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from scheduling.selectors import available_slots, segments_of
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 16
 TIME_LIMIT = 10.0  # seconds a run lasts at most
+ORDER_SEED = 14  # the planned bookings' order, the same in every run
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -121,8 +121,13 @@ class Booking:
     order: int = 0
 
 
-def plan(*, locations: list[Location], procedure_type: ProcedureType, count: int) -> list[dict]:
-    """`count` bookings (API payloads) spread evenly over `locations`, which fit together and the calendar."""
+def plan(*, locations: list[Location], procedure_type: ProcedureType, count: int,
+         same_times_together: bool = False) -> list[dict]:
+    """`count` bookings (API payloads) spread evenly over `locations`, which fit together and the
+    calendar, in a shuffled order (the same every run): requests from many desks and patients,
+    for any of the location's first free days. With `same_times_together`, the bookings of each
+    start time are sent one after another, so the clients mostly book one day of a location
+    at once and queue on its lock: the worst case for one location."""
     segments = segments_of(procedure_type)
     today, now = timezone.localdate(), timezone.now()
     chosen: list[Booking] = []
@@ -157,11 +162,16 @@ def plan(*, locations: list[Location], procedure_type: ProcedureType, count: int
     payloads = [{"patient": patient.pk, "procedure_type": procedure_type.code, "physician": booking.physician,
                  "room": booking.room, "order": order.pk, "start": booking.start.isoformat()}
                 for booking, patient, order in zip(chosen, patients, orders)]
-    # Sent in an order of their own, the same every run: requests from many desks and patients
-    # come for any of the location's days and times, interleaved across locations. (Sorted by
-    # start, the clients would all book the same time, and so the same day, together.)
-    random.Random(len(payloads)).shuffle(payloads)
-    return payloads
+    shuffle = random.Random(ORDER_SEED).shuffle
+    if not same_times_together:
+        shuffle(payloads)
+        return payloads
+    by_start: dict[str, list[dict]] = {}
+    for payload in payloads:
+        by_start.setdefault(payload["start"], []).append(payload)
+    groups = list(by_start.values())
+    shuffle(groups)
+    return [payload for group in groups for payload in group]
 
 
 @dataclass(frozen=True)
