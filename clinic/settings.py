@@ -514,6 +514,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # /health/ names a failed check in its answer; a traceback per poll would flood the log.
         "health_check": {"level": "ERROR"},
+        # django-axes announces its version at every start, each management command included.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 

@@ -9,13 +9,17 @@ is not out of service.
 
 The engine's input is built here for many visits at once (the selector behind `availability_
 request` builds it for one procedure type and location), in a fixed number of queries. Other
-booked visits are left out of it: booked visits never overlap one another (the booking checks
-and, on PostgreSQL, exclusion constraints see to it), and the minimum notice, the booking
-horizon and the slot grid are rules for offering new times, not for keeping booked ones.
+booked visits are left out of it, but for the recovery bays: booked visits never share a
+physician, room or patient (the booking checks and, on PostgreSQL, exclusion constraints see to
+it), while a location's recoveries share its pool of bays, which the location's staff can make
+smaller. When the bays no longer hold every recovery, the visits booked first keep theirs and
+the later ones are stranded. The minimum notice, the booking horizon and the slot grid are rules
+for offering new times, not for keeping booked ones.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import math
@@ -23,12 +27,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from clinic.models import Closure, Location, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
-from scheduling.models import BOOKED_STATUSES, Appointment
+from scheduling.models import BOOKED_STATUSES, HOLDING_STATUSES, Appointment
 from scheduling.selectors import Epoch, capable_room_ids, segments_of
 
 _MARGIN = dt.timedelta(days=1)  # local days differ from UTC days by less than this
@@ -59,7 +63,7 @@ def _local(instant: dt.datetime, zone) -> str:
     return f"{instant.astimezone(zone):%a %d %b %H:%M}"
 
 
-_INSTANTS = ("procedure_start", "procedure_end", "room_start", "room_end")
+_INSTANTS = ("procedure_start", "procedure_end", "room_start", "room_end", "discharge")
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class _Visit:
     procedure_end: dt.datetime
     room_start: dt.datetime
     room_end: dt.datetime
+    discharge: dt.datetime
 
 
 def stranded_visits(*, now: dt.datetime, visits: QuerySet[Appointment] | None = None,
@@ -82,10 +87,10 @@ def stranded_visits(*, now: dt.datetime, visits: QuerySet[Appointment] | None = 
     """Of `visits` (default: every visit), the booked ones still to start after `now` (and
     before `until`) that the engine would not accept as they stand, in start order.
 
-    At most fourteen queries whatever the number of visits: the visits as plain values; their locations,
+    At most fifteen queries whatever the number of visits: the visits as plain values; their locations,
     procedure types (with their room needs), rooms (with their capabilities) and physicians;
     the physicians' credentials, blocks and time off; the closures; the rooms' out-of-service
-    periods; and, for the stranded ones only, what a list of them shows.
+    periods; the locations' recoveries; and, for the stranded ones only, what a list of them shows.
     """
     reasons = _stranded_reasons(now=now, visits=visits, until=until)
     if not reasons:
@@ -135,14 +140,15 @@ class _Resources:
 
     def __init__(self, rows: list[tuple]):
         """`rows`: the visits as `_visit_rows` reads them."""
-        pk, location, physician, room, procedure_type, start, end, room_start, room_end = range(9)
+        pk, location, physician, room, procedure_type, start, end, room_start, room_end, discharge = range(10)
         physician_ids = {row[physician] for row in rows}
         room_ids = {row[room] for row in rows}
         location_ids = {row[location] for row in rows}
         procedure_type_ids = {row[procedure_type] for row in rows}
         utc = dt.timezone.utc
         load_from = dt.datetime.fromtimestamp(min(row[room_start] for row in rows), utc) - _MARGIN
-        load_until = dt.datetime.fromtimestamp(max(row[room_end] for row in rows), utc) + _MARGIN
+        last_end = max(max(row[room_end], row[discharge]) for row in rows)
+        load_until = dt.datetime.fromtimestamp(last_end, utc) + _MARGIN
         first_day, last_day = load_from.date(), load_until.date()
 
         self.locations = Location.objects.in_bulk(location_ids)
@@ -189,6 +195,13 @@ class _Resources:
         ).values_list("room_id", "starts_at", "ends_at", "reason"):
             self.out_of_service[room_id].append((starts_at, ends_at, reason))
 
+        self.over_bays = _over_recovery_bays(
+            Appointment.objects.filter(location_id__in=location_ids, status__in=HOLDING_STATUSES,
+                                       procedure_end__lt=load_until, discharge__gt=load_from)
+            .filter(discharge__gt=F("procedure_end")).order_by().annotate(end_epoch=Epoch("procedure_end"), discharge_epoch=Epoch("discharge"))
+            .values_list("pk", "location_id", "end_epoch", "discharge_epoch"),
+            {location_id: each.recovery_bays for location_id, each in self.locations.items()})
+
     def fingerprint(self) -> str:
         """A digest of everything loaded: equal digests, equal verdicts for an unchanged visit.
         Whole rows (every column), so a field the rule comes to read later is covered too."""
@@ -206,6 +219,7 @@ class _Resources:
         for name, facts_by_key in (("blocks", self.blocks), ("time off", self.time_off), ("closures", self.closures),
                                    ("out of service", self.out_of_service)):
             facts += [repr((name, key, each)) for key, values in facts_by_key.items() for each in values]
+        facts.append(repr(("over the recovery bays", sorted(self.over_bays))))
         return hashlib.sha256("\n".join(sorted(facts)).encode()).hexdigest()
 
     def capable(self, room: Room, procedure_type: ProcedureType, location: Location) -> bool:
@@ -215,6 +229,29 @@ class _Resources:
             self._capable[key] = room.is_active and room.location_id == location.pk and bool(
                 capable_room_ids(procedure_type, {room.pk: self._capabilities.get(room.pk, set())}))
         return self._capable[key]
+
+
+def _over_recovery_bays(recoveries, bays: dict[int, int]) -> set[int]:
+    """The visits whose recovery finds every bay of their location taken by the recoveries of
+    visits booked before them (a smaller id): of (id, location id, recovery start, recovery end),
+    in epoch seconds. Those booked first keep their bays."""
+    by_location: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for pk, location_id, start, end in recoveries:
+        by_location[location_id].append((pk, start, end))
+    over = set()
+    for location_id, visits in by_location.items():
+        longest = max(end - start for _, start, end in visits)
+        kept: list[tuple[int, int]] = []  # (start, end), by start
+        for pk, start, end in sorted(visits):
+            # The kept recoveries that can overlap this one start less than the longest before it.
+            first = bisect.bisect_left(kept, (start - longest, start - longest))
+            until = bisect.bisect_left(kept, (end, end))
+            near = [(other_start, other_end) for other_start, other_end in kept[first:until] if other_end > start]
+            if engine.BusySpans(engine.saturated_spans(near, bays[location_id])).overlaps(start, end):
+                over.add(pk)
+            else:
+                bisect.insort(kept, (start, end))
+    return over
 
 
 def _from_start(blocks, local_start: dt.datetime) -> list[engine.WeeklyBlock]:
@@ -261,7 +298,8 @@ def _why_stranded(visit: _Visit, resources: _Resources) -> tuple[str, ...]:
         grid_minutes=math.gcd(minute_of_day, location.slot_interval_minutes) or location.slot_interval_minutes,
     )
     verdict = engine.explain_unavailable(request, start, physician.pk, room.pk)
-    if verdict is None:
+    over_bays = visit.pk in resources.over_bays
+    if verdict is None and not over_bays:
         return ()
 
     # The engine judges; these say which of the clinic's changes stand in the visit's way.
@@ -287,6 +325,11 @@ def _why_stranded(visit: _Visit, resources: _Resources) -> tuple[str, ...]:
         if starts_at < visit.room_end and ends_at > visit.room_start:
             reasons.append(_("%(room)s is out of service from %(start)s to %(end)s (%(reason)s).") % {
                 "room": room.name, "start": _local(starts_at, zone), "end": _local(ends_at, zone), "reason": reason})
+    if over_bays:
+        reasons.append(_("Every recovery bay of %(location)s (%(bays)s) is taken by earlier bookings from %(start)s "
+                         "to %(end)s.") % {"location": location.name, "bays": location.recovery_bays,
+                                           "start": _local(visit.procedure_end, zone),
+                                           "end": _local(visit.discharge, zone)})
     return tuple(reasons) or (verdict,)
 
 

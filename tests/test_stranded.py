@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.urls import reverse
 
-from clinic.models import Closure, Patient, Physician, Room, RoomOutOfService, ScheduleBlock, TimeOff
+from clinic.models import Closure, Patient, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import services
 from scheduling.models import Appointment, AppointmentStatus, Reminder, ReminderKind, ReminderStatus
 from scheduling.reminders.links import link
@@ -130,6 +130,62 @@ def test_a_closure_added_on_the_locations_page_asks_first_too(client, manager, c
     response = client.post(reverse("admin:clinic_location_change", args=[location.pk]), confirm(data, response))
     assert response.status_code == 302
     assert Closure.objects.filter(first_day=WEDNESDAY, reason="Water main").exists()
+
+
+def location_form(location, **changes) -> dict:
+    return {
+        "name": location.name, "is_active": "on", "time_zone": location.time_zone, "phone": location.phone,
+        "address_line": location.address_line, "city": location.city, "state": location.state,
+        "postal_code": location.postal_code, "recovery_bays": location.recovery_bays,
+        "slot_interval_minutes": location.slot_interval_minutes,
+        "minimum_notice_hours": location.minimum_notice_hours, "booking_horizon_days": location.booking_horizon_days,
+        "late_cancellation_hours": location.late_cancellation_hours,
+        "late_cancellation_note": location.late_cancellation_note, "what_to_bring": location.what_to_bring,
+        **empty_inline("closures"), "_save": "Save", **changes,
+    }
+
+
+@pytest.fixture
+def shared_recoveries(calendar):
+    """A kyphoplasty at 08:00 (recovery 09:00-10:00), then two blocks whose recoveries (09:20-09:50
+    and 09:50-10:20) each share a bay with it, booked in that order: never more than two at once."""
+    kyphoplasty, ida = ProcedureType.objects.get(code="KYPHOPLASTY"), new_patient("Ida")
+    order = calendar.order_for(ida, kyphoplasty, imaging_confirms_acute_fracture=True,
+                               imaging_date=MONDAY - dt.timedelta(days=10))
+    first = services.appointment_book(patient=ida, procedure_type=kyphoplasty, physician=calendar.okafor,
+                                      start=local(MONDAY, 8), order=order)
+    return [first, book(calendar, "Jon", local(MONDAY, 9)), book(calendar, "Kim", local(MONDAY, 9, 30))]
+
+
+def test_fewer_recovery_bays_list_the_later_bookings_whose_recovery_no_longer_fits(
+        client, manager, calendar, shared_recoveries):
+    location = calendar.location
+    client.force_login(manager)
+    data = location_form(location, recovery_bays="1")
+    response = client.post(reverse("admin:clinic_location_change", args=[location.pk]), data)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    assert listed(response) == ["Jon", "Kim"]  # Ida's, booked first, keeps its bay
+    page = response.content.decode()
+    assert f"Every recovery bay of {location.name} (1) is taken by earlier bookings from Mon 11 Jan 09:20 to " \
+           "Mon 11 Jan 09:50." in page
+    location.refresh_from_db()
+    assert location.recovery_bays == 4
+    response = client.post(reverse("admin:clinic_location_change", args=[location.pk]), confirm(data, response))
+    assert response.status_code == 302
+    location.refresh_from_db()
+    assert location.recovery_bays == 1
+    _, jon, kim = shared_recoveries
+    assert [item.appointment for item in stranded_visits(now=NOW)] == [jon, kim]
+
+
+def test_bays_enough_for_the_most_recoveries_at_once_strand_nothing(client, manager, calendar, shared_recoveries):
+    location = calendar.location
+    client.force_login(manager)
+    response = client.post(reverse("admin:clinic_location_change", args=[location.pk]),
+                           location_form(location, recovery_bays="2"))
+    assert response.status_code == 302
+    location.refresh_from_db()
+    assert location.recovery_bays == 2 and stranded_visits(now=NOW) == []
 
 
 def test_time_off_lists_only_the_visits_it_overlaps(client, manager, calendar, monday_visits):
@@ -267,7 +323,7 @@ def test_the_rule_reads_the_same_number_of_queries_for_few_and_many_visits(calen
     Closure.objects.create(location=calendar.location, first_day=MONDAY, last_day=MONDAY, reason="Ice storm")
     for count in (2, 7):
         chosen = Appointment.objects.filter(pk__in=[visit.pk for visit in visits[:count]])
-        with django_assert_num_queries(14):
+        with django_assert_num_queries(15):
             assert len(stranded_visits(now=NOW, visits=chosen)) == count
 
 
