@@ -30,6 +30,7 @@ def test_a_retried_booking_returns_the_first_answer_and_books_once(calendar, des
     assert first.status_code == 201, first.json()
     assert retry.status_code == 201, retry.json()
     assert retry.json() == first.json()
+    assert retry.content == first.content  # the very body, its keys in their order
     assert retry["Idempotent-Replayed"] == "true"
     assert Appointment.objects.count() == 1
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
+from rest_framework.utils import encoders
 
 from scheduling import services
 from scheduling.errors import BookingError
@@ -48,8 +49,10 @@ def answer_once(request, answer: Callable[[], Response]) -> Response:
         first = services.idempotent_request_claim(by=request.user, key=key,
                                                   fingerprint=request_fingerprint(request))
         if first is not None:
-            return Response(first.response_body, status=first.status_code, headers={"Idempotent-Replayed": "true"})
+            body = None if first.response_body is None else json.loads(first.response_body)
+            return Response(body, status=first.status_code, headers={"Idempotent-Replayed": "true"})
         response = answer()
+        # Written as DRF's renderer writes it, so the replay renders the same bytes.
         services.idempotent_request_answered(by=request.user, key=key, status_code=response.status_code,
-                                             body=response.data)
+                                             body=json.dumps(response.data, cls=encoders.JSONEncoder))
         return response

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +28,9 @@ class IdempotentRequest(models.Model):
                                    help_text=_("SHA-256 of the method, path and body of the first request."))
     # Empty only inside the transaction that answers the first request: never seen by others.
     status_code = models.PositiveSmallIntegerField(_("status code"), null=True)
-    response_body = models.JSONField(_("response body"), encoder=DjangoJSONEncoder, null=True)
+    # JSON text, not a JSON column: PostgreSQL's jsonb would give the keys back in an order of its own.
+    response_body = models.TextField(_("response body"), null=True,
+                                     help_text=_("The first answer's body, as JSON, its keys in their order."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

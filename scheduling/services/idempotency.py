@@ -33,5 +33,6 @@ def idempotent_request_claim(*, by, key: str, fingerprint: str) -> IdempotentReq
 
 
 @transaction.atomic
-def idempotent_request_answered(*, by, key: str, status_code: int, body) -> None:
+def idempotent_request_answered(*, by, key: str, status_code: int, body: str) -> None:
+    """Keep the first answer to the key: its status and its body as JSON text."""
     IdempotentRequest.objects.filter(user=by, key=key).update(status_code=status_code, response_body=body)
