@@ -12,9 +12,12 @@ request` builds it for one procedure type and location), in a fixed number of qu
 booked visits are left out of it, but for the recovery bays: booked visits never share a
 physician, room or patient (the booking checks and, on PostgreSQL, exclusion constraints see to
 it), while a location's recoveries share its pool of bays, which the location's staff can make
-smaller. When the bays no longer hold every recovery, the visits booked first keep theirs and
-the later ones are stranded. The minimum notice, the booking horizon and the slot grid are rules
-for offering new times, not for keeping booked ones.
+smaller. A booked visit is stranded when the recoveries ranked before it fill every bay at some
+moment of its own: those of visits already under way or done, then of visits booked before it
+(by id: a rescheduled visit keeps its place). Only direct overlaps count, so cancelling a visit
+or adding bays never strands another, and a visit's verdict does not depend on which others are
+asked about. The minimum notice, the booking horizon and the slot grid are rules for offering
+new times, not for keeping booked ones.
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import F, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from clinic.models import Closure, Location, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
 from scheduling.models import BOOKED_STATUSES, HOLDING_STATUSES, Appointment
 from scheduling.selectors import Epoch, capable_room_ids, segments_of
+from scheduling.visit_span import epoch_sql, near_locations
 
 _MARGIN = dt.timedelta(days=1)  # local days differ from UTC days by less than this
 
@@ -126,7 +131,7 @@ def _stranded_reasons(*, now: dt.datetime, visits: QuerySet[Appointment] | None,
     values = _visit_rows(scope)
     if not values:
         return {}
-    resources = _Resources(values)
+    resources = _Resources(values, now=now)
     reasons = {}
     for row in map(_visit, values):
         why = _why_stranded(row, resources)
@@ -138,7 +143,7 @@ def _stranded_reasons(*, now: dt.datetime, visits: QuerySet[Appointment] | None,
 class _Resources:
     """Everything the rule reads about the visits' physicians, rooms and locations, loaded at once."""
 
-    def __init__(self, rows: list[tuple]):
+    def __init__(self, rows: list[tuple], *, now: dt.datetime):
         """`rows`: the visits as `_visit_rows` reads them."""
         pk, location, physician, room, procedure_type, start, end, room_start, room_end, discharge = range(10)
         physician_ids = {row[physician] for row in rows}
@@ -150,6 +155,7 @@ class _Resources:
         last_end = max(max(row[room_end], row[discharge]) for row in rows)
         load_until = dt.datetime.fromtimestamp(last_end, utc) + _MARGIN
         first_day, last_day = load_from.date(), load_until.date()
+        recoveries = [(row[end], row[discharge]) for row in rows if row[discharge] > row[end]]
 
         self.locations = Location.objects.in_bulk(location_ids)
         self.procedure_types = ProcedureType.objects.prefetch_related(
@@ -196,11 +202,9 @@ class _Resources:
             self.out_of_service[room_id].append((starts_at, ends_at, reason))
 
         self.over_bays = _over_recovery_bays(
-            Appointment.objects.filter(location_id__in=location_ids, status__in=HOLDING_STATUSES,
-                                       procedure_end__lt=load_until, discharge__gt=load_from)
-            .filter(discharge__gt=F("procedure_end")).order_by().annotate(end_epoch=Epoch("procedure_end"), discharge_epoch=Epoch("discharge"))
-            .values_list("pk", "location_id", "end_epoch", "discharge_epoch"),
-            {location_id: each.recovery_bays for location_id, each in self.locations.items()})
+            _recoveries_near(location_ids, min(recoveries)[0], max(until for _, until in recoveries)),
+            {location_id: each.recovery_bays for location_id, each in self.locations.items()},
+            now=now.timestamp()) if recoveries else set()
 
     def fingerprint(self) -> str:
         """A digest of everything loaded: equal digests, equal verdicts for an unchanged visit.
@@ -219,7 +223,6 @@ class _Resources:
         for name, facts_by_key in (("blocks", self.blocks), ("time off", self.time_off), ("closures", self.closures),
                                    ("out of service", self.out_of_service)):
             facts += [repr((name, key, each)) for key, values in facts_by_key.items() for each in values]
-        facts.append(repr(("over the recovery bays", sorted(self.over_bays))))
         return hashlib.sha256("\n".join(sorted(facts)).encode()).hexdigest()
 
     def capable(self, room: Room, procedure_type: ProcedureType, location: Location) -> bool:
@@ -231,26 +234,40 @@ class _Resources:
         return self._capable[key]
 
 
-def _over_recovery_bays(recoveries, bays: dict[int, int]) -> set[int]:
-    """The visits whose recovery finds every bay of their location taken by the recoveries of
-    visits booked before them (a smaller id): of (id, location id, recovery start, recovery end),
-    in epoch seconds. Those booked first keep their bays."""
-    by_location: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for pk, location_id, start, end in recoveries:
-        by_location[location_id].append((pk, start, end))
+def _recoveries_near(location_ids, since: int, until: int) -> list[tuple]:
+    """The recoveries at these locations overlapping [since, until) (epoch seconds), of visits
+    holding time: (id, location id, status, procedure start, recovery start, recovery end)."""
+    utc, adapt = dt.timezone.utc, connection.ops.adapt_datetimefield_value
+    since_at, until_at = adapt(dt.datetime.fromtimestamp(since, utc)), adapt(dt.datetime.fromtimestamp(until, utc))
+    near, params = near_locations(sorted(location_ids), since_at, until_at)
+    statuses = ", ".join(["%s"] * len(HOLDING_STATUSES))
+    sql = (f"SELECT id, location_id, status, {epoch_sql('procedure_start')}, {epoch_sql('procedure_end')}, "
+           f"{epoch_sql('discharge')} FROM {Appointment._meta.db_table} WHERE status IN ({statuses}) "
+           f"AND discharge > procedure_end AND procedure_end < %s AND discharge > %s AND {near}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*HOLDING_STATUSES, until_at, since_at, *params])
+        return cursor.fetchall()
+
+
+def _over_recovery_bays(recoveries: list[tuple], bays: dict[int, int], *, now: float) -> set[int]:
+    """The booked visits whose recovery finds every bay of their location taken, at some moment,
+    by the recoveries ranked before it: first those of visits under way or done (they cannot
+    move), then those of visits booked before it (a smaller id). Of `_recoveries_near`'s rows."""
+    by_location: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    for pk, location_id, status, procedure_start, start, end in recoveries:
+        movable = status in BOOKED_STATUSES and procedure_start > now
+        by_location[location_id].append((int(movable), pk, start, end))
     over = set()
     for location_id, visits in by_location.items():
-        longest = max(end - start for _, start, end in visits)
-        kept: list[tuple[int, int]] = []  # (start, end), by start
-        for pk, start, end in sorted(visits):
-            # The kept recoveries that can overlap this one start less than the longest before it.
-            first = bisect.bisect_left(kept, (start - longest, start - longest))
-            until = bisect.bisect_left(kept, (end, end))
-            near = [(other_start, other_end) for other_start, other_end in kept[first:until] if other_end > start]
-            if engine.BusySpans(engine.saturated_spans(near, bays[location_id])).overlaps(start, end):
+        longest = max(end - start for _, _, start, end in visits)
+        ranked: list[tuple[int, int]] = []  # (start, end) of the recoveries ranked so far, by start
+        for movable, pk, start, end in sorted(visits):
+            # A ranked recovery overlapping this one starts less than the longest before its end.
+            first, until = bisect.bisect_left(ranked, (start - longest, 0)), bisect.bisect_left(ranked, (end, 0))
+            near = [(other_start, other_end) for other_start, other_end in ranked[first:until] if other_end > start]
+            if movable and engine.BusySpans(engine.saturated_spans(near, bays[location_id])).overlaps(start, end):
                 over.add(pk)
-            else:
-                bisect.insort(kept, (start, end))
+            bisect.insort(ranked, (start, end))
     return over
 
 
@@ -267,8 +284,9 @@ def _from_start(blocks, local_start: dt.datetime) -> list[engine.WeeklyBlock]:
     ]
 
 
-def _why_stranded(visit: _Visit, resources: _Resources) -> tuple[str, ...]:
-    """Empty when the engine accepts the visit as it stands; else the facts that keep it from it."""
+def _why_stranded(visit: _Visit, resources: _Resources, *, bays: bool = True) -> tuple[str, ...]:
+    """Empty when the engine accepts the visit as it stands and (with `bays`) its recovery has a
+    bay; else the facts that keep it from it."""
     location = resources.locations[visit.location_id]
     procedure_type = resources.procedure_types[visit.procedure_type_id]
     physician, room = resources.physicians[visit.physician_id], resources.rooms[visit.room_id]
@@ -298,7 +316,7 @@ def _why_stranded(visit: _Visit, resources: _Resources) -> tuple[str, ...]:
         grid_minutes=math.gcd(minute_of_day, location.slot_interval_minutes) or location.slot_interval_minutes,
     )
     verdict = engine.explain_unavailable(request, start, physician.pk, room.pk)
-    over_bays = visit.pk in resources.over_bays
+    over_bays = bays and visit.pk in resources.over_bays
     if verdict is None and not over_bays:
         return ()
 
@@ -326,10 +344,13 @@ def _why_stranded(visit: _Visit, resources: _Resources) -> tuple[str, ...]:
             reasons.append(_("%(room)s is out of service from %(start)s to %(end)s (%(reason)s).") % {
                 "room": room.name, "start": _local(starts_at, zone), "end": _local(ends_at, zone), "reason": reason})
     if over_bays:
-        reasons.append(_("Every recovery bay of %(location)s (%(bays)s) is taken by earlier bookings from %(start)s "
-                         "to %(end)s.") % {"location": location.name, "bays": location.recovery_bays,
-                                           "start": _local(visit.procedure_end, zone),
-                                           "end": _local(visit.discharge, zone)})
+        words = {"location": location.name, "bays": location.recovery_bays,
+                 "start": _local(visit.procedure_end, zone), "end": _local(visit.discharge, zone)}
+        reasons.append(_("Every recovery bay of %(location)s (%(bays)s) is taken during this visit's recovery "
+                         "(%(start)s to %(end)s) by visits booked before it or already under way.") % words
+                       if location.recovery_bays else
+                       _("%(location)s has no recovery bays, and this visit needs one from %(start)s to %(end)s.")
+                       % words)
     return tuple(reasons) or (verdict,)
 
 
@@ -364,22 +385,26 @@ def _stranded_count(location: Location, *, now: dt.datetime) -> int:
     verdict, a fraction of a millisecond per visit and thousands of visits, is kept per visit
     (its whole row) under a digest of the clinic's facts loaded. While that digest holds, only
     new or changed visits are judged; any change to a block, a room, a physician, a closure,
-    time off or the catalog that the load sees judges every visit again.
+    time off or the catalog that the load sees judges every visit again. Whether a recovery has
+    a bay depends on the other visits, so it is not kept: it is read afresh (one query) and
+    swept each time.
     """
     values = _visit_rows(booked_visits(now=now, until=upcoming_until(location, now)).filter(location=location))
     if not values:
         return 0
-    resources = _Resources(values)
+    resources = _Resources(values, now=now)
     digest = resources.fingerprint()
     kept = cache.get(_verdicts_key(location.pk))
     verdicts = kept[1] if kept is not None and kept[0] == digest else {}
     judged = {each: verdicts[each] if each in verdicts else _is_stranded(_visit(each), resources) for each in values}
     cache.set(_verdicts_key(location.pk), (digest, judged), VERDICTS_SECONDS)
-    return sum(judged.values())
+    # The recovery bays depend on the other visits: judged afresh, from one query and one sweep.
+    return sum(stranded or each[0] in resources.over_bays for each, stranded in judged.items())
 
 
 def _is_stranded(visit: _Visit, resources: _Resources) -> bool:
-    return bool(_why_stranded(visit, resources))
+    """The engine's verdict alone, which holds while the clinic's facts (the digest) do."""
+    return bool(_why_stranded(visit, resources, bays=False))
 
 
 def _verdicts_key(location_id: int) -> str:

@@ -47,7 +47,7 @@ def room_capability_ids(room: Room) -> set[int]:
     return {int(pk) for pk in listed.split(",") if pk}
 
 
-def _epoch(column: str) -> str:
+def epoch_sql(column: str) -> str:
     """An instant or a date as whole seconds since the epoch (a date: its midnight, UTC)."""
     if connection.vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM {column})::bigint"
@@ -73,6 +73,20 @@ def _time(seconds: int) -> dt.time:
     return dt.time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
 
 
+def near_locations(location_ids, since, until) -> tuple[str, list]:
+    """The condition for the visits at these locations whose time in the room or at the clinic
+    overlaps [since, until). On PostgreSQL an overlap with their whole span, which 0022's index
+    holds (the id cast to the column's type, as btree_gist's operator class needs), so the
+    database reads the visits near the span, not every visit the locations ever had."""
+    if connection.vendor != "postgresql":
+        return (f"(location_id IN {_in(location_ids)} AND ((arrival < %s AND discharge > %s) "
+                "OR (room_start < %s AND room_end > %s)))", [*location_ids, until, since, until, since])
+    near = ("(location_id = %s::bigint AND tstzrange(LEAST(arrival, room_start), GREATEST(discharge, room_end), "
+            "'[)') && tstzrange(%s, %s, '[)'))")
+    return "(" + " OR ".join([near] * len(location_ids)) + ")", [
+        value for location_id in location_ids for value in (location_id, since, until)]
+
+
 def _appointments_near(*, location: Location, physician: Physician, patient: Patient | None, since,
                        until) -> tuple[str, list]:
     """The condition for the visits that can touch one at [since, until): those at the location
@@ -91,10 +105,10 @@ def _appointments_near(*, location: Location, physician: Physician, patient: Pat
     # The ids are cast to the columns' type: btree_gist's bigint operator class leaves an integer
     # literal out of the index condition, and the index would then hold every location's visits.
     near = "tstzrange(%s, %s, '[)')"
-    hull = "tstzrange(LEAST(arrival, room_start), GREATEST(discharge, room_end), '[)')"
-    branches = [f"(location_id = %s::bigint AND {hull} && {near})",
+    at_location, params = near_locations([location.pk], since, until)
+    branches = [at_location,
                 f"(physician_id = %s::bigint AND tstzrange(procedure_start, procedure_end, '[)') && {near})"]
-    params = [location.pk, since, until, physician.pk, since, until]
+    params += [physician.pk, since, until]
     if patient is not None:
         branches.append(f"(patient_id = %s::bigint AND tstzrange(arrival, discharge, '[)') && {near})")
         params += [patient.pk, since, until]
@@ -110,7 +124,7 @@ def _span_sql(*, location: Location, physician: Physician, procedure_type: Proce
     ops = connection.ops
     since, until = ops.adapt_datetimefield_value(span_from), ops.adapt_datetimefield_value(span_until)
     today = ops.adapt_datefield_value(day)
-    e = _epoch
+    e = epoch_sql
     parts, params = [], []
 
     whose, whose_params = _appointments_near(location=location, physician=physician, patient=patient,

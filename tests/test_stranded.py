@@ -149,12 +149,8 @@ def location_form(location, **changes) -> dict:
 def shared_recoveries(calendar):
     """A kyphoplasty at 08:00 (recovery 09:00-10:00), then two blocks whose recoveries (09:20-09:50
     and 09:50-10:20) each share a bay with it, booked in that order: never more than two at once."""
-    kyphoplasty, ida = ProcedureType.objects.get(code="KYPHOPLASTY"), new_patient("Ida")
-    order = calendar.order_for(ida, kyphoplasty, imaging_confirms_acute_fracture=True,
-                               imaging_date=MONDAY - dt.timedelta(days=10))
-    first = services.appointment_book(patient=ida, procedure_type=kyphoplasty, physician=calendar.okafor,
-                                      start=local(MONDAY, 8), order=order)
-    return [first, book(calendar, "Jon", local(MONDAY, 9)), book(calendar, "Kim", local(MONDAY, 9, 30))]
+    return [book_kyphoplasty(calendar, "Ida", local(MONDAY, 8)), book(calendar, "Jon", local(MONDAY, 9)),
+            book(calendar, "Kim", local(MONDAY, 9, 30))]
 
 
 def test_fewer_recovery_bays_list_the_later_bookings_whose_recovery_no_longer_fits(
@@ -166,8 +162,8 @@ def test_fewer_recovery_bays_list_the_later_bookings_whose_recovery_no_longer_fi
     assert response.status_code == 200, response.content.decode()[:2000]
     assert listed(response) == ["Jon", "Kim"]  # Ida's, booked first, keeps its bay
     page = response.content.decode()
-    assert f"Every recovery bay of {location.name} (1) is taken by earlier bookings from Mon 11 Jan 09:20 to " \
-           "Mon 11 Jan 09:50." in page
+    assert (f"Every recovery bay of {location.name} (1) is taken during this visit&#x27;s recovery (Mon 11 Jan "
+            "09:20 to Mon 11 Jan 09:50) by visits booked before it or already under way.") in page
     location.refresh_from_db()
     assert location.recovery_bays == 4
     response = client.post(reverse("admin:clinic_location_change", args=[location.pk]), confirm(data, response))
@@ -186,6 +182,35 @@ def test_bays_enough_for_the_most_recoveries_at_once_strand_nothing(client, mana
     assert response.status_code == 302
     location.refresh_from_db()
     assert location.recovery_bays == 2 and stranded_visits(now=NOW) == []
+
+
+def book_kyphoplasty(calendar, name: str, start: dt.datetime) -> Appointment:
+    kyphoplasty, patient = ProcedureType.objects.get(code="KYPHOPLASTY"), new_patient(name)
+    order = calendar.order_for(patient, kyphoplasty, imaging_confirms_acute_fracture=True,
+                               imaging_date=MONDAY - dt.timedelta(days=10))
+    return services.appointment_book(patient=patient, procedure_type=kyphoplasty, physician=calendar.okafor,
+                                     start=start, order=order)
+
+
+def test_a_visit_under_way_keeps_its_bay_whenever_it_was_booked(calendar):
+    jon = book(calendar, "Jon", local(MONDAY, 9))
+    ida = book_kyphoplasty(calendar, "Ida", local(MONDAY, 8))  # booked after Jon, recovery 09:00-10:00
+    Appointment.objects.filter(pk=ida.pk).update(status=AppointmentStatus.IN_PROCEDURE)
+    location = calendar.location
+    location.recovery_bays = 1
+    location.save()
+    assert [item.appointment for item in stranded_visits(now=local(MONDAY, 8, 30))] == [jon]
+
+
+def test_cancelling_a_visit_strands_no_other_and_each_verdict_stands_alone(calendar, shared_recoveries):
+    ida, jon, kim = shared_recoveries
+    location = calendar.location
+    location.recovery_bays = 1
+    location.save()
+    assert [item.appointment for item in stranded_visits(now=NOW, visits=Appointment.objects.filter(pk=kim.pk))] \
+        == [kim]
+    services.appointment_cancel(appointment=ida, reason="Patient unwell")
+    assert stranded_visits(now=NOW) == []  # Jon's and Kim's recoveries only touch
 
 
 def test_time_off_lists_only_the_visits_it_overlaps(client, manager, calendar, monday_visits):
