@@ -108,30 +108,6 @@ def test_adding_a_closure_lists_exactly_the_visits_it_strands_and_saves_nothing_
     assert response["Location"] == f"{ATTENTION}?visits={ana.pk}%2C{ben.pk}"
 
 
-def test_a_closure_added_on_the_locations_page_asks_first_too(client, manager, calendar, monday_visits):
-    location = calendar.location
-    data = {
-        "name": location.name, "is_active": "on", "time_zone": location.time_zone, "phone": location.phone,
-        "address_line": location.address_line, "city": location.city, "state": location.state,
-        "postal_code": location.postal_code, "recovery_bays": location.recovery_bays,
-        "slot_interval_minutes": location.slot_interval_minutes,
-        "minimum_notice_hours": location.minimum_notice_hours, "booking_horizon_days": location.booking_horizon_days,
-        "late_cancellation_hours": location.late_cancellation_hours,
-        "late_cancellation_note": location.late_cancellation_note, "what_to_bring": location.what_to_bring,
-        **empty_inline("closures"), "closures-TOTAL_FORMS": "1",
-        "closures-0-first_day": WEDNESDAY.isoformat(), "closures-0-last_day": WEDNESDAY.isoformat(),
-        "closures-0-reason": "Water main", "closures-0-location": location.pk, "_save": "Save",
-    }
-    client.force_login(manager)
-    response = client.post(reverse("admin:clinic_location_change", args=[location.pk]), data)
-    assert response.status_code == 200, response.content.decode()[:2000]
-    assert listed(response) == ["Cal"]
-    assert not Closure.objects.filter(first_day=WEDNESDAY).exists()
-    response = client.post(reverse("admin:clinic_location_change", args=[location.pk]), confirm(data, response))
-    assert response.status_code == 302
-    assert Closure.objects.filter(first_day=WEDNESDAY, reason="Water main").exists()
-
-
 def location_form(location, **changes) -> dict:
     return {
         "name": location.name, "is_active": "on", "time_zone": location.time_zone, "phone": location.phone,
@@ -143,6 +119,22 @@ def location_form(location, **changes) -> dict:
         "late_cancellation_note": location.late_cancellation_note, "what_to_bring": location.what_to_bring,
         **empty_inline("closures"), "_save": "Save", **changes,
     }
+
+
+def test_a_closure_added_on_the_locations_page_asks_first_too(client, manager, calendar, monday_visits):
+    location = calendar.location
+    data = location_form(location, **{
+        "closures-TOTAL_FORMS": "1", "closures-0-first_day": WEDNESDAY.isoformat(),
+        "closures-0-last_day": WEDNESDAY.isoformat(), "closures-0-reason": "Water main",
+        "closures-0-location": location.pk})
+    client.force_login(manager)
+    response = client.post(reverse("admin:clinic_location_change", args=[location.pk]), data)
+    assert response.status_code == 200, response.content.decode()[:2000]
+    assert listed(response) == ["Cal"]
+    assert not Closure.objects.filter(first_day=WEDNESDAY).exists()
+    response = client.post(reverse("admin:clinic_location_change", args=[location.pk]), confirm(data, response))
+    assert response.status_code == 302
+    assert Closure.objects.filter(first_day=WEDNESDAY, reason="Water main").exists()
 
 
 @pytest.fixture
