@@ -4,8 +4,9 @@ A closure, time off, a room out of service, a credential removed or a schedule b
 can make booked visits impossible. The mixin tries the change (add, edit, delete, inlines
 included, and the list's "Delete selected" action) inside a savepoint, asks `stranded_visits` which visits in the change's reach are
 stranded with it and were not without it, and rolls it back. None: the change is saved at once.
-Some: a page lists them and re-posts the same form with a confirmation, or goes back. Once saved,
-the stranded visits' page offers to move or cancel them.
+Some: a page lists them and re-posts the same form with a confirmation, or goes back. The
+confirmed change is tried again before it is saved: a visit booked since the page was shown is
+listed first. Once saved, the stranded visits' page offers to move or cancel them.
 """
 
 from __future__ import annotations
@@ -75,13 +76,12 @@ class StrandedConfirmMixin:
         and once deleted anyway the visits' page offers to move or cancel them."""
         if not request.POST.get("post"):  # the stock page that asks "Are you sure?"
             return stock_delete_selected(modeladmin, request, queryset)
-        if CONFIRMED not in request.POST:
-            stranded = modeladmin._stranded_by_deleting(queryset)
-            if stranded:
-                return modeladmin._confirmation(request, stranded)
+        stranded = modeladmin._stranded_by_deleting(queryset)
+        if _not_yet_seen(request, stranded):
+            return modeladmin._confirmation(request, stranded)
         response = stock_delete_selected(modeladmin, request, queryset)  # None once deleted
         attention_count_clear()
-        ids = [int(pk) for pk in request.POST.get(STRANDED_IDS, "").split(",") if pk.isdigit()]
+        ids = [item.appointment.pk for item in stranded]
         if response is None and ids:
             modeladmin.message_user(request, ngettext(
                 "Deleted. %(count)d visit needs a new time or cancelling.",
@@ -111,25 +111,22 @@ class StrandedConfirmMixin:
     def _with_confirmation(self, request, change, before):
         if request.method != "POST":
             return change()
-        if CONFIRMED in request.POST:
-            response = change()
-            attention_count_clear()
-            ids = [int(pk) for pk in request.POST.get(STRANDED_IDS, "").split(",") if pk.isdigit()]
-            if _saved(response) and ids:
-                self.message_user(request, ngettext(
-                    "Saved. %(count)d visit needs a new time or cancelling.",
-                    "Saved. %(count)d visits need a new time or cancelling.", len(ids)) % {"count": len(ids)})
-                return HttpResponseRedirect(
-                    reverse("board:attention") + "?" + urlencode({"visits": ",".join(map(str, ids))}))
-            return response
+        # Tried again when confirmed too: a visit booked since the list was shown is listed first.
         stranded, response = self._try(request, change, before)
         if stranded is None:  # the form did not validate: nothing was saved
             return response
-        if not stranded:
-            response = change()
-            attention_count_clear()  # it may have resolved some
-            return response
-        return self._confirmation(request, stranded)
+        if _not_yet_seen(request, stranded):
+            return self._confirmation(request, stranded)
+        response = change()
+        attention_count_clear()  # it may have resolved some
+        ids = [item.appointment.pk for item in stranded]
+        if _saved(response) and ids:
+            self.message_user(request, ngettext(
+                "Saved. %(count)d visit needs a new time or cancelling.",
+                "Saved. %(count)d visits need a new time or cancelling.", len(ids)) % {"count": len(ids)})
+            return HttpResponseRedirect(
+                reverse("board:attention") + "?" + urlencode({"visits": ",".join(map(str, ids))}))
+        return response
 
     def _try(self, request, change, before) -> tuple[list[StrandedVisit] | None, object]:
         """The visits the change strands (None when it was not saved), with the change undone."""
@@ -157,8 +154,8 @@ class StrandedConfirmMixin:
 
     def _confirmation(self, request, stranded: list[StrandedVisit]):
         count = len(stranded)
-        fields = [(name, value) for name, values in request.POST.lists() if name != "csrfmiddlewaretoken"
-                  for value in values]
+        fields = [(name, value) for name, values in request.POST.lists()
+                  if name not in ("csrfmiddlewaretoken", CONFIRMED, STRANDED_IDS) for value in values]
         return TemplateResponse(request, self.stranded_confirm_template, {
             **self.admin_site.each_context(request),
             "title": ngettext("This visit would be stranded", "These %(count)d visits would be stranded",
@@ -170,6 +167,7 @@ class StrandedConfirmMixin:
             "ids_name": STRANDED_IDS,
             "ids": ",".join(str(item.appointment.pk) for item in stranded),
             "back_url": request.get_full_path(),
+            "changed": CONFIRMED in request.POST,  # shown before, and more since
         })
 
 
@@ -190,6 +188,14 @@ def stranded_rows(stranded: list[StrandedVisit]) -> list[dict]:
             "change_url": reverse("admin:scheduling_appointment_change", args=[appointment.pk]),
         })
     return rows
+
+
+def _not_yet_seen(request, stranded: list[StrandedVisit]) -> bool:
+    """Whether the change strands a visit the confirmation the user saw did not list (or there
+    was none): then they are shown the list as it is now, and nothing is saved."""
+    seen = ({int(pk) for pk in request.POST.get(STRANDED_IDS, "").split(",") if pk.isdigit()}
+            if CONFIRMED in request.POST else set())
+    return bool({item.appointment.pk for item in stranded} - seen)
 
 
 def _saved(response) -> bool:

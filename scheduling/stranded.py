@@ -33,6 +33,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clinic.models import Closure, Location, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
@@ -344,13 +345,16 @@ def _why_stranded(visit: _Visit, resources: _Resources, *, bays: bool = True) ->
             reasons.append(_("%(room)s is out of service from %(start)s to %(end)s (%(reason)s).") % {
                 "room": room.name, "start": _local(starts_at, zone), "end": _local(ends_at, zone), "reason": reason})
     if over_bays:
-        words = {"location": location.name, "bays": location.recovery_bays,
-                 "start": _local(visit.procedure_end, zone), "end": _local(visit.discharge, zone)}
-        reasons.append(_("Every recovery bay of %(location)s (%(bays)s) is taken during this visit's recovery "
-                         "(%(start)s to %(end)s) by visits booked before it or already under way.") % words
-                       if location.recovery_bays else
-                       _("%(location)s has no recovery bays, and this visit needs one from %(start)s to %(end)s.")
-                       % words)
+        recovers, until = visit.procedure_end.astimezone(zone), visit.discharge.astimezone(zone)
+        words = {"location": location.name, "bays": location.recovery_bays, "start": _local(recovers, zone),
+                 "end": f"{until:%H:%M}" if until.date() == recovers.date() else _local(until, zone)}
+        reasons.append(ngettext(
+            "%(location)s has %(bays)s recovery bay, taken during this visit's recovery (%(start)s to %(end)s) "
+            "by a visit booked before it or already under way.",
+            "%(location)s has %(bays)s recovery bays, all taken during this visit's recovery (%(start)s to "
+            "%(end)s) by visits booked before it or already under way.", location.recovery_bays) % words
+            if location.recovery_bays else
+            _("%(location)s has no recovery bays, and this visit needs one from %(start)s to %(end)s.") % words)
     return tuple(reasons) or (verdict,)
 
 

@@ -154,8 +154,8 @@ def test_fewer_recovery_bays_list_the_later_bookings_whose_recovery_no_longer_fi
     assert response.status_code == 200, response.content.decode()[:2000]
     assert listed(response) == ["Jon", "Kim"]  # Ida's, booked first, keeps its bay
     page = response.content.decode()
-    assert (f"Every recovery bay of {location.name} (1) is taken during this visit&#x27;s recovery (Mon 11 Jan "
-            "09:20 to Mon 11 Jan 09:50) by visits booked before it or already under way.") in page
+    assert (f"{location.name} has 1 recovery bay, taken during this visit&#x27;s recovery (Mon 11 Jan 09:20 to "
+            "09:50) by a visit booked before it or already under way.") in page
     location.refresh_from_db()
     assert location.recovery_bays == 4
     response = client.post(reverse("admin:clinic_location_change", args=[location.pk]), confirm(data, response))
@@ -164,6 +164,28 @@ def test_fewer_recovery_bays_list_the_later_bookings_whose_recovery_no_longer_fi
     assert location.recovery_bays == 1
     _, jon, kim = shared_recoveries
     assert [item.appointment for item in stranded_visits(now=NOW)] == [jon, kim]
+
+
+def test_a_confirmation_that_no_longer_lists_every_visit_is_shown_again_and_saves_nothing(
+        client, manager, calendar, shared_recoveries):
+    """As when a visit is booked between the list and "Save anyway": the page the user saw
+    listed Jon alone; the change strands Kim too, so the list is shown again as it is now."""
+    location = calendar.location
+    _, jon, kim = shared_recoveries
+    client.force_login(manager)
+    url = reverse("admin:clinic_location_change", args=[location.pk])
+    data = location_form(location, recovery_bays="1")
+    stale = {**data, "_stranded_confirmed": "1", "_stranded_visits": str(jon.pk)}
+    response = client.post(url, stale)
+    assert response.status_code == 200 and listed(response) == ["Jon", "Kim"]
+    assert "The list has changed since you saw it" in response.content.decode()
+    location.refresh_from_db()
+    assert location.recovery_bays == 4
+    response = client.post(url, confirm(data, response))
+    assert response.status_code == 302
+    assert response["Location"] == f"{ATTENTION}?visits={jon.pk}%2C{kim.pk}"
+    location.refresh_from_db()
+    assert location.recovery_bays == 1
 
 
 def test_bays_enough_for_the_most_recoveries_at_once_strand_nothing(client, manager, calendar, shared_recoveries):
