@@ -92,6 +92,7 @@ def availability(client: Wsgi, token: str, location, first_day: dt.date) -> None
     from bench.stats import Timed, Timing, repeat
     from clinic.models import ScheduleBlock
     from scheduling.models import HOLDING_STATUSES
+    from scheduling.nearby import near_locations, near_physicians
     from scheduling.selectors import window_bounds
 
     last_day = first_day + dt.timedelta(days=29)
@@ -104,16 +105,20 @@ def availability(client: Wsgi, token: str, location, first_day: dt.date) -> None
         assert status == 200, body[:300]
         return body
 
+    at_location, location_params = near_locations([location.pk], window_start, window_end)
+    of_physicians, physician_params = near_physicians(physicians, window_start, window_end)
+
     def floor():
+        """The window's holding visits as the search finds them (`scheduling.nearby`), nothing more."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT physician_id, room_id, patient_id, EXTRACT(EPOCH FROM arrival)::bigint,"
                 " EXTRACT(EPOCH FROM procedure_start)::bigint, EXTRACT(EPOCH FROM procedure_end)::bigint,"
                 " EXTRACT(EPOCH FROM discharge)::bigint, EXTRACT(EPOCH FROM room_start)::bigint,"
-                " EXTRACT(EPOCH FROM room_end)::bigint FROM scheduling_appointment"
-                " WHERE (location_id = %s OR physician_id = ANY(%s)) AND arrival < %s AND discharge > %s"
-                " AND status = ANY(%s)",
-                [location.pk, physicians, window_end, window_start, [str(status) for status in HOLDING_STATUSES]])
+                f" EXTRACT(EPOCH FROM room_end)::bigint FROM scheduling_appointment WHERE ({at_location} OR"
+                f" {of_physicians}) AND arrival < %s AND discharge > %s AND status = ANY(%s)",
+                [*location_params, *physician_params, window_end, window_start,
+                 [str(status) for status in HOLDING_STATUSES]])
             return cursor.fetchall()
 
     request, sql = [], []

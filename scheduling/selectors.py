@@ -25,6 +25,7 @@ from clinic.models import (Closure, Location, Patient, Physician, ProcedureType,
 from scheduling import availability as engine
 from scheduling import catalog
 from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, PreProcedureCheck, SlotHold
+from scheduling.nearby import near_locations, near_patient, near_physicians
 
 _MARGIN = dt.timedelta(days=1)  # room and patient spans reach past the procedure's own day
 LIMITED_CHUNK_DAYS = 7
@@ -120,26 +121,25 @@ def _applies_in(block: engine.WeeklyBlock, first_day: dt.date, last_day: dt.date
 def _holding_appointments(*, location_id: int, physician_ids: list[int], patient_id: int | None,
                           load_from: dt.datetime, load_until: dt.datetime, exclude_id: int | None) -> list[tuple]:
     """Appointments holding time in the load window: at the location, of the physicians
-    anywhere, or of the patient anywhere. Rows of (location, physician, room, patient, arrival,
+    anywhere (their procedure in the window), or of the patient anywhere. Rows of (location, physician, room, patient, arrival,
     procedure start, procedure end, discharge, room start, room end), the instants as epoch
     seconds computed by the database: thousands of rows of plain integers skip the ORM's per-row
     converters, and the SQL is written out because the ORM took longer to build it than the
     database to answer it."""
     at = connection.ops.adapt_datetimefield_value
-    holding, params = ["location_id = %s"], [location_id]
-    if physician_ids:
-        physicians, physician_params = _in_sql("physician_id", physician_ids)
-        holding.append(physicians)
-        params += physician_params
+    since, until = at(load_from), at(load_until)
+    # Found through the range indexes (`scheduling.nearby`); a physician's visit elsewhere counts
+    # by its procedure, the only part of it the search asks about.
+    parts = [near_locations([location_id], since, until), near_physicians(physician_ids, since, until)]
     if patient_id is not None:
-        holding.append("patient_id = %s")
-        params.append(patient_id)
+        parts.append(near_patient(patient_id, since, until))
+    holding, params = [sql for sql, _ in parts], [value for _, each in parts for value in each]
     statuses, status_params = _in_sql("status", [str(status) for status in HOLDING_STATUSES])
     instants = ", ".join(_epoch_sql(column) for column in
                          ("arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end"))
     sql = (f"SELECT location_id, physician_id, room_id, patient_id, {instants} FROM {Appointment._meta.db_table} "
            f"WHERE ({' OR '.join(holding)}) AND {statuses} AND arrival < %s AND discharge > %s")
-    params += [*status_params, at(load_until), at(load_from)]
+    params += [*status_params, until, since]
     if exclude_id is not None:
         sql += " AND id <> %s"
         params.append(exclude_id)

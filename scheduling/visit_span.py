@@ -32,6 +32,7 @@ from clinic.models import (
 )
 from scheduling import availability as engine
 from scheduling.models import HOLDING_STATUSES, Appointment, SlotHold
+from scheduling.nearby import near_locations, near_patient, near_physicians
 from scheduling.selectors import capable_room_ids, segments_of
 
 _APPOINTMENT, _HOLD, _TIME_OFF, _OUT_OF_SERVICE, _CLOSURE, _BLOCK = range(6)
@@ -73,46 +74,14 @@ def _time(seconds: int) -> dt.time:
     return dt.time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
 
 
-def near_locations(location_ids, since, until) -> tuple[str, list]:
-    """The condition for the visits at these locations whose time in the room or at the clinic
-    overlaps [since, until). On PostgreSQL an overlap with their whole span, which 0022's index
-    holds (the id cast to the column's type, as btree_gist's operator class needs), so the
-    database reads the visits near the span, not every visit the locations ever had."""
-    if connection.vendor != "postgresql":
-        return (f"(location_id IN {_in(location_ids)} AND ((arrival < %s AND discharge > %s) "
-                "OR (room_start < %s AND room_end > %s)))", [*location_ids, until, since, until, since])
-    near = ("(location_id = %s::bigint AND tstzrange(LEAST(arrival, room_start), GREATEST(discharge, room_end), "
-            "'[)') && tstzrange(%s, %s, '[)'))")
-    return "(" + " OR ".join([near] * len(location_ids)) + ")", [
-        value for location_id in location_ids for value in (location_id, since, until)]
-
-
 def _appointments_near(*, location: Location, physician: Physician, patient: Patient | None, since,
                        until) -> tuple[str, list]:
-    """The condition for the visits that can touch one at [since, until): those at the location
-    whose time in the room or at the clinic overlaps it (its rooms, its recovery bays), the
-    physician's whose procedure does, the patient's whose stay does.
-
-    On PostgreSQL each is written as an overlap of ranges an index holds (0002's exclusion
-    constraints, 0022's span of the location's visits), so the database reads the visits near
-    this one, not every visit the location, physician or patient ever had. A visit's time in the
-    room and its stay overlap (both hold the procedure), so their hull, which the index keeps, is
-    their union."""
-    if connection.vendor != "postgresql":
-        whose = "(location_id = %s OR physician_id = %s" + (" OR patient_id = %s)" if patient is not None else ")")
-        return (f"({whose} AND ((arrival < %s AND discharge > %s) OR (room_start < %s AND room_end > %s)))",
-                [location.pk, physician.pk] + ([patient.pk] if patient is not None else []) + [until, since] * 2)
-    # The ids are cast to the columns' type: btree_gist's bigint operator class leaves an integer
-    # literal out of the index condition, and the index would then hold every location's visits.
-    near = "tstzrange(%s, %s, '[)')"
-    at_location, params = near_locations([location.pk], since, until)
-    branches = [at_location,
-                f"(physician_id = %s::bigint AND tstzrange(procedure_start, procedure_end, '[)') && {near})"]
-    params += [physician.pk, since, until]
+    """The condition for the visits that can touch one at [since, until): the location's, the
+    physician's and the patient's near it (`scheduling.nearby`)."""
+    parts = [near_locations([location.pk], since, until), near_physicians([physician.pk], since, until)]
     if patient is not None:
-        branches.append(f"(patient_id = %s::bigint AND tstzrange(arrival, discharge, '[)') && {near})")
-        params += [patient.pk, since, until]
-    return "(" + " OR ".join(branches) + ")", params
+        parts.append(near_patient(patient.pk, since, until))
+    return "(" + " OR ".join(sql for sql, _ in parts) + ")", [value for _, params in parts for value in params]
 
 
 def _span_sql(*, location: Location, physician: Physician, procedure_type: ProcedureType, patient: Patient | None,
