@@ -25,7 +25,7 @@ from clinic.models import (Closure, Location, Patient, Physician, ProcedureType,
 from scheduling import availability as engine
 from scheduling import catalog
 from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, PreProcedureCheck, SlotHold
-from scheduling.nearby import near_locations, near_patient, near_physicians
+from scheduling.nearby import epoch_sql, near_locations, near_patient, near_physicians
 
 _MARGIN = dt.timedelta(days=1)  # room and patient spans reach past the procedure's own day
 LIMITED_CHUNK_DAYS = 7
@@ -135,7 +135,7 @@ def _holding_appointments(*, location_id: int, physician_ids: list[int], patient
         parts.append(near_patient(patient_id, since, until))
     holding, params = [sql for sql, _ in parts], [value for _, each in parts for value in each]
     statuses, status_params = _in_sql("status", [str(status) for status in HOLDING_STATUSES])
-    instants = ", ".join(_epoch_sql(column) for column in
+    instants = ", ".join(epoch_sql(column) for column in
                          ("arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end"))
     sql = (f"SELECT location_id, physician_id, room_id, patient_id, {instants} FROM {Appointment._meta.db_table} "
            f"WHERE ({' OR '.join(holding)}) AND {statuses} AND arrival < %s AND discharge > %s")
@@ -262,12 +262,6 @@ class _Busy:
 _TIME_OFF, _OUT_OF_SERVICE, _HOLD = 1, 2, 3
 
 
-def _epoch_sql(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM {column})::bigint"
-    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
-
-
 def _in_sql(column: str, values: list) -> tuple[str, list]:
     if not values:
         return "1 = 0", []
@@ -287,15 +281,15 @@ def _other_busy(*, physician_ids: list[int], room_ids: list[int], location: Loca
     rooms, room_params = _in_sql("room_id", room_ids)
     null = "CAST(NULL AS BIGINT)"
     sql = [
-        f"SELECT {_TIME_OFF}, physician_id, {null}, {null}, {_epoch_sql('starts_at')}, {_epoch_sql('ends_at')}, "
+        f"SELECT {_TIME_OFF}, physician_id, {null}, {null}, {epoch_sql('starts_at')}, {epoch_sql('ends_at')}, "
         f"{null}, {null}, {null} FROM {TimeOff._meta.db_table} WHERE {physicians} AND starts_at < %s AND ends_at > %s",
-        f"SELECT {_OUT_OF_SERVICE}, {null}, room_id, {null}, {_epoch_sql('starts_at')}, {_epoch_sql('ends_at')}, "
+        f"SELECT {_OUT_OF_SERVICE}, {null}, room_id, {null}, {epoch_sql('starts_at')}, {epoch_sql('ends_at')}, "
         f"{null}, {null}, {null} FROM {RoomOutOfService._meta.db_table} "
         f"WHERE {rooms} AND starts_at < %s AND ends_at > %s",
     ]
     params = [*physician_params, *window, *room_params, *window]
     if count_holds:
-        instants = ", ".join(_epoch_sql(column) for column in
+        instants = ", ".join(epoch_sql(column) for column in
                              ("procedure_start", "procedure_end", "discharge", "room_start", "room_end"))
         sql.append(f"SELECT {_HOLD}, physician_id, room_id, location_id, {instants} FROM {SlotHold._meta.db_table} "
                    f"WHERE (location_id = %s OR {physicians}) AND expires_at > %s AND procedure_start < %s "

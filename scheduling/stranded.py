@@ -39,8 +39,7 @@ from clinic.models import Closure, Location, Physician, ProcedureType, Room, Roo
 from scheduling import availability as engine
 from scheduling.models import BOOKED_STATUSES, HOLDING_STATUSES, Appointment
 from scheduling.selectors import Epoch, capable_room_ids, segments_of
-from scheduling.nearby import near_locations
-from scheduling.visit_span import epoch_sql
+from scheduling.nearby import epoch_sql, near_locations
 
 _MARGIN = dt.timedelta(days=1)  # local days differ from UTC days by less than this
 

@@ -32,7 +32,7 @@ from clinic.models import (
 )
 from scheduling import availability as engine
 from scheduling.models import HOLDING_STATUSES, Appointment, SlotHold
-from scheduling.nearby import near_locations, near_patient, near_physicians
+from scheduling.nearby import epoch_sql, near_locations, near_patient, near_physicians
 from scheduling.selectors import capable_room_ids, segments_of
 
 _APPOINTMENT, _HOLD, _TIME_OFF, _OUT_OF_SERVICE, _CLOSURE, _BLOCK = range(6)
@@ -46,13 +46,6 @@ def room_capability_ids(room: Room) -> set[int]:
     if listed is None:
         listed = room.capability_ids = ",".join(str(pk) for pk in room.capabilities.values_list("pk", flat=True))
     return {int(pk) for pk in listed.split(",") if pk}
-
-
-def epoch_sql(column: str) -> str:
-    """An instant or a date as whole seconds since the epoch (a date: its midnight, UTC)."""
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM {column})::bigint"
-    return f"CAST(strftime('%%s', {column}) AS INTEGER)"
 
 
 def _seconds(column: str) -> str:
