@@ -50,12 +50,24 @@ def test_database_and_broker_urls_are_read(monkeypatch):
     assert loaded["CELERY_BROKER_URL"] == "redis://cache.internal:6379/0"
 
 
+def test_postgresql_statements_are_prepared_unless_turned_off(monkeypatch):
+    url = "postgres://clinic:secret@db.internal:5432/interval"
+    options = load_settings(monkeypatch, DATABASE_URL=url)["DATABASES"]["default"]["OPTIONS"]
+    assert (options["server_side_binding"], options["prepare_threshold"]) == (True, 5)
+
+    off = load_settings(monkeypatch, DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="0")
+    assert "prepare_threshold" not in off["DATABASES"]["default"].get("OPTIONS", {})
+    assert "server_side_binding" not in off["DATABASES"]["default"].get("OPTIONS", {})
+
+
 @pytest.mark.parametrize(
     ("env", "named"),
     [
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"DATABASE_URL": "mongodb://localhost/interval"}, "DATABASE_URL"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgres://db.internal/interval", "DATABASE_PREPARED_STATEMENTS": "maybe"},
+         "DATABASE_PREPARED_STATEMENTS"),
         ({"CELERY_BROKER_URL": "localhost:6379"}, "CELERY_BROKER_URL"),
         ({"TIME_ZONE": "Central Time"}, "TIME_ZONE"),
         ({"TIME_ZONE": "localtime"}, "TIME_ZONE"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 from django.utils import timezone
@@ -234,6 +235,14 @@ class CatalogKeyField(serializers.PrimaryKeyRelatedField):
     def __init__(self, *, find, **kwargs):
         self.find = find
         super().__init__(**kwargs)
+
+    def __deepcopy__(self, memo):
+        """Each serializer gets its own copy of its declared fields (DRF's Field.__deepcopy__),
+        but this one shares `queryset`: nothing evaluates or changes it here (`find` reads the
+        row), and a QuerySet's deep copy costs more than the rest of the field's."""
+        kwargs = {key: value if key in ("queryset", "find", "validators") else copy.deepcopy(value, memo)
+                  for key, value in self._kwargs.items()}
+        return self.__class__(*copy.deepcopy(self._args, memo), **kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or (isinstance(data, float) and not data.is_integer()):

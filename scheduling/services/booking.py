@@ -20,7 +20,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from clinic import metrics
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
@@ -241,11 +240,19 @@ def _save(appointment: Appointment, *, by, reason: str, update_fields: list[str]
         raise
 
 
+# The visits' history manager, read once: simple-history's descriptor builds a new manager class
+# (Manager.from_queryset, which walks the queryset class with inspect) on every read of
+# `Appointment.history`. A manager read from the class holds no instance.
+_HISTORY = Appointment.history
+
+
 def _insert(appointment: Appointment, *, by, reason: str) -> None:
     """Insert a new visit and its history row, turning a database double-booking refusal into
     SlotUnavailable. No savepoint: the refusal rolls the whole booking back."""
     try:
-        bulk_create_with_history([appointment], Appointment, default_user=by, default_change_reason=reason)
+        with transaction.atomic(savepoint=False):
+            Appointment.objects.bulk_create([appointment])
+            _HISTORY.bulk_history_create([appointment], default_user=by, default_change_reason=reason)
     except IntegrityError as error:
         if _is_double_booking(error):
             raise SlotUnavailable("That time was just taken by another booking.") from error
