@@ -166,10 +166,10 @@ def check_eligibility(*, patient: Patient, procedure_type: ProcedureType, order:
     if rules:
         history = history if history is not None else patient_history(patient, exclude=exclude)
         region = order.region if order else ""
+        family_label = procedure_type.get_family_display().lower()
         for rule in rules:
-            unmet = evaluate(_as_rule(rule), day=day, family=procedure_type.family,
-                             family_label=procedure_type.get_family_display().lower(), region=region,
-                             history=history, laterality=order.laterality if order else "")
+            unmet = evaluate(_as_rule(rule), day=day, family=procedure_type.family, family_label=family_label,
+                             region=region, history=history, laterality=order.laterality if order else "")
             if unmet:
                 source = f" ({rule.source})" if rule.source else ""
                 eligibility.unmet.append(Unmet(unmet.message[:-1] + source + ".", unmet.rule_id, unmet.earliest,
