@@ -390,14 +390,16 @@ def explain_unavailable(request: Request, start: dt.datetime, physician_id: int,
     )
     if not in_block:
         return "The physician has no schedule block of this kind at that time."
+    # The patient first: a second booking of a visit already made is told so, not that its
+    # physician is busy (with that very visit).
+    if BusySpans(request.patient_busy).overlaps(visit.arrival, visit.discharge):
+        return "The patient already has a visit at that time."
     if BusySpans(physician.busy).overlaps(visit.start, visit.end):
         return "The physician is already booked or off at that time."
     if segments.recovery and BusySpans(saturated_spans(request.recovery_busy, request.recovery_bays)).overlaps(
         visit.end, visit.discharge
     ):
         return "Every recovery bay is taken for this patient's recovery time."
-    if BusySpans(request.patient_busy).overlaps(visit.arrival, visit.discharge):
-        return "The patient already has a visit at that time."
     rooms = [room for room in request.rooms if room_id is None or room.id == room_id]
     if not rooms:
         return "That room does not have what this procedure needs."

@@ -103,6 +103,15 @@ def test_the_patient_cannot_be_booked_twice_at_once(calendar):
         book(calendar, physician=calendar.nair, start=local(NEXT_THURSDAY, 9, 30), procedure_type=calendar.mbb)
 
 
+def test_booking_the_same_visit_again_says_the_patient_has_it_not_that_the_physician_is_busy(calendar):
+    book(calendar)
+    # The front desk's second try (a double click, a retry after a time-out): the physician is
+    # busy only with this very visit.
+    with pytest.raises(SlotUnavailable, match="patient already has a visit"):
+        book(calendar, order=None)
+    assert Appointment.objects.filter(patient=calendar.patients[0]).count() == 1
+
+
 def test_recovery_bays_are_never_overbooked(calendar):
     calendar.location.recovery_bays = 1
     calendar.location.save()
