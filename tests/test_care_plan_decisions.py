@@ -59,6 +59,9 @@ def test_needs_attention_lists_the_stopped_plan_for_its_physician_first(client, 
     assert "gave 60% relief; Medicare asks for 80%." in row
     assert reverse("admin:scheduling_careplan_change", args=[stopped.pk]) in row
     assert "your patient" in row
+    # No visit is stranded, but the page does not say that nothing needs attention.
+    page = response.content.decode()
+    assert "No booked visit needs attention" in page and "Nothing needs attention" not in page
 
 
 def test_the_manager_sees_the_stopped_plans_and_the_front_desk_does_not(client, stopped, manager, front_desk):
