@@ -7,3 +7,4 @@ class ClinicConfig(AppConfig):
 
     def ready(self) -> None:
         from clinic import checks  # noqa: F401  (registers the deployment checks)
+        from clinic import prepared_statements  # noqa: F401  (recovers from stale prepared statements)

@@ -134,6 +134,7 @@ TEMPLATES = [
 
 # Database: SQLite under var/ unless DATABASE_URL says otherwise.
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'interval.sqlite3'}")}
+_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)  # read, and checked, on SQLite too
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     try:
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -146,10 +147,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
+elif _PREPARED_STATEMENTS:
     # A statement run again on a kept connection skips its parsing and planning: the parameters
-    # travel apart from the statement, which PostgreSQL prepares on its fifth run (psycopg's
-    # prepare_threshold). Off behind a pooler in transaction mode that cannot keep them.
+    # travel apart from the statement, which PostgreSQL prepares on its sixth run (psycopg
+    # prepares after prepare_threshold runs). Off behind a pooler in transaction mode that cannot
+    # keep them. clinic/prepared_statements.py recovers from a column's type changed under them.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

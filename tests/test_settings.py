@@ -25,7 +25,8 @@ PRODUCTION = {
 
 
 def load_settings(monkeypatch, **env: str) -> dict:
-    for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "TIME_ZONE"):
+    for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "DATABASE_PREPARED_STATEMENTS",
+                 "CELERY_BROKER_URL", "TIME_ZONE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -68,6 +69,7 @@ def test_postgresql_statements_are_prepared_unless_turned_off(monkeypatch):
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"DATABASE_URL": "postgres://db.internal/interval", "DATABASE_PREPARED_STATEMENTS": "maybe"},
          "DATABASE_PREPARED_STATEMENTS"),
+        ({"DATABASE_PREPARED_STATEMENTS": "maybe"}, "DATABASE_PREPARED_STATEMENTS"),  # on SQLite too
         ({"CELERY_BROKER_URL": "localhost:6379"}, "CELERY_BROKER_URL"),
         ({"TIME_ZONE": "Central Time"}, "TIME_ZONE"),
         ({"TIME_ZONE": "localtime"}, "TIME_ZONE"),

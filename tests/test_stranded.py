@@ -397,7 +397,8 @@ def test_move_all_moves_each_to_the_nearest_offered_time_with_the_same_physician
     assert ana.status == ben.status == AppointmentStatus.SCHEDULED
     page = response.content.decode()
     assert "Ana Stranded, Lumbar medial branch block (diagnostic): Moved to Wed 13 Jan 2027 07:30 CST" in page
-    assert "Nothing needs attention" in page
+    # The front desk does not see the care plans waiting for a physician: its page speaks of visits.
+    assert "No booked visit needs attention" in page
     assert listed(response) == []
 
 
