@@ -78,8 +78,11 @@ _SEDATED = (
     f"{_WEAR} Clear liquids are fine until 2 hours before your arrival. "
     "A taxi or rideshare on your own is not enough."
 )
-_VISIT = ("Please arrive 15 minutes early to fill in your forms. It helps to write down where your pain is, how "
-          "long you have had it, and the treatments you have tried.")
+# The arrival time, which leaves room for the forms, is said beside these from prep_minutes.
+_CONSULTATION = ("Coming at the arrival time given leaves time to fill in your forms. It helps to write down where "
+                 "your pain is, how long you have had it, and the treatments you have tried.")
+_FOLLOW_UP = ("It helps to note how your pain has been since your last visit, how much the last treatment helped "
+              "and for how long.")
 
 
 @dataclass(frozen=True)
@@ -105,10 +108,10 @@ class CatalogEntry:
 CATALOG = [
     CatalogEntry("CONSULT_NEW", "New patient consultation", ProcedureFamily.OFFICE_VISIT, 15, 45, 0, 0, 0,
                  Sedation.NONE, BleedingRisk.NONE, ("exam",), schedule_kind=ScheduleKind.CLINIC, self_bookable=True,
-                 prior_authorization=False, preparation=_VISIT),
+                 prior_authorization=False, preparation=_CONSULTATION),
     CatalogEntry("FOLLOW_UP", "Follow-up visit", ProcedureFamily.OFFICE_VISIT, 10, 20, 0, 0, 0,
                  Sedation.NONE, BleedingRisk.NONE, ("exam",), schedule_kind=ScheduleKind.CLINIC, self_bookable=True,
-                 prior_authorization=False, preparation=_VISIT),
+                 prior_authorization=False, preparation=_FOLLOW_UP),
     CatalogEntry("ESI_IL", "Interlaminar epidural steroid injection", ProcedureFamily.EPIDURAL, 30, 20, 30, 5, 10,
                  Sedation.NONE, BleedingRisk.INTERMEDIATE, ("fluoroscopy",)),
     CatalogEntry("ESI_TF", "Transforaminal epidural steroid injection", ProcedureFamily.EPIDURAL, 30, 20, 30, 5, 10,

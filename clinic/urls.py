@@ -16,7 +16,8 @@ admin.site.index_title = "Clinic administration"
 
 urlpatterns = [
     # Operations: the load balancer's health check and Prometheus' scrape (README "Operations").
-    path("health/", HealthView.as_view(), name="health"),
+    # Read only: anything but GET is 405, not the CSRF page meant for forms.
+    path("health/", csrf_exempt(HealthView.as_view()), name="health"),
     path("metrics", metrics_view, name="metrics"),
     path("", RedirectView.as_view(pattern_name="book-start", permanent=False)),
     # Browsers ask for /favicon.ico whatever the page links to: answer with the site's icon, not a 404.

@@ -384,11 +384,19 @@ def explain_unavailable(request: Request, start: dt.datetime, physician_id: int,
     if request.latest is not None and start >= request.latest:
         return "That time is beyond the clinic's booking horizon."
     at = start.timestamp()  # a start off the whole minute matches no grid time
+    blocks = block_spans(physician.blocks, day, request.zone)
     in_block = any(
         at in grid_epochs(day, opens, closes, segments.procedure, request.grid_minutes, request.zone)
-        for opens, closes in block_spans(physician.blocks, day, request.zone)
+        for opens, closes in blocks
     )
     if not in_block:
+        if not is_on_grid(start, request.zone, request.grid_minutes) and any(
+                opens <= local.time() < closes for opens, closes in blocks):
+            minute = local.hour * 60 + local.minute
+            before = minute - minute % request.grid_minutes
+            after = before + request.grid_minutes
+            return (f"Times start every {request.grid_minutes} minutes; {local:%H:%M} lies between "
+                    f"{before // 60:02d}:{before % 60:02d} and {after // 60 % 24:02d}:{after % 60:02d}.")
         return "The physician has no schedule block of this kind at that time."
     # The patient first: a second booking of a visit already made is told so, not that its
     # physician is busy (with that very visit).

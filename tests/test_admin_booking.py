@@ -136,6 +136,44 @@ def test_a_time_asked_for_that_is_not_free_says_why(client, front_desk, calendar
     assert not checked(response) and offered(response)
 
 
+def test_a_time_asked_for_off_the_grid_says_so_not_that_the_physician_has_no_block(client, front_desk, calendar):
+    client.force_login(front_desk)
+    calendar.order_for(calendar.patients[0])
+    response = client.get(ADD, {"patient": calendar.patients[0].pk, "procedure_type": calendar.esi.pk,
+                                "physician": calendar.okafor.pk, "start": local(NEXT_MONDAY, 9, 7).isoformat()})
+    page = response.content.decode()
+    assert "The time asked for cannot be booked: Times start every 15 minutes; 09:07 lies between 09:00 and 09:15." \
+        in page
+    assert "no schedule block" not in page and offered(response)
+
+
+@pytest.mark.parametrize("start, words", [
+    ("2027-03-14T02:30", "There is no 02:30 on Sun 14 Mar 2027 at"),  # the clocks go forward at 02:00
+    ("2026-11-01T01:30", "The time asked for, Sun 01 Nov 2026 01:30 CDT, has passed."),
+])
+def test_a_time_asked_for_that_never_happens_or_has_passed_is_said_and_times_are_offered(
+        client, front_desk, calendar, start, words):
+    client.force_login(front_desk)
+    calendar.order_for(calendar.patients[0])
+    response = client.get(ADD, {"patient": calendar.patients[0].pk, "procedure_type": calendar.esi.pk,
+                                "physician": calendar.okafor.pk, "start": start})
+    page = response.content.decode()
+    assert response.status_code == 200 and words in page, page[:3000]
+    assert "The time asked for:" not in page and offered(response)
+
+
+def test_a_day_past_the_horizon_says_why_no_time_is_offered(client, front_desk, calendar):
+    client.force_login(front_desk)
+    calendar.order_for(calendar.patients[0])
+    response = client.get(ADD, {"patient": calendar.patients[0].pk, "procedure_type": calendar.esi.pk,
+                                "day": (NEXT_MONDAY + dt.timedelta(days=200)).isoformat()})
+    page = response.content.decode()
+    assert ("The times cannot be searched until what is marked below is corrected: From day: The clinic books at "
+            "most") in page
+    assert "The offered times appear here once what is marked above is corrected." in page
+    assert "Choose the patient and the procedure" not in page and not offered(response)
+
+
 def test_a_time_taken_meanwhile_says_so_and_shows_the_times_still_offered(client, front_desk, calendar):
     client.force_login(front_desk)
     calendar.order_for(calendar.patients[0])

@@ -162,3 +162,38 @@ def test_the_desks_queries_do_not_grow_with_its_visits(client, front_desk, day, 
     with CaptureQueriesContext(connection) as more:
         assert len(client.get(MONDAY).context["rows"]) == 7
     assert len(more) == len(few)
+
+
+def test_starting_a_procedure_while_its_physician_shows_another_under_way_warns(client, nurse, day, clock):
+    """The board is behind (the first patient left the room unrecorded) or the start is a mistake:
+    the procedure starts, and the nurse is told which visit still shows in procedure."""
+    first, second, _ = day
+    clock.move_to(local(NEXT_MONDAY, 9, 50))
+    services.appointment_check_in(appointment=first, confirmed_checks=[CheckKind.CONSENT])
+    services.appointment_start(appointment=first)
+    services.appointment_check_in(appointment=second, confirmed_checks=[CheckKind.CONSENT])
+    client.force_login(nurse)
+    response = client.post(reverse("board:visit-action", args=[second.pk, "start"]), {"next": MONDAY}, follow=True)
+    page = response.content.decode()
+    assert f"{second.patient.full_name}: procedure started." in page
+    assert (f"{first.patient.full_name} is still shown in procedure ({first.room.name}, {first.physician.name}), "
+            "with the same room or physician") in page
+    services.appointment_move_to_recovery(appointment=first)
+    services.appointment_complete(appointment=first)
+    services.appointment_move_to_recovery(appointment=second)
+    services.appointment_check_in(appointment=day[2])
+    again = client.post(reverse("board:visit-action", args=[day[2].pk, "start"]), {"next": MONDAY}, follow=True)
+    assert "is still shown in procedure" not in again.content.decode()
+
+
+def test_the_desk_carries_the_tabs_of_the_staffs_day_with_the_day_shown(client, front_desk, day, clock):
+    client.force_login(front_desk)
+    page = client.get(MONDAY).content.decode()
+    location = day[0].location
+    start = page.index('<nav class="board-tabs"')
+    tabs = page[start:page.index("</nav>", start)]
+    query = f"?location={location.pk}&amp;date={NEXT_MONDAY.isoformat()}"
+    assert f'href="{reverse("board:day")}{query}"' in tabs
+    assert f'href="{URL}{query}" aria-current="page">Arrivals</a>' in tabs
+    assert f'href="{reverse("board:attention")}?location={location.pk}"' in tabs
+    assert "Monday, November 30, 2026" in page

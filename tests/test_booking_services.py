@@ -10,7 +10,7 @@ import pytest
 from clinic.models import Closure, ProcedureType, Room, RoomOutOfService, TimeOff
 from scheduling import services
 from scheduling.errors import BookingError, InvalidTransition, NotEligible, SlotUnavailable
-from scheduling.models import Appointment, AppointmentStatus, OrderStatus
+from scheduling.models import Appointment, AppointmentStatus, OrderStatus, ReminderKind
 from tests.conftest import NEXT_MONDAY, NEXT_THURSDAY, local
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +160,22 @@ def test_rescheduling_into_its_own_old_time_is_allowed(calendar):
     appointment = book(calendar)
     moved = services.appointment_reschedule(appointment=appointment, start=local(NEXT_MONDAY, 9, 15))
     assert moved.procedure_start == local(NEXT_MONDAY, 9, 15)
+
+
+def test_a_reschedule_to_the_time_the_visit_has_changes_nothing_and_tells_nobody(calendar, front_desk):
+    """A repeated request, or the same time chosen again: the visit keeps its confirmation, its
+    reminders and its calendar copies; no "your visit has moved" goes out."""
+    appointment = book(calendar)
+    services.appointment_confirm(appointment=appointment, by=front_desk)
+    reminders = sorted(appointment.reminders.values_list("pk", "status"))
+    same = services.appointment_reschedule(appointment=appointment, start=local(NEXT_MONDAY, 9), by=front_desk,
+                                           room=appointment.room)
+    assert same.pk == appointment.pk and same.procedure_start == local(NEXT_MONDAY, 9)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED and appointment.sequence == 0
+    assert sorted(appointment.reminders.values_list("pk", "status")) == reminders
+    assert not appointment.reminders.filter(kind=ReminderKind.VISIT_MOVED).exists()
+    assert appointment.history.count() == 2  # booked, confirmed
 
 
 def test_a_failed_reschedule_keeps_the_old_time(calendar):

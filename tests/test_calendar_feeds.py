@@ -15,6 +15,7 @@ import pytest
 import recurring_ical_events
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
@@ -329,3 +330,8 @@ def test_every_demo_physician_room_and_location_has_a_feed_and_seeding_again_mak
     call_command("seed_demo", "--no-activity", stdout=output)
     assert set(CalendarFeed.objects.values_list("token", flat=True)) == tokens
     assert f"calendar feeds: 0 created, {len(tokens)} already there" in output.getvalue()
+
+
+def test_a_post_to_a_feed_is_405_not_the_forms_csrf_page(okafor_feed):
+    response = Client(enforce_csrf_checks=True).post(path(okafor_feed))
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
@@ -130,3 +131,9 @@ def test_a_check_that_breaks_unexpectedly_is_a_503_that_tells_nothing_of_the_err
     assert response.status_code == 503
     assert response.json()["checks"]["reminder_outbox"] == "Unknown Error: unknown error"
     assert b"Jane" not in response.content and b"5550111" not in response.content
+
+
+@pytest.mark.django_db
+def test_a_post_is_405_not_the_forms_csrf_page():
+    response = Client(enforce_csrf_checks=True).post("/health/")
+    assert response.status_code == 405 and "security check" not in response.content.decode()

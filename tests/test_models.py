@@ -222,6 +222,13 @@ def test_a_patient_preferring_text_messages_needs_a_phone():
     assert "phone number is needed" in errors_of(patient)["phone"][0]
 
 
+def test_a_patient_with_only_a_phone_is_told_to_give_an_email_or_choose_texts():
+    patient = Patient(first_name="Ann", last_name="Lee", date_of_birth=datetime.date(1950, 1, 1),
+                      phone="+19185550177", preferred_channel=Channel.EMAIL)
+    assert errors_of(patient) == {"email": ["An email address is needed when email is the preferred channel: enter "
+                                            "one, or choose text message as the preferred channel."]}
+
+
 def test_a_patient_needs_some_way_to_be_reached():
     patient = Patient(first_name="Ann", last_name="Lee", date_of_birth=datetime.date(1950, 1, 1),
                       preferred_channel=Channel.SMS)

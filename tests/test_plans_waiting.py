@@ -35,11 +35,16 @@ def waiting(calendar):
             stop(make_plan(calendar, patient_with("Medicare")), calendar.reyes)]
 
 
-def tab(client, user) -> str:
+def tab(client, user, page="/admin/board/") -> str:
     cache.clear()
     client.force_login(user)
-    html = unescape(client.get("/admin/board/").content.decode())
-    return re.search(r'href="/admin/board/attention/\?location=\d+">([^<]*)</a>', html).group(1)
+    html = unescape(client.get(page).content.decode())
+    return re.search(r'href="/admin/board/attention/\?location=\d+"(?: aria-current="page")?>([^<]*)</a>', html).group(1)
+
+
+@pytest.mark.parametrize("page", ["/admin/board/arrivals/", "/admin/board/attention/", "/admin/board/recovery/"])
+def test_every_view_of_the_day_carries_the_tab_with_its_count(client, waiting, manager, page):
+    assert tab(client, manager, page) == "Needs attention (3)"
 
 
 def test_the_tab_counts_the_physicians_own_plans_all_for_the_manager_none_for_the_front_desk(

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection, connections
+from django.test import Client
 
 from clinic.models import Patient
 from scheduling import services
@@ -94,6 +97,8 @@ def test_moving_a_visit_from_its_page(client, calendar, visit):
     assert picker.status_code == 200 and "Choose a new time" in text
     new_time = value(local(TUESDAY, 13), calendar.okafor)
     assert new_time in text
+    assert value(local(TUESDAY, 9), calendar.okafor) not in text  # its own time is no new time
+    assert value(local(TUESDAY, 9, 15), calendar.okafor) in text  # while it does not block itself
     held = client.post(manage_path(visit) + "reschedule/", {"choice": new_time})
     assert held.status_code == 302 and held["Location"].endswith("/reschedule/confirm/")
     confirm = client.get(held["Location"]).content.decode()
@@ -333,6 +338,7 @@ def test_emails_carry_an_html_version_with_buttons(calendar, settings):
     assert mimetype == "text/html"
     assert "See or change my visit" in html and link(appointment, "manage") in html
     assert "(918) 555-0140" in html and "consultation" not in html.lower()
+    assert 'href="tel:+19185550140"' in html  # dialable, as the pages write it
 
 
 def test_a_spanish_speaking_patient_gets_messages_in_spanish(calendar):
@@ -433,3 +439,47 @@ def test_a_booking_at_night_is_confirmed_by_email_at_once_when_the_patient_allow
     confirmation = appointment.reminders.get(kind=ReminderKind.BOOKING_CONFIRMATION)
     assert confirmation.channel == "email" and confirmation.due_at == local(dt.date(2026, 11, 24), 23)
     assert appointment.reminders.exclude(kind=ReminderKind.BOOKING_CONFIRMATION).first().channel == "sms"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_presses_of_cancel_at_once_both_answer_that_the_visit_is_cancelled(postgres, calendar):
+    """A double click: both requests find the visit booked; the second then finds it cancelled by
+    the first, and says so rather than that the link no longer works. A row lock taken here
+    holds both at the visit's row until each has read it as booked."""
+    visit = consult(calendar, calendar.patients[0])
+    url = path(link(visit, "cancel"))
+    answers: list = []
+
+    def press():
+        try:
+            answers.append(Client().post(url, {"reason": "unwell"}))
+        finally:
+            connections.close_all()
+
+    blocker = connections.create_connection("default")
+    try:
+        blocker.set_autocommit(False)
+        with blocker.cursor() as cursor:
+            cursor.execute("SELECT id FROM scheduling_appointment WHERE id = %s FOR UPDATE", [visit.pk])
+        presses = [threading.Thread(target=press) for _ in range(2)]
+        for thread in presses:
+            thread.start()
+        waiting = 0
+        for _ in range(200):  # both requests queue behind the lock
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND datname = current_database()")
+                waiting = cursor.fetchone()[0]
+            if waiting == 2:
+                break
+            threading.Event().wait(0.05)
+        assert waiting == 2
+        blocker.commit()
+    finally:
+        blocker.close()
+    for thread in presses:
+        thread.join(timeout=30)
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert all("Your visit is cancelled" in answer.content.decode() for answer in answers)
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.CANCELLED

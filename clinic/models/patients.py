@@ -146,7 +146,9 @@ class Patient(models.Model):
         if self.preferred_channel == Channel.SMS and not self.phone:
             errors["phone"] = _("A phone number is needed when text messages are the preferred channel.")
         if self.preferred_channel == Channel.EMAIL and not self.email:
-            errors["email"] = _("An email address is needed when email is the preferred channel.")
+            errors["email"] = (_("An email address is needed when email is the preferred channel: enter one, or "
+                                 "choose text message as the preferred channel.") if self.phone else
+                               _("An email address is needed when email is the preferred channel."))
         # No rule here that consent be given: "no" (or "not asked yet", from an integration) is a
         # valid answer, and a form that refused it would push staff to tick a box the patient never
         # agreed to. Such a patient gets no messages, and every staff view of them says so.

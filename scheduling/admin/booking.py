@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
-from scheduling import services
+from scheduling import availability as engine, services
 from scheduling.admin.forms import check_day, parse_slot, use_patient_picker
 from scheduling.admin.reschedule import local_time
 from scheduling.bookable import SEARCH_DAYS, TIMES_PER_PHYSICIAN_DAY, bookable_times
@@ -157,6 +157,15 @@ class BookingForm(forms.Form):
             return
         if timezone.is_naive(start):
             start = start.replace(tzinfo=location.zone)  # a wall-clock time at the clinic
+            if engine.local_instant(start.date(), start.time(), location.zone) is None:
+                self.add_error(None, _("There is no %(time)s on %(day)s at %(location)s: the clocks go forward an "
+                                       "hour that night.") % {"time": f"{start:%H:%M}", "day": f"{start:%a %d %b %Y}",
+                                                              "location": location.name})
+                return
+        if start < timezone.now():
+            self.add_error(None, _("The time asked for, %(when)s, has passed.") % {
+                "when": f"{start.astimezone(location.zone):%a %d %b %Y %H:%M %Z}"})
+            return
         day = cleaned.get("day")
         if cleaned.get("physician") is None or (day is not None and day != start.astimezone(location.zone).date()):
             # The search moved away from the time asked for (any physician, another day): it is
@@ -223,6 +232,7 @@ class BookingAdminMixin:
             "opts": self.opts,
             "form": form,
             "search_fields": [form[name] for name in SEARCH_FIELDS if name in form.fields],
+            "search_errors": [form[name] for name in SEARCH_FIELDS if name in form.fields and form[name].errors],
             "found": found,
             "days": found.by_day() if found else [],
             "chosen": found.wanted.value if found and found.wanted else "",

@@ -83,6 +83,10 @@ class RescheduleForm(forms.Form):
                                location=self.location, first_day=day, now=timezone.now(), physician=physician,
                                rebooking=self.appointment, override=override)
         self.unmet = found.unmet
+        visit = self.appointment
+        # The visit's own time, which counts as free while it is moved, is no new time.
+        found.times = [time for time in found.times if (time.slot.start, time.slot.physician_id, time.slot.room_id)
+                       != (visit.procedure_start, visit.physician_id, visit.room_id)]
         if found.times:
             self.fields["slot"].widget.choices = time_choices(found.times, self.location)
         elif found.unmet and not override and not found.rules_allow_any:

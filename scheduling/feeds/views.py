@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.gzip import gzip_page
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from scheduling.feeds.calendar import REFRESH, feed_calendar
@@ -40,6 +41,7 @@ def _not_found() -> HttpResponse:
     return response
 
 
+@csrf_exempt  # read only: anything but GET or HEAD is 405, not the CSRF page meant for forms
 @require_safe
 @gzip_page  # a feed is text that compresses twentyfold; calendar clients accept gzip
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:

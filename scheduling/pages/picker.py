@@ -102,8 +102,10 @@ class Search:
         names = {physician.pk: physician.name for physician in
                  Physician.objects.filter(pk__in={slot.physician_id for slot in slots}).select_related("user")}
         zone, seen, choices = self.location.zone, set(), []
+        # The visit's own time, which counts as free while it is moved, is no new time.
+        own = (self.moving.procedure_start, self.moving.physician_id) if self.moving is not None else None
         for slot in slots:
-            if slot.start in seen:  # "first available": one button per time
+            if slot.start in seen or (slot.start, slot.physician_id) == own:  # "first available": one button per time
                 continue
             seen.add(slot.start)
             choices.append(Choice(slot.start.astimezone(zone), slot.physician_id, names.get(slot.physician_id, "")))

@@ -256,7 +256,10 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 services.appointment_cancel(appointment=appointment, reason=form.reason_text(), notify_patient=False)
             except BookingError as error:
-                return problem(request, patient_message(error), status=409)
+                appointment.refresh_from_db()
+                if appointment.status != AppointmentStatus.CANCELLED:
+                    return problem(request, patient_message(error), status=409)
+                # A second press of the button while the first was cancelling: that one did it.
             done = True
     return render_local(request, "pages/cancel.html", {
         "appointment": appointment, "done": done, "form": form, "late": _late(appointment),

@@ -443,7 +443,8 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move a visit. The new time is checked and taken before the old one is freed, in one
     transaction: if the new time cannot be had, the visit stays where it was. Its follow-ups
-    move with it, or nothing moves. `by_patient` as for `appointment_book`."""
+    move with it, or nothing moves. A move to the time, physician and room the visit already
+    has changes nothing. `by_patient` as for `appointment_book`."""
     now = now or timezone.now()
     if appointment.status not in BOOKED_STATUSES:
         raise BookingError(f"A visit that is {appointment.get_status_display().lower()} cannot be moved.",
@@ -468,6 +469,11 @@ def appointment_reschedule(
         if current.status not in BOOKED_STATUSES:
             raise BookingError(f"A visit that is {current.get_status_display().lower()} cannot be moved.",
                                code="invalid_transition")
+        if (current.procedure_start, current.physician_id) == (start, physician.pk) and room in (None, current.room):
+            # Already there (a repeated request, a time chosen again): nothing moves, nobody is told.
+            if hold_key:
+                SlotHold.objects.filter(key=hold_key).delete()
+            return current
         visit, room_id = _hold(location=location, procedure_type=procedure_type, physician=physician,
                                patient=appointment.patient, start=start, room=room, now=now, exclude=current,
                                exclude_hold=hold_key)

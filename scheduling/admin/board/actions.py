@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy as _
 
@@ -199,7 +199,23 @@ def visit_action(request, pk: int, action: str):
         messages.error(request, f"{visit.patient.full_name}: {error.message}")
     else:
         messages.success(request, f"{visit.patient.full_name}: {step.done}.")
+        if action == "start":
+            _warn_of_others_in_procedure(request, visit)
     return HttpResponseRedirect(safe_next(request, visit))
+
+
+def _warn_of_others_in_procedure(request, visit: Appointment) -> None:
+    """A procedure started while its room or physician still shows another one under way: the
+    board is behind (that patient left without being moved on) or the start was a mistake."""
+    others = (Appointment.objects.filter(Q(room_id=visit.room_id) | Q(physician_id=visit.physician_id),
+                                         status=AppointmentStatus.IN_PROCEDURE)
+              .exclude(pk=visit.pk).select_related("patient", "room", "physician__user").order_by("procedure_start"))
+    for other in others:
+        messages.warning(request, gettext(
+            "%(patient)s is still shown in procedure (%(room)s, %(physician)s), with the same room or physician: "
+            "move that visit to recovery once it has left the room.") % {
+            "patient": other.patient.full_name, "room": other.room.name if other.room_id else "",
+            "physician": other.physician.name})
 
 
 urlpatterns = [

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from scheduling.admin.board.actions import VisitAction, actions_for
+from scheduling.admin.board.day import needs_attention_count
 from scheduling.admin.board.params import day_choice
 from scheduling.admin.board.states import ARRIVAL_STATES, VisitState, arrival_state
 from scheduling.board import Flag, visit_flags
@@ -82,6 +83,7 @@ def arrivals(request):
         "now_local": now.astimezone(choice.location.zone) if choice.location else None,
         "here": request.get_full_path(),
         "closure": day_closure(location=choice.location, day=choice.day) if choice.location else None,
+        "attention_count": needs_attention_count(choice.location, user=request.user, now=now),
     }, status=400 if choice.errors else 200)
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from clinic.models import Location
 from scheduling import services
+from scheduling.admin.board.day import needs_attention_count
 from scheduling.careplans.selectors import plans_needing_decision, sees_plan_decisions
 from scheduling.confirm_stranded import stranded_rows
 from scheduling.errors import BookingError
@@ -100,6 +101,7 @@ def _page(request, *, query, location, stranded, status=200, error=""):
         "error": error,
         # Care plans stopped at a gate, for the physicians who decide and the clinic manager.
         "stopped_plans": plans_needing_decision(user=request.user) if sees_plan_decisions(request.user) else None,
+        "attention_count": needs_attention_count(location, user=request.user, now=timezone.now()),
     }, status=status)
 
 

@@ -125,6 +125,12 @@ def _require_view(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+def needs_attention_count(location, *, user, now) -> int:
+    """The count on the Needs attention tab: the location's stranded visits, and the care plans
+    waiting for this user's decision."""
+    return (attention_count(location, now=now) if location is not None else 0) + plans_waiting_count(user=user)
+
+
 def _invalid(request: HttpRequest, query: BoardQuery, template: str, title: str) -> TemplateResponse:
     return TemplateResponse(request, template, {
         **_page_context(request), "title": title, "query": query, "invalid": True,
@@ -219,7 +225,7 @@ def _board_page(request: HttpRequest, *, template: str, path_name: str, title: s
         "statuses": [(value, label, STATUS_SHORT[value]) for value, label in AppointmentStatus.choices],
         "fingerprint": board.fingerprint,
         # Stranded visits here (cached a minute) and the care plans waiting for the user's decision.
-        "attention_count": attention_count(board.location, now=now) + plans_waiting_count(user=request.user),
+        "attention_count": needs_attention_count(board.location, user=request.user, now=now),
         "closure": day_closure(location=board.location, day=board.day),
         **_links(query, path_name),
         **_selected(request, board, visit_id, now),
