@@ -148,6 +148,18 @@ def test_closures_time_off_and_rooms_out_of_service_are_respected(calendar):
         book(calendar)
 
 
+def test_a_time_past_the_booking_horizon_is_refused_for_that(calendar):
+    """Ninety days from Tuesday 24 November is Monday 22 February. Dr. Okafor sees consultations on
+    Tuesdays only: a Monday within the horizon has no block of hers, one past it is past it."""
+    with pytest.raises(SlotUnavailable, match="has no clinic .* block at that time"):
+        book(calendar, procedure_type=calendar.consult, start=local(dt.date(2027, 2, 15), 10))
+    with pytest.raises(SlotUnavailable, match="^That time is beyond the booking horizon: .* books visits up to "
+                                              "Monday February 22, 2027.$"):
+        book(calendar, procedure_type=calendar.consult, start=local(dt.date(2027, 3, 1), 10))
+    with pytest.raises(SlotUnavailable, match="beyond the clinic's booking horizon"):  # a Monday of her procedures
+        book(calendar, start=local(dt.date(2027, 3, 1), 9))
+
+
 def test_rescheduling_takes_the_new_time_and_frees_the_old(calendar, front_desk):
     appointment = book(calendar)
     moved = services.appointment_reschedule(appointment=appointment, start=local(NEXT_MONDAY, 13), by=front_desk)

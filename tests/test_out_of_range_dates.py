@@ -78,3 +78,21 @@ def test_dates_within_the_range_still_search(api, demo_clinic, front_desk):
     bundle = parsed(fhir_client(front_desk).get(
         "/fhir/r4/Slot?service-type=ESI_IL&start=ge2100-12-31&start=le2100-12-31"))
     assert bundle["total"] == 0
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/availability/?procedure_type=ESI_IL&from=2026-02-30&to=2026-03-01",
+    "/api/v1/appointments/?date=2026-02-30",
+])
+def test_a_day_no_calendar_has_is_said_so_not_called_a_wrong_format(api, url):
+    response = api.get(url)
+    assert response.status_code == 400, response.content[:300]
+    assert "2026-02-30 is written as a date, but there is no such day." in json.dumps(response.json())
+
+
+def test_booking_on_a_day_no_calendar_has_is_said_so(api, calendar):
+    response = api.post("/api/v1/appointments/", {"patient": calendar.patients[1].pk, "procedure_type": "ESI_IL",
+                                                  "physician": calendar.okafor.pk,
+                                                  "start": "2026-02-30T09:00:00-06:00"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"]["start"] == ["2026-02-30 is written as a date, but there is no such day."]

@@ -80,7 +80,7 @@ def test_the_visit_page_shows_the_visit_and_confirms_it(client, visit):
     assert "your visit is confirmed" in client.get(response["Location"]).content.decode()
 
 
-def test_a_wrong_or_old_link_gets_a_clear_page_with_the_phone(client, visit):
+def test_a_wrong_or_old_link_gets_a_clear_page_with_the_phone(client, calendar, visit):
     for url in ("/visit/garbage/", manage_path(visit)[:-4] + "xyz/"):
         page = client.get(url)
         assert page.status_code == 410
@@ -89,6 +89,13 @@ def test_a_wrong_or_old_link_gets_a_clear_page_with_the_phone(client, visit):
     services.appointment_reschedule(appointment=visit, start=local(TUESDAY, 11))
     page = client.get(old)
     assert page.status_code == 410 and "moved or removed" in page.content.decode()
+    current = manage_path(visit)
+    token = current.split("/")[-2]
+    altered = current.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B"))
+    other = consult(calendar, calendar.patients[1], hour=13)
+    for url in (altered, current.replace(f"/{visit.pk}:", f"/{other.pk}:")):  # another visit's id, this signature
+        page = client.get(url)
+        assert page.status_code == 410 and "This link is not valid." in page.content.decode(), url
 
 
 def test_moving_a_visit_from_its_page(client, calendar, visit):

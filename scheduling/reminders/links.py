@@ -97,10 +97,25 @@ def _signed_appointment(token: str, action: str) -> Appointment:
         try:
             _signer(action, _start(appointment)).unsign(token)
         except signing.BadSignature:
-            raise moved from None  # a wrong signature, or one for the visit's old time
+            if _signed_for_an_earlier_time(token, action, appointment):
+                raise moved from None
+            raise LinkInvalid(_("This link is not valid.")) from None
     elif _start(appointment) != start:
         raise moved
     return appointment
+
+
+def _signed_for_an_earlier_time(token: str, action: str, appointment: Appointment) -> bool:
+    """Whether the token was signed for a time the visit had before it moved (its history),
+    rather than altered or made up."""
+    earlier = Appointment.history.filter(id=appointment.pk).values_list("procedure_start", flat=True).distinct()
+    for start in earlier:
+        try:
+            _signer(action, int(start.timestamp())).unsign(token)
+        except signing.BadSignature:
+            continue
+        return True
+    return False
 
 
 # ---- Booking an ordered procedure ------------------------------------------------------------

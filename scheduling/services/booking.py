@@ -39,7 +39,7 @@ from scheduling.models import (
     ReminderStatus,
     SlotHold,
 )
-from scheduling.pathways.bookable_days import bookable_days, patient_notice_until
+from scheduling.pathways.bookable_days import bookable_days, horizon_day, patient_notice_until
 from scheduling.pathways.eligibility import patient_visits
 from scheduling.pathways.overrides import may_override_rules
 from scheduling.pathways.rules import Eligibility, Unmet
@@ -108,7 +108,21 @@ def _location_for(physician: Physician, procedure_type: ProcedureType, start: dt
                 and (block.valid_until is None or local.date() <= block.valid_until)
             ):
                 return location
+    _refuse_if_past_the_horizon(physician, start, held)
     raise SlotUnavailable(f"{physician} has no {procedure_type.get_schedule_kind_display().lower()} block at that time.")
+
+
+def _refuse_if_past_the_horizon(physician: Physician, start: dt.datetime, held) -> None:
+    """A time after the last bookable day of every location the physician works at is refused for
+    that: its schedule blocks may simply not reach so far."""
+    now = timezone.now()
+    locations = [held.locations[location_id] for location_id, blocks in held.schedule_blocks.items()
+                 if location_id in held.locations and any(block.physician_id == physician.pk for block in blocks)]
+    lasts = {location: horizon_day(location, now) for location in locations}
+    if lasts and all(start.astimezone(location.zone).date() > last for location, last in lasts.items()):
+        location, last = max(lasts.items(), key=lambda item: item[1])
+        raise SlotUnavailable(f"That time is beyond the booking horizon: {location.name} books visits up to "
+                              f"{last:%A %B} {last.day}, {last.year}.", field="start")
 
 
 def _order_and_eligibility(*, order: ProcedureOrder | None, patient: Patient, procedure_type: ProcedureType,
