@@ -157,7 +157,7 @@ def test_a_feed_for_two_owners_is_refused(client, manager, calendar):
     assert not CalendarFeed.objects.exists()
 
 
-def test_the_role_table_gives_the_feeds_to_managers_and_physicians_only():
+def test_the_role_table_gives_the_feeds_to_managers_and_physicians_only(demo_clinic):
     def feed_perms(role):
         return set(Group.objects.get(name=role).permissions.filter(content_type__model="calendarfeed")
                    .values_list("codename", flat=True))
