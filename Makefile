@@ -49,7 +49,7 @@ run: demo
 # database); TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 check: install
 	$(BIN)/python manage.py check

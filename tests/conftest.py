@@ -15,19 +15,6 @@ from tests.browser import browser, site, visitor  # noqa: F401  (fixtures of the
 from tests.services import require_postgres, require_redis
 
 
-def pytest_collection_modifyitems(config, items):
-    """The order in which `make test` hands files to its workers (pytest-xdist, whole files, with
-    `--no-loadscope-reorder`): the schemathesis run first, as it is one test of two minutes that
-    would otherwise start last and run alone; then the files with the most tests, so that the last
-    ones handed out are short. A test's place in its file is kept."""
-    files: dict[str, list] = {}
-    for item in items:
-        files.setdefault(item.nodeid.split("::")[0], []).append(item)
-    ordered = sorted(files.values(), key=lambda tests: (
-        not any(test.get_closest_marker("schemathesis") for test in tests), -len(tests)))
-    items[:] = [test for tests in ordered for test in tests]
-
-
 @pytest.fixture
 def redis_url() -> str:
     return require_redis()
