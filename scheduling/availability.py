@@ -382,7 +382,8 @@ def explain_unavailable(request: Request, start: dt.datetime, physician_id: int,
     if request.earliest is not None and visit.arrival < request.earliest:
         return "That time is too soon: it is within the clinic's minimum notice or already past."
     if request.latest is not None and start >= request.latest:
-        return "That time is beyond the clinic's booking horizon."
+        last = request.latest.astimezone(request.zone).date()
+        return f"That time is beyond the booking horizon: visits here are booked up to {last:%A %B} {last.day}, {last.year}."
     at = start.timestamp()  # a start off the whole minute matches no grid time
     blocks = block_spans(physician.blocks, day, request.zone)
     in_block = any(

@@ -125,6 +125,15 @@ def test_a_search_moved_away_from_the_time_asked_for_searches_afresh(client, fro
     assert "value=" not in hidden or 'value=""' in hidden, hidden  # not carried into the next search
 
 
+def test_a_time_asked_for_without_a_physician_searches_from_its_day(client, front_desk, calendar):
+    client.force_login(front_desk)
+    calendar.order_for(calendar.patients[0])
+    response = client.get(ADD, {"patient": calendar.patients[0].pk, "procedure_type": calendar.esi.pk,
+                                "start": local(NEXT_MONDAY, 10, 15).isoformat()})
+    assert offered(response)[0].startswith("2026-11-30T") and not checked(response)
+    assert f'value="{NEXT_MONDAY.isoformat()}"' in response.content.decode()
+
+
 def test_a_time_asked_for_that_is_not_free_says_why(client, front_desk, calendar):
     client.force_login(front_desk)
     calendar.order_for(calendar.patients[0])

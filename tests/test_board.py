@@ -154,7 +154,7 @@ def test_cancelled_visits_are_hidden_unless_asked_for(client, front_desk, monday
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"date": "2026-13-45"}, "Enter the date as YYYY-MM-DD"),
+    ({"date": "2026-13-45"}, "2026-13-45 is written as a date, but there is no such day."),
     ({"date": "tomorrow"}, "Enter the date as YYYY-MM-DD"),
     ({"date": "9999-12-31"}, "Choose a day between 1900-01-01 and 2999-12-31"),
     ({"location": "999999"}, "There is no such location"),

@@ -98,6 +98,7 @@ class BookingForm(forms.Form):
             self.fields["location"].initial = locations[0]
         self.booking = bool(data) and "_book" in data
         self.wanted: tuple[dt.datetime, Physician, Room | None] | None = None
+        self.asked_day: dt.date | None = None  # the day of a time asked for without a physician
 
     def clean(self):
         cleaned = super().clean()
@@ -119,7 +120,8 @@ class BookingForm(forms.Form):
         self._clean_wanted(cleaned, location)
         today = timezone.localdate(timezone=location.zone)
         if "day" not in self.errors:
-            day = cleaned.get("day") or (self.wanted[0].astimezone(location.zone).date() if self.wanted else today)
+            day = cleaned.get("day") or (self.wanted[0].astimezone(location.zone).date() if self.wanted
+                                         else self.asked_day or today)
             try:
                 cleaned["day"] = check_day(day, location=location, today=today)
             except forms.ValidationError as error:
@@ -169,9 +171,11 @@ class BookingForm(forms.Form):
         day = cleaned.get("day")
         if cleaned.get("physician") is None or (day is not None and day != start.astimezone(location.zone).date()):
             # The search moved away from the time asked for (any physician, another day): it is
-            # no longer asked for, and the times are searched afresh.
+            # no longer asked for, and the times are searched afresh; from its day, if no other.
             self.data = self.data.copy()
             self.data["start"] = ""
+            if day is None:
+                self.asked_day = start.astimezone(location.zone).date()
             return
         self.wanted = (start, cleaned["physician"], cleaned.get("room"))
 

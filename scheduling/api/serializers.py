@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import re
 
 from django.utils import timezone
 from django.utils.encoding import smart_str
@@ -16,7 +15,7 @@ from clinic.models import Channel, Location, Patient, Physician, ProcedureType, 
 from clinic.phone_numbers import national
 from scheduling import booking_inputs, rows
 from scheduling.api.schema import UnmetRuleSerializer
-from scheduling.calendar_range import OUT_OF_RANGE, in_range
+from scheduling.calendar_range import NO_SUCH_DAY, OUT_OF_RANGE, in_range, no_such_day
 from scheduling.errors import BookingError
 from scheduling.models import (
     Appointment,
@@ -34,22 +33,6 @@ from scheduling.services.booking import validate_physician
 MAX_WINDOW_DAYS = 92
 
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
-NO_SUCH_DAY = "{value} is written as a date, but there is no such day."
-
-
-def _no_such_day(value, pattern: re.Pattern) -> bool:
-    """Written as a date or instant (2026-02-30) of a day no calendar has: DRF calls it a wrong format."""
-    if not isinstance(value, str) or not pattern.match(value):
-        return False
-    try:
-        dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return True
-    return False
-
-
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 instant that must carry its UTC offset: a bare wall time is ambiguous
     across time zones and daylight-saving changes."""
@@ -61,8 +44,8 @@ class AwareDateTimeField(serializers.DateTimeField):
     }
 
     def to_internal_value(self, value):
-        if _no_such_day(value, _ISO_INSTANT):
-            self.fail("no_such_day", value=value[:10])
+        if no_such_day(value):
+            self.fail("no_such_day", value=no_such_day(value))
         if isinstance(value, str):
             parsed = serializers.DateTimeField(default_timezone=dt.timezone.utc).to_internal_value(value)
             if "T" in value and not any(sign in value.split("T", 1)[1] for sign in ("+", "-", "Z", "z")):
@@ -79,8 +62,8 @@ class CalendarDateField(serializers.DateField):
     default_error_messages = {"out_of_range": OUT_OF_RANGE, "no_such_day": NO_SUCH_DAY}
 
     def to_internal_value(self, value):
-        if _no_such_day(value, _ISO_DAY):
-            self.fail("no_such_day", value=value[:10])
+        if no_such_day(value):
+            self.fail("no_such_day", value=no_such_day(value))
         day = super().to_internal_value(value)
         if not in_range(day):
             self.fail("out_of_range")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinic.models import Location
+from scheduling.calendar_range import NO_SUCH_DAY, no_such_day
 
 # Days a page can show: wide enough for any clinic's records, narrow enough that a day's bounds
 # are always valid instants (9999-12-31 has no next midnight).
@@ -46,6 +47,12 @@ class DayQuery(forms.Form):
     date = forms.DateField(required=False, label=gettext_lazy("Date"), input_formats=["%Y-%m-%d"],
                            widget=forms.DateInput(attrs={"type": "date"}),
                            error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD, e.g. 2026-11-24.")})
+
+    def _clean_fields(self):
+        super()._clean_fields()
+        wrong = no_such_day(self.data.get("date"))
+        if wrong and "date" in self.errors:  # written as a day, but none the calendar has
+            self.errors["date"] = self.error_class([NO_SUCH_DAY.format(value=wrong)])
 
     def clean(self):
         cleaned = super().clean()
