@@ -368,6 +368,12 @@ def _search(request: Request, *, each_room: bool) -> list[Slot]:
     return slots
 
 
+def beyond_the_horizon(last_day: dt.date) -> str:
+    """Why a time after `last_day`, the last day visits are booked on, is refused."""
+    return (f"That time is beyond the booking horizon: visits here are booked up to "
+            f"{last_day:%A %B} {last_day.day}, {last_day.year}.")
+
+
 def explain_unavailable(request: Request, start: dt.datetime, physician_id: int, room_id: int | None = None) -> str | None:
     """Why `start` with this physician (and room) is not a slot, in front-desk words; None if it is one."""
     segments = request.segments
@@ -382,8 +388,7 @@ def explain_unavailable(request: Request, start: dt.datetime, physician_id: int,
     if request.earliest is not None and visit.arrival < request.earliest:
         return "That time is too soon: it is within the clinic's minimum notice or already past."
     if request.latest is not None and start >= request.latest:
-        last = request.latest.astimezone(request.zone).date()
-        return f"That time is beyond the booking horizon: visits here are booked up to {last:%A %B} {last.day}, {last.year}."
+        return beyond_the_horizon(request.latest.astimezone(request.zone).date())
     at = start.timestamp()  # a start off the whole minute matches no grid time
     blocks = block_spans(physician.blocks, day, request.zone)
     in_block = any(

@@ -153,7 +153,7 @@ def test_a_time_past_the_booking_horizon_is_refused_for_that(calendar):
     Tuesdays only: a Monday within the horizon has no block of hers, one past it is past it."""
     with pytest.raises(SlotUnavailable, match="has no clinic .* block at that time"):
         book(calendar, procedure_type=calendar.consult, start=local(dt.date(2027, 2, 15), 10))
-    with pytest.raises(SlotUnavailable, match="^That time is beyond the booking horizon: .* books visits up to "
+    with pytest.raises(SlotUnavailable, match="^That time is beyond the booking horizon: visits here are booked up to "
                                               "Monday February 22, 2027.$"):
         book(calendar, procedure_type=calendar.consult, start=local(dt.date(2027, 3, 1), 10))
     with pytest.raises(SlotUnavailable, match="^That time is beyond the booking horizon: visits here are booked up to "

@@ -44,8 +44,8 @@ class AwareDateTimeField(serializers.DateTimeField):
     }
 
     def to_internal_value(self, value):
-        if no_such_day(value):
-            self.fail("no_such_day", value=no_such_day(value))
+        if wrong := no_such_day(value):
+            self.fail("no_such_day", value=wrong)
         if isinstance(value, str):
             parsed = serializers.DateTimeField(default_timezone=dt.timezone.utc).to_internal_value(value)
             if "T" in value and not any(sign in value.split("T", 1)[1] for sign in ("+", "-", "Z", "z")):
@@ -62,8 +62,8 @@ class CalendarDateField(serializers.DateField):
     default_error_messages = {"out_of_range": OUT_OF_RANGE, "no_such_day": NO_SUCH_DAY}
 
     def to_internal_value(self, value):
-        if no_such_day(value):
-            self.fail("no_such_day", value=no_such_day(value))
+        if wrong := no_such_day(value):
+            self.fail("no_such_day", value=wrong)
         day = super().to_internal_value(value)
         if not in_range(day):
             self.fail("out_of_range")

@@ -120,9 +120,7 @@ def _refuse_if_past_the_horizon(physician: Physician, start: dt.datetime, held) 
                  if location_id in held.locations and any(block.physician_id == physician.pk for block in blocks)]
     lasts = {location: horizon_day(location, now) for location in locations}
     if lasts and all(start.astimezone(location.zone).date() > last for location, last in lasts.items()):
-        location, last = max(lasts.items(), key=lambda item: item[1])
-        raise SlotUnavailable(f"That time is beyond the booking horizon: {location.name} books visits up to "
-                              f"{last:%A %B} {last.day}, {last.year}.", field="start")
+        raise SlotUnavailable(engine.beyond_the_horizon(max(lasts.values())), field="start")
 
 
 def _order_and_eligibility(*, order: ProcedureOrder | None, patient: Patient, procedure_type: ProcedureType,

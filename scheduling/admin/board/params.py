@@ -38,21 +38,24 @@ class QuickSelect(forms.Select):
         return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
 
 
+class CalendarDayField(forms.DateField):
+    """A date; one written as a day no calendar has (2026-02-30) is said to be that, not a wrong format."""
+
+    def to_python(self, value):
+        if wrong := no_such_day(value):
+            raise forms.ValidationError(NO_SUCH_DAY.format(value=wrong), code="invalid")
+        return super().to_python(value)
+
+
 class DayQuery(forms.Form):
     """A location and a day; both optional, the defaults the first location and today there."""
 
     location = forms.ModelChoiceField(
         queryset=Location.objects.filter(is_active=True).order_by("name"), required=False, label=gettext_lazy("Location"),
         empty_label=None, widget=QuickSelect, error_messages={"invalid_choice": gettext_lazy("There is no such location; choose one from the list.")})
-    date = forms.DateField(required=False, label=gettext_lazy("Date"), input_formats=["%Y-%m-%d"],
+    date = CalendarDayField(required=False, label=gettext_lazy("Date"), input_formats=["%Y-%m-%d"],
                            widget=forms.DateInput(attrs={"type": "date"}),
                            error_messages={"invalid": gettext_lazy("Enter the date as YYYY-MM-DD, e.g. 2026-11-24.")})
-
-    def _clean_fields(self):
-        super()._clean_fields()
-        wrong = no_such_day(self.data.get("date"))
-        if wrong and "date" in self.errors:  # written as a day, but none the calendar has
-            self.errors["date"] = self.error_class([NO_SUCH_DAY.format(value=wrong)])
 
     def clean(self):
         cleaned = super().clean()
