@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.conf import settings
 
 from clinic.models import Patient, PatientAccess
+from clinic.rows import insert
 
 
 def client_address(request) -> str | None:
@@ -31,10 +32,7 @@ def record_access(request, patients: Iterable[Patient | int | None], what: str) 
     address, username = client_address(request), user.get_username()
     rows = [PatientAccess(user_id=user.pk, username=username, patient_id=patient_id, address=address, what=what[:255])
             for patient_id in ids]
-    if len(rows) == 1:
-        rows[0].save(force_insert=True)  # one INSERT; a bulk insert would wrap it in BEGIN and COMMIT
-    else:
-        PatientAccess.objects.bulk_create(rows)
+    insert(rows)
 
 
 def request_label(request) -> str:

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from clinic.models import Channel, Location, Patient
 from clinic.models.physicians import default_zone
+from clinic.rows import insert
 from scheduling import catalog
 from scheduling.models import (BEFORE_VISIT_KINDS, Anchor, Appointment, ProcedureOrder, Reminder, ReminderKind,
                                ReminderStatus)
@@ -103,7 +104,7 @@ def _write_plan(appointment: Appointment, *, now: dt.datetime, booked: bool,
         rows.append(Reminder(appointment=appointment, kind=item.kind, channel=item_channel, due_at=due,
                              next_attempt_at=due, context=item.context,
                              idempotency_key=reminder_key(appointment, item.kind)))
-    return Reminder.objects.bulk_create(rows)
+    return insert(rows)
 
 
 def reminders_retime_after_discharge(appointment: Appointment, *, discharged_at: dt.datetime,
@@ -142,7 +143,7 @@ def _retime(appointment: Appointment, anchor: str, visit: Visit, *, now: dt.date
     if channel is None:
         return []
     planned = plan(steps, visit, sms=channel == Channel.SMS, now=now)[already_out:]
-    return Reminder.objects.bulk_create([
+    return insert([
         Reminder(appointment=appointment, kind=item.kind, channel=channel, due_at=item.due_at,
                  next_attempt_at=item.due_at, context=item.context,
                  idempotency_key=reminder_key(appointment, item.kind))

@@ -21,7 +21,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinic import metrics
+from clinic import metrics, rows
 from clinic.models import Location, Patient, Physician, ProcedureType, Room
 from scheduling import availability as engine
 from scheduling import catalog
@@ -258,13 +258,22 @@ def _save(appointment: Appointment, *, by, reason: str, update_fields: list[str]
 _HISTORY = Appointment.history
 
 
+def _created(appointment: Appointment, *, by, reason: str):
+    """The visit's history row for its creation, as simple-history's `bulk_history_create` makes it."""
+    model = _HISTORY.model
+    return model(history_date=timezone.now(), history_user=by or model.get_default_history_user(appointment),
+                 history_change_reason=reason, history_type="+",
+                 **{field.attname: getattr(appointment, field.attname) for field in model.tracked_fields})
+
+
 def _insert(appointment: Appointment, *, by, reason: str) -> None:
-    """Insert a new visit and its history row, turning a database double-booking refusal into
-    SlotUnavailable. No savepoint: the refusal rolls the whole booking back."""
+    """Insert a new visit and its history row (written out: clinic/rows.py), turning a database
+    double-booking refusal into SlotUnavailable. No savepoint: the refusal rolls the whole
+    booking back."""
     try:
         with transaction.atomic(savepoint=False):
-            Appointment.objects.bulk_create([appointment])
-            _HISTORY.bulk_history_create([appointment], default_user=by, default_change_reason=reason)
+            rows.insert([appointment])
+            rows.insert([_created(appointment, by=by, reason=reason)])
     except IntegrityError as error:
         if _is_double_booking(error):
             raise SlotUnavailable("That time was just taken by another booking.") from error

@@ -1,0 +1,101 @@
+"""New rows written out (`clinic.rows.insert`) are the rows `bulk_create` writes: every field's
+value as read back, the primary key set on the instance; the booking's history row is the one
+simple-history's `bulk_history_create` writes. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from clinic import rows
+from clinic.models import Patient, PatientAccess
+from scheduling.models import Appointment, AppointmentStatus, Reminder
+from scheduling.services.booking import _created
+from tests.test_demo_activity import _seeded, activity  # noqa: F401  (the demo's visits, seeded once here)
+from tests.test_rows import values
+
+pytestmark = pytest.mark.django_db
+
+
+def read_back(instance) -> dict:
+    found = values(type(instance).objects.get(pk=instance.pk))
+    del found[instance._meta.pk.attname]
+    return found
+
+
+def pair(instance):
+    """Two new copies of `instance`: one to write with bulk_create, one with insert."""
+    fields = {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields
+              if not field.primary_key}
+    return type(instance)(**fields), type(instance)(**fields)
+
+
+def test_a_visit_is_written_as_bulk_create_writes_it(activity):
+    visit = Appointment.objects.exclude(notes="").exclude(follow_up_of=None).first() or Appointment.objects.first()
+    visit.status = AppointmentStatus.CANCELLED  # copies of a booked visit would overlap it
+    by_orm, written = pair(visit)
+    Appointment.objects.bulk_create([by_orm])
+    assert rows.insert([written]) == [written]
+    assert written.pk and written.pk != by_orm.pk and not written._state.adding and written._state.db == "default"
+    assert read_back(written) == read_back(by_orm)
+
+
+def test_reminders_with_their_context_are_written_as_bulk_create_writes_them(activity):
+    visit = Appointment.objects.first()
+    due = visit.procedure_start - dt.timedelta(days=1)
+
+    def reminders(tag: str) -> list[Reminder]:
+        return [Reminder(appointment=visit, kind="arrival", channel=channel, due_at=due, next_attempt_at=due,
+                         context={"drug": "warfarin", "last_dose": "2026-11-27", "doses": [1, 2.5, None]},
+                         idempotency_key=f"{tag}:{index}")
+                for index, channel in enumerate(["sms", "email", "sms"])]
+
+    by_orm, written = Reminder.objects.bulk_create(reminders("orm")), rows.insert(reminders("rows"))
+    assert len({reminder.pk for reminder in by_orm + written}) == 6
+    for expected, found in zip(by_orm, written):
+        expected_values, found_values = read_back(expected), read_back(found)
+        assert expected_values.pop("idempotency_key") != found_values.pop("idempotency_key")
+        assert found_values == expected_values
+
+
+def test_access_rows_are_written_in_batches_all_or_none(activity, front_desk):
+    patient_ids = list(Patient.objects.values_list("pk", flat=True))
+    count = rows.INSERT_BATCH * 2 + 7
+    written = rows.insert([PatientAccess(user=front_desk, username="desk", patient_id=patient_ids[index % len(
+        patient_ids)], address="2001:db8::1", what=f"GET /{index}") for index in range(count)])
+    assert len({row.pk for row in written}) == count
+    assert PatientAccess.objects.filter(address="2001:db8::1").count() == count
+    by_orm = PatientAccess.objects.bulk_create([PatientAccess(user=front_desk, username="desk",
+                                                              patient_id=patient_ids[0], address="2001:db8::1",
+                                                              what="GET /0")])
+    assert read_back(by_orm[0]) == read_back(written[0])
+
+    before = PatientAccess.objects.count()
+    broken = [PatientAccess(user=front_desk, username="desk", patient_id=patient_ids[0], what="GET /")
+              for _ in range(rows.INSERT_BATCH + 1)]
+    broken[-1].username = None  # NOT NULL: the last batch fails, and the first is undone with it
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.insert(broken)
+    assert PatientAccess.objects.count() == before
+
+
+def test_written_rows_and_mixed_models_are_refused(activity, front_desk):
+    visit = Appointment.objects.first()
+    with pytest.raises(ValueError, match="written already"):
+        rows.insert([visit])
+    with pytest.raises(TypeError, match="one model"):
+        rows.insert([PatientAccess(user=front_desk, username="desk", what="x"),
+                     Reminder(appointment=visit, kind="arrival", channel="sms", due_at=visit.procedure_start,
+                              next_attempt_at=visit.procedure_start, idempotency_key="x")])
+    assert rows.insert([]) == []
+
+
+def test_a_bookings_history_row_is_the_one_simple_history_writes(activity, front_desk):
+    visit = Appointment.objects.first()
+    by_history = Appointment.history.bulk_history_create([visit], default_user=front_desk,
+                                                         default_change_reason="Booked by the desk")
+    written = rows.insert([_created(visit, by=front_desk, reason="Booked by the desk")])
+    assert read_back(written[0]) == read_back(by_history[0])
+    assert written[0].history_type == "+" and written[0].history_user_id == front_desk.pk
