@@ -44,7 +44,14 @@ def visit_days(location: Location, start: dt.datetime, end: dt.datetime) -> list
 
 def lock_booking(*, days: Iterable[tuple[int, dt.date]], patient_ids: Iterable[int | None] = ()) -> None:
     """Lock these (location id, local day) pairs and patients until the transaction ends, in
-    one statement, days first, each group in ascending order."""
+    one statement, days first, each group in ascending order.
+
+    The same statement has the rest of the transaction run its prepared statements (a statement
+    psycopg has seen five times on the connection) on their generic plan, made once. PostgreSQL
+    would otherwise keep planning the visit's span (`scheduling.visit_span`) afresh on every
+    booking: its estimate for a range not yet known is too high, and the fresh plan costs more
+    than the statement's run. The statements a booking runs are written to be served by their
+    indexes whatever their parameters (`scheduling.nearby.holding`)."""
     if connection.vendor != "postgresql":
         return
     keys = sorted({_key(_DAY, location_id, day.toordinal()) for location_id, day in days})
@@ -53,4 +60,5 @@ def lock_booking(*, days: Iterable[tuple[int, dt.date]], patient_ids: Iterable[i
         return
     # Select-list expressions run left to right: the locks are taken in the order written.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)
+        cursor.execute("SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+                       + ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys)), keys)

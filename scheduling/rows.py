@@ -15,7 +15,8 @@ from django.db import connection
 from clinic.models import Patient
 from clinic.rows import build as _build, columns as _columns, fetch as _fetch, ids_joined as _ids_joined, width as _width
 from scheduling import catalog
-from scheduling.models import HOLDING_STATUSES, Appointment, CarePlanStep, Outcome, ProcedureElsewhere, ProcedureOrder
+from scheduling.models import Appointment, CarePlanStep, Outcome, ProcedureElsewhere, ProcedureOrder
+from scheduling.nearby import holding
 
 
 @lru_cache(maxsize=None)
@@ -55,12 +56,11 @@ def order(pk: int) -> ProcedureOrder | None:
 
 @lru_cache(maxsize=None)
 def _visits_sql(vendor: str) -> str:
-    statuses = ", ".join("%s" for _ in HOLDING_STATUSES)
     return (f"SELECT {_columns(Appointment, 'a')}, {_columns(ProcedureOrder, 'o')}, {_columns(Outcome, 'r')} "
             f"FROM {Appointment._meta.db_table} a "
             f"LEFT JOIN {ProcedureOrder._meta.db_table} o ON o.id = a.order_id "
             f"LEFT JOIN {Outcome._meta.db_table} r ON r.appointment_id = a.id "
-            f"WHERE a.patient_id = %s AND a.status IN ({statuses}) AND a.id <> %s ORDER BY a.procedure_start, a.id")
+            f"WHERE a.patient_id = %s AND {holding('a.status')} AND a.id <> %s ORDER BY a.procedure_start, a.id")
 
 
 def visits(patient_id: int, *, exclude_id: int | None = None) -> list[Appointment]:
@@ -68,7 +68,7 @@ def visits(patient_id: int, *, exclude_id: int | None = None) -> list[Appointmen
     (None when it has none) and its procedure type and location from the catalog."""
     appointment_width, order_width = _width(Appointment), _width(ProcedureOrder)
     found = []
-    params = [patient_id, *sorted(str(status) for status in HOLDING_STATUSES), exclude_id or 0]
+    params = [patient_id, exclude_id or 0]
     for row in _fetch(_visits_sql(connection.vendor), params):
         visit = _build(Appointment, row[:appointment_width])
         order_values = row[appointment_width:appointment_width + order_width]

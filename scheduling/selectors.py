@@ -24,8 +24,8 @@ from clinic.models import (Closure, Location, Patient, Physician, ProcedureType,
                            TimeOff)
 from scheduling import availability as engine
 from scheduling import catalog
-from scheduling.models import HOLDING_STATUSES, Appointment, AppointmentStatus, PreProcedureCheck, SlotHold
-from scheduling.nearby import epoch_sql, near_locations, near_patient, near_physicians
+from scheduling.models import Appointment, AppointmentStatus, PreProcedureCheck, SlotHold
+from scheduling.nearby import epoch_sql, holding, near_locations, near_patient, near_physicians
 
 _MARGIN = dt.timedelta(days=1)  # room and patient spans reach past the procedure's own day
 LIMITED_CHUNK_DAYS = 7
@@ -133,13 +133,12 @@ def _holding_appointments(*, location_id: int, physician_ids: list[int], patient
     parts = [near_locations([location_id], since, until), near_physicians(physician_ids, since, until)]
     if patient_id is not None:
         parts.append(near_patient(patient_id, since, until))
-    holding, params = [sql for sql, _ in parts], [value for _, each in parts for value in each]
-    statuses, status_params = _in_sql("status", [str(status) for status in HOLDING_STATUSES])
+    near, params = [sql for sql, _ in parts], [value for _, each in parts for value in each]
     instants = ", ".join(epoch_sql(column) for column in
                          ("arrival", "procedure_start", "procedure_end", "discharge", "room_start", "room_end"))
     sql = (f"SELECT location_id, physician_id, room_id, patient_id, {instants} FROM {Appointment._meta.db_table} "
-           f"WHERE ({' OR '.join(holding)}) AND {statuses} AND arrival < %s AND discharge > %s")
-    params += [*status_params, until, since]
+           f"WHERE ({' OR '.join(near)}) AND {holding()} AND arrival < %s AND discharge > %s")
+    params += [until, since]
     if exclude_id is not None:
         sql += " AND id <> %s"
         params.append(exclude_id)

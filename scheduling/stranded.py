@@ -37,9 +37,9 @@ from django.utils.translation import ngettext
 
 from clinic.models import Closure, Location, Physician, ProcedureType, Room, RoomOutOfService, ScheduleBlock, TimeOff
 from scheduling import availability as engine
-from scheduling.models import BOOKED_STATUSES, HOLDING_STATUSES, Appointment
+from scheduling.models import BOOKED_STATUSES, Appointment
+from scheduling.nearby import epoch_sql, holding, near_locations
 from scheduling.selectors import Epoch, capable_room_ids, segments_of
-from scheduling.nearby import epoch_sql, near_locations
 
 _MARGIN = dt.timedelta(days=1)  # local days differ from UTC days by less than this
 
@@ -241,12 +241,11 @@ def _recoveries_near(location_ids, since: int, until: int) -> list[tuple]:
     utc, adapt = dt.timezone.utc, connection.ops.adapt_datetimefield_value
     since_at, until_at = adapt(dt.datetime.fromtimestamp(since, utc)), adapt(dt.datetime.fromtimestamp(until, utc))
     near, params = near_locations(sorted(location_ids), since_at, until_at)
-    statuses = ", ".join(["%s"] * len(HOLDING_STATUSES))
     sql = (f"SELECT id, location_id, status, {epoch_sql('procedure_start')}, {epoch_sql('procedure_end')}, "
-           f"{epoch_sql('discharge')} FROM {Appointment._meta.db_table} WHERE status IN ({statuses}) "
+           f"{epoch_sql('discharge')} FROM {Appointment._meta.db_table} WHERE {holding()} "
            f"AND discharge > procedure_end AND procedure_end < %s AND discharge > %s AND {near}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*HOLDING_STATUSES, until_at, since_at, *params])
+        cursor.execute(sql, [until_at, since_at, *params])
         return cursor.fetchall()
 
 

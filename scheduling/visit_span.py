@@ -31,8 +31,8 @@ from clinic.models import (
     TimeOff,
 )
 from scheduling import availability as engine
-from scheduling.models import HOLDING_STATUSES, Appointment, SlotHold
-from scheduling.nearby import epoch_sql, near_locations, near_patient, near_physicians
+from scheduling.models import Appointment, SlotHold
+from scheduling.nearby import epoch_sql, holding, near_locations, near_patient, near_physicians
 from scheduling.selectors import capable_room_ids, segments_of
 
 _APPOINTMENT, _HOLD, _TIME_OFF, _OUT_OF_SERVICE, _CLOSURE, _BLOCK = range(6)
@@ -55,8 +55,6 @@ def _seconds(column: str) -> str:
     return f"CAST(strftime('%%s', '1970-01-01 ' || {column}) AS INTEGER)"
 
 
-def _in(values) -> str:
-    return "(" + ", ".join(["%s"] * len(values)) + ")"
 
 
 def _day(seconds: int | None) -> dt.date | None:
@@ -94,9 +92,9 @@ def _span_sql(*, location: Location, physician: Physician, procedure_type: Proce
     parts.append(
         f"SELECT {_APPOINTMENT}, location_id, physician_id, room_id, patient_id, {e('arrival')}, "
         f"{e('procedure_start')}, {e('procedure_end')}, {e('discharge')}, {e('room_start')}, {e('room_end')} "
-        f"FROM {Appointment._meta.db_table} WHERE status IN {_in(HOLDING_STATUSES)} AND {whose}"
+        f"FROM {Appointment._meta.db_table} WHERE {holding()} AND {whose}"
         + (" AND id <> %s" if exclude_appointment is not None else ""))
-    params += [*HOLDING_STATUSES, *whose_params] + ([exclude_appointment.pk] if exclude_appointment is not None else [])
+    params += whose_params + ([exclude_appointment.pk] if exclude_appointment is not None else [])
     if count_holds:
         parts.append(
             f"SELECT {_HOLD}, location_id, physician_id, room_id, NULL, NULL, {e('procedure_start')}, "

@@ -97,11 +97,14 @@ def test_a_kept_connection_runs_the_bookings_statements_prepared(calendar, token
         assert token_client.post("/api/v1/appointments/", payload, format="json").status_code == 201
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")
         prepared = cursor.fetchall()
 
-    def runs(*words: str) -> int:
-        return max((count for sql, count in prepared if all(word in sql for word in words)), default=0)
+    def runs(*words: str, plans: str = "both") -> int:
+        counts = {"generic": lambda generic, custom: generic, "custom": lambda generic, custom: custom,
+                  "both": lambda generic, custom: generic + custom}[plans]
+        return max((counts(generic, custom) for sql, generic, custom in prepared
+                    if all(word in sql for word in words)), default=0)
 
     # The visit's span against its neighbours', the visit's insert and its reminders', each run
     # without being parsed and planned again (a statement is told apart by its parameters'
@@ -109,3 +112,7 @@ def test_a_kept_connection_runs_the_bookings_statements_prepared(calendar, token
     assert runs("tstzrange", "scheduling_appointment") >= 1, prepared
     assert runs('INSERT INTO "scheduling_appointment"') >= 1, prepared
     assert runs('INSERT INTO "scheduling_reminder"') >= 1, prepared
+    # ... and planned once: the booking's transaction runs its prepared statements on their
+    # generic plan (scheduling/locks.py), which PostgreSQL would not choose for the span.
+    assert runs("tstzrange", "scheduling_appointment", plans="generic") >= 1, prepared
+    assert runs("tstzrange", "scheduling_appointment", plans="custom") == 0, prepared
