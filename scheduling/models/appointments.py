@@ -108,7 +108,10 @@ class Appointment(models.Model):
         help_text=_("Goes up each time the visit is moved, cancelled or marked a no-show."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    history = HistoricalRecords()
+    # History rows are read by their visit (`id`) and date only: the relations' copies carry no
+    # index, which every booking would otherwise update nine times over.
+    history = HistoricalRecords(no_db_index=["location", "physician", "room", "patient", "procedure_type", "order",
+                                             "booked_by", "cancelled_by", "follow_up_of"])
 
     class Meta:
         ordering = ["procedure_start"]
