@@ -145,12 +145,15 @@ class Reminder(models.Model):
     claim_token = models.UUIDField(_("claim"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True,
+    # Unique by a constraint, and the provider's ID found by an index, declared in Meta rather than
+    # with unique=True and db_index=True: on PostgreSQL those add a second index to each for LIKE
+    # searches, which nothing asks, and every reminder written would update it.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100,
                                        help_text=_("Sent with the message so a provider can drop a repeat."))
     context = models.JSONField(_("details"), default=dict, blank=True,
                                help_text=_("What the message needs beyond the visit, e.g. a drug's last-dose day."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    provider_message_id = models.CharField(_("provider's message ID"), max_length=64, blank=True, db_index=True,
+    provider_message_id = models.CharField(_("provider's message ID"), max_length=64, blank=True,
                                            help_text=_("The SMS provider's ID for the text (Twilio: SM...)."))
     delivery_status = models.CharField(_("delivery"), max_length=20, choices=TextDeliveryStatus.choices, blank=True)
     delivery_error_code = models.CharField(_("delivery error code"), max_length=10, blank=True,
@@ -162,10 +165,12 @@ class Reminder(models.Model):
         ordering = ["due_at"]
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="reminder_due")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="reminder_due"),
+                   models.Index(fields=["provider_message_id"], name="reminder_provider_message")]
         constraints = [
             models.CheckConstraint(condition=models.Q(appointment__isnull=False) | models.Q(order__isnull=False),
                                    name="reminder_for_a_visit_or_an_order"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="reminder_idempotency_key_unique"),
         ]
 
     def __str__(self) -> str:
