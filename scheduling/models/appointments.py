@@ -71,13 +71,16 @@ class Appointment(models.Model):
     booking impossible whatever the application does.
     """
 
+    # A location's, a physician's and a patient's visits are found through the indexes in Meta
+    # that start with them: these relations need none of their own, which every booking would
+    # update too.
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments",
-                                 verbose_name=_("location"))
+                                 db_index=False, verbose_name=_("location"))
     physician = models.ForeignKey(Physician, on_delete=models.PROTECT, related_name="appointments",
-                                  verbose_name=_("physician"))
+                                  db_index=False, verbose_name=_("physician"))
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("room"))
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments",
-                                verbose_name=_("patient"))
+                                db_index=False, verbose_name=_("patient"))
     procedure_type = models.ForeignKey(ProcedureType, on_delete=models.PROTECT, related_name="appointments",
                                        verbose_name=_("procedure type"))
     order = models.ForeignKey(ProcedureOrder, on_delete=models.PROTECT, related_name="appointments", null=True,
