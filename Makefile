@@ -3,8 +3,8 @@
 
 # The interpreter .venv is made from: PYTHON if set, else the system's /usr/bin/python3 when it
 # is 3.11+ with venv (a distribution's build, compiled with profile-guided and link-time
-# optimization: about a fifth less CPU a request than a plain source build such as pyenv's
-# default, bench/results.md), else the first python3 on the PATH. An existing .venv keeps the
+# optimization; a plain source build such as pyenv's default spent 15-20% more CPU a booking,
+# bench/results.md), else the first python3 on the PATH. An existing .venv keeps the
 # interpreter it was made with: remove .venv to change it.
 ifndef PYTHON
 PYTHON := $(shell /usr/bin/python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' \
