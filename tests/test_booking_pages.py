@@ -112,6 +112,26 @@ def test_a_bad_picker_link_gets_a_clear_page_not_an_error(client, calendar, quer
         assert "cannot be booked online" in page.content.decode() and "(918) 555-0140" in page.content.decode()
 
 
+@pytest.mark.parametrize(("week", "shown", "says", "dice"), [
+    ("2026-99-99", "Monday, November 23", "The link asked for a week that is not a date.", "no es una fecha"),
+    ("2026-10-05", "Monday, November 23", "That week has gone by.", "Esa semana ya pasó."),
+    ("2027-12-06", "Monday, February 22", "Times can be booked online up to Monday, February 22, 2027.",
+     "Se puede reservar en línea hasta el"),
+    ("2026-11-23", "Monday, November 23", None, None),  # this week, begun before today: the week asked for
+    ("2026-12-09", "Monday, December 7", None, None),  # any day names its week
+])
+def test_a_picker_link_to_a_week_it_cannot_show_says_which_it_shows_instead(client, calendar, week, shown, says,
+                                                                           dice):
+    for partial in ({}, {"HTTP_X_INTERVAL_PARTIAL": "week"}):
+        page = client.get(f"/book/times/?visit=CONSULT_NEW&week={week}", **partial)
+        text = page.content.decode()
+        assert page.status_code == 200 and f"Week of {shown}" in text
+        assert (says in text) if says else ('class="alert" role="status"' not in text)
+    if says:
+        spanish = client.get(f"/book/times/?visit=CONSULT_NEW&week={week}", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+        assert dice in spanish
+
+
 # ---- Hold, details, booking ----------------------------------------------------------------------
 
 def test_booking_a_consultation_end_to_end_creates_a_patient_for_review(client, calendar):

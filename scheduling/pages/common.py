@@ -17,7 +17,7 @@ from clinic.models import Location
 from scheduling.pathways.holds import blood_thinner_holds, preparation_lines
 from scheduling.errors import BookingError, SlotUnavailable
 from scheduling.pages.errors import patient_message, problem
-from scheduling.pages.picker import Search, alternatives, parse_week, week_of
+from scheduling.pages.picker import Search, alternatives, parse_week, week_notice, week_of
 from scheduling.services.holds import new_hold_key
 
 HOLD_SESSION_KEY = "interval.hold"
@@ -62,6 +62,8 @@ def is_partial(request: HttpRequest) -> bool:
 
 
 def render_week(request: HttpRequest, template: str, context: dict, search: Search) -> HttpResponse:
+    """The picker on the week in `context`, saying why when it is not the week a link asked for."""
+    context = {**context, "week_notice": week_notice(request.GET.get("week"), search, timezone.now())}
     if is_partial(request):
         return render_local(request, "pages/_week.html", context, search.location)
     return render_local(request, template, context, search.location)

@@ -16,6 +16,7 @@ from clinic.models import Location, Patient, Physician, ProcedureType
 from scheduling.models import Appointment
 from scheduling.pathways.bookable_days import BookableDays, horizon_day
 from scheduling.selectors import available_slots
+from scheduling.templatetags.visit_time import longday
 
 NEXT_AVAILABLE = 6
 ALTERNATIVES = 6
@@ -164,6 +165,24 @@ def parse_week(value: str | None, search: Search, now: dt.datetime) -> dt.date:
     except ValueError:
         wanted = first
     return monday_of(min(max(wanted, first), last))
+
+
+def week_notice(value: str | None, search: Search, now: dt.datetime) -> str:
+    """Why the week shown is not the one a link asked for (`parse_week` shows another): a week
+    that is no date, one gone by, or one past the last day to book online; else ""."""
+    if not value:
+        return ""
+    first, last = search.window(now)
+    try:
+        wanted = dt.date.fromisoformat(value)
+    except ValueError:
+        return _("The link asked for a week that is not a date. Here is the first week you can book.")
+    if wanted < monday_of(first):
+        return _("That week has gone by. Here is the first week you can book.")
+    if wanted > last:
+        return _("Times can be booked online up to %(last)s. Here is the last week you can book.") % {
+            "last": longday(last)}
+    return ""
 
 
 def week_of(search: Search, monday: dt.date, now: dt.datetime) -> Week:
