@@ -157,32 +157,34 @@ def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def parse_week(value: str | None, search: Search, now: dt.datetime) -> dt.date:
-    """The Monday of the week asked for, kept inside the bookable window."""
+def _asked_week(value: str | None, search: Search, now: dt.datetime) -> tuple[dt.date, str]:
+    """The Monday of the week a link asked for, kept inside the bookable window, and why it is
+    another week than the one asked for (a week that is no date, one gone by, one past the last
+    day to book online), or ""."""
     first, last = search.window(now)
-    try:
-        wanted = dt.date.fromisoformat(value) if value else first
-    except ValueError:
-        wanted = first
-    return monday_of(min(max(wanted, first), last))
-
-
-def week_notice(value: str | None, search: Search, now: dt.datetime) -> str:
-    """Why the week shown is not the one a link asked for (`parse_week` shows another): a week
-    that is no date, one gone by, or one past the last day to book online; else ""."""
     if not value:
-        return ""
-    first, last = search.window(now)
+        return monday_of(first), ""
     try:
         wanted = dt.date.fromisoformat(value)
     except ValueError:
-        return _("The link asked for a week that is not a date. Here is the first week you can book.")
+        return monday_of(first), _("The link asked for a week that is not a date. Here is the first week you can "
+                                   "book.")
     if wanted < monday_of(first):
-        return _("That week has gone by. Here is the first week you can book.")
+        return monday_of(first), _("That week has gone by. Here is the first week you can book.")
     if wanted > last:
-        return _("Times can be booked online up to %(last)s. Here is the last week you can book.") % {
-            "last": longday(last)}
-    return ""
+        return monday_of(last), _("Times can be booked online up to %(last)s. Here is the last week you can "
+                                  "book.") % {"last": longday(last)}
+    return monday_of(max(wanted, first)), ""
+
+
+def parse_week(value: str | None, search: Search, now: dt.datetime) -> dt.date:
+    """The Monday of the week asked for, kept inside the bookable window."""
+    return _asked_week(value, search, now)[0]
+
+
+def week_notice(value: str | None, search: Search, now: dt.datetime) -> str:
+    """Why the week `parse_week` shows is not the one asked for, or ""."""
+    return _asked_week(value, search, now)[1]
 
 
 def week_of(search: Search, monday: dt.date, now: dt.datetime) -> Week:
