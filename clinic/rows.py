@@ -7,6 +7,12 @@ database: the default one (Interval uses no other)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
+import json
+import uuid
+from decimal import Decimal
+
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Model
 
@@ -63,22 +69,28 @@ def fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _insert_shape(model: type[Model], count: int) -> tuple[str, list, list, bool]:
-    """The written-out INSERT of `count` rows of `model`, its value fields, its returned fields
-    (the primary key) and whether its values go by column, kept per connection (its vendor
-    decides). Several rows on PostgreSQL go as Django's bulk insert sends them, one array a
-    column through UNNEST: one statement, prepared once, for any number of rows."""
+def _insert_shape(model: type[Model], form: str, count: int = 0) -> tuple[str, list, list]:
+    """The written-out INSERT of rows of `model`, its value fields and its returned fields (the
+    primary key), kept per connection, in one of three forms: "row", VALUES of `count` rows, a
+    parameter a value; and for several rows on PostgreSQL "json", the rows as one JSON array
+    made into rows of the table's own column types by json_populate_recordset, or "column",
+    one array a column through UNNEST as Django's bulk insert sends them. Either of the last
+    two is one statement, prepared once, for any number of rows; psycopg spends several times
+    longer dumping the arrays than `json.dumps` spends on the same rows."""
     wrapper = connections[DEFAULT_DB_ALIAS]
-    by_column = count > 1 and wrapper.vendor == "postgresql"
     shapes = wrapper.__dict__.setdefault("_model_insert_shapes", {})
-    key = (model, 0 if by_column else count)
+    key = (model, form, count)
     shape = shapes.get(key)
     if shape is None:
         quote = wrapper.ops.quote_name
+        table = quote(model._meta.db_table)
         fields = [field for field in model._meta.concrete_fields if not field.db_returning]
         returned = [field for field in model._meta.concrete_fields if field.db_returning]
-        sql = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-        if by_column:
+        names = ", ".join(quote(field.column) for field in fields)
+        sql = f"INSERT INTO {table} ({names}) "
+        if form == "json":
+            sql += f"SELECT {names} FROM json_populate_recordset(NULL::{table}, %s)"
+        elif form == "column":
             # Each array's type without its length (varchar[], not varchar(32)[]), as Django's.
             arrays = [f"(%s)::{field.db_type(wrapper).split('(')[0]}[]" for field in fields]
             sql += f"SELECT * FROM UNNEST({', '.join(arrays)})"
@@ -87,8 +99,38 @@ def _insert_shape(model: type[Model], count: int) -> tuple[str, list, list, bool
             sql += f"VALUES {', '.join([row] * count)}"
         if returned:
             sql += f" RETURNING {', '.join(quote(field.column) for field in returned)}"
-        shape = shapes[key] = (sql, fields, returned, by_column)
+        shape = shapes[key] = (sql, fields, returned)
     return shape
+
+
+try:
+    from psycopg.types.json import _JsonWrapper as _JSON_VALUE  # what JSONField adapts a value to
+except ImportError:  # no psycopg: SQLite only, never a "json" insert
+    _JSON_VALUE = ()
+
+
+def _json_value(value):
+    """A value as `get_db_prep_save` gives it for PostgreSQL, as the JSON of a "json" insert
+    carries it: in a form its column's type reads back to the same value. TypeError for a
+    value that has none here (bytes, an interval): its rows go by column."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()  # an aware datetime keeps its offset
+    if isinstance(value, (Decimal, uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return str(value)
+    if isinstance(value, _JSON_VALUE):  # a JSONField's value, dumped with the field's encoder
+        return value.obj if value.dumps is json.dumps else json.loads(value.dumps(value.obj))
+    raise TypeError(f"{type(value).__name__} goes by column")
+
+
+def _rows_json(fields: list, values: list[list]) -> str | None:
+    """The rows as one JSON array of objects keyed by column; None when a value has no exact
+    JSON form (see `_json_value`; a float that is not finite)."""
+    columns = [field.column for field in fields]
+    try:
+        return json.dumps([dict(zip(columns, row)) for row in values], default=_json_value, allow_nan=False,
+                          ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
 
 
 # Rows a written-out INSERT carries at most: 100 of the widest model's 28 columns stay far below
@@ -110,7 +152,8 @@ def insert(instances: list[Model]) -> list[Model]:
     if not instances:
         return instances
     model = type(instances[0])
-    sql, fields, returned, by_column = _insert_shape(model, len(instances))
+    several = len(instances) > 1 and connection.vendor == "postgresql"
+    sql, fields, returned = _insert_shape(model, "json") if several else _insert_shape(model, "row", len(instances))
     values = []
     for instance in instances:
         if type(instance) is not model:
@@ -118,7 +161,13 @@ def insert(instances: list[Model]) -> list[Model]:
         if any(getattr(instance, field.attname) is not None for field in returned):
             raise ValueError(f"{model.__name__} {instance.pk} is written already: insert() writes new rows")
         values.append([field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields])
-    params = [list(column) for column in zip(*values)] if by_column else [value for row in values for value in row]
+    if not several:
+        params = [value for row in values for value in row]
+    elif (rows_json := _rows_json(fields, values)) is not None:
+        params = [rows_json]
+    else:
+        sql, fields, returned = _insert_shape(model, "column")
+        params = [list(column) for column in zip(*values)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         written = cursor.fetchall() if returned else [()] * len(instances)

@@ -5,13 +5,15 @@ simple-history's `bulk_history_create` writes. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from clinic import rows
 from clinic.models import Patient, PatientAccess
-from scheduling.models import Appointment, AppointmentStatus, Reminder
+from scheduling.models import Appointment, AppointmentStatus, ProcedureOrder, Reminder
 from scheduling.services.booking import _created
 from tests.test_demo_activity import _seeded, activity  # noqa: F401  (the demo's visits, seeded once here)
 from tests.test_rows import values
@@ -99,3 +101,43 @@ def test_a_bookings_history_row_is_the_one_simple_history_writes(activity, front
     written = rows.insert([_created(visit, by=front_desk, reason="Booked by the desk")])
     assert read_back(written[0]) == read_back(by_history[0])
     assert written[0].history_type == "+" and written[0].history_user_id == front_desk.pk
+
+
+def test_several_rows_of_every_kind_of_value_are_written_as_bulk_create_writes_them(activity):
+    """Several rows go to PostgreSQL as one JSON array: dates, times of day, UUIDs, nested JSON,
+    text beyond ASCII and empty values read back as bulk_create writes them."""
+    visit = Appointment.objects.first()
+    orders = list(ProcedureOrder.objects.order_by("pk")[:2])
+    for order in orders:
+        order.imaging_date, order.authorization_valid_until = dt.date(2026, 10, 1), None
+        order.notes = "Patientin: «Schmerz» 7/10 \\ \"links\" ✓"
+
+    def reminders(tag: str) -> list[Reminder]:
+        due = visit.procedure_start - dt.timedelta(days=1, microseconds=1)
+        return [Reminder(appointment=visit, kind="arrival", channel="sms", due_at=due, next_attempt_at=due,
+                         claim_token=uuid.UUID(int=index + 1), context={"nested": {"list": [index, "ü"]}},
+                         idempotency_key=f"{tag}:{index}") for index in range(2)]
+
+    for model, made in ((ProcedureOrder, lambda tag: [pair(order)[0] for order in orders]), (Reminder, reminders)):
+        by_orm = model.objects.bulk_create(made("orm"))
+        with CaptureQueriesContext(connection) as captured:
+            written = rows.insert(made("rows"))
+        assert ("json_populate_recordset" in captured[-1]["sql"]) == (connection.vendor == "postgresql")
+        for expected, found in zip(by_orm, written):
+            expected_values, found_values = read_back(expected), read_back(found)
+            expected_values.pop("idempotency_key", None), found_values.pop("idempotency_key", None)
+            assert found_values == expected_values
+
+
+def test_values_without_an_exact_json_form_send_their_rows_by_column(activity, front_desk, monkeypatch):
+    assert rows._rows_json([PatientAccess._meta.get_field("what")], [[float("nan")]]) is None
+    assert rows._rows_json([PatientAccess._meta.get_field("what")], [[b"\x00"], [dt.timedelta(1)]]) is None
+    monkeypatch.setattr(rows, "_rows_json", lambda fields, values: None)  # as for such a value
+    patient = Patient.objects.first()
+    made = [PatientAccess(user=front_desk, username="desk", patient=patient, address="192.0.2.7",
+                          what=f"GET /{index}") for index in range(3)]
+    written, by_orm = rows.insert(made), PatientAccess.objects.bulk_create(
+        [PatientAccess(user=front_desk, username="desk", patient=patient, address="192.0.2.7", what="GET /0")])
+    assert [row.what for row in PatientAccess.objects.filter(pk__in=[row.pk for row in written]).order_by("pk")] == [
+        "GET /0", "GET /1", "GET /2"]
+    assert read_back(written[0]) == read_back(by_orm[0])
