@@ -47,11 +47,13 @@ def build(model: type[Model], values) -> Model:
     """The instance the ORM would make of the row `values` (of `columns`), read from the database."""
     names, converters = _shape(model)
     values = list(values)
+    wrapper = None
     for index, converting in enumerate(converters):
         if converting is not None:
+            wrapper = wrapper or connections[DEFAULT_DB_ALIAS]
             functions, expression = converting
             for function in functions:
-                values[index] = function(values[index], expression, connection)
+                values[index] = function(values[index], expression, wrapper)
     return model.from_db(DEFAULT_DB_ALIAS, names, values)
 
 
@@ -152,7 +154,10 @@ def insert(instances: list[Model]) -> list[Model]:
     if not instances:
         return instances
     model = type(instances[0])
-    several = len(instances) > 1 and connection.vendor == "postgresql"
+    # The thread's connection itself: `django.db.connection` looks it up on every attribute read,
+    # and each field's preparation reads several.
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    several = len(instances) > 1 and wrapper.vendor == "postgresql"
     sql, fields, returned = _insert_shape(model, "json") if several else _insert_shape(model, "row", len(instances))
     values = []
     for instance in instances:
@@ -160,7 +165,7 @@ def insert(instances: list[Model]) -> list[Model]:
             raise TypeError(f"insert() writes rows of one model; got {model.__name__} and {type(instance).__name__}")
         if any(getattr(instance, field.attname) is not None for field in returned):
             raise ValueError(f"{model.__name__} {instance.pk} is written already: insert() writes new rows")
-        values.append([field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields])
+        values.append([field.get_db_prep_save(field.pre_save(instance, True), wrapper) for field in fields])
     if not several:
         params = [value for row in values for value in row]
     elif (rows_json := _rows_json(fields, values)) is not None:
@@ -168,7 +173,7 @@ def insert(instances: list[Model]) -> list[Model]:
     else:
         sql, fields, returned = _insert_shape(model, "column")
         params = [list(column) for column in zip(*values)]
-    with connection.cursor() as cursor:
+    with wrapper.cursor() as cursor:
         cursor.execute(sql, params)
         written = cursor.fetchall() if returned else [()] * len(instances)
     for instance, row in zip(instances, written):

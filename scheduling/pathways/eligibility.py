@@ -51,6 +51,15 @@ def applicable_rules(procedure_type: ProcedureType, payer_id: int | None) -> lis
 
 
 def _as_rule(rule: PathwayRule) -> Rule:
+    """The rule as `evaluate` takes it, made once for each rule read (the catalog's are held for
+    many bookings)."""
+    made = rule.__dict__.get("_as_rule")
+    if made is None:
+        made = rule.__dict__["_as_rule"] = _rule_of(rule)
+    return made
+
+
+def _rule_of(rule: PathwayRule) -> Rule:
     types = list(rule.prerequisite_types.all())
     label = " or ".join(t.name for t in types)
     plural = "s" if rule.count != 1 else ""
