@@ -42,7 +42,8 @@ run: demo
 	@echo "  patients:     http://127.0.0.1:$(PORT)/book/"
 	@echo "  staff admin:  http://127.0.0.1:$(PORT)/admin/"
 	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
-	@echo "  calendar feeds (addresses to subscribe to): http://127.0.0.1:$(PORT)/admin/scheduling/calendarfeed/"
+	@echo "  calendar feeds (addresses to subscribe to; sign in as manager, or as a physician for their own):"
+	@echo "                http://127.0.0.1:$(PORT)/admin/scheduling/calendarfeed/"
 	@echo ""
 	@# Ctrl-C stops honcho and everything it started (the worker finishes the message in hand);
 	@# any other way honcho ends (a port already in use, a process that crashed) is an error.

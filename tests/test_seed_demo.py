@@ -189,3 +189,10 @@ def test_every_seeded_clinic_resource_starts_its_change_history(demo_clinic):
     for model in (Location, Room, Physician, Closure, ScheduleBlock, ReminderStep, CarePlanTemplateStep):
         rows = model.objects.count()
         assert rows and model.history.values("id").distinct().count() == rows, model.__name__
+
+
+def test_the_shell_imports_every_model_and_names_no_failed_import(capsys):
+    call_command("shell", command="print(Appointment.__name__, Patient.__name__)", verbosity=1)
+    printed = capsys.readouterr().out
+    assert "could not be automatically imported" not in printed
+    assert "Appointment Patient" in printed
