@@ -51,7 +51,7 @@ def test_sending_the_link_of_a_closed_order_says_why_not(client, calendar, order
 def test_sending_the_link_of_an_open_order_queues_it(client, calendar, order, front_desk):
     client.force_login(front_desk)
     page = send_link(client, order)
-    assert "will go out within a minute" in page
+    assert "1 booking link will go out within a minute." in page
     assert Reminder.objects.filter(order=order, kind=ReminderKind.ORDER_BOOKING_LINK).count() == 1
 
 

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, ngettext
 
 from clinic.access_log import AccessLoggedAdmin
 from clinic.admin import HistoryAdmin
@@ -104,8 +104,9 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
             else:
                 skipped.append(format_html("{} ({})", order.patient, link_refusal_html(answer)))
         if sent:
-            self.message_user(request, _("%(count)d booking link(s) will go out within a minute.") % {"count": sent},
-                              messages.SUCCESS)
+            self.message_user(request, ngettext("%(count)d booking link will go out within a minute.",
+                                                "%(count)d booking links will go out within a minute.", sent)
+                              % {"count": sent}, messages.SUCCESS)
         if skipped:
             self.message_user(request, format_html("{} {}.", _("Not sent:"), format_html_join("; ", "{}", (
                 (reason,) for reason in skipped))), messages.WARNING)
