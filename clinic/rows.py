@@ -181,3 +181,54 @@ def insert(instances: list[Model]) -> list[Model]:
             setattr(instance, field.attname, value)
         instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
     return instances
+
+
+def _history_shape(model: type[Model], history_model: type[Model]) -> tuple[str, list]:
+    """PostgreSQL's one statement writing a new `model` row and its history row: the history's
+    copy of the row is taken from the row as written (RETURNING), so only its own fields go as
+    parameters. Kept per connection, as `_insert_shape`."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    shapes = wrapper.__dict__.setdefault("_model_insert_shapes", {})
+    key = (model, "with history", history_model)
+    shape = shapes.get(key)
+    if shape is None:
+        quote = wrapper.ops.quote_name
+        insert_sql, _fields, _returned = _insert_shape(model, "row", 1)
+        copied = [quote(field.column) for field in history_model.tracked_fields]
+        own = [history_model._meta.get_field(name) for name in HISTORY_FIELDS]
+        shape = shapes[key] = (
+            f"WITH written AS ({insert_sql.rsplit(' RETURNING ', 1)[0]} RETURNING *) "
+            f"INSERT INTO {quote(history_model._meta.db_table)} ({', '.join(copied + [quote(f.column) for f in own])}) "
+            f"SELECT {', '.join(copied)}, {', '.join(['%s'] * len(own))} FROM written "
+            f"RETURNING {quote(model._meta.pk.column)}", own)
+    return shape
+
+
+# What simple-history writes of a history row besides its copy of the row (and its own key).
+HISTORY_FIELDS = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+def insert_with_history(instance: Model, history_model: type[Model], **history) -> Model:
+    """Write a new instance, as `insert` does, with its history row (of simple-history's
+    `history_model`): the row `bulk_history_create` writes, a copy of the instance's tracked
+    fields and `history` (the HISTORY_FIELDS). One statement on PostgreSQL, the copy taken from
+    the row as written; two elsewhere."""
+    model = type(instance)
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if wrapper.vendor != "postgresql":
+        insert([instance])
+        insert([history_model(**{field.attname: getattr(instance, field.attname)
+                                 for field in history_model.tracked_fields}, **history)])
+        return instance
+    if instance.pk is not None:
+        raise ValueError(f"{model.__name__} {instance.pk} is written already: insert() writes new rows")
+    sql, own = _history_shape(model, history_model)
+    _sql, fields, returned = _insert_shape(model, "row", 1)
+    params = [field.get_db_prep_save(field.pre_save(instance, True), wrapper) for field in fields]
+    params += [field.get_db_prep_save(history[field.attname], wrapper) for field in own]
+    with wrapper.cursor() as cursor:
+        cursor.execute(sql, params)
+        (pk,), = cursor.fetchall()
+    setattr(instance, returned[0].attname, pk)
+    instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
+    return instance

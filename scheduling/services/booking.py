@@ -258,12 +258,12 @@ def _save(appointment: Appointment, *, by, reason: str, update_fields: list[str]
 _HISTORY = Appointment.history
 
 
-def _created(appointment: Appointment, *, by, reason: str):
-    """The visit's history row for its creation, as simple-history's `bulk_history_create` makes it."""
-    model = _HISTORY.model
-    return model(history_date=timezone.now(), history_user=by or model.get_default_history_user(appointment),
-                 history_change_reason=reason, history_type="+",
-                 **{field.attname: getattr(appointment, field.attname) for field in model.tracked_fields})
+def _history(appointment: Appointment, *, by, reason: str) -> dict:
+    """The visit's history row for its creation, as simple-history's `bulk_history_create` makes
+    it: besides its copy of the visit, these (clinic.rows.HISTORY_FIELDS)."""
+    user = by or _HISTORY.model.get_default_history_user(appointment)
+    return {"history_date": timezone.now(), "history_user_id": user.pk if user is not None else None,
+            "history_change_reason": reason, "history_type": "+"}
 
 
 def _insert(appointment: Appointment, *, by, reason: str) -> None:
@@ -272,8 +272,7 @@ def _insert(appointment: Appointment, *, by, reason: str) -> None:
     booking back."""
     try:
         with transaction.atomic(savepoint=False):
-            rows.insert([appointment])
-            rows.insert([_created(appointment, by=by, reason=reason)])
+            rows.insert_with_history(appointment, _HISTORY.model, **_history(appointment, by=by, reason=reason))
     except IntegrityError as error:
         if _is_double_booking(error):
             raise SlotUnavailable("That time was just taken by another booking.") from error
