@@ -15,6 +15,7 @@ from django.views import defaults
 
 API_PREFIX = "/api/"
 FHIR_PREFIX = "/fhir/"
+ADMIN_PREFIX = "/admin/"
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -75,6 +76,16 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
         return fhir_error(403, "forbidden", "You do not have permission to perform this action.")
     if is_api(request):
         return api_error(403, "permission_denied", "You do not have permission to perform this action.")
+    user = getattr(request, "user", None)
+    if request.path_info.startswith(ADMIN_PREFIX) and user is not None and user.is_active and user.is_staff:
+        # A colleague signed in whose role does not include the page: the admin's own frame,
+        # saying so and the way back, rather than a bare "403 Forbidden".
+        from django.contrib import admin
+        from django.template.response import TemplateResponse
+
+        response = TemplateResponse(request, "admin/403.html", {**admin.site.each_context(request),
+                                                                "title": _("No access to this page")}, status=403)
+        return response.render()
     return defaults.permission_denied(request, exception)
 
 

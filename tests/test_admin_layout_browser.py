@@ -69,3 +69,30 @@ def test_the_appointment_lists_columns_fit_at_1280_px(visitor, front_desk):
     page.screenshot(path="tests/artifacts/admin-layout-list-1280.png", full_page=True)
     scroll, client = page.locator(".results").evaluate("el => [el.scrollWidth, el.clientWidth]")
     assert scroll <= client, f"the list scrolls sideways: {scroll} px of columns in {client} px"
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_a_page_outside_a_role_says_so_in_the_admins_frame(visitor, front_desk, width):
+    you = visitor("admin-no-access", width)
+    sign_in(you, front_desk)
+    page = you.page
+    response = page.goto("/admin/scheduling/calendarfeed/")
+    assert response.status == 403
+    assert "does not have access to this page" in page.locator("#content-main").inner_text()
+    you.check("calendar-feeds-refused")
+    page.get_by_role("link", name="Back to the admin's start page").click()
+    assert page.url.endswith("/admin/")
+
+
+def test_a_visits_pre_procedure_checks_line_up_with_its_other_values(visitor, front_desk):
+    from scheduling.pathways.checks import visit_checks
+
+    visit = next(visit for visit in Appointment.objects.order_by("procedure_start") if visit_checks(visit).needed)
+    you = visitor("admin-layout", "desktop")
+    sign_in(you, front_desk)
+    page = you.page
+    page.goto(f"/admin/scheduling/appointment/{visit.pk}/change/")
+    checks = page.locator(".field-pre_procedure_checks div.readonly")
+    notes = page.locator(".field-messages_to_patient div.readonly")
+    assert abs(checks.locator("ul").bounding_box()["x"] - notes.bounding_box()["x"]) < 2
+    you.check("appointment-checks")

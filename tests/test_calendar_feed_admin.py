@@ -107,7 +107,11 @@ def test_a_physician_cannot_stop_a_feed(client, practising_physician, feeds):
 def test_front_desk_and_nurses_see_no_feed(client, front_desk, nurse, feeds, role):
     user = front_desk if role == roles.FRONT_DESK else nurse
     client.force_login(user)
-    assert client.get(LIST).status_code == 403
+    refused = client.get(LIST)
+    assert refused.status_code == 403
+    # Said in the admin's own frame, with the way back, not as a bare "403 Forbidden".
+    page = refused.content.decode()
+    assert "does not have access to this page" in page and 'href="/admin/"' in page and 'id="header"' in page
     assert client.get(change_page(feeds.location)).status_code == 403
     assert client.post(new_address_page(feeds.location)).status_code in (302, 403)
     assert CalendarFeed.objects.get(pk=feeds.location.pk).token == feeds.location.token

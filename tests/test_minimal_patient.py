@@ -84,7 +84,7 @@ def test_a_visit_of_a_consenting_patient_says_how_its_reminders_go(client, front
                                             start=local(NEXT_MONDAY, 9))
     client.force_login(front_desk)
     page = client.get(reverse("admin:scheduling_appointment_change", args=[appointment.pk])).content.decode()
-    assert FLAG not in page and f"Text message (SMS) ({patient.phone})" in page
+    assert FLAG not in page and f"Text message (SMS): {patient.phone}" in page
 
 
 def test_the_patient_list_flags_the_patient_and_filters_by_it(client, front_desk, minimal_patient):

@@ -181,7 +181,7 @@ class AppointmentAdmin(AccessLoggedAdmin, BookingAdminMixin, AppointmentExportMi
                   "its reminders are planned then."),
                 reverse("admin:clinic_patient_change", args=[obj.patient_id]), _("Record consent on the patient"))
         to = obj.patient.phone if channel == Channel.SMS else obj.patient.email
-        return format_html("{} ({})", Channel(channel).label, to)
+        return format_html("{}: {}", Channel(channel).label, to)  # a phone number has its own parentheses
 
     @admin.display(description=_("blood-thinner holds"))
     def blood_thinner_holds(self, obj: Appointment) -> str:
