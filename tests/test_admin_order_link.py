@@ -61,3 +61,18 @@ def test_the_location_admin_edits_what_to_bring_and_the_late_cancellation_policy
     page = client.get(f"/admin/clinic/location/{location.pk}/change/").content.decode()
     for name in ("what_to_bring", "late_cancellation_hours", "late_cancellation_note"):
         assert f'name="{name}"' in page
+
+
+def test_the_order_list_says_which_open_orders_are_booked_and_filters_by_it(client, calendar, front_desk):
+    booked, waiting = calendar.order_for(calendar.patients[0]), calendar.order_for(calendar.patients[1])
+    visit = services.appointment_book(patient=calendar.patients[0], procedure_type=calendar.esi,
+                                      physician=calendar.okafor, start=local(NEXT_MONDAY, 9), order=booked)
+    client.force_login(front_desk)
+    page = client.get("/admin/scheduling/procedureorder/").content.decode()
+    assert f'href="/admin/scheduling/appointment/{visit.pk}/change/">Mon 2026-11-30 09:00 CST</a>' in page
+    not_booked = client.get("/admin/scheduling/procedureorder/?booked=no").content.decode()
+    assert f"/admin/scheduling/procedureorder/{waiting.pk}/change/" in not_booked
+    assert f"/admin/scheduling/procedureorder/{booked.pk}/change/" not in not_booked
+    only_booked = client.get("/admin/scheduling/procedureorder/?booked=yes").content.decode()
+    assert f"/admin/scheduling/procedureorder/{booked.pk}/change/" in only_booked
+    assert f"/admin/scheduling/procedureorder/{waiting.pk}/change/" not in only_booked

@@ -109,6 +109,14 @@ def test_the_manager_edits_what_patients_are_told_and_the_desk_learns_why_a_link
     desk = visitor("order-link", width)
     sign_in(desk, front_desk)
     desk.page.goto("/admin/scheduling/procedureorder/")
+    # The list says the order is booked, and when, before anyone sends its link.
+    expect(desk.page.locator(f'tr:has(input[name="_selected_action"][value="{order.pk}"]) td.field-booked_for')
+           ).to_have_text("Mon 2026-11-30 09:00 CST")
+    if width == "desktop":  # in sight beside the sidebar and the filters, not behind a sideways scroll
+        cell = desk.page.locator("td.field-booked_for").first.bounding_box()
+        results = desk.page.locator(".results").bounding_box()
+        assert cell["x"] + cell["width"] <= results["x"] + results["width"], (cell, results)
+    photograph(desk, "order-list")
     desk.page.locator(f'input[name="_selected_action"][value="{order.pk}"]').check()
     desk.page.locator('select[name="action"]').select_option("send_booking_link")
     desk.page.get_by_role("button", name="Go").click()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -15,7 +18,7 @@ from scheduling.admin.forms import bound_to_request
 from scheduling.admin.patients import book_url
 from scheduling import services
 from scheduling.errors import BookingError
-from scheduling.models import ACTIVE_STATUSES, OrderStatus, ProcedureOrder
+from scheduling.models import ACTIVE_STATUSES, Appointment, OrderStatus, ProcedureOrder
 from scheduling.reminders.links import order_link
 from scheduling.services.careplan_progress import careplan_order_changed
 from scheduling.services.order_links import LinkAnswer, order_bookable_from, order_link_offer
@@ -70,12 +73,34 @@ def link_refusal_html(answer: LinkAnswer) -> str:
     return answer.reason
 
 
+def _booked_visits():
+    """The order's visits that still hold it booked."""
+    return Appointment.objects.filter(order=OuterRef("pk"), status__in=ACTIVE_STATUSES).order_by("procedure_start")
+
+
+class BookedFilter(admin.SimpleListFilter):
+    """An open order may be booked already: the front desk looks for the ones still to book."""
+
+    title = _("booked")
+    parameter_name = "booked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Booked")), ("no", _("Not booked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(booked_visit__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(ProcedureOrder)
 class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
     form = OrderForm
-    list_display = ["patient", "procedure_type", "region", "priority", "authorization_status", "ordering_physician",
-                    "status", "created_at"]
-    list_filter = ["status", "priority", "region", "authorization_status", "procedure_type", "ordering_physician"]
+    # What the front desk looks for first, narrow enough to show beside the sidebar and the filters.
+    list_display = ["patient", "procedure", "status", "booked_for", "priority", "authorization_status",
+                    "ordering_physician", "created_at"]
+    list_filter = ["status", BookedFilter, "priority", "region", "authorization_status", "procedure_type",
+                   "ordering_physician"]
     search_fields = ["patient__last_name", "patient__first_name", "procedure_type__code", "authorization_number"]
     list_select_related = ["patient", "procedure_type", "ordering_physician__user"]
     autocomplete_fields = ["patient"]
@@ -92,6 +117,28 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
     ]
     readonly_fields = ["booking_link"]
     actions = ["send_booking_link"]
+
+    def get_queryset(self, request):
+        visits = _booked_visits()
+        return super().get_queryset(request).annotate(
+            booked_visit=Subquery(visits.values("pk")[:1]), booked_start=Subquery(visits.values("procedure_start")[:1]),
+            booked_zone=Subquery(visits.values("location__time_zone")[:1]))
+
+    @admin.display(description=_("procedure"), ordering="procedure_type__code")
+    def procedure(self, obj: ProcedureOrder) -> str:
+        """The procedure's code and the region ("ESI_IL, lumbar"), its name on hovering."""
+        return format_html('<span title="{}">{}</span>', obj.procedure_type.name,
+                           ", ".join(filter(None, [obj.procedure_type.code, obj.get_region_display().lower()])))
+
+    @admin.display(description=_("booked for"), ordering="booked_start")
+    def booked_for(self, obj: ProcedureOrder) -> str:
+        """The visit that books the order (its first, if a follow-up books it too), or a dash."""
+        if getattr(obj, "booked_visit", None) is None:
+            return "-"
+        zone = zoneinfo.ZoneInfo(obj.booked_zone)
+        return format_html('<a href="{}">{}</a>', reverse("admin:scheduling_appointment_change",
+                                                          args=[obj.booked_visit]),
+                           f"{obj.booked_start.astimezone(zone):%a %Y-%m-%d %H:%M %Z}")
 
     @admin.action(description=_("Send the booking link to the patient"), permissions=["view"])
     def send_booking_link(self, request, queryset):
