@@ -227,6 +227,25 @@ def test_due_reminders_are_sent_once_with_the_clinic_date_time_and_phone(calenda
 
 
 @pytest.mark.django_db
+def test_a_visit_already_confirmed_gets_no_request_to_confirm_it(calendar, sms_outbox):
+    appointment = book(calendar, sms_patient())
+    dispatch.dispatch_due(now=NOW)  # the booking confirmation, with the link to confirm
+    services.appointment_confirm(appointment=appointment)
+    assert dispatch.dispatch_due(now=local(NEXT_MONDAY, 8)) == 2  # preparation, arrival
+    request = appointment.reminders.get(kind="confirmation_request")
+    assert request.status == ReminderStatus.CANCELLED and request.last_error == dispatch.ALREADY_CONFIRMED
+    assert not any("please confirm" in message.body for message in sms_outbox)
+
+
+@pytest.mark.django_db
+def test_a_visit_not_confirmed_still_gets_its_request(calendar, sms_outbox):
+    appointment = book(calendar, sms_patient())
+    dispatch.dispatch_due(now=local(NEXT_MONDAY, 8))
+    assert appointment.reminders.get(kind="confirmation_request").status == ReminderStatus.SENT
+    assert any("please confirm your visit" in message.body for message in sms_outbox)
+
+
+@pytest.mark.django_db
 def test_a_worker_back_after_the_visit_began_sends_nothing_about_the_visit_to_come(calendar, sms_outbox):
     appointment = book(calendar, sms_patient())
     # Down since before the booking; back the afternoon of the visit: what it would have sent

@@ -117,6 +117,20 @@ def test_moving_a_visit_from_its_page(client, calendar, visit):
     assert "Your visit has moved" in client.get(moved["Location"]).content.decode()
 
 
+def test_a_confirmed_visit_moved_by_the_patient_stays_confirmed(client, calendar, visit):
+    services.appointment_confirm(appointment=visit)
+    held = client.post(manage_path(visit) + "reschedule/?week=2026-11-30",
+                       {"choice": value(local(TUESDAY, 13), calendar.okafor)})
+    client.post(held["Location"])
+    visit.refresh_from_db()
+    assert visit.procedure_start == local(TUESDAY, 13) and visit.status == AppointmentStatus.CONFIRMED
+    assert "Confirmed: thank you." in client.get(manage_path(visit)).content.decode()
+    # Moved by the clinic, it needs the patient's confirmation again.
+    services.appointment_reschedule(appointment=visit, start=local(TUESDAY, 14))
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.SCHEDULED
+
+
 def test_a_time_taken_before_the_move_is_confirmed_says_so(client, calendar, visit):
     held = client.post(manage_path(visit) + "reschedule/", {"choice": value(local(TUESDAY, 13), calendar.okafor)})
     from scheduling.models import SlotHold

@@ -50,6 +50,7 @@ BATCH_SIZE = 200
 SKIPPED = "skipped"
 TOO_LATE = "Not sent: the patient's arrival time had passed."
 NO_CONSENT = "Not sent: the patient has no consent to messages on this channel."
+ALREADY_CONFIRMED = "Not sent: the patient had already confirmed the visit."
 
 
 def lease() -> dt.timedelta:
@@ -142,6 +143,10 @@ def _deliver(reminder: Reminder, claim: _Claim, *, now: dt.datetime | None,
         return ReminderStatus.CANCELLED
     if reminder.appointment_id and reminder.kind in BEFORE_VISIT_KINDS and reminder.appointment.arrival <= at:
         claim.rows(reminder.pk).update(status=ReminderStatus.CANCELLED, last_error=TOO_LATE)
+        return ReminderStatus.CANCELLED
+    if reminder.kind == ReminderKind.CONFIRMATION_REQUEST and reminder.appointment.status != AppointmentStatus.SCHEDULED:
+        # Confirmed since the request was planned (or the patient moved a confirmed visit).
+        claim.rows(reminder.pk).update(status=ReminderStatus.CANCELLED, last_error=ALREADY_CONFIRMED)
         return ReminderStatus.CANCELLED
     patient = reminder.appointment.patient if reminder.appointment_id else reminder.order.patient
     if reminder.channel not in patient.consented_channels():

@@ -504,7 +504,9 @@ def appointment_reschedule(
         for name, value in _visit_fields(visit).items():
             setattr(appointment, name, value)
         appointment.location, appointment.physician, appointment.room_id = location, physician, room_id
-        appointment.status = AppointmentStatus.SCHEDULED  # a moved visit needs confirming again
+        # A move by the clinic needs the patient's confirmation again; a patient who picked the
+        # new time themselves keeps the visit as it was (a confirmed visit stays confirmed).
+        appointment.status = current.status if by_patient else AppointmentStatus.SCHEDULED
         appointment.sequence = current.sequence + 1  # calendar feeds replace their copy of it
         local = previous.astimezone(location.zone)
         _save(appointment, by=by, reason=f"Rescheduled from {local:%Y-%m-%d %H:%M %Z}")
