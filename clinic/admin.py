@@ -15,6 +15,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from clinic import patient_search, roles
@@ -56,7 +57,7 @@ class ClosureInline(admin.TabularInline):
 
 
 @admin.register(Location)
-class LocationAdmin(StrandedConfirmMixin, HistoryAdmin):
+class LocationAdmin(StrandedConfirmMixin, TranslationAdmin, HistoryAdmin):
     list_display = ["name", "city", "state", "time_zone", "phone", "recovery_bays", "room_count", "is_active"]
     list_filter = ["is_active", "time_zone", "state"]
     search_fields = ["name", "city", "address_line", "phone"]
@@ -286,7 +287,7 @@ class TimeOffAdmin(StrandedConfirmMixin, HistoryAdmin):
 
 
 @admin.register(ProcedureType)
-class ProcedureTypeAdmin(HistoryAdmin):
+class ProcedureTypeAdmin(TranslationAdmin, HistoryAdmin):
     list_display = [
         "code",
         "name",
@@ -345,7 +346,7 @@ class ProcedureTypeAdmin(HistoryAdmin):
 
 
 @admin.register(BloodThinner)
-class BloodThinnerAdmin(HistoryAdmin):
+class BloodThinnerAdmin(TranslationAdmin, HistoryAdmin):
     list_display = ["name", "hold_days_high", "hold_days_intermediate", "hold_days_low", "restart_guidance"]
     list_editable = ["hold_days_high", "hold_days_intermediate", "hold_days_low"]
     search_fields = ["name"]

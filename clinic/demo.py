@@ -146,6 +146,36 @@ CATALOG = [
                  Sedation.MODERATE, BleedingRisk.HIGH, ("fluoroscopy", "sterile-or"), preparation=_SEDATED),
 ]
 
+# The catalog's texts in Spanish, for patients who read the pages in Spanish (clinic/translation.py).
+_WEAR_ES = "Use ropa holgada y cómoda, y deje las joyas en casa."
+_INJECTION_ES = f"{_WEAR_ES} Puede comer algo ligero. Cuente con pasar unos 90 minutos con nosotros."
+_SEDATED_ES = (f"{_WEAR_ES} Puede tomar líquidos claros hasta 2 horas antes de su llegada. "
+               "No basta con irse solo en taxi o en un servicio de transporte.")
+_DIARY_ES = " Traiga su diario del dolor: anotará su alivio cada hora durante 6 horas."
+SPANISH = {  # code: (name, preparation)
+    "CONSULT_NEW": ("Consulta de paciente nuevo",
+                    "Llegar a la hora indicada le da tiempo para llenar sus formularios. Le ayudará anotar dónde "
+                    "le duele, desde cuándo y qué tratamientos ha probado."),
+    "FOLLOW_UP": ("Visita de seguimiento",
+                  "Le ayudará anotar cómo ha estado su dolor desde su última visita, cuánto le ayudó el último "
+                  "tratamiento y por cuánto tiempo."),
+    "ESI_IL": ("Inyección epidural de esteroides interlaminar", _INJECTION_ES),
+    "ESI_TF": ("Inyección epidural de esteroides transforaminal", _INJECTION_ES),
+    "ESI_CAUDAL": ("Inyección epidural de esteroides caudal", _INJECTION_ES),
+    "MBB_LUMBAR": ("Bloqueo del ramo medial lumbar (diagnóstico)", _INJECTION_ES + _DIARY_ES),
+    "MBB_CERVICAL": ("Bloqueo del ramo medial cervical (diagnóstico)", _INJECTION_ES + _DIARY_ES),
+    "SYMPATHETIC_BLOCK": ("Bloqueo nervioso simpático", _SEDATED_ES),
+    "RFA_LUMBAR": ("Ablación por radiofrecuencia lumbar", _SEDATED_ES),
+    "RFA_CERVICAL": ("Ablación por radiofrecuencia cervical", _SEDATED_ES),
+    "SCS_TRIAL": ("Prueba de estimulador de la médula espinal",
+                  _SEDATED_ES + " Dúchese la mañana de la prueba; mantenga el vendaje seco hasta que le retiren "
+                  "los electrodos."),
+    "SCS_TRIAL_REMOVAL": ("Retiro de los electrodos de prueba",
+                          "Use ropa holgada; traiga el diario de su prueba y el control remoto del estimulador."),
+    "SCS_IMPLANT": ("Implante de estimulador de la médula espinal", _SEDATED_ES),
+    "VERTEBROPLASTY": ("Vertebroplastia", _SEDATED_ES),
+    "KYPHOPLASTY": ("Cifoplastia", _SEDATED_ES),
+}
 # Days without a dose (high, intermediate, low bleeding risk): ASRA Pain Medicine 2018.
 _RESTART = "Restart the day after your procedure unless your physician tells you otherwise."
 BLOOD_THINNERS = [
@@ -159,6 +189,10 @@ BLOOD_THINNERS = [
     ("Dabigatran", 4, 4, 0, _RESTART),
     ("Aspirin (primary prevention)", 6, 0, 0, "Restart the day after your procedure."),
 ]
+RESTART_SPANISH = {
+    _RESTART: "Vuelva a tomarlo el día después de su procedimiento, salvo que su médico le indique otra cosa.",
+    "Restart the day after your procedure.": "Vuelva a tomarla el día después de su procedimiento.",
+}
 
 # (name, kind, requires prior authorization for the procedures marked as needing it)
 PAYERS = [
@@ -228,6 +262,15 @@ HOLIDAYS = [
 
 
 @transaction.atomic
+def _translate(row, **spanish: str) -> None:
+    """Give a catalog row the Spanish texts it lacks (a translation the manager wrote is kept)."""
+    missing = {f"{name}_es": text for name, text in spanish.items() if not getattr(row, f"{name}_es")}
+    if missing:
+        for name, text in missing.items():
+            setattr(row, name, text)
+        row.save(update_fields=list(missing))
+
+
 def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
     """Create what is missing of the demo clinic. Safe to run any number of times."""
     report = SeedReport()
@@ -290,6 +333,7 @@ def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
         if created:
             procedure_type.required_capabilities.set([capabilities[code] for code in entry.needs_all])
             procedure_type.alternative_capabilities.set([capabilities[code] for code in entry.needs_one_of])
+        _translate(procedure_type, name=SPANISH[entry.code][0], patient_preparation=SPANISH[entry.code][1])
         procedure_types[entry.code] = procedure_type
         report.record("procedure types", created)
 
@@ -310,6 +354,7 @@ def seed_demo_clinic(*, today: datetime.date) -> SeedReport:
                 "restart_guidance": restart,
             },
         )
+        _translate(blood_thinner, restart_guidance=RESTART_SPANISH[restart])
         blood_thinners.append(blood_thinner)
         report.record("blood thinners", created)
 

@@ -69,14 +69,16 @@ def test_each_role_sees_exactly_the_pages_its_work_needs(client, demo_clinic, re
 
 def _procedure_form(procedure_type: ProcedureType, **changes) -> dict:
     data = {
-        "code": procedure_type.code, "name": procedure_type.name, "family": procedure_type.family,
+        "code": procedure_type.code, "name_en": procedure_type.name_en, "name_es": procedure_type.name_es or "",
+        "family": procedure_type.family,
         "schedule_kind": procedure_type.schedule_kind, "is_active": "on",
         "prep_minutes": procedure_type.prep_minutes, "procedure_minutes": procedure_type.procedure_minutes,
         "recovery_minutes": procedure_type.recovery_minutes, "setup_minutes": procedure_type.setup_minutes,
         "turnover_minutes": procedure_type.turnover_minutes,
         "required_capabilities": [c.pk for c in procedure_type.required_capabilities.all()],
         "sedation": procedure_type.sedation, "fasting_hours": procedure_type.fasting_hours,
-        "bleeding_risk": procedure_type.bleeding_risk, "patient_preparation": procedure_type.patient_preparation,
+        "bleeding_risk": procedure_type.bleeding_risk, "patient_preparation_en": procedure_type.patient_preparation_en,
+        "patient_preparation_es": procedure_type.patient_preparation_es or "",
         "requires_order": "on" if procedure_type.requires_order else "",
     }
     data.update(changes)

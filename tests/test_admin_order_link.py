@@ -59,7 +59,8 @@ def test_the_location_admin_edits_what_to_bring_and_the_late_cancellation_policy
     location = Location.objects.get()
     client.force_login(manager)
     page = client.get(f"/admin/clinic/location/{location.pk}/change/").content.decode()
-    for name in ("what_to_bring", "late_cancellation_hours", "late_cancellation_note"):
+    for name in ("what_to_bring_en", "what_to_bring_es", "late_cancellation_hours", "late_cancellation_note_en",
+                 "late_cancellation_note_es"):
         assert f'name="{name}"' in page
 
 

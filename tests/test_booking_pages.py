@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from icalendar import Calendar
 
-from clinic.models import Patient
+from clinic.models import Patient, ProcedureType
 from scheduling import services
 from scheduling.models import Appointment, AppointmentStatus, SlotHold
 from scheduling.pages.picker import Choice
@@ -318,6 +318,26 @@ def test_the_pages_are_in_spanish_for_a_spanish_browser(client, calendar):
     assert 'lang="es"' in text and "Reservar una cita" in text
     week = client.get("/book/times/?visit=CONSULT_NEW&week=2026-11-30", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "martes" in week.lower() and "diciembre" in week.lower()
+
+
+def test_a_spanish_browser_reads_the_catalog_texts_in_spanish(client, calendar):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "es"
+    start = client.get("/book/").content.decode()
+    assert "Consulta de paciente nuevo" in start and "New patient consultation" not in start
+    assert book(client, calendar).status_code == 302
+    done = client.get("/book/done/").content.decode()
+    assert "Llegar a la hora indicada le da tiempo" in done  # the consultation's preparation
+    assert "Su identificación con foto" in done and "photo ID" not in done  # the location's "what to bring"
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "New patient consultation" in client.get("/book/").content.decode()
+
+
+def test_a_catalog_text_not_yet_translated_reads_in_english(client, calendar):
+    follow_up = ProcedureType.objects.get(code="FOLLOW_UP")
+    follow_up.name_es = None
+    follow_up.save()
+    start = client.get("/book/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Follow-up visit" in start and "Consulta de paciente nuevo" in start
 
 
 # ---- The calendar file ------------------------------------------------------------------------

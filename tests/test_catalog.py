@@ -129,7 +129,8 @@ def test_without_a_shared_cache_another_process_change_shows_within_the_max_age(
     settings.CATALOG_MAX_AGE_SECONDS = 10
     held = catalog.current()
     with connection.cursor() as cursor:  # as another process would: no signal in this one
-        cursor.execute("UPDATE clinic_proceduretype SET name = 'Renamed' WHERE id = %s", [esi.pk])
+        cursor.execute("UPDATE clinic_proceduretype SET name = 'Renamed', name_en = 'Renamed' WHERE id = %s",
+                       [esi.pk])
     assert catalog.current() is held
 
     later = time.monotonic() + 11

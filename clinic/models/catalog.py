@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.models.bulk_changes import AnnouncedQuerySet
+from clinic.models.languages import in_each_language
 from clinic.models.locations import Capability
 from clinic.models.validators import code_validator
 
@@ -130,7 +131,7 @@ class ProcedureType(models.Model):
         help_text=_("Shown to the patient and sent in the preparation reminder: what to wear and bring, etc."),
     )
     is_active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=in_each_language("name", "patient_preparation"))
 
     class Meta:
         ordering = ["name"]
@@ -199,7 +200,7 @@ class BloodThinner(models.Model):
         blank=True,
         help_text=_("E.g. 'Restart 24 hours after the procedure unless your physician says otherwise.'"),
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=in_each_language("restart_guidance"))
 
     class Meta:
         ordering = ["name"]

@@ -12,6 +12,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from clinic.models.bulk_changes import AnnouncedQuerySet
+from clinic.models.languages import in_each_language
 from clinic.models.validators import validate_time_zone
 
 
@@ -79,7 +80,7 @@ class Location(models.Model):
         help_text=_("Shown on the booking confirmation and the patient's visit page."),
     )
     is_active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=in_each_language("what_to_bring", "late_cancellation_note"))
 
     class Meta:
         ordering = ["name"]
