@@ -56,6 +56,13 @@ class ClosureInline(admin.TabularInline):
     fields = ["first_day", "last_day", "reason"]
 
 
+def _zone_subtitle(obj, zone) -> str:
+    """The change page's heading: what it is, and the zone its times are typed and shown in."""
+    if obj is None:
+        return _("Times in %(zone)s") % {"zone": zone.key}
+    return _("%(object)s (times in %(zone)s)") % {"object": obj, "zone": zone.key}
+
+
 @admin.register(Location)
 class LocationAdmin(StrandedConfirmMixin, TranslationAdmin, HistoryAdmin):
     list_display = ["name", "city", "state", "time_zone", "phone", "recovery_bays", "room_count", "is_active"]
@@ -124,7 +131,7 @@ class RoomAdmin(StrandedConfirmMixin, HistoryAdmin):
         if room is None:
             return super().changeform_view(request, object_id, form_url, extra_context)
         with timezone.override(room.location.zone):
-            extra_context = {**(extra_context or {}), "subtitle": f"Times in {room.location.time_zone}"}
+            extra_context = {**(extra_context or {}), "subtitle": _zone_subtitle(room, room.location.zone)}
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
@@ -210,7 +217,7 @@ class PhysicianAdmin(StrandedConfirmMixin, HistoryAdmin):
         physician = self.get_object(request, object_id) if object_id else None
         zone = physician.zone if physician is not None else default_zone()
         with timezone.override(zone):
-            extra_context = {**(extra_context or {}), "subtitle": _("Times in %(zone)s") % {"zone": zone.key}}
+            extra_context = {**(extra_context or {}), "subtitle": _zone_subtitle(physician, zone)}
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("credentialed procedure types"), ordering="_procedure_type_count")
@@ -262,7 +269,7 @@ class TimeOffAdmin(StrandedConfirmMixin, HistoryAdmin):
         else:
             zone = request.user.physician.zone if _own_physician_only(request) else default_zone()
         with timezone.override(zone):
-            extra_context = {**(extra_context or {}), "subtitle": _("Times in %(zone)s") % {"zone": zone.key}}
+            extra_context = {**(extra_context or {}), "subtitle": _zone_subtitle(time_off, zone)}
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("starts at"), ordering="starts_at")

@@ -262,3 +262,11 @@ def test_out_of_service_times_are_typed_in_the_rooms_own_zone(client, manager, d
     assert response.status_code == 302
     period = room.out_of_service.get()
     assert period.starts_at.astimezone(denver.zone).hour == 8  # 08:00 in Denver, 15:00 UTC
+
+
+def test_a_physicians_page_is_headed_by_the_physician_and_the_zone_of_its_times(client, manager, demo_clinic):
+    physician = Physician.objects.get(user__username="okafor")
+    client.force_login(manager)
+    page = client.get(admin_url(Physician, "change", physician.pk)).content.decode()
+    assert f"<h2>{physician} (times in America/Chicago)</h2>" in page
+    assert f"<title>{physician} (times in America/Chicago) | Change physician" in page

@@ -96,3 +96,17 @@ def test_a_visits_pre_procedure_checks_line_up_with_its_other_values(visitor, fr
     notes = page.locator(".field-messages_to_patient div.readonly")
     assert abs(checks.locator("ul").bounding_box()["x"] - notes.bounding_box()["x"]) < 2
     you.check("appointment-checks")
+
+
+@pytest.mark.parametrize("width", STAFF_WIDTHS)
+def test_the_start_pages_today_box_reads_each_link_on_one_line(visitor, front_desk, width):
+    you = visitor("admin-start", width)
+    sign_in(you, front_desk)
+    page = you.page
+    page.goto("/admin/")
+    links = page.locator("#today-module th a").all()
+    assert len(links) == 5
+    for link in links:  # a link broken over lines has a box for each line
+        assert link.evaluate("a => a.getClientRects().length") == 1, link.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    you.check("start-page")
