@@ -91,7 +91,7 @@ def test_the_manager_edits_what_patients_are_told_and_the_desk_learns_why_a_link
     staff = visitor("location-and-order-link", width)
     sign_in(staff, manager)
     staff.page.goto(f"/admin/clinic/location/{location.pk}/change/")
-    staff.page.get_by_label("What to bring").fill("Your photo ID and your insurance card.")
+    staff.page.get_by_label("What to bring [en]").fill("Your photo ID and your insurance card.")
     staff.page.get_by_label("Late cancellation (hours)").fill("48")
     photograph(staff, "location")
     staff.page.get_by_role("button", name="Save", exact=True).click()
