@@ -44,14 +44,17 @@ run: demo
 	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
 	@echo "  calendar feeds (addresses to subscribe to; sign in as manager, or as a physician for their own):"
 	@echo "                http://127.0.0.1:$(PORT)/admin/scheduling/calendarfeed/"
+	@echo "  messages:     texts in var/sms.jsonl, emails printed below (the log hides the links' tokens; these do not)"
 	@echo ""
 	@# Ctrl-C stops honcho and everything it started (the worker finishes the message in hand);
 	@# any other way honcho ends (a port already in use, a process that crashed) is an error.
-	@# Links in messages and calendar files point at this server unless SITE_URL says otherwise.
+	@# Links in messages and calendar files point at this server unless SITE_URL says otherwise;
+	@# texts go to var/sms.jsonl unless SMS_TRANSPORT says otherwise, so that their links can be followed.
 	@# /metrics adds up what the web server and the worker count (reminders are sent by the worker).
 	@rm -rf var/metrics && mkdir -p var/metrics
 	@PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$(CURDIR)/var/metrics} \
-	  SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/honcho start --procfile Procfile --port $(PORT) \
+	  SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} SMS_TRANSPORT=$${SMS_TRANSPORT:-file} \
+	  $(BIN)/honcho start --procfile Procfile --port $(PORT) \
 	  || [ $$? -eq 130 ]
 
 # The suite runs on every core (pytest-xdist; each worker has its own test database and Redis

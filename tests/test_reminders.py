@@ -14,7 +14,7 @@ from clinic.models import BloodThinner, Patient, ProcedureFamily, ProcedureType
 from scheduling import services
 from scheduling.models import AttemptOutcome, Reminder, ReminderKind, ReminderStatus
 from scheduling.reminders import dispatch, links
-from scheduling.reminders.outbox import channel_for
+from scheduling.reminders.outbox import REPLANNED, channel_for
 from scheduling.reminders.plan import Step, Visit, outside_quiet_hours, plan
 from scheduling.reminders.transports import MemorySMSTransport, TransportError
 from tests.conftest import NEXT_MONDAY, NOW, local
@@ -147,6 +147,7 @@ def test_a_booking_writes_its_plan_and_a_move_leaves_no_stale_reminder(calendar)
     assert "booking_confirmation" in pending  # not yet sent: it stays due
     stale = appointment.reminders.filter(status=ReminderStatus.CANCELLED)
     assert {r.kind for r in stale} >= {"arrival", "preparation"}
+    assert {r.last_error for r in stale} == {REPLANNED}  # the staff see why each was not sent
 
 
 @pytest.mark.django_db

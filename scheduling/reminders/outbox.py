@@ -17,6 +17,10 @@ from scheduling.models import (BEFORE_VISIT_KINDS, Anchor, Appointment, Procedur
 from scheduling.pathways.holds import blood_thinner_holds
 from scheduling.reminders.plan import Step, Visit, outside_quiet_hours, plan
 
+# Why a pending reminder was not sent, on its row for the staff.
+REPLANNED = "Not sent: the visit moved, and its reminders were planned again for the new time."
+HOLDS_REPLANNED = "Not sent: the blood-thinner hold was planned again."
+
 
 def channel_for(patient: Patient) -> str | None:
     """The patient's preferred channel when they consented to it, else the other one they
@@ -42,7 +46,7 @@ def reminders_schedule(appointment: Appointment, *, now: dt.datetime, booked: bo
     pending = Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING)
     if not booked:
         pending = pending.exclude(kind=ReminderKind.BOOKING_CONFIRMATION)
-    pending.update(status=ReminderStatus.CANCELLED)
+    pending.update(status=ReminderStatus.CANCELLED, last_error=REPLANNED)
     if channel_for(appointment.patient) is None:
         return []
     return _write_plan(appointment, now=now, booked=booked, holds_told=_holds_told(appointment))
@@ -53,7 +57,8 @@ def reminders_replan_holds(appointment: Appointment, *, now: dt.datetime) -> lis
     (the hold table, the patient's blood thinners or the procedure's bleeding risk changed); its
     other reminders, a move's or a waitlist offer's message among them, stay as they are."""
     Reminder.objects.filter(appointment=appointment, kind=ReminderKind.BLOOD_THINNER_HOLD,
-                            status=ReminderStatus.PENDING).update(status=ReminderStatus.CANCELLED)
+                            status=ReminderStatus.PENDING).update(status=ReminderStatus.CANCELLED,
+                                                                  last_error=HOLDS_REPLANNED)
     if channel_for(appointment.patient) is None:
         return []
     return _write_plan(appointment, now=now, booked=False, holds_told=_holds_told(appointment),
