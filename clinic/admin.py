@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
@@ -183,6 +184,8 @@ class ScheduleBlockInline(admin.TabularInline):
     extra = 0
     fields = ["weekday", "start_time", "end_time", "kind", "location", "valid_from", "valid_until"]
     ordering = ["weekday", "start_time"]
+    # Hours and minutes, as a week's template is read; the row then fits the page's width.
+    formfield_overrides = {models.TimeField: {"widget": widgets.AdminTimeWidget(format="%H:%M")}}
 
 
 class TimeOffInline(admin.TabularInline):

@@ -77,3 +77,20 @@ def test_the_order_list_says_which_open_orders_are_booked_and_filters_by_it(clie
     only_booked = client.get("/admin/scheduling/procedureorder/?booked=yes").content.decode()
     assert f"/admin/scheduling/procedureorder/{booked.pk}/change/" in only_booked
     assert f"/admin/scheduling/procedureorder/{waiting.pk}/change/" not in only_booked
+
+
+def test_an_orders_page_asks_only_for_the_requirements_its_procedure_has(client, calendar, manager):
+    from clinic.models import ProcedureType
+
+    client.force_login(manager)
+    epidural = calendar.order_for(calendar.patients[0])
+    page = client.get(f"/admin/scheduling/procedureorder/{epidural.pk}/change/").content.decode()
+    assert "imaging_confirms_acute_fracture" not in page and "psych_evaluation_date" not in page
+    vertebroplasty = calendar.order_for(calendar.patients[1], ProcedureType.objects.get(code="VERTEBROPLASTY"),
+                                        region="thoracic", imaging_confirms_acute_fracture=True)
+    page = client.get(f"/admin/scheduling/procedureorder/{vertebroplasty.pk}/change/").content.decode()
+    assert 'name="imaging_confirms_acute_fracture"' in page and "psych_evaluation_date" not in page
+    trial = calendar.order_for(calendar.patients[2], ProcedureType.objects.get(code="SCS_TRIAL"))
+    page = client.get(f"/admin/scheduling/procedureorder/{trial.pk}/change/").content.decode()
+    assert 'name="psych_evaluation_date"' in page and "imaging_confirms_acute_fracture" not in page
+    assert 'name="imaging_confirms_acute_fracture"' in client.get("/admin/scheduling/procedureorder/add/").content.decode()

@@ -118,6 +118,23 @@ class ProcedureOrderAdmin(AccessLoggedAdmin, HistoryAdmin):
     readonly_fields = ["booking_link"]
     actions = ["send_booking_link"]
 
+    def get_fieldsets(self, request, obj=None):
+        """An order's page asks only for the requirements its procedure has (a fracture's imaging
+        for vertebral augmentation, a psychological evaluation for a stimulator trial): an
+        epidural's page showed "Imaging confirms an acute fracture" crossed out."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        wanted = {"imaging_confirms_acute_fracture": obj.procedure_type.requires_fracture_imaging,
+                  "imaging_date": obj.procedure_type.requires_fracture_imaging,
+                  "psych_evaluation_date": obj.procedure_type.requires_psych_evaluation}
+        kept = []
+        for name, options in fieldsets:
+            fields = [field for field in options["fields"] if wanted.get(field, True)]
+            if fields:
+                kept.append((name, {**options, "fields": fields}))
+        return kept
+
     def get_queryset(self, request):
         visits = _booked_visits()
         return super().get_queryset(request).annotate(
