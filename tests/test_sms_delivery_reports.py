@@ -136,3 +136,9 @@ def test_the_admins_reminder_list_shows_the_delivery_and_its_error(admin_client,
     report(client, status_callback_url(sent.idempotency_key), status_fields(sent, "undelivered", ErrorCode="30005"))
     page = admin_client.get("/admin/scheduling/reminder/").content.decode()
     assert "Not delivered (30005)" in page
+
+
+def test_a_reminders_page_reads_without_a_save_button(admin_client, sent):
+    page = admin_client.get(f"/admin/scheduling/reminder/{sent.pk}/change/").content.decode()
+    assert sent.idempotency_key in page
+    assert 'name="_save"' not in page and 'name="_continue"' not in page

@@ -73,6 +73,12 @@ class ReminderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read only: a failed reminder is retried from the list, never edited.
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
+                         "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.action(description=_("Retry failed reminders now"))
     def retry(self, request, queryset):
         if not request.user.has_perm("scheduling.change_reminder"):
