@@ -44,7 +44,8 @@ class RescheduleForm(forms.Form):
         queryset=Physician.objects.none(), required=False, label=_("Physician"),
         empty_label=_("Any physician credentialed for it"),
     )
-    day = forms.DateField(label=_("From day"), help_text=_("Times on this day, or the next days with free times."))
+    day = forms.DateField(label=_("From day"), help_text=_("Times on this day, or the next days with free times."),
+                          widget=forms.DateInput(attrs={"type": "date"}))  # the picker the booking form has
     # Checked by the service against the calendar as it is then, not against a fixed list.
     slot = forms.CharField(label=_("New time"), required=False, widget=forms.Select(choices=[]))
     override_reason = forms.CharField(
