@@ -57,11 +57,23 @@ class ClosureInline(admin.TabularInline):
     fields = ["first_day", "last_day", "reason"]
 
 
-def _zone_subtitle(obj, zone) -> str:
-    """The change page's heading: what it is, and the zone its times are typed and shown in."""
-    if obj is None:
-        return _("Times in %(zone)s") % {"zone": zone.key}
-    return _("%(object)s (times in %(zone)s)") % {"object": obj, "zone": zone.key}
+class TimesInZoneMixin:
+    """A change page whose times are typed and shown in one zone (`times_zone`), not the
+    server's; its heading names the object and that zone. None keeps the active zone."""
+
+    def times_zone(self, request, obj):
+        raise NotImplementedError
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id) if object_id else None
+        zone = self.times_zone(request, obj)
+        if zone is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        heading = (_("%(object)s (times in %(zone)s)") % {"object": obj, "zone": zone.key} if obj is not None
+                   else _("Times in %(zone)s") % {"zone": zone.key})
+        with timezone.override(zone):
+            return super().changeform_view(request, object_id, form_url,
+                                           {**(extra_context or {}), "subtitle": heading})
 
 
 @admin.register(Location)
@@ -118,7 +130,7 @@ class RoomOutOfServiceInline(admin.TabularInline):
 
 
 @admin.register(Room)
-class RoomAdmin(StrandedConfirmMixin, HistoryAdmin):
+class RoomAdmin(TimesInZoneMixin, StrandedConfirmMixin, HistoryAdmin):
     list_display = ["name", "location", "kind", "capability_list", "is_active"]
     list_filter = ["location", "kind", "capabilities", "is_active"]
     search_fields = ["name", "location__name"]
@@ -126,14 +138,9 @@ class RoomAdmin(StrandedConfirmMixin, HistoryAdmin):
     filter_horizontal = ["capabilities"]
     inlines = [RoomOutOfServiceInline]
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def times_zone(self, request, room):
         # Out-of-service times are typed and shown in the room's own location zone.
-        room = self.get_object(request, object_id) if object_id else None
-        if room is None:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        with timezone.override(room.location.zone):
-            extra_context = {**(extra_context or {}), "subtitle": _zone_subtitle(room, room.location.zone)}
-            return super().changeform_view(request, object_id, form_url, extra_context)
+        return room.location.zone if room is not None else None
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("capabilities")
@@ -195,7 +202,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Physician)
-class PhysicianAdmin(StrandedConfirmMixin, HistoryAdmin):
+class PhysicianAdmin(TimesInZoneMixin, StrandedConfirmMixin, HistoryAdmin):
     list_display = ["name", "credentials", "npi", "procedure_type_count", "locations", "is_active"]
     list_filter = ["is_active", "schedule_blocks__location", "procedure_types"]
     search_fields = ["user__first_name", "user__last_name", "user__username", "npi"]
@@ -215,13 +222,9 @@ class PhysicianAdmin(StrandedConfirmMixin, HistoryAdmin):
     def stranded_scope(self, obj: Physician) -> Q:
         return Q(physician_id=obj.pk)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def times_zone(self, request, physician):
         # The time-off inline is typed and shown in the physician's zone, as on its own page.
-        physician = self.get_object(request, object_id) if object_id else None
-        zone = physician.zone if physician is not None else default_zone()
-        with timezone.override(zone):
-            extra_context = {**(extra_context or {}), "subtitle": _zone_subtitle(physician, zone)}
-            return super().changeform_view(request, object_id, form_url, extra_context)
+        return physician.zone if physician is not None else default_zone()
 
     @admin.display(description=_("credentialed procedure types"), ordering="_procedure_type_count")
     def procedure_type_count(self, obj: Physician) -> int:
@@ -254,7 +257,7 @@ def _own_physician_only(request) -> bool:
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(StrandedConfirmMixin, HistoryAdmin):
+class TimeOffAdmin(TimesInZoneMixin, StrandedConfirmMixin, HistoryAdmin):
     list_display = ["physician", "starts", "ends", "reason"]
     list_filter = ["physician"]
     list_select_related = ["physician__user"]
@@ -264,16 +267,11 @@ class TimeOffAdmin(StrandedConfirmMixin, HistoryAdmin):
     def stranded_scope(self, obj: TimeOff) -> Q:
         return Q(physician_id=obj.physician_id)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def times_zone(self, request, time_off):
         # Times are typed and shown in the physician's zone, as the title's (TimeOff.zone).
-        time_off = self.get_object(request, object_id) if object_id else None
         if time_off is not None:
-            zone = time_off.zone
-        else:
-            zone = request.user.physician.zone if _own_physician_only(request) else default_zone()
-        with timezone.override(zone):
-            extra_context = {**(extra_context or {}), "subtitle": _zone_subtitle(time_off, zone)}
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            return time_off.zone
+        return request.user.physician.zone if _own_physician_only(request) else default_zone()
 
     @admin.display(description=_("starts at"), ordering="starts_at")
     def starts(self, obj: TimeOff) -> str:
